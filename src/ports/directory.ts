@@ -1,0 +1,95 @@
+/**
+ * The directory port: what the services need from an LDAP-like store, in neutral types.
+ * Implemented by src/ldap (ldapts). Nothing here knows about SCIM or about ldapts.
+ */
+
+/** A value as stored in the directory: text, or raw bytes for binary syntaxes (objectGUID). */
+export type DirValue = string | Buffer;
+
+/** One directory entry. Attribute names are lower-cased: LDAP descriptors are case-insensitive (RFC 4512 §1.4). */
+export interface DirEntry {
+  dn: string;
+  attributes: Record<string, DirValue[]>;
+}
+
+/**
+ * A search filter as a tree. The LDAP adapter turns it into ldapts Filter objects, which escape
+ * every value per RFC 4515; no code builds filter strings by concatenation.
+ */
+export type DirFilter =
+  | { type: 'and'; filters: DirFilter[] }
+  | { type: 'or'; filters: DirFilter[] }
+  | { type: 'not'; filter: DirFilter }
+  | { type: 'equal'; attribute: string; value: DirValue }
+  | { type: 'substring'; attribute: string; initial?: string; any: string[]; final?: string }
+  | { type: 'greaterOrEqual'; attribute: string; value: string }
+  | { type: 'lessOrEqual'; attribute: string; value: string }
+  | { type: 'present'; attribute: string }
+  /** Extensible match (RFC 4511 §4.5.1.7.7), e.g. AD's bitwise-AND rule on userAccountControl. */
+  | { type: 'extensible'; attribute: string; rule: string; value: string }
+  | { type: 'true' }
+  | { type: 'false' };
+
+export type SearchScope = 'base' | 'one' | 'sub';
+
+export interface SortKey {
+  attribute: string;
+  /** Ordering matching rule; OpenLDAP's uid and cn have none of their own (caseIgnoreOrderingMatch). */
+  orderingRule?: string;
+  reverse?: boolean;
+}
+
+/** Which part of the result set a search returns. */
+export type PageRequest =
+  /** 1-based offset window; served by server-side sort + VLV when offered, else by paging through. */
+  | { kind: 'offset'; startIndex: number; count: number }
+  /** Opaque continuation from the directory's simple paged results control (RFC 2696). */
+  | { kind: 'cursor'; cursor?: string; count: number };
+
+export interface SearchRequest {
+  base: string;
+  scope: SearchScope;
+  filter: DirFilter;
+  /** Attributes to return; an empty list asks for none ("1.1", RFC 4511 §4.5.1.8). */
+  attributes: string[];
+  /** Attributes whose values must be returned as bytes. */
+  binaryAttributes?: string[];
+  sort?: SortKey[];
+  page?: PageRequest;
+  /** Hard upper bound on entries for an unpaged search. */
+  sizeLimit?: number;
+}
+
+export interface SearchResult {
+  entries: DirEntry[];
+  /** Total number of matching entries when the directory could tell (VLV contentCount) or it was counted. */
+  total?: number;
+  /** Continuation for cursor paging; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface DirChange {
+  operation: 'add' | 'delete' | 'replace';
+  attribute: string;
+  /** For delete: empty means "all values". */
+  values: DirValue[];
+}
+
+export interface WriteOptions {
+  /** RFC 4528 assertion: the write happens only if the entry still matches this filter, atomically. */
+  assertion?: DirFilter;
+}
+
+export interface Directory {
+  search(request: SearchRequest): Promise<SearchResult>;
+  /** Reads one entry by DN; undefined when it does not exist. */
+  read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined>;
+  add(dn: string, attributes: Record<string, DirValue[]>): Promise<void>;
+  modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<void>;
+  /** modifyDN (RFC 4511 §4.9): the entry keeps its entryUUID. */
+  rename(dn: string, newDn: string): Promise<void>;
+  delete(dn: string, options?: WriteOptions): Promise<void>;
+  /** Cheap liveness probe of the directory (a rootDSE read). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
