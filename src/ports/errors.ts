@@ -4,11 +4,8 @@
  */
 export class PortError extends Error {
   override readonly name: string = 'PortError';
-  constructor(
-    message: string,
-    readonly cause?: unknown,
-  ) {
-    super(message);
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -30,12 +27,11 @@ export class AssertionFailedError extends PortError {
 /** The directory refused the values: schema violation, bad syntax, constraint. The client's fault. */
 export class ConstraintError extends PortError {
   override readonly name = 'ConstraintError';
-  constructor(
-    message: string,
-    readonly attribute?: string,
-    cause?: unknown,
-  ) {
+  /** The LDAP attribute the directory complained about, when it said. */
+  readonly attribute: string | undefined;
+  constructor(message: string, attribute?: string, cause?: unknown) {
     super(message, cause);
+    this.attribute = attribute;
   }
 }
 

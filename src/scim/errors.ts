@@ -25,16 +25,15 @@ export interface ScimErrorBody {
 
 export class ScimError extends Error {
   override readonly name = 'ScimError';
+  readonly status: number;
+  readonly scimType: ScimType | undefined;
   /** Extra response headers (Retry-After, WWW-Authenticate, ...). */
   readonly headers: Record<string, string>;
 
-  constructor(
-    readonly status: number,
-    detail: string,
-    readonly scimType?: ScimType,
-    headers: Record<string, string> = {},
-  ) {
+  constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}) {
     super(detail);
+    this.status = status;
+    this.scimType = scimType;
     this.headers = headers;
   }
 
