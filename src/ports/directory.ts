@@ -78,17 +78,38 @@ export interface DirChange {
 export interface WriteOptions {
   /** RFC 4528 assertion: the write happens only if the entry still matches this filter, atomically. */
   assertion?: DirFilter;
+  /**
+   * Attributes to read back from the entry as the write left it (RFC 4527 post-read control), so
+   * a write needs one round trip, not two. Ignored by delete. When the directory does not offer
+   * the control, the adapter reads the entry after the write instead.
+   */
+  returnAttributes?: string[];
+  binaryAttributes?: string[];
+}
+
+/** What the directory's rootDSE advertises, as far as the bridge cares. */
+export interface DirectoryCapabilities {
+  vendor: 'openldap' | '389ds' | 'activeDirectory' | 'unknown';
+  pagedResults: boolean;
+  serverSideSort: boolean;
+  virtualListView: boolean;
+  assertion: boolean;
+  postRead: boolean;
 }
 
 export interface Directory {
   search(request: SearchRequest): Promise<SearchResult>;
   /** Reads one entry by DN; undefined when it does not exist. */
   read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined>;
-  add(dn: string, attributes: Record<string, DirValue[]>): Promise<void>;
-  modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<void>;
+  /** Adds an entry; returns it as written when options.returnAttributes is given. */
+  add(dn: string, attributes: Record<string, DirValue[]>, options?: WriteOptions): Promise<DirEntry | undefined>;
+  /** Applies all changes in ONE modify operation (atomic, RFC 4511 §4.6). */
+  modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<DirEntry | undefined>;
   /** modifyDN (RFC 4511 §4.9): the entry keeps its entryUUID. */
   rename(dn: string, newDn: string): Promise<void>;
   delete(dn: string, options?: WriteOptions): Promise<void>;
+  /** The rootDSE's advertised controls, read once and cached. */
+  capabilities(): Promise<DirectoryCapabilities>;
   /** Cheap liveness probe of the directory (a rootDSE read). */
   ping(): Promise<void>;
   close(): Promise<void>;
