@@ -1,0 +1,64 @@
+/**
+ * The Koa application. The middleware stack is written as a table, outermost first, so the order
+ * in which a request meets request-id, logging, errors, authentication and body parsing is plain.
+ */
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/tokens.ts';
+import type { DiscoveryOptions } from '../services/discovery.ts';
+import type { ReadinessReport } from '../services/readiness.ts';
+import type { MappingSet } from '../services/resource-types.ts';
+import type { ResourceService } from '../services/resources.ts';
+import { accessLog } from './middleware/access-log.ts';
+import { authenticate } from './middleware/authenticate.ts';
+import { jsonBody } from './middleware/body.ts';
+import { scimErrors } from './middleware/errors.ts';
+import { requestId } from './middleware/request-id.ts';
+import { registerDiscoveryRoutes } from './routes/discovery.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerResourceRoutes } from './routes/resources.ts';
+
+export interface HttpDeps {
+  logger: Logger;
+  basePath: string;
+  publicBaseUrl?: string;
+  bodyLimitBytes: number;
+  tokens: TokenVerifier;
+  resources: ResourceService;
+  mappings: () => MappingSet;
+  discovery: DiscoveryOptions;
+  readiness: () => Promise<ReadinessReport>;
+}
+
+export function createApp(deps: HttpDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+
+  const operational = new Router();
+  registerHealthRoutes(operational, deps.readiness);
+
+  const scim = new Router({ prefix: deps.basePath, sensitive: false, strict: false });
+  registerDiscoveryRoutes(scim, { mappings: deps.mappings, options: deps.discovery, basePath: deps.basePath, ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}) });
+  registerResourceRoutes(scim, { resources: deps.resources, mappings: deps.mappings, basePath: deps.basePath, ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}) });
+
+  const inScimBase = (path: string) =>
+    path.toLowerCase() === deps.basePath.toLowerCase() || path.toLowerCase().startsWith(`${deps.basePath.toLowerCase()}/`);
+
+  const stack: [string, Koa.Middleware][] = [
+    ['request id: accept or make X-Request-Id', requestId],
+    ['access log: one line per request', accessLog(deps.logger)],
+    ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
+    ['health and readiness: unauthenticated', operational.routes() as unknown as Koa.Middleware],
+    ['authentication: bearer token on every SCIM route', guardScim(inScimBase, authenticate(deps.tokens))],
+    ['JSON body: size limit, media type, syntax', guardScim(inScimBase, jsonBody(deps.bodyLimitBytes))],
+    ['SCIM routes', scim.routes() as unknown as Koa.Middleware],
+    ['405 with Allow for known paths', scim.allowedMethods() as unknown as Koa.Middleware],
+  ];
+  for (const [, middleware] of stack) app.use(middleware);
+  return app;
+}
+
+function guardScim(applies: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware {
+  return (ctx, next) => (applies(ctx.path) ? middleware(ctx, next) : next());
+}

@@ -1,0 +1,29 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+
+/**
+ * One log line per request: method, route, status, latency, request id, client. Never the query
+ * string's values or bodies (filters can hold personal data; bodies hold passwords).
+ */
+export function accessLog(logger: Logger) {
+  return async function logRequest(ctx: Context, next: Next): Promise<void> {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const status = ctx.status;
+      const fields = {
+        requestId: ctx.state.requestId as string | undefined,
+        method: ctx.method,
+        route: (ctx.state.routeName as string | undefined) ?? ctx.path,
+        status,
+        latencyMs: Math.round(latencyMs * 100) / 100,
+        client: (ctx.state.principal as { name: string } | undefined)?.name,
+        ...(ctx.state.errorDetail ? { error: ctx.state.errorDetail } : {}),
+      };
+      if (status >= 500) logger.error(fields, 'request failed');
+      else logger.info(fields, 'request');
+    }
+  };
+}

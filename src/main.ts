@@ -1,0 +1,243 @@
+/**
+ * Composition root: loads the configuration, starts the local default services when none are
+ * configured, wires the layers, serves HTTP, and shuts everything down on SIGINT/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
+import { type BridgeConfig, ConfigError, loadConfig, redactConfig } from './config/index.ts';
+import { createApp } from './http/app.ts';
+import { createLdapDirectory } from './ldap/index.ts';
+import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
+import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
+import type { MappingSet } from './mapping/compiled.ts';
+import { loadMappingDirectory, MappingError } from './mapping/load.ts';
+import type { Directory } from './ports/directory.ts';
+import { checkReadiness } from './services/readiness.ts';
+import { ResourceService } from './services/resources.ts';
+
+/** Paths pino must never print: credentials in headers, bodies and configuration. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'password',
+  '*.password',
+  'bindPassword',
+  '*.bindPassword',
+  'token',
+  '*.token',
+  'config.ldap.bindPassword',
+  'config.redis.password',
+  'config.auth.token',
+];
+
+export interface RunningBridge {
+  url: string;
+  baseUrl: string;
+  server: Server;
+  directory: Directory;
+  mappings: () => MappingSet;
+  local: LocalServices | undefined;
+  /** Plain token generated for the local default (only when no token was configured). */
+  generatedToken?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: BridgeConfig;
+  logger?: Logger;
+  /** Seed for a throwaway slapd (default: the sample directory). */
+  seedLdif?: string[];
+}
+
+export async function startBridge(options: StartOptions): Promise<RunningBridge> {
+  const { config } = options;
+  const logger =
+    options.logger ??
+    pino({ level: config.log.level, redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' }, base: { service: 'scim-ldap-bridge' } });
+
+  const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
+  const mappingSet = () => mappings;
+
+  const needLdap = !config.ldap.url;
+  const needRedis = !config.redis.url;
+  const local =
+    needLdap || needRedis
+      ? await startLocalServices({ ldap: needLdap, redis: needRedis, ...(options.seedLdif ? { seedLdif: options.seedLdif } : {}) })
+      : undefined;
+  if (local) {
+    logger.info(
+      { slapd: local.slapd?.url, redis: local.redis?.url },
+      'local default: started throwaway services (set ldap.url / redis.url to use your own)',
+    );
+  }
+
+  const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
+  const directory = createLdapDirectory(
+    {
+      url: ldapUrl,
+      ...(config.ldap.url
+        ? { ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}), ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}) }
+        : { bindDn: local?.slapd?.serviceDn ?? '', bindPassword: local?.slapd?.servicePassword ?? '' }),
+      startTls: config.ldap.startTls,
+      tls: {
+        rejectUnauthorized: config.ldap.tls.rejectUnauthorized,
+        ...(config.ldap.tls.caFile ? { ca: readFileSync(config.ldap.tls.caFile) } : {}),
+        ...(config.ldap.tls.serverName ? { serverName: config.ldap.tls.serverName } : {}),
+      },
+      poolSize: config.ldap.poolSize,
+      connectTimeoutMs: config.ldap.connectTimeoutMs,
+      operationTimeoutMs: config.ldap.operationTimeoutMs,
+    },
+    logger.child({ component: 'ldap' }),
+  );
+
+  const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+  });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  await redis.connect().catch((error: Error) => logger.warn({ err: error.message }, 'redis not reachable at start-up'));
+
+  let generatedToken: string | undefined;
+  const tokenEntries = [...config.auth.tokens];
+  if (tokenEntries.length === 0) {
+    if (config.ldap.url) {
+      throw new ConfigError([
+        {
+          setting: 'auth.tokens',
+          source: 'default',
+          text: 'no bearer token is configured, so no client could authenticate; expected auth.tokens entries {name, sha256} or SCIM_BRIDGE_TOKEN',
+        },
+      ]);
+    }
+    generatedToken = randomBytes(24).toString('base64url');
+    tokenEntries.push({ name: 'local-default', sha256: sha256Hex(generatedToken) });
+  }
+
+  const resources = new ResourceService({
+    directory,
+    mappings: mappingSet,
+    limits: {
+      defaultPageSize: config.limits.defaultPageSize,
+      maxPageSize: config.limits.maxPageSize,
+      maxFilterLength: config.limits.maxFilterLength,
+      maxMembersReturned: 1_000_000,
+    },
+  });
+
+  const app = createApp({
+    logger,
+    basePath: config.server.basePath,
+    ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    tokens: new TokenVerifier(tokenEntries),
+    resources,
+    mappings: mappingSet,
+    discovery: {
+      maxPageSize: config.limits.maxPageSize,
+      bulk: { supported: false, maxOperations: config.limits.bulkMaxOperations, maxPayloadSize: config.limits.bulkMaxPayloadBytes },
+    },
+    readiness: () =>
+      checkReadiness(
+        [
+          { name: 'directory', check: () => directory.ping() },
+          {
+            name: 'redis',
+            check: async () => {
+              if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+            },
+          },
+        ],
+        2_000,
+      ),
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.requestTimeout = config.server.requestTimeoutMs;
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : config.server.port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const baseUrl = `${url}${config.server.basePath}`;
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
+    await local?.stop();
+  };
+
+  logger.info({ url: baseUrl, resourceTypes: mappings.resourceTypes.map((r) => r.endpoint), config: redactConfig(config) }, 'listening');
+  return { url, baseUrl, server, directory, mappings: mappingSet, local, ...(generatedToken ? { generatedToken } : {}), stop };
+}
+
+async function main(): Promise<void> {
+  let config: BridgeConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`scim-ldap-bridge: invalid configuration\n${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  let bridge: RunningBridge;
+  try {
+    bridge = await startBridge({ config });
+  } catch (error) {
+    if (error instanceof MissingBinariesError || error instanceof MappingError || error instanceof ConfigError) {
+      process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const lines = [
+    '',
+    `SCIM base URL: ${bridge.baseUrl}`,
+    bridge.generatedToken
+      ? `Bearer token:  ${bridge.generatedToken}   (generated for this run; set SCIM_BRIDGE_TOKEN to choose one)`
+      : 'Bearer token:  as configured (auth.tokens / SCIM_BRIDGE_TOKEN)',
+    bridge.local?.slapd ? `Directory:     ${bridge.local.slapd.url} (throwaway slapd, sample data, base ${bridge.local.slapd.suffix})` : '',
+    bridge.local?.redis ? `Redis:         ${bridge.local.redis.url} (throwaway)` : '',
+    `Try:           curl -H "Authorization: Bearer ${bridge.generatedToken ?? '<token>'}" ${bridge.baseUrl}/Users`,
+    'Stop with Ctrl-C.',
+    '',
+  ].filter((l) => l !== '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping\n`);
+    bridge
+      .stop()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`scim-ldap-bridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

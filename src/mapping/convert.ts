@@ -1,0 +1,353 @@
+/**
+ * Entry <-> resource conversion through a compiled mapping. Pure: references (DN <-> id) are
+ * resolved by the caller, which passes them in.
+ */
+import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
+import type { CompiledResourceType, CompiledRule } from './compiled.ts';
+import { escapeDnValue, normalizeDn } from './ldap-text.ts';
+import { parseGeneralizedTime, TransformError } from './transforms.ts';
+
+export type ScimObject = Record<string, unknown>;
+
+/** A referenced resource, as it appears in `members`, `groups` or `manager`. */
+export interface ReferenceValue {
+  value: string;
+  $ref?: string;
+  display?: string;
+  type?: string;
+}
+
+/** A SCIM value the mapping could not convert; the service answers 400 invalidValue naming `attribute`. */
+export class MappingValueError extends Error {
+  override readonly name = 'MappingValueError';
+  readonly attribute: string;
+  constructor(attribute: string, message: string) {
+    super(`${attribute}: ${message}`);
+    this.attribute = attribute;
+  }
+}
+
+export const META_SCHEMA_FREE = ['id', 'externalId', 'meta', 'schemas'] as const;
+
+export function valueText(value: DirValue): string {
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
+
+/** The SCIM id of an entry: entryUUID as is; objectGUID as its canonical string form. */
+export function entryId(rt: CompiledResourceType, entry: DirEntry): string | undefined {
+  const raw = entry.attributes[rt.directory.idAttribute.toLowerCase()]?.[0];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string') return raw.toLowerCase();
+  return guidToString(raw);
+}
+
+/** objectGUID bytes -> canonical GUID (first three groups little-endian, MS-DTYP §2.3.4). */
+export function guidToString(bytes: Buffer): string {
+  const hex = (from: number, to: number, reverse: boolean): string => {
+    const part = [...bytes.subarray(from, to)];
+    return (reverse ? part.reverse() : part).map((b) => b.toString(16).padStart(2, '0')).join('');
+  };
+  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
+}
+
+export function guidToBytes(guid: string): Buffer | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(guid);
+  if (!m) return undefined;
+  const le = (hex: string): number[] => [...Buffer.from(hex, 'hex')].reverse();
+  return Buffer.from([...le(m[1]!), ...le(m[2]!), ...le(m[3]!), ...Buffer.from(m[4]! + m[5]!, 'hex')]);
+}
+
+/** meta.version from the entry's version attribute: a weak ETag (RFC 7644 §3.14). */
+export function entryVersion(rt: CompiledResourceType, entry: DirEntry): string | undefined {
+  const raw = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+  return raw === undefined ? undefined : `W/"${valueText(raw)}"`;
+}
+
+/** LDAP attributes to read for a full resource (before projection). */
+export function allReadAttributes(rt: CompiledResourceType): string[] {
+  const d = rt.directory;
+  const names = new Set<string>([d.idAttribute, d.versionAttribute, d.createdAttribute, d.lastModifiedAttribute, 'objectClass']);
+  for (const rule of rt.rules) if (!rule.reverse) names.add(rule.ldap);
+  return [...names];
+}
+
+export interface ToResourceOptions {
+  location: string;
+  /** Resolved values of reference rules, by rule key. Rules absent here are left out. */
+  references: ReadonlyMap<string, ReferenceValue[]>;
+  /** Whether a rule's attribute is wanted in the response (projection); default: all. */
+  include?: (rule: CompiledRule) => boolean;
+}
+
+export function entryToResource(rt: CompiledResourceType, entry: DirEntry, options: ToResourceOptions): ScimObject {
+  const id = entryId(rt, entry);
+  const resource: ScimObject = { schemas: [rt.coreSchema.id], id };
+  const extensionsUsed = new Set<string>();
+  for (const rule of rt.rules) {
+    if (rule.leafDefinition.returned === 'never') continue;
+    if (options.include && !options.include(rule)) continue;
+    const container = (() => {
+      if (rule.isCore) return resource;
+      extensionsUsed.add(rule.schema);
+      const existing = resource[rule.schema];
+      if (existing && typeof existing === 'object') return existing as ScimObject;
+      const created: ScimObject = {};
+      resource[rule.schema] = created;
+      return created;
+    })();
+    if (rule.references) {
+      const refs = options.references.get(rule.key);
+      if (!refs) continue;
+      if (rule.attributeDefinition.multiValued) {
+        container[rule.attribute] = refs.map((r) => ({ ...r }));
+      } else if (refs[0]) {
+        container[rule.attribute] = { ...refs[0] };
+      }
+      continue;
+    }
+    const raw = entry.attributes[rule.ldapKey] ?? [];
+    const values: unknown[] = [];
+    for (const v of raw) {
+      try {
+        values.push(rule.transform.fromLdap(valueText(v)));
+      } catch (error) {
+        if (!(error instanceof TransformError)) throw error;
+        // A value the directory holds but SCIM cannot express is left out rather than failing the read.
+      }
+    }
+    if (values.length === 0) continue;
+    placeValues(container, rule, values);
+  }
+  for (const key of Object.keys(resource)) {
+    const v = resource[key];
+    if (key.startsWith('urn:') && v && typeof v === 'object' && Object.keys(v).length === 0) delete resource[key];
+  }
+  resource.schemas = [rt.coreSchema.id, ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource)];
+  const d = rt.directory;
+  const meta: ScimObject = { resourceType: rt.name };
+  const created = timestamp(entry.attributes[d.createdAttribute.toLowerCase()]?.[0]);
+  const modified = timestamp(entry.attributes[d.lastModifiedAttribute.toLowerCase()]?.[0]);
+  if (created) meta.created = created;
+  if (modified ?? created) meta.lastModified = modified ?? created;
+  meta.location = options.location;
+  const version = entryVersion(rt, entry);
+  if (version) meta.version = version;
+  resource.meta = meta;
+  void extensionsUsed;
+  return resource;
+}
+
+function timestamp(raw: DirValue | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  return parseGeneralizedTime(valueText(raw))?.toISOString();
+}
+
+function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[]): void {
+  const def = rule.attributeDefinition;
+  if (!rule.subAttribute) {
+    container[rule.attribute] = def.multiValued ? values : values[0];
+    return;
+  }
+  if (!def.multiValued) {
+    const complex = (container[rule.attribute] as ScimObject | undefined) ?? {};
+    complex[rule.subAttribute] = values[0];
+    container[rule.attribute] = complex;
+    return;
+  }
+  const list = (container[rule.attribute] as ScimObject[] | undefined) ?? [];
+  values.forEach((value, index) => {
+    const element: ScimObject = { [rule.subAttribute as string]: value };
+    if (rule.typeValue !== undefined) element.type = rule.typeValue;
+    if (rule.primary && index === 0) element.primary = true;
+    list.push(element);
+  });
+  container[rule.attribute] = list;
+}
+
+/** Reads the value(s) a rule maps from a (canonical) SCIM resource. */
+export function valuesForRule(resource: ScimObject, rule: CompiledRule): unknown[] {
+  const container = rule.isCore ? resource : (resource[rule.schema] as ScimObject | undefined);
+  if (!container || typeof container !== 'object') return [];
+  const raw = container[rule.attribute];
+  if (raw === undefined || raw === null) return [];
+  if (!rule.subAttribute) return (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== null && v !== undefined);
+  const elements = (Array.isArray(raw) ? raw : [raw]).filter((e): e is ScimObject => !!e && typeof e === 'object');
+  const selected = rule.typeValue === undefined ? elements : elements.filter((e) => matchesType(e, rule));
+  return selected.map((e) => e[rule.subAttribute as string]).filter((v) => v !== undefined && v !== null);
+}
+
+/** An element matches a type-selecting rule by its type; an untyped element goes to the primary rule. */
+function matchesType(element: ScimObject, rule: CompiledRule): boolean {
+  const type = element.type;
+  if (typeof type === 'string') return type.toLowerCase() === rule.typeValue?.toLowerCase();
+  return rule.primary;
+}
+
+/** Reads a template path (`userName`, `name.givenName`, `emails`) as text, or undefined when absent. */
+export function textAtPath(rt: CompiledResourceType, resource: ScimObject, path: string): string | undefined {
+  const lower = path.toLowerCase();
+  const rule = rt.rules.find((r) => {
+    const p = r.typeValue !== undefined ? r.attribute : r.subAttribute ? `${r.attribute}.${r.subAttribute}` : r.attribute;
+    return p.toLowerCase() === lower;
+  });
+  if (!rule) return undefined;
+  const first = valuesForRule(resource, rule)[0];
+  if (first === undefined || first === '') return undefined;
+  return typeof first === 'string' ? first : String(first);
+}
+
+export function evaluateTemplate(
+  rt: CompiledResourceType,
+  resource: ScimObject,
+  template: string,
+  escape: (s: string) => string = (s) => s,
+): string | undefined {
+  let missing = false;
+  const text = template.replace(/\{([^}]+)\}/g, (_, inner: string) => {
+    for (const alternative of inner.split('|')) {
+      const value = textAtPath(rt, resource, alternative.trim());
+      if (value !== undefined) return escape(value);
+    }
+    missing = true;
+    return '';
+  });
+  return missing ? undefined : text;
+}
+
+export function dnForResource(rt: CompiledResourceType, resource: ScimObject): string {
+  const dn = evaluateTemplate(rt, resource, rt.directory.dnTemplate, escapeDnValue);
+  if (dn === undefined) {
+    throw new MappingValueError(rt.directory.rdnPath, 'is required to name the directory entry');
+  }
+  return dn;
+}
+
+/** DNs for reference ids, by rule key; built by the service from one directory search. */
+export type ReferenceDns = ReadonlyMap<string, string[]>;
+
+/** Reference ids a resource carries, per reference rule (to be resolved to DNs by the service). */
+export function referenceIds(rt: CompiledResourceType, resource: ScimObject): Map<string, string[]> {
+  const ids = new Map<string, string[]>();
+  for (const rule of rt.rules) {
+    if (!rule.references || rule.readOnly) continue;
+    const values = valuesForRule(resource, rule).map((v) => (typeof v === 'string' ? v : String(v)));
+    if (values.length > 0) ids.set(rule.key, values);
+  }
+  return ids;
+}
+
+/**
+ * The LDAP attributes a resource maps to. mode 'create' applies defaults; 'replace' does not.
+ * Attributes the resource does not set are absent from the result.
+ */
+export function resourceToAttributes(
+  rt: CompiledResourceType,
+  resource: ScimObject,
+  referenceDns: ReferenceDns,
+  mode: 'create' | 'replace',
+): Map<string, { ldap: string; values: string[] }> {
+  const out = new Map<string, { ldap: string; values: string[] }>();
+  const put = (ldap: string, values: string[]): void => {
+    const key = ldap.toLowerCase();
+    const existing = out.get(key);
+    if (existing) existing.values.push(...values.filter((v) => !existing.values.includes(v)));
+    else out.set(key, { ldap, values: [...new Set(values)] });
+  };
+  for (const rule of rt.rules) {
+    if (rule.readOnly) continue;
+    if (rule.references) {
+      const dns = referenceDns.get(rule.key);
+      if (dns && dns.length > 0) put(rule.ldap, dns);
+      continue;
+    }
+    let values = valuesForRule(resource, rule);
+    if (values.length === 0 && mode === 'create' && rule.defaultValue !== undefined) values = [rule.defaultValue];
+    if (values.length === 0) continue;
+    if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1) values = [values[0]];
+    try {
+      put(rule.ldap, values.map((v) => rule.transform.toLdap(v)).filter((v) => v !== ''));
+    } catch (error) {
+      if (error instanceof TransformError) throw new MappingValueError(rule.key, error.message);
+      throw error;
+    }
+    if (out.get(rule.ldapKey)?.values.length === 0) out.delete(rule.ldapKey);
+  }
+  for (const computed of rt.directory.computed) {
+    if (out.has(computed.ldapKey)) continue;
+    const value = evaluateTemplate(rt, resource, computed.template);
+    if (value !== undefined && value !== '') put(computed.ldap, [value]);
+  }
+  return out;
+}
+
+/** Attributes for a new entry: mapped values plus object classes. */
+export function attributesForAdd(
+  rt: CompiledResourceType,
+  mapped: Map<string, { ldap: string; values: string[] }>,
+): Record<string, DirValue[]> {
+  const attributes: Record<string, DirValue[]> = { objectClass: rt.directory.objectClasses };
+  for (const { ldap, values } of mapped.values()) attributes[ldap] = values;
+  return attributes;
+}
+
+/**
+ * The changes that turn `entry` into `desired` for the attributes this mapping writes, as ONE
+ * modify: only attributes that differ. The RDN attribute is excluded (a rename changes it);
+ * write-only attributes and attributes with a default are kept when the client did not send them
+ * (PUT without a password must not erase it; Okta's PUT without `active` must not disable).
+ */
+export function changesForReplace(
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  desired: Map<string, { ldap: string; values: string[] }>,
+  options: { keepWhenAbsent?: ReadonlySet<string> } = {},
+): DirChange[] {
+  const changes: DirChange[] = [];
+  const considered = new Map<string, { ldap: string; keepWhenAbsent: boolean }>();
+  for (const rule of rt.rules) {
+    if (rule.readOnly) continue;
+    const keep =
+      rule.leafDefinition.mutability === 'writeOnly' ||
+      rule.defaultValue !== undefined ||
+      (options.keepWhenAbsent?.has(rule.ldapKey) ?? false);
+    considered.set(rule.ldapKey, { ldap: rule.ldap, keepWhenAbsent: keep || (considered.get(rule.ldapKey)?.keepWhenAbsent ?? false) });
+  }
+  for (const computed of rt.directory.computed) {
+    if (!considered.has(computed.ldapKey)) considered.set(computed.ldapKey, { ldap: computed.ldap, keepWhenAbsent: true });
+  }
+  const rdnKey = rt.directory.rdnAttribute.toLowerCase();
+  for (const [key, { ldap, keepWhenAbsent }] of considered) {
+    if (key === rdnKey) continue;
+    const current = (entry.attributes[key] ?? []).map(valueText);
+    const wanted = desired.get(key)?.values ?? [];
+    if (wanted.length === 0) {
+      if (current.length > 0 && !keepWhenAbsent && !rt.rules.some((r) => r.ldapKey === key && r.leafDefinition.required)) {
+        changes.push({ operation: 'delete', attribute: ldap, values: [] });
+      }
+      continue;
+    }
+    if (key === 'userpassword' || !sameValues(current, wanted)) {
+      changes.push({ operation: 'replace', attribute: ldap, values: wanted });
+    }
+  }
+  return withMissingObjectClasses(rt, entry, changes);
+}
+
+/** An existing entry may lack an auxiliary class the mapping needs (scimResource): add it in the same modify. */
+export function withMissingObjectClasses(rt: CompiledResourceType, entry: DirEntry, changes: DirChange[]): DirChange[] {
+  if (!changes.some((c) => c.operation !== 'delete')) return changes;
+  const have = new Set((entry.attributes.objectclass ?? []).map((v) => valueText(v).toLowerCase()));
+  if (have.size === 0) return changes;
+  const missing = rt.directory.objectClasses.filter((oc) => !have.has(oc.toLowerCase()));
+  return missing.length > 0 ? [{ operation: 'add', attribute: 'objectClass', values: missing }, ...changes] : changes;
+}
+
+function sameValues(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((v) => set.has(v));
+}
+
+export function sameDn(a: string, b: string): boolean {
+  return normalizeDn(a) === normalizeDn(b);
+}

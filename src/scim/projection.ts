@@ -1,0 +1,125 @@
+/**
+ * `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) and the `returned` characteristic
+ * (RFC 7643 §2.2): which attributes of a resource go into a response.
+ */
+import { ScimError } from './errors.ts';
+
+export interface Projection {
+  /** Requested attribute paths, lower-cased ("username", "name.givenname", "urn:...:user:department"). */
+  attributes?: string[];
+  excludedAttributes?: string[];
+}
+
+/** Parses a comma-separated attribute list from a query string or a SearchRequest. */
+export function parseAttributeList(value: unknown, parameter: string): string[] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const items = Array.isArray(value) ? value : String(value).split(',');
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') throw ScimError.invalidValue(`${parameter} must be a list of attribute names`);
+    const trimmed = item.trim();
+    if (trimmed === '') continue;
+    if (!/^(urn:[^\s,]+:)?[A-Za-z$][\w$-]*(\.[A-Za-z$][\w$-]*)?$/.test(trimmed)) {
+      throw ScimError.invalidValue(`${parameter}: "${trimmed}" is not an attribute name`);
+    }
+    out.push(trimmed.toLowerCase());
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/**
+ * Splits a path into schema URN, attribute and sub-attribute. The URN ends at the last colon
+ * before the attribute name (URNs contain dots: `...:enterprise:2.0:User:manager.value`).
+ */
+export function splitPath(path: string, coreSchema: string): { schema: string; attribute: string; sub?: string } {
+  let schema = coreSchema.toLowerCase();
+  let rest = path.toLowerCase();
+  if (rest.startsWith('urn:')) {
+    const colon = rest.lastIndexOf(':');
+    schema = rest.slice(0, colon);
+    rest = rest.slice(colon + 1);
+  }
+  const dot = rest.indexOf('.');
+  return dot < 0 ? { schema, attribute: rest } : { schema, attribute: rest.slice(0, dot), sub: rest.slice(dot + 1) };
+}
+
+/**
+ * Decides whether an attribute (schema, name) is returned. `returned: always` wins over
+ * excludedAttributes; `request` needs to be named; `never` is never returned.
+ */
+export function isReturned(
+  projection: Projection,
+  coreSchema: string,
+  schema: string,
+  attribute: string,
+  returned: 'always' | 'never' | 'default' | 'request',
+): boolean {
+  if (returned === 'never') return false;
+  if (returned === 'always') return true;
+  const s = schema.toLowerCase();
+  const a = attribute.toLowerCase();
+  const names = (list: string[]) => list.map((p) => splitPath(p, coreSchema));
+  if (projection.attributes) {
+    // A bare extension URN in `attributes` asks for all of that extension's attributes.
+    return names(projection.attributes).some((p) => (p.schema === s && p.attribute === a) || `${p.schema}:${p.attribute}` === s);
+  }
+  if (returned === 'request') return false;
+  if (projection.excludedAttributes) {
+    return !names(projection.excludedAttributes).some((p) => p.schema === s && p.attribute === a && p.sub === undefined);
+  }
+  return true;
+}
+
+/** Applies sub-attribute level projection (`name.givenName`) after attribute-level selection. */
+export function projectSubAttributes(
+  resource: Record<string, unknown>,
+  projection: Projection,
+  coreSchema: string,
+): Record<string, unknown> {
+  const subRequests = new Map<string, Set<string>>();
+  for (const p of projection.attributes ?? []) {
+    const { schema, attribute, sub } = splitPath(p, coreSchema);
+    if (!sub) continue;
+    const key = `${schema}|${attribute}`;
+    const set = subRequests.get(key) ?? new Set<string>();
+    set.add(sub);
+    subRequests.set(key, set);
+  }
+  const wholeRequested = new Set(
+    (projection.attributes ?? []).map((p) => splitPath(p, coreSchema)).filter((p) => !p.sub).map((p) => `${p.schema}|${p.attribute}`),
+  );
+  const excludedSubs = new Map<string, Set<string>>();
+  for (const p of projection.excludedAttributes ?? []) {
+    const { schema, attribute, sub } = splitPath(p, coreSchema);
+    if (!sub) continue;
+    const key = `${schema}|${attribute}`;
+    const set = excludedSubs.get(key) ?? new Set<string>();
+    set.add(sub);
+    excludedSubs.set(key, set);
+  }
+  if (subRequests.size === 0 && excludedSubs.size === 0) return resource;
+  const filterValue = (value: unknown, keep: (name: string) => boolean): unknown => {
+    const one = (v: unknown) =>
+      v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => keep(k.toLowerCase()))) : v;
+    return Array.isArray(value) ? value.map(one) : one(value);
+  };
+  const apply = (container: Record<string, unknown>, schema: string): void => {
+    for (const [name, value] of Object.entries(container)) {
+      const key = `${schema}|${name.toLowerCase()}`;
+      const wanted = subRequests.get(key);
+      if (wanted && !wholeRequested.has(key)) container[name] = filterValue(value, (k) => wanted.has(k));
+      const excluded = excludedSubs.get(key);
+      if (excluded) container[name] = filterValue(container[name], (k) => !excluded.has(k));
+    }
+  };
+  const copy = { ...resource };
+  apply(copy, coreSchema.toLowerCase());
+  for (const [key, value] of Object.entries(copy)) {
+    if (key.startsWith('urn:') && value && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = { ...(value as Record<string, unknown>) };
+      apply(inner, key.toLowerCase());
+      copy[key] = inner;
+    }
+  }
+  return copy;
+}

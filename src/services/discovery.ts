@@ -1,0 +1,86 @@
+/**
+ * Discovery endpoints (RFC 7644 §4): /ServiceProviderConfig, /ResourceTypes and /Schemas, all
+ * generated from the loaded mappings, so they list exactly what is mapped.
+ */
+import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
+import { ScimError } from '../scim/errors.ts';
+import type { SchemaDefinition } from '../scim/schema-types.ts';
+import { LIST_RESPONSE_SCHEMA } from './resources.ts';
+
+const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+const RT_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
+const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+
+export interface DiscoveryOptions {
+  maxPageSize: number;
+  bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
+  documentationUri?: string;
+}
+
+export function serviceProviderConfig(baseUrl: string, options: DiscoveryOptions): Record<string, unknown> {
+  return {
+    schemas: [SPC_SCHEMA],
+    ...(options.documentationUri ? { documentationUri: options.documentationUri } : {}),
+    patch: { supported: true },
+    bulk: options.bulk,
+    filter: { supported: true, maxResults: options.maxPageSize },
+    changePassword: { supported: true },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'Authentication with a bearer token issued by the bridge operator (RFC 6750).',
+        specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
+        primary: true,
+      },
+    ],
+    meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
+  };
+}
+
+export function resourceTypeResource(rt: CompiledResourceType, baseUrl: string): Record<string, unknown> {
+  return {
+    schemas: [RT_SCHEMA],
+    id: rt.name,
+    name: rt.name,
+    endpoint: rt.endpoint,
+    description: rt.description,
+    schema: rt.coreSchema.id,
+    schemaExtensions: rt.extensions.map((e) => ({ schema: e.schema.id, required: e.required })),
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${rt.name}` },
+  };
+}
+
+export function schemaResource(schema: SchemaDefinition, baseUrl: string): Record<string, unknown> {
+  return {
+    schemas: [SCHEMA_SCHEMA],
+    ...schema,
+    meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${schema.id}` },
+  };
+}
+
+export function listOf(resources: Record<string, unknown>[]): Record<string, unknown> {
+  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
+}
+
+export function resourceTypes(set: MappingSet, baseUrl: string): Record<string, unknown> {
+  return listOf(set.resourceTypes.map((rt) => resourceTypeResource(rt, baseUrl)));
+}
+
+export function resourceTypeById(set: MappingSet, id: string, baseUrl: string): Record<string, unknown> {
+  const rt = set.resourceTypes.find((r) => r.name.toLowerCase() === id.toLowerCase());
+  if (!rt) throw ScimError.notFound(`resource type "${id}" not found`);
+  return resourceTypeResource(rt, baseUrl);
+}
+
+export function schemas(set: MappingSet, baseUrl: string): Record<string, unknown> {
+  return listOf(set.schemas.map((s) => schemaResource(s, baseUrl)));
+}
+
+export function schemaById(set: MappingSet, id: string, baseUrl: string): Record<string, unknown> {
+  const schema = set.schemas.find((s) => s.id.toLowerCase() === id.toLowerCase());
+  if (!schema) throw ScimError.notFound(`schema "${id}" not found`);
+  return schemaResource(schema, baseUrl);
+}

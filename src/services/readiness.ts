@@ -1,0 +1,39 @@
+/**
+ * Readiness: the directory and Redis both answer, and the mappings are in a good state. Each
+ * probe has a deadline so /ready itself never hangs.
+ */
+export interface Probe {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; latencyMs: number; error?: string }>;
+  /** Degraded but serving (e.g. a mapping reload failed and the last good one is in use). */
+  warnings: string[];
+}
+
+export async function checkReadiness(probes: Probe[], timeoutMs: number, warnings: () => string[] = () => []): Promise<ReadinessReport> {
+  const checks: ReadinessReport['checks'] = {};
+  await Promise.all(
+    probes.map(async (probe) => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          probe.check(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        checks[probe.name] = { ok: true, latencyMs: Date.now() - started };
+      } catch (error) {
+        checks[probe.name] = { ok: false, latencyMs: Date.now() - started, error: (error as Error).message };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: Object.values(checks).every((c) => c.ok), checks, warnings: warnings() };
+}

@@ -1,0 +1,614 @@
+/**
+ * Use cases for any mapped resource type (Users, Groups, custom): get, list, create, replace,
+ * patch, delete. Generic over the mapping; no LDAP attribute name appears here.
+ */
+import type { CompiledResourceType, CompiledRule, MappingSet } from '../mapping/compiled.ts';
+import {
+  allReadAttributes,
+  attributesForAdd,
+  changesForReplace,
+  dnForResource,
+  entryId,
+  entryToResource,
+  type ReferenceValue,
+  referenceIds,
+  resourceToAttributes,
+  type ScimObject,
+  sameDn,
+  valueText,
+  withMissingObjectClasses,
+} from '../mapping/convert.ts';
+import { simplify, translateFilter } from '../mapping/filter.ts';
+import type { DirChange, DirEntry, DirFilter, Directory, SortKey } from '../ports/directory.ts';
+import { ScimError } from '../scim/errors.ts';
+import { parseFilter } from '../scim/filter.ts';
+import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
+import { isReturned, type Projection, projectSubAttributes } from '../scim/projection.ts';
+import { canonicalizeResource } from '../scim/resource.ts';
+import { toScimError } from './errors.ts';
+
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+export interface RequestContext {
+  /** Absolute SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2 (for Location and $ref). */
+  baseUrl: string;
+  /** Who is asking (token name), for logs and events. */
+  actor: string;
+}
+
+export interface Limits {
+  defaultPageSize: number;
+  maxPageSize: number;
+  maxFilterLength: number;
+  /** Upper bound on member values read for one group in one response. */
+  maxMembersReturned: number;
+}
+
+/** A precondition from If-Match (RFC 7644 §3.14); '*' means "exists". */
+export type Precondition = { ifMatch?: string };
+
+export interface ResourceResult {
+  resource: ScimObject;
+  version?: string;
+  location: string;
+}
+
+export interface ListQuery extends Projection {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+  sortBy?: string;
+  sortOrder?: 'ascending' | 'descending';
+}
+
+export interface ListResult {
+  schemas: [typeof LIST_RESPONSE_SCHEMA];
+  totalResults: number;
+  startIndex: number;
+  itemsPerPage: number;
+  Resources: ScimObject[];
+}
+
+export interface ResourceServiceDeps {
+  directory: Directory;
+  mappings: () => MappingSet;
+  limits: Limits;
+}
+
+export class ResourceService {
+  readonly #deps: ResourceServiceDeps;
+
+  constructor(deps: ResourceServiceDeps) {
+    this.#deps = deps;
+  }
+
+  get #directory(): Directory {
+    return this.#deps.directory;
+  }
+
+  async get(rt: CompiledResourceType, id: string, projection: Projection, ctx: RequestContext): Promise<ResourceResult> {
+    return this.#guard(rt, async () => {
+      const entry = await this.#findById(rt, id, this.#readAttributes(rt, projection));
+      if (!entry) throw notFound(rt, id);
+      return this.#toResult(rt, entry, projection, ctx);
+    });
+  }
+
+  async list(rt: CompiledResourceType, query: ListQuery, ctx: RequestContext): Promise<ListResult> {
+    return this.#guard(rt, async () => {
+      const { limits } = this.#deps;
+      // RFC 7644 §3.4.2.4: startIndex < 1 is 1; count < 0 is 0; count is capped by the server.
+      const startIndex = Math.max(1, Math.trunc(query.startIndex ?? 1));
+      const count = Math.min(Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)), limits.maxPageSize);
+      let filter: DirFilter = { type: 'true' };
+      if (query.filter !== undefined) {
+        const ast = parseFilter(query.filter, { maxLength: limits.maxFilterLength });
+        filter = await translateFilter(rt, ast, { resolveId: (types, id) => this.#resolveDn(types, id) });
+      }
+      const sort = this.#sortKeys(rt, query);
+      const combined = simplify({ type: 'and', filters: [rt.directory.scopeFilter, filter] });
+      const projection: Projection = {
+        ...(query.attributes ? { attributes: query.attributes } : {}),
+        ...(query.excludedAttributes ? { excludedAttributes: query.excludedAttributes } : {}),
+      };
+      if (combined.type === 'false') return listResult([], 0, startIndex);
+      const result = await this.#directory.search({
+        base: rt.directory.base,
+        scope: rt.directory.scope,
+        filter: combined,
+        attributes: this.#readAttributes(rt, projection),
+        binaryAttributes: rt.directory.binaryAttributes,
+        sort,
+        page: { kind: 'offset', startIndex, count },
+      });
+      const resources: ScimObject[] = [];
+      for (const entry of result.entries) resources.push((await this.#toResult(rt, entry, projection, ctx)).resource);
+      return listResult(resources, result.total ?? resources.length, startIndex);
+    });
+  }
+
+  async create(rt: CompiledResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> {
+    return this.#guard(rt, async () => {
+      const resource = canonicalizeResource(body, shapeOf(rt), 'create');
+      await this.#checkUniqueness(rt, resource, undefined);
+      const refs = await this.#resolveReferenceIds(rt, resource);
+      const mapped = resourceToAttributes(rt, resource, refs, 'create');
+      const placeholder = rt.directory.emptyGroupPlaceholder;
+      if (placeholder) {
+        const memberRule = membershipRule(rt);
+        if (memberRule) {
+          const existing = mapped.get(memberRule.ldapKey);
+          if (existing) existing.values.push(placeholder);
+          else mapped.set(memberRule.ldapKey, { ldap: memberRule.ldap, values: [placeholder] });
+        }
+      }
+      const dn = dnForResource(rt, resource);
+      const entry = await this.#directory.add(dn, attributesForAdd(rt, mapped), {
+        returnAttributes: allReadAttributes(rt),
+        binaryAttributes: rt.directory.binaryAttributes,
+      });
+      if (!entry) throw ScimError.internal('the directory did not return the new entry');
+      return this.#toResult(rt, entry, {}, ctx);
+    });
+  }
+
+  async replace(
+    rt: CompiledResourceType,
+    id: string,
+    body: unknown,
+    ctx: RequestContext,
+    precondition: Precondition,
+  ): Promise<ResourceResult> {
+    return this.#guard(rt, async () => {
+      const resource = canonicalizeResource(body, shapeOf(rt), 'replace');
+      const entry = await this.#findById(rt, id, allReadAttributes(rt));
+      if (!entry) throw notFound(rt, id);
+      this.#checkPrecondition(rt, entry, precondition);
+      await this.#checkUniqueness(rt, resource, entry.dn);
+      const refs = await this.#resolveReferenceIds(rt, resource);
+      const desired = resourceToAttributes(rt, resource, refs, 'replace');
+      const memberRule = membershipRule(rt);
+      // Membership is a delta even on PUT: the full member list is compared, not rewritten.
+      if (memberRule) desired.delete(memberRule.ldapKey);
+      let changes = changesForReplace(rt, entry, desired);
+      if (memberRule) {
+        const wanted = refs.get(memberRule.key) ?? [];
+        changes = [...changes, ...(await this.#membershipReplace(rt, entry, memberRule, wanted))];
+      }
+      return this.#write(rt, entry, resource, changes, precondition, ctx);
+    });
+  }
+
+  async patch(
+    rt: CompiledResourceType,
+    id: string,
+    body: unknown,
+    ctx: RequestContext,
+    precondition: Precondition,
+  ): Promise<ResourceResult> {
+    return this.#guard(rt, async () => {
+      const operations = parsePatchRequest(body);
+      const memberRule = membershipRule(rt);
+      const delta = memberRule ? memberDelta(operations) : { add: [], remove: [], other: operations };
+      const entry = await this.#findById(rt, id, allReadAttributes(rt));
+      if (!entry) throw notFound(rt, id);
+      this.#checkPrecondition(rt, entry, precondition);
+      let changes: DirChange[] = [];
+      let resource: ScimObject | undefined;
+      if (delta.other.length > 0) {
+        // The patch applies to the full current resource, references included (except membership,
+        // which is handled as a delta and never read whole).
+        const references = new Map<string, ReferenceValue[]>();
+        for (const rule of rt.rules) {
+          if (rule.references && !rule.readOnly && rule !== memberRule) {
+            references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
+          }
+        }
+        const current = entryToResource(rt, entry, { location: '', references, include: (r) => r !== memberRule });
+        const patched = applyPatch(current, delta.other, shapeOf(rt));
+        resource = patched;
+        await this.#checkUniqueness(rt, patched, entry.dn);
+        const desired = resourceToAttributes(rt, patched, new Map(), 'replace');
+        // Reference attributes other than membership are patched through the full resource.
+        const refs = await this.#resolveReferenceIds(rt, patched);
+        for (const rule of rt.rules) {
+          if (!rule.references || rule.readOnly || rule === memberRule) continue;
+          const dns = refs.get(rule.key);
+          if (dns && dns.length > 0) desired.set(rule.ldapKey, { ldap: rule.ldap, values: dns });
+        }
+        changes = changesForReplace(rt, entry, desired, {
+          keepWhenAbsent: new Set(memberRule ? [memberRule.ldapKey] : []),
+        });
+      }
+      if (memberRule) {
+        if (delta.replaceAll) {
+          const dns = await this.#idsToDns(memberRule, delta.replaceAll);
+          changes.push(...(await this.#membershipReplace(rt, entry, memberRule, dns)));
+        }
+        if (delta.add.length > 0 || delta.remove.length > 0) {
+          changes.push(...(await this.#membershipDelta(rt, entry, memberRule, delta.add, delta.remove)));
+        }
+      }
+      return this.#write(rt, entry, resource, changes, precondition, ctx);
+    });
+  }
+
+  async delete(rt: CompiledResourceType, id: string, precondition: Precondition): Promise<void> {
+    return this.#guard(rt, async () => {
+      const entry = await this.#findById(rt, id, [rt.directory.versionAttribute]);
+      if (!entry) throw notFound(rt, id);
+      this.#checkPrecondition(rt, entry, precondition);
+      await this.#directory.delete(entry.dn, assertionFor(rt, entry, precondition));
+    });
+  }
+
+  /** Runs a use case, turning port errors into SCIM errors in one place. */
+  async #guard<T>(rt: CompiledResourceType, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toScimError(error, rt.name, (ldap) => rt.rules.find((r) => r.ldapKey === ldap.toLowerCase())?.key);
+    }
+  }
+
+  async #write(
+    rt: CompiledResourceType,
+    entry: DirEntry,
+    resource: ScimObject | undefined,
+    changes: DirChange[],
+    precondition: Precondition,
+    ctx: RequestContext,
+  ): Promise<ResourceResult> {
+    let dn = entry.dn;
+    let current = entry;
+    // A changed RDN source (userName, displayName) is a rename: modifyDN keeps the entryUUID.
+    if (resource) {
+      const newDn = dnForResource(rt, resource);
+      if (!sameDn(newDn, dn) || rdnValueChanged(rt, entry, newDn)) {
+        await this.#directory.rename(dn, newDn);
+        dn = newDn;
+      }
+    }
+    if (changes.length > 0) {
+      const updated = await this.#directory.modify(dn, changes, {
+        ...assertionFor(rt, entry, precondition),
+        returnAttributes: allReadAttributes(rt),
+        binaryAttributes: rt.directory.binaryAttributes,
+      });
+      if (updated) current = updated;
+    } else if (dn !== entry.dn) {
+      current = (await this.#directory.read(dn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? entry;
+    }
+    return this.#toResult(rt, current, {}, ctx);
+  }
+
+  #checkPrecondition(rt: CompiledResourceType, entry: DirEntry, precondition: Precondition): void {
+    const wanted = precondition.ifMatch;
+    if (wanted === undefined || wanted.trim() === '*') return;
+    const version = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+    const current = version === undefined ? undefined : valueText(version);
+    const tags = parseEtags(wanted);
+    if (current === undefined || !tags.includes(current)) {
+      throw ScimError.preconditionFailed(`${rt.name} has version W/"${current ?? ''}", not ${wanted}`);
+    }
+  }
+
+  #readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
+    const d = rt.directory;
+    const names = new Set<string>([d.idAttribute, d.versionAttribute, d.createdAttribute, d.lastModifiedAttribute]);
+    for (const rule of rt.rules) if (!rule.reverse && wanted(rt, rule, projection)) names.add(rule.ldap);
+    return [...names];
+  }
+
+  async #findById(rt: CompiledResourceType, id: string, attributes: string[]): Promise<DirEntry | undefined> {
+    const idFilter = await translateFilter(
+      rt,
+      { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id },
+      { resolveId: async () => undefined },
+    );
+    if (idFilter.type === 'false') return undefined;
+    const result = await this.#directory.search({
+      base: rt.directory.base,
+      scope: rt.directory.scope,
+      filter: { type: 'and', filters: [rt.directory.scopeFilter, idFilter] },
+      attributes,
+      binaryAttributes: rt.directory.binaryAttributes,
+      sizeLimit: 2,
+    });
+    return result.entries[0];
+  }
+
+  async #toResult(
+    rt: CompiledResourceType,
+    entry: DirEntry,
+    projection: Projection,
+    ctx: RequestContext,
+  ): Promise<ResourceResult> {
+    const id = entryId(rt, entry) ?? '';
+    const location = `${ctx.baseUrl}${rt.endpoint}/${encodeURIComponent(id)}`;
+    const references = new Map<string, ReferenceValue[]>();
+    for (const rule of rt.rules) {
+      if (!rule.references || !wanted(rt, rule, projection)) continue;
+      references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
+    }
+    let resource = entryToResource(rt, entry, { location, references, include: (rule) => wanted(rt, rule, projection) });
+    resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
+    const version = (resource.meta as { version?: string } | undefined)?.version;
+    return { resource, location, ...(version ? { version } : {}) };
+  }
+
+  /** Resolves the DNs a reference rule holds into {value: id, $ref, display, type}. */
+  async #referencesOf(
+    rt: CompiledResourceType,
+    rule: CompiledRule,
+    entry: DirEntry,
+    ctx: RequestContext,
+  ): Promise<ReferenceValue[]> {
+    const mappings = this.#deps.mappings();
+    const out: ReferenceValue[] = [];
+    for (const targetName of rule.references ?? []) {
+      const target = mappings.resourceTypes.find((r) => r.name === targetName);
+      if (!target) continue;
+      const displayRule = displayRuleOf(target);
+      let filter: DirFilter;
+      if (rule.reverse) {
+        // One search for all references: entries whose back-link (memberOf / member) names this entry.
+        filter = { type: 'equal', attribute: rule.reverse, value: entry.dn };
+      } else {
+        const dns = (entry.attributes[rule.ldapKey] ?? []).map(valueText);
+        if (dns.length === 0) continue;
+        filter = { type: 'or', filters: dns.map((dn) => ({ type: 'equal', attribute: 'entryDN', value: dn })) };
+      }
+      const result = await this.#directory.search({
+        base: target.directory.base,
+        scope: target.directory.scope,
+        filter: { type: 'and', filters: [target.directory.scopeFilter, filter] },
+        attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+        binaryAttributes: target.directory.binaryAttributes,
+        page: { kind: 'offset', startIndex: 1, count: this.#deps.limits.maxMembersReturned },
+      });
+      for (const ref of result.entries) {
+        const id = entryId(target, ref);
+        if (!id) continue;
+        const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
+        out.push({
+          value: id,
+          $ref: `${ctx.baseUrl}${target.endpoint}/${encodeURIComponent(id)}`,
+          ...(display !== undefined ? { display: valueText(display) } : {}),
+          ...(rule.attribute === 'members' ? { type: target.name } : {}),
+        });
+      }
+    }
+    void rt;
+    return out;
+  }
+
+  async #checkUniqueness(rt: CompiledResourceType, resource: ScimObject, ownDn: string | undefined): Promise<void> {
+    for (const rule of rt.rules) {
+      if (rule.leafDefinition.uniqueness === 'none' || rule.readOnly) continue;
+      const mapped = resourceToAttributes(rt, resource, new Map(), 'replace').get(rule.ldapKey);
+      const value = mapped?.values[0];
+      if (value === undefined) continue;
+      const result = await this.#directory.search({
+        base: rt.directory.base,
+        scope: rt.directory.scope,
+        filter: { type: 'and', filters: [rt.directory.scopeFilter, { type: 'equal', attribute: rule.ldap, value }] },
+        attributes: [],
+        sizeLimit: 2,
+      });
+      if (result.entries.some((e) => ownDn === undefined || !sameDn(e.dn, ownDn))) {
+        throw ScimError.uniqueness(`${rule.key} "${String(value)}" is already taken by another ${rt.name}`);
+      }
+    }
+  }
+
+  /** ids of every writable reference rule -> DNs; unknown ids are a client error naming them. */
+  async #resolveReferenceIds(rt: CompiledResourceType, resource: ScimObject): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const [key, ids] of referenceIds(rt, resource)) {
+      const rule = rt.rules.find((r) => r.key === key);
+      if (!rule) continue;
+      out.set(key, await this.#idsToDns(rule, ids));
+    }
+    return out;
+  }
+
+  async #idsToDns(rule: CompiledRule, ids: string[]): Promise<string[]> {
+    const found = await this.#lookupIds(rule.references ?? [], ids);
+    const missing = ids.filter((id) => !found.has(id.toLowerCase()));
+    if (missing.length > 0) {
+      throw ScimError.invalidValue(`${rule.key}: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`);
+    }
+    return [...new Set(ids.map((id) => found.get(id.toLowerCase())!.dn))];
+  }
+
+  /** One search per referenced resource type for a batch of ids; returns id -> entry (with memberOf when asked). */
+  async #lookupIds(typeNames: string[], ids: string[], extraAttributes: string[] = []): Promise<Map<string, DirEntry>> {
+    const mappings = this.#deps.mappings();
+    const found = new Map<string, DirEntry>();
+    const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
+    for (const name of typeNames) {
+      const target = mappings.resourceTypes.find((r) => r.name === name);
+      if (!target) continue;
+      for (let i = 0; i < unique.length; i += 200) {
+        const batch = unique.slice(i, i + 200).filter((id) => !found.has(id));
+        const filters: DirFilter[] = [];
+        for (const id of batch) {
+          filters.push(
+            await translateFilter(target, { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id }, { resolveId: async () => undefined }),
+          );
+        }
+        const idFilter = simplify({ type: 'or', filters });
+        if (idFilter.type === 'false') continue;
+        const result = await this.#directory.search({
+          base: target.directory.base,
+          scope: target.directory.scope,
+          filter: { type: 'and', filters: [target.directory.scopeFilter, idFilter] },
+          attributes: [target.directory.idAttribute, ...extraAttributes],
+          binaryAttributes: target.directory.binaryAttributes,
+          sizeLimit: batch.length + 1,
+        });
+        for (const entry of result.entries) {
+          const id = entryId(target, entry);
+          if (id) found.set(id, entry);
+        }
+      }
+    }
+    return found;
+  }
+
+  async #resolveDn(types: string[], id: string): Promise<string | undefined> {
+    return (await this.#lookupIds(types, [id])).get(id.toLowerCase())?.dn;
+  }
+
+  /**
+   * Member add/remove as value add/delete: cost independent of the group's size. Members already
+   * present (or already absent) are skipped so retried PATCHes succeed, using the members' own
+   * back-links (memberOf), not the group's member list.
+   */
+  async #membershipDelta(
+    rt: CompiledResourceType,
+    group: DirEntry,
+    rule: CompiledRule,
+    addIds: string[],
+    removeIds: string[],
+  ): Promise<DirChange[]> {
+    const backLink = rule.reverse;
+    const isMember = (entry: DirEntry): boolean | undefined => {
+      if (!backLink) return undefined;
+      return (entry.attributes[backLink.toLowerCase()] ?? []).some((v) => sameDn(valueText(v), group.dn));
+    };
+    const changes: DirChange[] = [];
+    if (addIds.length > 0) {
+      const found = await this.#lookupIds(rule.references ?? [], addIds, backLink ? [backLink] : []);
+      const missing = addIds.filter((id) => !found.has(id.toLowerCase()));
+      if (missing.length > 0) {
+        throw ScimError.invalidValue(`members: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`);
+      }
+      const dns = [...found.values()].filter((e) => isMember(e) !== true).map((e) => e.dn);
+      if (dns.length > 0) changes.push({ operation: 'add', attribute: rule.ldap, values: dns });
+    }
+    if (removeIds.length > 0) {
+      const found = await this.#lookupIds(rule.references ?? [], removeIds, backLink ? [backLink] : []);
+      // Unknown ids on remove are not an error: the member is gone either way (idempotent retries).
+      const dns = [...found.values()].filter((e) => isMember(e) !== false).map((e) => e.dn);
+      if (dns.length > 0) changes.push({ operation: 'delete', attribute: rule.ldap, values: dns });
+    }
+    return this.#keepPlaceholder(rt, group, rule, changes);
+  }
+
+  /** Full member list -> delta against the current members (read through the back-links). */
+  async #membershipReplace(rt: CompiledResourceType, group: DirEntry, rule: CompiledRule, wantedDns: string[]): Promise<DirChange[]> {
+    const current = await this.#currentMemberDns(group, rule);
+    const wantedSet = new Set(wantedDns.map((d) => d.toLowerCase()));
+    const currentSet = new Set(current.map((d) => d.toLowerCase()));
+    const add = wantedDns.filter((d) => !currentSet.has(d.toLowerCase()));
+    const remove = current.filter((d) => !wantedSet.has(d.toLowerCase()));
+    const changes: DirChange[] = [];
+    if (add.length > 0) changes.push({ operation: 'add', attribute: rule.ldap, values: add });
+    if (remove.length > 0) changes.push({ operation: 'delete', attribute: rule.ldap, values: remove });
+    return this.#keepPlaceholder(rt, group, rule, changes);
+  }
+
+  async #currentMemberDns(group: DirEntry, rule: CompiledRule): Promise<string[]> {
+    if (!rule.reverse) {
+      const placeholder = this.#deps.mappings().resourceTypes.find((r) => r.rules.includes(rule))?.directory.emptyGroupPlaceholder;
+      return (group.attributes[rule.ldapKey] ?? []).map(valueText).filter((d) => !placeholder || !sameDn(d, placeholder));
+    }
+    const mappings = this.#deps.mappings();
+    const dns: string[] = [];
+    for (const name of rule.references ?? []) {
+      const target = mappings.resourceTypes.find((r) => r.name === name);
+      if (!target) continue;
+      const result = await this.#directory.search({
+        base: target.directory.base,
+        scope: target.directory.scope,
+        filter: { type: 'and', filters: [target.directory.scopeFilter, { type: 'equal', attribute: rule.reverse, value: group.dn }] },
+        attributes: [],
+        page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
+      });
+      dns.push(...result.entries.map((e) => e.dn));
+    }
+    return dns;
+  }
+
+  /**
+   * groupOfNames needs one member (RFC 4519 §3.5): the mapping's placeholder DN stays in every
+   * group as a hidden member, so removing the last real member is always valid. Groups created
+   * outside the bridge get it added in the same modify when members are removed.
+   */
+  async #keepPlaceholder(rt: CompiledResourceType, group: DirEntry, rule: CompiledRule, changes: DirChange[]): Promise<DirChange[]> {
+    const placeholder = rt.directory.emptyGroupPlaceholder;
+    if (!placeholder || !changes.some((c) => c.operation === 'delete')) return changes;
+    const check = await this.#directory.search({
+      base: group.dn,
+      scope: 'base',
+      filter: { type: 'equal', attribute: rule.ldap, value: placeholder },
+      attributes: [],
+    });
+    if (check.entries.length > 0) return changes;
+    return withMissingObjectClasses(rt, group, [{ operation: 'add', attribute: rule.ldap, values: [placeholder] }, ...changes]);
+  }
+
+  #sortKeys(rt: CompiledResourceType, query: ListQuery): SortKey[] {
+    const reverse = query.sortOrder === 'descending';
+    if (query.sortBy) {
+      const wantedPath = query.sortBy.toLowerCase();
+      const rule = rt.rules.find((r) => {
+        const p = r.subAttribute ? `${r.attribute}.${r.subAttribute}` : r.attribute;
+        return p.toLowerCase() === wantedPath || (r.typeValue !== undefined && r.attribute.toLowerCase() === wantedPath);
+      });
+      if (!rule || rule.references) throw ScimError.invalidValue(`sortBy: "${query.sortBy}" is not a sortable attribute of ${rt.name}`);
+      return [{ attribute: rule.ldap, ...(rule.orderingRule ? { orderingRule: rule.orderingRule } : {}), reverse }];
+    }
+    const s = rt.directory.sort;
+    return [{ attribute: s.attribute, ...(s.orderingRule ? { orderingRule: s.orderingRule } : {}), reverse }];
+  }
+}
+
+function listResult(resources: ScimObject[], total: number, startIndex: number): ListResult {
+  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
+}
+
+function notFound(rt: CompiledResourceType, id: string): ScimError {
+  return ScimError.notFound(`${rt.name} "${id}" not found`);
+}
+
+function shapeOf(rt: CompiledResourceType) {
+  return { coreSchema: rt.coreSchema, extensions: rt.extensions };
+}
+
+/** The rule that holds group membership as a multi-valued reference (members.value). */
+function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
+  return rt.rules.find((r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued);
+}
+
+function displayRuleOf(rt: CompiledResourceType): CompiledRule | undefined {
+  return rt.rules.find((r) => r.isCore && r.attribute === 'displayName') ?? rt.rules.find((r) => r.isCore && r.attribute === 'userName');
+}
+
+function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
+  return isReturned(projection, rt.coreSchema.id, rule.schema, rule.attribute, rule.attributeDefinition.returned);
+}
+
+function rdnValueChanged(rt: CompiledResourceType, entry: DirEntry, newDn: string): boolean {
+  // Case-only changes of the RDN value are renames too (sameDn compares case-insensitively).
+  const rdnOld = entry.dn.split(/(?<!\\),/)[0] ?? '';
+  const rdnNew = newDn.split(/(?<!\\),/)[0] ?? '';
+  void rt;
+  return rdnOld !== rdnNew;
+}
+
+/** If-Match -> RFC 4528 assertion on the version attribute, so the check and the write are one. */
+function assertionFor(rt: CompiledResourceType, entry: DirEntry, precondition: Precondition): { assertion?: DirFilter } {
+  const wantedTag = precondition.ifMatch;
+  if (wantedTag === undefined || wantedTag.trim() === '*') return {};
+  const version = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+  if (version === undefined) return {};
+  return { assertion: { type: 'equal', attribute: rt.directory.versionAttribute, value: valueText(version) } };
+}
+
+/** `W/"a", "b"` -> ['a', 'b'] (RFC 9110 §8.8.3 entity tags; weak and strong compare alike here). */
+export function parseEtags(header: string): string[] {
+  return [...header.matchAll(/(?:W\/)?"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '');
+}

@@ -1,0 +1,63 @@
+/**
+ * Test harness: a whole bridge in-process against its own throwaway slapd and redis-server on
+ * free loopback ports (the same local default `npm start` uses), plus a small SCIM client.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config/index.ts';
+import { SAMPLE_LDIF } from '../../src/localdev/slapd.ts';
+import { type RunningBridge, startBridge } from '../../src/main.ts';
+
+export interface TestBridge {
+  bridge: RunningBridge;
+  token: string;
+  baseUrl: string;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResponse>;
+  stop(): Promise<void>;
+}
+
+export interface ScimResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export async function startTestBridge(options: { seed?: 'sample' | 'empty'; env?: Record<string, string> } = {}): Promise<TestBridge> {
+  const token = randomBytes(18).toString('base64url');
+  const config = loadConfig({
+    env: {
+      SCIM_BRIDGE_TOKEN: token,
+      SCIM_BRIDGE_SERVER_PORT: '0',
+      SCIM_BRIDGE_LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+  });
+  const bridge = await startBridge({ config, seedLdif: options.seed === 'empty' ? [] : [SAMPLE_LDIF] });
+  const baseUrl = bridge.baseUrl;
+  return {
+    bridge,
+    token,
+    baseUrl,
+    async request(method, path, body, headers = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: 'application/scim+json',
+          ...(body !== undefined ? { 'Content-Type': 'application/scim+json' } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+    stop: () => bridge.stop(),
+  };
+}
