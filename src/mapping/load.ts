@@ -197,7 +197,9 @@ export function compileMappingTexts(
     problems.push(...result.problems);
     if (result.resourceType) resourceTypes.push(result.resourceType);
   }
-  problems.push(...crossFileProblems(resourceTypes, parsedFiles));
+  // Names declared by files that failed count too, so one broken file does not cascade into others.
+  const declaredNames = [...new Set([...parsedFiles.map((p) => p.data.resourceType), ...files.map((f) => /^resourceType:\s*(\S+)/m.exec(f.text)?.[1] ?? '')])].filter(Boolean);
+  problems.push(...crossFileProblems(resourceTypes, parsedFiles, declaredNames));
   if (problems.length > 0) throw new MappingError(problems);
   const schemas = new Map<string, SchemaDefinition>();
   for (const rt of resourceTypes) {
@@ -209,7 +211,11 @@ export function compileMappingTexts(
   return { resourceTypes, schemas: [...schemas.values()], source, loadedAt: new Date() };
 }
 
-function crossFileProblems(resourceTypes: CompiledResourceType[], parsed: ParsedMappingFile[]): MappingProblem[] {
+function crossFileProblems(
+  resourceTypes: CompiledResourceType[],
+  parsed: ParsedMappingFile[],
+  declaredNames: string[],
+): MappingProblem[] {
   const problems: MappingProblem[] = [];
   const seen = new Map<string, CompiledResourceType>();
   for (const rt of resourceTypes) {
@@ -227,12 +233,12 @@ function crossFileProblems(resourceTypes: CompiledResourceType[], parsed: Parsed
     }
     for (const rule of rt.rules) {
       for (const ref of rule.references ?? []) {
-        if (!resourceTypes.some((r) => r.name === ref)) {
+        if (!declaredNames.includes(ref)) {
           problems.push({
             ...rule.location,
             key: `attributes.${rule.key}.references`,
             message: `references unknown resource type "${ref}"`,
-            hint: `defined resource types: ${resourceTypes.map((r) => r.name).join(', ')}`,
+            hint: `defined resource types: ${declaredNames.join(', ')}`,
           });
         }
       }
