@@ -187,7 +187,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   return { url, baseUrl, server, directory, mappings: mappingSet, local, ...(generatedToken ? { generatedToken } : {}), stop };
 }
 
-async function main(): Promise<void> {
+/** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
+export async function runMain(): Promise<void> {
   let config: BridgeConfig;
   try {
     config = loadConfig();
@@ -236,7 +237,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((error: unknown) => {
+  runMain().catch((error: unknown) => {
     process.stderr.write(`scim-ldap-bridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   });
