@@ -1,0 +1,25 @@
+export { ConfigError, type ConfigProblem } from './errors.ts';
+export {
+  DEFAULT_CONFIG_FILE,
+  defaultConfig,
+  type LoadConfigOptions,
+  loadConfig,
+  PLAIN_TOKEN_NAME,
+} from './load.ts';
+export { redactConfig } from './redact.ts';
+export type {
+  AuthConfig,
+  BridgeConfig,
+  IdempotencyConfig,
+  LdapConfig,
+  LdapTlsConfig,
+  LimitsConfig,
+  LogConfig,
+  LogLevel,
+  MappingsConfig,
+  RedisConfig,
+  ServerConfig,
+  TokenHash,
+} from './schema.ts';
+export { configSchema } from './schema.ts';
+export { knownEnvVars, type Setting, secretPaths, settings } from './settings.ts';
