@@ -1,0 +1,342 @@
+/**
+ * Throwaway OpenLDAP slapd for tests, benchmarks and the local demo. Dev/test infrastructure only:
+ * imports nothing from the other src layers. See /work/shared/notes/local-services.md.
+ *
+ * slapd runs in the foreground as our child, so we own its PID; the database is seeded with
+ * slapadd before slapd starts (fast bulk load, no overlays run). `-d 32768` ("any") rather than
+ * `-d 0`: still the foreground, but slapd then prints its errors (e.g. "bind(6) failed errno=98")
+ * to stderr, which start-up failures quote; `-d 0` prints nothing at all.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client } from 'ldapts';
+import { freeLoopbackPort } from './net.ts';
+
+const execFileAsync = promisify(execFile);
+
+const SLAPD = '/usr/sbin/slapd';
+const SLAPADD = '/usr/sbin/slapadd';
+const DEFAULT_SUFFIX = 'dc=example,dc=com';
+/** Fixed service-account password; config/ldap/base.ldif holds its {SSHA} hash. */
+const SERVICE_PASSWORD = 'svc-secret';
+const READY_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 3_000;
+/** Attempts when slapd loses the race for a port we picked (another process took it meanwhile). */
+const PORT_ATTEMPTS = 3;
+
+/** config/ldap, where the template, schemas and seed LDIF live. */
+export const LDAP_CONFIG_DIR = fileURLToPath(new URL('../../config/ldap/', import.meta.url));
+/** Suffix entry, ou=People, ou=Groups and cn=svc (written for dc=example,dc=com). */
+export const BASE_LDIF = path.join(LDAP_CONFIG_DIR, 'base.ldif');
+/** Five users and two groups (written for dc=example,dc=com); load after BASE_LDIF. */
+export const SAMPLE_LDIF = path.join(LDAP_CONFIG_DIR, 'sample.ldif');
+
+export interface SlapdOptions {
+  /** Default dc=example,dc=com. The shipped LDIF files assume the default. */
+  suffix?: string;
+  /**
+   * LDIF files loaded in order with slapadd before slapd starts (also for 100k-entry benchmarks).
+   * Default: [BASE_LDIF]. Skipped when dataDir already holds a database.
+   */
+  seedLdif?: string[];
+  /** Default: a free loopback port. */
+  port?: number;
+  /** Default: a fresh temp dir, removed on stop(). A given dir is left in place. */
+  dataDir?: string;
+  /** Default false: the database skips fsync (dbnosync), several times faster for tests. */
+  durable?: boolean;
+}
+
+export interface RunningSlapd {
+  url: string;
+  port: number;
+  suffix: string;
+  rootDn: string;
+  rootPassword: string;
+  serviceDn: string;
+  servicePassword: string;
+  dataDir: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** Same dir and port: stops slapd, starts it again and waits until it answers. */
+  restart(): Promise<void>;
+}
+
+/** Binaries the harness needs that are not installed, each with the package that provides it. */
+export function missingLdapBinaries(): string[] {
+  const needed: Array<[string, string]> = [
+    [SLAPD, 'slapd (apt-get install slapd ldap-utils)'],
+    [SLAPADD, 'slapadd (apt-get install slapd)'],
+  ];
+  return needed.filter(([file]) => !isExecutable(file)).map(([, hint]) => hint);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every slapd this process started and has not stopped; killed if the process exits. */
+const liveChildren = new Set<ChildProcess>();
+/** Temp data dirs not yet removed by stop(); removed if the process exits. */
+const ownedDataDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: kill and rmSync are all we can do here.
+  process.on('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+    for (const dir of ownedDataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/**
+ * A `sh` that kills slapd when our stdin pipe closes, i.e. when this process dies in a way that
+ * skips 'exit' handlers (SIGKILL of a test worker). stop() kills the watchdog first.
+ */
+function spawnWatchdog(slapdPid: number): ChildProcess {
+  const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -9 ${slapdPid} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.on('error', () => {});
+  // Neither the watchdog nor its pipe may keep this process alive.
+  watchdog.unref();
+  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
+export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSlapd> {
+  const missing = missingLdapBinaries();
+  if (missing.length > 0) throw new Error(`OpenLDAP binaries missing: ${missing.join(', ')}`);
+
+  const suffix = options.suffix ?? DEFAULT_SUFFIX;
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'slapd-')));
+  installExitHook();
+  if (ownsDataDir) ownedDataDirs.add(dataDir);
+  const rootPassword = randomBytes(12).toString('hex');
+  const serviceDn = `cn=svc,${suffix}`;
+  const rootDn = `cn=admin,${suffix}`;
+  const confPath = path.join(dataDir, 'slapd.conf');
+
+  try {
+    const dbDir = path.join(dataDir, 'db');
+    const freshDatabase = !existsSync(dbDir) || readdirSync(dbDir).length === 0;
+    await mkdir(dbDir, { recursive: true });
+    await writeConfig(confPath, {
+      dataDir,
+      suffix,
+      rootPassword,
+      serviceDn,
+      durable: options.durable === true,
+    });
+    if (freshDatabase) {
+      for (const ldif of options.seedLdif ?? [BASE_LDIF]) await slapadd(confPath, ldif);
+    }
+  } catch (error) {
+    if (ownsDataDir) await removeDataDir(dataDir);
+    throw error;
+  }
+
+  let port = options.port ?? (await freeLoopbackPort());
+  let process_: SlapdProcess | undefined;
+  for (let attempt = 1; process_ === undefined; attempt++) {
+    try {
+      process_ = await launch(confPath, port, rootDn, rootPassword);
+    } catch (error) {
+      // A port we picked may have been taken since; a config error fails again in milliseconds.
+      const mayRetryOtherPort =
+        options.port === undefined && attempt < PORT_ATTEMPTS && error instanceof SlapdStartError;
+      if (!mayRetryOtherPort) {
+        if (ownsDataDir) await removeDataDir(dataDir);
+        throw error;
+      }
+      port = await freeLoopbackPort();
+    }
+  }
+
+  let current: SlapdProcess = process_;
+  let stopped = false;
+  const running: RunningSlapd = {
+    url: `ldap://127.0.0.1:${port}/`,
+    port,
+    suffix,
+    rootDn,
+    rootPassword,
+    serviceDn,
+    servicePassword: SERVICE_PASSWORD,
+    dataDir,
+    pid: current.child.pid ?? -1,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await current.stop();
+      if (ownsDataDir) await removeDataDir(dataDir);
+    },
+    async restart() {
+      if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
+      await current.stop();
+      current = await launch(confPath, port, rootDn, rootPassword);
+      running.pid = current.child.pid ?? -1;
+    },
+  };
+  return running;
+}
+
+async function removeDataDir(dir: string): Promise<void> {
+  ownedDataDirs.delete(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+interface ConfigValues {
+  dataDir: string;
+  suffix: string;
+  rootPassword: string;
+  serviceDn: string;
+  durable: boolean;
+}
+
+async function writeConfig(confPath: string, values: ConfigValues): Promise<void> {
+  const template = await readFile(path.join(LDAP_CONFIG_DIR, 'slapd.conf.template'), 'utf8');
+  const substitutions: Record<string, string> = {
+    '@DIR@': values.dataDir,
+    '@CONFIG@': LDAP_CONFIG_DIR.replace(/\/$/, ''),
+    '@SUFFIX@': values.suffix,
+    '@ROOTPW@': values.rootPassword,
+    '@SVCDN@': values.serviceDn,
+    '@DBNOSYNC@': values.durable ? '# durable: fsync on every commit' : 'dbnosync',
+  };
+  const rendered = template.replace(/@[A-Z]+@/g, (placeholder) => {
+    const value = substitutions[placeholder];
+    if (value === undefined) throw new Error(`slapd.conf.template: unknown placeholder ${placeholder}`);
+    return value;
+  });
+  await writeFile(confPath, rendered, { mode: 0o600 });
+}
+
+async function slapadd(confPath: string, ldifPath: string): Promise<void> {
+  try {
+    // -q: skip consistency checks, the fast path for bulk loads of known-good LDIF.
+    await execFileAsync(SLAPADD, ['-q', '-f', confPath, '-l', ldifPath], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`slapadd of ${ldifPath} failed: ${stderr.trim() || String(error)}`, { cause: error });
+  }
+}
+
+interface SlapdProcess {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+class SlapdStartError extends Error {
+  override readonly name = 'SlapdStartError';
+  readonly stderr: string;
+  constructor(message: string, stderr: string, cause?: unknown) {
+    super(`${message}\n--- slapd stderr ---\n${stderr.trim() || '(empty)'}`, { cause });
+    this.stderr = stderr;
+  }
+}
+
+/** Spawns slapd on the port and resolves once it answers a real LDAP operation. */
+async function launch(
+  confPath: string,
+  port: number,
+  rootDn: string,
+  rootPassword: string,
+): Promise<SlapdProcess> {
+  installExitHook();
+  const child = spawn(SLAPD, ['-f', confPath, '-h', `ldap://127.0.0.1:${port}/`, '-d', '32768'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    // Keep the tail only: enough to explain a failed start without growing forever.
+    stderr = (stderr + chunk).slice(-16_384);
+  });
+  const exited = new Promise<number | string | null>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal));
+    child.once('error', (error) => resolve(error.message));
+  });
+  let exitStatus: number | string | null | undefined;
+  liveChildren.add(child);
+  const watchdog = child.pid === undefined ? undefined : spawnWatchdog(child.pid);
+  void exited.then((status) => {
+    exitStatus = status;
+    liveChildren.delete(child);
+    watchdog?.kill('SIGKILL');
+  });
+
+  const stop = async (): Promise<void> => {
+    watchdog?.kill('SIGKILL');
+    if (exitStatus !== undefined) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitForAnswer(port, rootDn, rootPassword, () => exitStatus);
+  } catch (error) {
+    await stop();
+    const cause = error instanceof Error ? error : new Error(String(error));
+    throw new SlapdStartError(`slapd did not start on port ${port}: ${cause.message}`, stderr, cause);
+  }
+  return { child, stop };
+}
+
+/**
+ * Probes until slapd answers, giving up at once if it exits (bad config, port taken) and after
+ * READY_TIMEOUT_MS otherwise.
+ */
+async function waitForAnswer(
+  port: number,
+  rootDn: string,
+  rootPassword: string,
+  exitStatus: () => number | string | null | undefined,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const status = exitStatus();
+    if (status !== undefined) throw new Error(`slapd exited during start-up (status ${String(status)})`);
+    try {
+      await probe(port, rootDn, rootPassword);
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+  }
+  throw new Error(`no answer within ${READY_TIMEOUT_MS} ms (last probe: ${String(lastError)})`);
+}
+
+/**
+ * slapd accepts TCP before its database is open, so readiness is a real LDAP operation. The bind
+ * with this instance's random root password also proves that the answer comes from OUR slapd and
+ * not from another process that holds the port.
+ */
+async function probe(port: number, rootDn: string, rootPassword: string): Promise<void> {
+  const client = new Client({ url: `ldap://127.0.0.1:${port}`, connectTimeout: 500, timeout: 1_000 });
+  try {
+    await client.bind(rootDn, rootPassword);
+    const { searchEntries } = await client.search('', { scope: 'base', attributes: ['namingContexts'] });
+    if (searchEntries.length !== 1) throw new Error('rootDSE not readable yet');
+  } finally {
+    await client.unbind().catch(() => {});
+  }
+}
