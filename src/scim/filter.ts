@@ -160,12 +160,10 @@ class Parser {
   parseOr(): FilterNode {
     let left = this.parseAnd();
     for (;;) {
-      const save = this.pos;
+      // Whitespace is skipped for good: every caller skips it next anyway, and not rewinding
+      // keeps each character scanned a bounded number of times.
       this.skipSpace();
-      if (!this.keyword('or')) {
-        this.pos = save;
-        return left;
-      }
+      if (!this.keyword('or')) return left;
       this.skipSpace();
       left = { type: 'or', left, right: this.parseAnd() };
     }
@@ -174,12 +172,10 @@ class Parser {
   parseAnd(): FilterNode {
     let left = this.parseUnary();
     for (;;) {
-      const save = this.pos;
+      // Whitespace is skipped for good: every caller skips it next anyway, and not rewinding
+      // keeps each character scanned a bounded number of times.
       this.skipSpace();
-      if (!this.keyword('and')) {
-        this.pos = save;
-        return left;
-      }
+      if (!this.keyword('and')) return left;
       this.skipSpace();
       left = { type: 'and', left, right: this.parseUnary() };
     }
