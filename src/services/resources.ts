@@ -160,10 +160,12 @@ export class ResourceService {
     precondition: Precondition,
   ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
-      const resource = canonicalizeResource(body, shapeOf(rt), 'replace');
       const entry = await this.#findById(rt, id, allReadAttributes(rt));
       if (!entry) throw notFound(rt, id);
       this.#checkPrecondition(rt, entry, precondition);
+      // The stored resource lets canonicalisation refuse changes to immutable attributes.
+      const existing = entryToResource(rt, entry, { location: '', references: new Map() });
+      const resource = canonicalizeResource(body, shapeOf(rt), 'replace', existing);
       await this.#checkUniqueness(rt, resource, entry.dn);
       const refs = await this.#resolveReferenceIds(rt, resource);
       const desired = resourceToAttributes(rt, resource, refs, 'replace');
@@ -187,9 +189,18 @@ export class ResourceService {
     precondition: Precondition,
   ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
-      const operations = parsePatchRequest(body);
+      const operations = parsePatchRequest(body, shapeOf(rt));
       const memberRule = membershipRule(rt);
       const delta = memberRule ? memberDelta(operations) : { add: [], remove: [], other: operations };
+      if (memberRule) {
+        // Members are never read whole, so only value-based member operations can be applied.
+        const unsupported = delta.other.find((op) => op.path?.path.attribute.toLowerCase() === memberRule.attribute.toLowerCase());
+        if (unsupported) {
+          throw ScimError.invalidFilter(
+            `${memberRule.attribute}: only filters on value (members[value eq "id"]) can select members; use the member ids`,
+          );
+        }
+      }
       const entry = await this.#findById(rt, id, allReadAttributes(rt));
       if (!entry) throw notFound(rt, id);
       this.#checkPrecondition(rt, entry, precondition);

@@ -90,7 +90,7 @@ describe('discovery', () => {
 describe('authentication', () => {
   it('refuses a request without a token with 401, a SCIM error and a challenge', async () => {
     const r = await fetch(`${t.baseUrl}/Users`);
-    const body = await r.json();
+    const body = (await r.json()) as any;
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(body).toMatchObject({ schemas: [ERROR], status: '401' });
@@ -107,7 +107,7 @@ describe('authentication', () => {
     const health = await fetch(`${t.bridge.url}/health`);
     expect(health.status).toBe(200);
     const ready = await fetch(`${t.bridge.url}/ready`);
-    const body = await ready.json();
+    const body = (await ready.json()) as any;
     expect(ready.status).toBe(200);
     expect(body.checks.directory.ok).toBe(true);
     expect(body.checks.redis.ok).toBe(true);
@@ -297,7 +297,7 @@ describe('a directory that goes away', () => {
       expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
       const ready = await fetch(`${other.bridge.url}/ready`);
       expect(ready.status).toBe(503);
-      expect((await ready.json()).reason).toContain('directory');
+      expect(((await ready.json()) as any).reason).toContain('directory');
     } finally {
       await other.stop();
     }
