@@ -18,7 +18,11 @@ interface Figure {
   p99: number;
 }
 
-async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Figure> {
+async function measure(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<Figure> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -46,7 +50,9 @@ function row(name: string, concurrency: number, bridge: Figure, raw: Figure): st
 
 async function main(): Promise<void> {
   const token = randomBytes(18).toString('base64url');
-  const config = loadConfig({ env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' } });
+  const config = loadConfig({
+    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
+  });
   const bridge = await startBridge({ config, seedLdif: [] });
   const slapd = bridge.local?.slapd;
   if (!slapd) throw new Error('the benchmark needs the local default slapd');
@@ -59,8 +65,30 @@ async function main(): Promise<void> {
   );
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' };
   const run = randomBytes(3).toString('hex');
-  const readAttributes = ['entryUUID', 'entryCSN', 'createTimestamp', 'modifyTimestamp', 'uid', 'scimExternalId', 'givenName', 'sn', 'displayName', 'title', 'preferredLanguage', 'mail', 'telephoneNumber', 'mobile', 'scimActive', 'employeeNumber', 'departmentNumber', 'o', 'manager'];
-  console.log(`scim-ldap-bridge benchmark: slapd ${slapd.url}, bridge ${bridge.baseUrl}, ldapts pool ${POOL}, node ${process.version}`);
+  const readAttributes = [
+    'entryUUID',
+    'entryCSN',
+    'createTimestamp',
+    'modifyTimestamp',
+    'uid',
+    'scimExternalId',
+    'givenName',
+    'sn',
+    'displayName',
+    'title',
+    'preferredLanguage',
+    'mail',
+    'telephoneNumber',
+    'mobile',
+    'scimActive',
+    'employeeNumber',
+    'departmentNumber',
+    'o',
+    'manager',
+  ];
+  console.log(
+    `scim-ldap-bridge benchmark: slapd ${slapd.url}, bridge ${bridge.baseUrl}, ldapts pool ${POOL}, node ${process.version}`,
+  );
 
   const bridgeIds: string[] = [];
   const rawUuids: string[] = [];
@@ -83,7 +111,8 @@ async function main(): Promise<void> {
         }),
       });
       const body = (await response.json()) as { id?: string };
-      if (response.status !== 201 || !body.id) throw new Error(`POST failed: ${response.status} ${JSON.stringify(body)}`);
+      if (response.status !== 201 || !body.id)
+        throw new Error(`POST failed: ${response.status} ${JSON.stringify(body)}`);
       bridgeIds.push(body.id);
     });
     const rawAdd = await measure(n, concurrency, async (i) => {
@@ -133,7 +162,9 @@ async function main(): Promise<void> {
     ratios[`GET c=${concurrency}`] = bridgeGet.opsPerSecond / rawGet.opsPerSecond;
   }
   for (const line of results) console.log(line);
-  console.log(`target (issue 2): both ratios >= 0.5 at c=16: POST ${ratios['POST c=16']?.toFixed(2)}, GET ${ratios['GET c=16']?.toFixed(2)}`);
+  console.log(
+    `target (issue 2): both ratios >= 0.5 at c=16: POST ${ratios['POST c=16']?.toFixed(2)}, GET ${ratios['GET c=16']?.toFixed(2)}`,
+  );
   await Promise.all(clients.map((c) => c.unbind()));
   await bridge.stop();
 }

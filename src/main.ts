@@ -59,7 +59,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const { config } = options;
   const logger =
     options.logger ??
-    pino({ level: config.log.level, redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' }, base: { service: 'scim-ldap-bridge' } });
+    pino({
+      level: config.log.level,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' },
+      base: { service: 'scim-ldap-bridge' },
+    });
 
   const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
   const mappingSet = () => mappings;
@@ -68,7 +72,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const needRedis = !config.redis.url;
   const local =
     needLdap || needRedis
-      ? await startLocalServices({ ldap: needLdap, redis: needRedis, ...(options.seedLdif ? { seedLdif: options.seedLdif } : {}) })
+      ? await startLocalServices({
+          ldap: needLdap,
+          redis: needRedis,
+          ...(options.seedLdif ? { seedLdif: options.seedLdif } : {}),
+        })
       : undefined;
   if (local) {
     logger.info(
@@ -82,7 +90,10 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     {
       url: ldapUrl,
       ...(config.ldap.url
-        ? { ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}), ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}) }
+        ? {
+            ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}),
+            ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}),
+          }
         : { bindDn: local?.slapd?.serviceDn ?? '', bindPassword: local?.slapd?.servicePassword ?? '' }),
       startTls: config.ldap.startTls,
       tls: {
@@ -105,7 +116,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ...(config.redis.password ? { password: config.redis.password } : {}),
   });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
-  await redis.connect().catch((error: Error) => logger.warn({ err: error.message }, 'redis not reachable at start-up'));
+  await redis
+    .connect()
+    .catch((error: Error) => logger.warn({ err: error.message }, 'redis not reachable at start-up'));
 
   let generatedToken: string | undefined;
   const tokenEntries = [...config.auth.tokens];
@@ -144,7 +157,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     mappings: mappingSet,
     discovery: {
       maxPageSize: config.limits.maxPageSize,
-      bulk: { supported: false, maxOperations: config.limits.bulkMaxOperations, maxPayloadSize: config.limits.bulkMaxPayloadBytes },
+      bulk: {
+        supported: false,
+        maxOperations: config.limits.bulkMaxOperations,
+        maxPayloadSize: config.limits.bulkMaxPayloadBytes,
+      },
     },
     readiness: () =>
       checkReadiness(
@@ -183,8 +200,24 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     await local?.stop();
   };
 
-  logger.info({ url: baseUrl, resourceTypes: mappings.resourceTypes.map((r) => r.endpoint), config: redactConfig(config) }, 'listening');
-  return { url, baseUrl, server, directory, mappings: mappingSet, local, ...(generatedToken ? { generatedToken } : {}), stop };
+  logger.info(
+    {
+      url: baseUrl,
+      resourceTypes: mappings.resourceTypes.map((r) => r.endpoint),
+      config: redactConfig(config),
+    },
+    'listening',
+  );
+  return {
+    url,
+    baseUrl,
+    server,
+    directory,
+    mappings: mappingSet,
+    local,
+    ...(generatedToken ? { generatedToken } : {}),
+    stop,
+  };
 }
 
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
@@ -203,7 +236,11 @@ export async function runMain(): Promise<void> {
   try {
     bridge = await startBridge({ config });
   } catch (error) {
-    if (error instanceof MissingBinariesError || error instanceof MappingError || error instanceof ConfigError) {
+    if (
+      error instanceof MissingBinariesError ||
+      error instanceof MappingError ||
+      error instanceof ConfigError
+    ) {
       process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
       process.exit(2);
     }
@@ -215,7 +252,9 @@ export async function runMain(): Promise<void> {
     bridge.generatedToken
       ? `Bearer token:  ${bridge.generatedToken}   (generated for this run; set SCIM_BRIDGE_TOKEN to choose one)`
       : 'Bearer token:  as configured (auth.tokens / SCIM_BRIDGE_TOKEN)',
-    bridge.local?.slapd ? `Directory:     ${bridge.local.slapd.url} (throwaway slapd, sample data, base ${bridge.local.slapd.suffix})` : '',
+    bridge.local?.slapd
+      ? `Directory:     ${bridge.local.slapd.url} (throwaway slapd, sample data, base ${bridge.local.slapd.suffix})`
+      : '',
     bridge.local?.redis ? `Redis:         ${bridge.local.redis.url} (throwaway)` : '',
     `Try:           curl -H "Authorization: Bearer ${bridge.generatedToken ?? '<token>'}" ${bridge.baseUrl}/Users`,
     'Stop with Ctrl-C.',
@@ -238,7 +277,9 @@ export async function runMain(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runMain().catch((error: unknown) => {
-    process.stderr.write(`scim-ldap-bridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `scim-ldap-bridge: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -20,7 +20,9 @@ export function sha256Hex(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'malformed' | 'invalid' };
+export type AuthResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'missing' | 'malformed' | 'invalid' };
 
 export class TokenVerifier {
   readonly #entries: { name: string; digest: Buffer }[];

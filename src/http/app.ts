@@ -39,11 +39,22 @@ export function createApp(deps: HttpDeps): Koa {
   registerHealthRoutes(operational, deps.readiness);
 
   const scim = new Router({ prefix: deps.basePath, sensitive: false, strict: false });
-  registerDiscoveryRoutes(scim, { mappings: deps.mappings, options: deps.discovery, basePath: deps.basePath, ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}) });
-  registerResourceRoutes(scim, { resources: deps.resources, mappings: deps.mappings, basePath: deps.basePath, ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}) });
+  registerDiscoveryRoutes(scim, {
+    mappings: deps.mappings,
+    options: deps.discovery,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
+  registerResourceRoutes(scim, {
+    resources: deps.resources,
+    mappings: deps.mappings,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
 
   const inScimBase = (path: string) =>
-    path.toLowerCase() === deps.basePath.toLowerCase() || path.toLowerCase().startsWith(`${deps.basePath.toLowerCase()}/`);
+    path.toLowerCase() === deps.basePath.toLowerCase() ||
+    path.toLowerCase().startsWith(`${deps.basePath.toLowerCase()}/`);
 
   const stack: [string, Koa.Middleware][] = [
     ['request id: accept or make X-Request-Id', requestId],

@@ -2,7 +2,7 @@
  * The local default: a throwaway slapd (seeded with the sample directory) and redis-server,
  * started only for what the configuration does not name. Used by `npm start`, tests and benchmarks.
  */
-import { type RunningRedis, missingRedisBinaries, startRedis } from './redis.ts';
+import { missingRedisBinaries, type RunningRedis, startRedis } from './redis.ts';
 import { BASE_LDIF, missingLdapBinaries, type RunningSlapd, SAMPLE_LDIF, startSlapd } from './slapd.ts';
 
 export interface LocalServices {
@@ -23,7 +23,10 @@ export class MissingBinariesError extends Error {
 }
 
 export async function startLocalServices(options: LocalServiceOptions): Promise<LocalServices> {
-  const missing = [...(options.ldap ? missingLdapBinaries() : []), ...(options.redis ? missingRedisBinaries() : [])];
+  const missing = [
+    ...(options.ldap ? missingLdapBinaries() : []),
+    ...(options.redis ? missingRedisBinaries() : []),
+  ];
   if (missing.length > 0) {
     throw new MissingBinariesError(
       `the local default needs programs that are not installed: ${missing.join(', ')}.\n` +
@@ -38,7 +41,9 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
   };
   try {
     const [slapd, redis] = await Promise.all([
-      options.ldap ? startSlapd({ seedLdif: [BASE_LDIF, ...(options.seedLdif ?? [SAMPLE_LDIF])] }) : undefined,
+      options.ldap
+        ? startSlapd({ seedLdif: [BASE_LDIF, ...(options.seedLdif ?? [SAMPLE_LDIF])] })
+        : undefined,
       options.redis ? startRedis() : undefined,
     ]);
     if (slapd) started.slapd = slapd;

@@ -2,4 +2,6 @@
 import { STANDARD_SCHEMA_DEFINITIONS } from '../scim/schema-defs.ts';
 import type { SchemaDefinition } from '../scim/schema-types.ts';
 
-export const STANDARD_SCHEMAS: ReadonlyMap<string, SchemaDefinition> = new Map(STANDARD_SCHEMA_DEFINITIONS.map((s) => [s.id, s]));
+export const STANDARD_SCHEMAS: ReadonlyMap<string, SchemaDefinition> = new Map(
+  STANDARD_SCHEMA_DEFINITIONS.map((s) => [s.id, s]),
+);

@@ -4,8 +4,9 @@
  * declared schemas, targets are not mapped twice, transforms fit the attribute type, templates
  * reference mapped attributes.
  */
-import type { FilterNode, PatchPath } from '../scim/filter-ast.ts';
+
 import { parsePatchPath } from '../scim/filter.ts';
+import type { FilterNode, PatchPath } from '../scim/filter-ast.ts';
 import type { AttributeDefinition, SchemaDefinition } from '../scim/schema-types.ts';
 import type { CompiledResourceType, CompiledRule, ComputedAttribute, SourceLocation } from './compiled.ts';
 import { LdapTextError, parseLdapFilter } from './ldap-text.ts';
@@ -47,7 +48,12 @@ export function compileResourceType(
 
   const coreSchema = catalog.get(spec.schema);
   if (!coreSchema) {
-    problem(parsed.locate(['schema']), 'schema', `unknown schema "${spec.schema}"`, knownSchemasHint(catalog));
+    problem(
+      parsed.locate(['schema']),
+      'schema',
+      `unknown schema "${spec.schema}"`,
+      knownSchemasHint(catalog),
+    );
     return { problems };
   }
   const extensions: { schema: SchemaDefinition; required: boolean }[] = [];
@@ -72,10 +78,17 @@ export function compileResourceType(
       problem(at, `attributes.${key}`, message, hint),
     );
     if (!rule) continue;
-    const target = [rule.schema, rule.attribute, rule.typeValue ?? '', rule.subAttribute ?? ''].join('|').toLowerCase();
+    const target = [rule.schema, rule.attribute, rule.typeValue ?? '', rule.subAttribute ?? '']
+      .join('|')
+      .toLowerCase();
     const previous = targets.get(target);
     if (previous) {
-      problem(at, `attributes.${key}`, `maps the same SCIM attribute as "${previous}"`, 'map each SCIM attribute once');
+      problem(
+        at,
+        `attributes.${key}`,
+        `maps the same SCIM attribute as "${previous}"`,
+        'map each SCIM attribute once',
+      );
       continue;
     }
     targets.set(target, key);
@@ -100,7 +113,12 @@ export function compileResourceType(
     const alternatives = placeholders(template);
     for (const path of alternatives.flat()) {
       if (!mappedPaths.has(path.toLowerCase())) {
-        problem(at, key, `template references "${path}", which is not mapped`, `mapped: ${[...mappedPaths].join(', ')}`);
+        problem(
+          at,
+          key,
+          `template references "${path}", which is not mapped`,
+          `mapped: ${[...mappedPaths].join(', ')}`,
+        );
       }
     }
     return alternatives.flat();
@@ -111,7 +129,12 @@ export function compileResourceType(
   checkTemplate(dir.dnTemplate, dnAt, 'directory.dnTemplate');
   const rdnMatch = /^([A-Za-z][A-Za-z0-9-]*)=\{([^}|]+)\}(?:,|$)/.exec(dir.dnTemplate);
   if (!rdnMatch) {
-    problem(dnAt, 'directory.dnTemplate', 'must start with an RDN fed by one SCIM attribute', 'e.g. uid={userName},ou=People,dc=example,dc=com');
+    problem(
+      dnAt,
+      'directory.dnTemplate',
+      'must start with an RDN fed by one SCIM attribute',
+      'e.g. uid={userName},ou=People,dc=example,dc=com',
+    );
   }
   if (!dir.dnTemplate.toLowerCase().endsWith(dir.base.toLowerCase())) {
     problem(dnAt, 'directory.dnTemplate', `new entries would not be under the base "${dir.base}"`);
@@ -127,7 +150,12 @@ export function compileResourceType(
     scopeFilter = parseLdapFilter(dir.filter);
   } catch (error) {
     if (!(error instanceof LdapTextError)) throw error;
-    problem(parsed.locate(['directory', 'filter']), 'directory.filter', error.message, 'an RFC 4515 filter such as (objectClass=inetOrgPerson)');
+    problem(
+      parsed.locate(['directory', 'filter']),
+      'directory.filter',
+      error.message,
+      'an RFC 4515 filter such as (objectClass=inetOrgPerson)',
+    );
   }
   const sort = dir.sort ?? { attribute: rdnMatch?.[1] ?? 'cn', orderingRule: 'caseIgnoreOrderingMatch' };
 
@@ -178,7 +206,10 @@ function compileRule(
   try {
     path = parsePatchPath(key);
   } catch (error) {
-    fail(`is not a SCIM attribute path: ${(error as Error).message}`, 'e.g. name.givenName or emails[type eq "work"].value');
+    fail(
+      `is not a SCIM attribute path: ${(error as Error).message}`,
+      'e.g. name.givenName or emails[type eq "work"].value',
+    );
     return undefined;
   }
   const schemaId = path.path.schema ?? coreSchema.id;
@@ -187,7 +218,10 @@ function compileRule(
       ? coreSchema
       : extensions.find((e) => e.schema.id.toLowerCase() === schemaId.toLowerCase())?.schema;
   if (!schema) {
-    fail(`schema "${schemaId}" is neither the core schema nor a declared extension`, 'list it under extensions:');
+    fail(
+      `schema "${schemaId}" is neither the core schema nor a declared extension`,
+      'list it under extensions:',
+    );
     return undefined;
   }
   const isCore = schema === coreSchema;
@@ -196,13 +230,18 @@ function compileRule(
       ? EXTERNAL_ID_DEFINITION
       : schema.attributes.find((a) => a.name.toLowerCase() === path.path.attribute.toLowerCase());
   if (!attributeDefinition) {
-    fail(`"${path.path.attribute}" is not an attribute of ${schema.id}`, closest(path.path.attribute, schema.attributes));
+    fail(
+      `"${path.path.attribute}" is not an attribute of ${schema.id}`,
+      closest(path.path.attribute, schema.attributes),
+    );
     return undefined;
   }
   const subName = path.subAttribute ?? path.path.subAttribute;
   let leafDefinition = attributeDefinition;
   if (subName) {
-    const sub = attributeDefinition.subAttributes?.find((s) => s.name.toLowerCase() === subName.toLowerCase());
+    const sub = attributeDefinition.subAttributes?.find(
+      (s) => s.name.toLowerCase() === subName.toLowerCase(),
+    );
     if (!sub) {
       fail(
         `"${subName}" is not a sub-attribute of ${attributeDefinition.name}`,
@@ -212,14 +251,20 @@ function compileRule(
     }
     leafDefinition = sub;
   } else if (attributeDefinition.type === 'complex') {
-    fail(`${attributeDefinition.name} is complex: map its sub-attributes`, `e.g. ${attributeDefinition.name}.${attributeDefinition.subAttributes?.[0]?.name ?? 'value'}`);
+    fail(
+      `${attributeDefinition.name} is complex: map its sub-attributes`,
+      `e.g. ${attributeDefinition.name}.${attributeDefinition.subAttributes?.[0]?.name ?? 'value'}`,
+    );
     return undefined;
   }
   let typeValue: string | undefined;
   if (path.valueFilter) {
     typeValue = typeSelector(path.valueFilter);
     if (typeValue === undefined || !attributeDefinition.multiValued) {
-      fail('only a selection by type of a multi-valued attribute is supported in a mapping key', 'e.g. emails[type eq "work"].value');
+      fail(
+        'only a selection by type of a multi-valued attribute is supported in a mapping key',
+        'e.g. emails[type eq "work"].value',
+      );
       return undefined;
     }
   }
@@ -229,8 +274,12 @@ function compileRule(
     fail(`unknown transform "${transformName}"`, `known: ${[...TRANSFORMS.keys()].join(', ')}`);
     return undefined;
   }
-  const expectedScimType = leafDefinition.type === 'reference' || leafDefinition.type === 'binary' ? 'string' : leafDefinition.type;
-  if (transform.scimType !== expectedScimType && !(transform.scimType === 'string' && expectedScimType === 'string')) {
+  const expectedScimType =
+    leafDefinition.type === 'reference' || leafDefinition.type === 'binary' ? 'string' : leafDefinition.type;
+  if (
+    transform.scimType !== expectedScimType &&
+    !(transform.scimType === 'string' && expectedScimType === 'string')
+  ) {
     fail(
       `transform "${transform.name}" produces ${transform.scimType} values but ${key} is of type ${leafDefinition.type}`,
       `use a transform for ${leafDefinition.type} values`,
@@ -311,11 +360,22 @@ function publishedSchema(schema: SchemaDefinition, rules: CompiledRule[]): Schem
     const subAttributes = (definition.subAttributes ?? [])
       .filter((s) => subNames.has(s.name))
       .map((s) => forAttribute.find((r) => r.subAttribute === s.name)?.leafDefinition ?? s)
-      .map((s) => (s.name === 'type' && forAttribute.some((r) => r.typeValue !== undefined)
-        ? { ...s, canonicalValues: [...new Set(forAttribute.map((r) => r.typeValue).filter((v): v is string => v !== undefined))] }
-        : s));
+      .map((s) =>
+        s.name === 'type' && forAttribute.some((r) => r.typeValue !== undefined)
+          ? {
+              ...s,
+              canonicalValues: [
+                ...new Set(forAttribute.map((r) => r.typeValue).filter((v): v is string => v !== undefined)),
+              ],
+            }
+          : s,
+      );
     const readOnly = forAttribute.every((r) => r.readOnly);
-    attributes.push({ ...definition, ...(readOnly ? { mutability: 'readOnly' as const } : {}), subAttributes });
+    attributes.push({
+      ...definition,
+      ...(readOnly ? { mutability: 'readOnly' as const } : {}),
+      subAttributes,
+    });
   }
   return { ...schema, attributes };
 }

@@ -95,7 +95,10 @@ export interface MappingSet {
   loadedAt: Date;
 }
 
-export function findResourceTypeByEndpoint(set: MappingSet, segment: string): CompiledResourceType | undefined {
+export function findResourceTypeByEndpoint(
+  set: MappingSet,
+  segment: string,
+): CompiledResourceType | undefined {
   const wanted = segment.toLowerCase();
   return set.resourceTypes.find((rt) => rt.endpoint.slice(1).toLowerCase() === wanted);
 }

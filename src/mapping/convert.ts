@@ -66,7 +66,13 @@ export function entryVersion(rt: CompiledResourceType, entry: DirEntry): string 
 /** LDAP attributes to read for a full resource (before projection). */
 export function allReadAttributes(rt: CompiledResourceType): string[] {
   const d = rt.directory;
-  const names = new Set<string>([d.idAttribute, d.versionAttribute, d.createdAttribute, d.lastModifiedAttribute, 'objectClass']);
+  const names = new Set<string>([
+    d.idAttribute,
+    d.versionAttribute,
+    d.createdAttribute,
+    d.lastModifiedAttribute,
+    'objectClass',
+  ]);
   for (const rule of rt.rules) if (!rule.reverse) names.add(rule.ldap);
   return [...names];
 }
@@ -79,7 +85,11 @@ export interface ToResourceOptions {
   include?: (rule: CompiledRule) => boolean;
 }
 
-export function entryToResource(rt: CompiledResourceType, entry: DirEntry, options: ToResourceOptions): ScimObject {
+export function entryToResource(
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  options: ToResourceOptions,
+): ScimObject {
   const id = entryId(rt, entry);
   const resource: ScimObject = { schemas: [rt.coreSchema.id], id };
   const extensionsUsed = new Set<string>();
@@ -120,9 +130,13 @@ export function entryToResource(rt: CompiledResourceType, entry: DirEntry, optio
   }
   for (const key of Object.keys(resource)) {
     const v = resource[key];
-    if (key.startsWith('urn:') && v && typeof v === 'object' && Object.keys(v).length === 0) delete resource[key];
+    if (key.startsWith('urn:') && v && typeof v === 'object' && Object.keys(v).length === 0)
+      delete resource[key];
   }
-  resource.schemas = [rt.coreSchema.id, ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource)];
+  resource.schemas = [
+    rt.coreSchema.id,
+    ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
+  ];
   const d = rt.directory;
   const meta: ScimObject = { resourceType: rt.name };
   const created = timestamp(entry.attributes[d.createdAttribute.toLowerCase()]?.[0]);
@@ -170,8 +184,11 @@ export function valuesForRule(resource: ScimObject, rule: CompiledRule): unknown
   if (!container || typeof container !== 'object') return [];
   const raw = container[rule.attribute];
   if (raw === undefined || raw === null) return [];
-  if (!rule.subAttribute) return (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== null && v !== undefined);
-  const elements = (Array.isArray(raw) ? raw : [raw]).filter((e): e is ScimObject => !!e && typeof e === 'object');
+  if (!rule.subAttribute)
+    return (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== null && v !== undefined);
+  const elements = (Array.isArray(raw) ? raw : [raw]).filter(
+    (e): e is ScimObject => !!e && typeof e === 'object',
+  );
   const selected = rule.typeValue === undefined ? elements : elements.filter((e) => matchesType(e, rule));
   return selected.map((e) => e[rule.subAttribute as string]).filter((v) => v !== undefined && v !== null);
 }
@@ -187,7 +204,12 @@ function matchesType(element: ScimObject, rule: CompiledRule): boolean {
 export function textAtPath(rt: CompiledResourceType, resource: ScimObject, path: string): string | undefined {
   const lower = path.toLowerCase();
   const rule = rt.rules.find((r) => {
-    const p = r.typeValue !== undefined ? r.attribute : r.subAttribute ? `${r.attribute}.${r.subAttribute}` : r.attribute;
+    const p =
+      r.typeValue !== undefined
+        ? r.attribute
+        : r.subAttribute
+          ? `${r.attribute}.${r.subAttribute}`
+          : r.attribute;
     return p.toLowerCase() === lower;
   });
   if (!rule) return undefined;
@@ -200,13 +222,13 @@ export function evaluateTemplate(
   rt: CompiledResourceType,
   resource: ScimObject,
   template: string,
-  escape: (s: string) => string = (s) => s,
+  escapeValue: (s: string) => string = (s) => s,
 ): string | undefined {
   let missing = false;
   const text = template.replace(/\{([^}]+)\}/g, (_, inner: string) => {
     for (const alternative of inner.split('|')) {
       const value = textAtPath(rt, resource, alternative.trim());
-      if (value !== undefined) return escape(value);
+      if (value !== undefined) return escapeValue(value);
     }
     missing = true;
     return '';
@@ -261,11 +283,16 @@ export function resourceToAttributes(
       continue;
     }
     let values = valuesForRule(resource, rule);
-    if (values.length === 0 && mode === 'create' && rule.defaultValue !== undefined) values = [rule.defaultValue];
+    if (values.length === 0 && mode === 'create' && rule.defaultValue !== undefined)
+      values = [rule.defaultValue];
     if (values.length === 0) continue;
-    if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1) values = [values[0]];
+    if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1)
+      values = [values[0]];
     try {
-      put(rule.ldap, values.map((v) => rule.transform.toLdap(v)).filter((v) => v !== ''));
+      put(
+        rule.ldap,
+        values.map((v) => rule.transform.toLdap(v)).filter((v) => v !== ''),
+      );
     } catch (error) {
       if (error instanceof TransformError) throw new MappingValueError(rule.key, error.message);
       throw error;
@@ -310,10 +337,14 @@ export function changesForReplace(
       rule.leafDefinition.mutability === 'writeOnly' ||
       rule.defaultValue !== undefined ||
       (options.keepWhenAbsent?.has(rule.ldapKey) ?? false);
-    considered.set(rule.ldapKey, { ldap: rule.ldap, keepWhenAbsent: keep || (considered.get(rule.ldapKey)?.keepWhenAbsent ?? false) });
+    considered.set(rule.ldapKey, {
+      ldap: rule.ldap,
+      keepWhenAbsent: keep || (considered.get(rule.ldapKey)?.keepWhenAbsent ?? false),
+    });
   }
   for (const computed of rt.directory.computed) {
-    if (!considered.has(computed.ldapKey)) considered.set(computed.ldapKey, { ldap: computed.ldap, keepWhenAbsent: true });
+    if (!considered.has(computed.ldapKey))
+      considered.set(computed.ldapKey, { ldap: computed.ldap, keepWhenAbsent: true });
   }
   const rdnKey = rt.directory.rdnAttribute.toLowerCase();
   for (const [key, { ldap, keepWhenAbsent }] of considered) {
@@ -321,7 +352,11 @@ export function changesForReplace(
     const current = (entry.attributes[key] ?? []).map(valueText);
     const wanted = desired.get(key)?.values ?? [];
     if (wanted.length === 0) {
-      if (current.length > 0 && !keepWhenAbsent && !rt.rules.some((r) => r.ldapKey === key && r.leafDefinition.required)) {
+      if (
+        current.length > 0 &&
+        !keepWhenAbsent &&
+        !rt.rules.some((r) => r.ldapKey === key && r.leafDefinition.required)
+      ) {
         changes.push({ operation: 'delete', attribute: ldap, values: [] });
       }
       continue;
@@ -334,12 +369,18 @@ export function changesForReplace(
 }
 
 /** An existing entry may lack an auxiliary class the mapping needs (scimResource): add it in the same modify. */
-export function withMissingObjectClasses(rt: CompiledResourceType, entry: DirEntry, changes: DirChange[]): DirChange[] {
+export function withMissingObjectClasses(
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  changes: DirChange[],
+): DirChange[] {
   if (!changes.some((c) => c.operation !== 'delete')) return changes;
   const have = new Set((entry.attributes.objectclass ?? []).map((v) => valueText(v).toLowerCase()));
   if (have.size === 0) return changes;
   const missing = rt.directory.objectClasses.filter((oc) => !have.has(oc.toLowerCase()));
-  return missing.length > 0 ? [{ operation: 'add', attribute: 'objectClass', values: missing }, ...changes] : changes;
+  return missing.length > 0
+    ? [{ operation: 'add', attribute: 'objectClass', values: missing }, ...changes]
+    : changes;
 }
 
 function sameValues(a: string[], b: string[]): boolean {

@@ -39,13 +39,26 @@ async function translate(
 ): Promise<DirFilter> {
   switch (node.type) {
     case 'and':
-      return { type: 'and', filters: [await translate(rt, node.left, context, element), await translate(rt, node.right, context, element)] };
+      return {
+        type: 'and',
+        filters: [
+          await translate(rt, node.left, context, element),
+          await translate(rt, node.right, context, element),
+        ],
+      };
     case 'or':
-      return { type: 'or', filters: [await translate(rt, node.left, context, element), await translate(rt, node.right, context, element)] };
+      return {
+        type: 'or',
+        filters: [
+          await translate(rt, node.left, context, element),
+          await translate(rt, node.right, context, element),
+        ],
+      };
     case 'not':
       return { type: 'not', filter: await translate(rt, node.filter, context, element) };
     case 'valuePath': {
-      if (element) throw ScimError.invalidFilter('a value filter cannot be nested inside another value filter');
+      if (element)
+        throw ScimError.invalidFilter('a value filter cannot be nested inside another value filter');
       const scopes = elementScopes(rt, node.path);
       if (scopes.length === 0) throw notFilterable(node.path);
       const parts: DirFilter[] = [];
@@ -54,13 +67,17 @@ async function translate(
     }
     case 'present':
     case 'compare':
-      return element ? translateInElement(rt, node, context, element) : translateTopLevel(rt, node, context);
+      return element ? translateInElement(node, context, element) : translateTopLevel(rt, node, context);
   }
 }
 
 type Leaf = Extract<FilterNode, { type: 'present' } | { type: 'compare' }>;
 
-async function translateTopLevel(rt: CompiledResourceType, node: Leaf, context: FilterContext): Promise<DirFilter> {
+async function translateTopLevel(
+  rt: CompiledResourceType,
+  node: Leaf,
+  context: FilterContext,
+): Promise<DirFilter> {
   const path = node.path;
   const name = path.attribute.toLowerCase();
   const isCorePath = !path.schema || path.schema.toLowerCase() === rt.coreSchema.id.toLowerCase();
@@ -74,12 +91,13 @@ async function translateTopLevel(rt: CompiledResourceType, node: Leaf, context: 
 }
 
 async function translateInElement(
-  rt: CompiledResourceType,
   node: Leaf,
   context: FilterContext,
   element: ElementScope,
 ): Promise<DirFilter> {
-  const sub = node.path.subAttribute ? `${node.path.attribute}.${node.path.subAttribute}` : node.path.attribute;
+  const sub = node.path.subAttribute
+    ? `${node.path.attribute}.${node.path.subAttribute}`
+    : node.path.attribute;
   const lower = sub.toLowerCase();
   // The selection itself is known from the mapping: `type` and `primary` are constants per element.
   if (lower === 'type') return constantCompare(node, element.typeValue);
@@ -142,28 +160,40 @@ function nullCompare(operator: CompareOperator, attribute: string, key: string):
   throw ScimError.invalidFilter(`operator "${operator}" cannot compare ${key} with null`);
 }
 
-function compareFilter(attribute: string, operator: CompareOperator, value: Exclude<FilterValue, null>, rule: CompiledRule): DirFilter {
+function compareFilter(
+  attribute: string,
+  operator: CompareOperator,
+  value: Exclude<FilterValue, null>,
+  rule: CompiledRule,
+): DirFilter {
   const type = rule.leafDefinition.type;
   const substring = operator === 'co' || operator === 'sw' || operator === 'ew';
   if (substring) {
     if (type !== 'string' && type !== 'reference') {
-      throw ScimError.invalidFilter(`operator "${operator}" needs a string attribute; ${rule.key} is ${type}`);
+      throw ScimError.invalidFilter(
+        `operator "${operator}" needs a string attribute; ${rule.key} is ${type}`,
+      );
     }
-    if (typeof value !== 'string') throw ScimError.invalidFilter(`operator "${operator}" needs a string value for ${rule.key}`);
+    if (typeof value !== 'string')
+      throw ScimError.invalidFilter(`operator "${operator}" needs a string value for ${rule.key}`);
     const text = rule.transform.name === 'lowercase' ? value.toLowerCase() : value;
     if (text === '') return { type: 'present', attribute };
     if (operator === 'co') return { type: 'substring', attribute, any: [text] };
     if (operator === 'sw') return { type: 'substring', attribute, initial: text, any: [] };
     return { type: 'substring', attribute, final: text, any: [] };
   }
-  if ((operator === 'gt' || operator === 'ge' || operator === 'lt' || operator === 'le') && type === 'boolean') {
+  if (
+    (operator === 'gt' || operator === 'ge' || operator === 'lt' || operator === 'le') &&
+    type === 'boolean'
+  ) {
     throw ScimError.invalidFilter(`operator "${operator}" cannot be used on the boolean ${rule.key}`);
   }
   let ldapValue: string;
   try {
     ldapValue = rule.transform.toLdap(value);
   } catch (error) {
-    if (error instanceof TransformError) throw ScimError.invalidFilter(`value for ${rule.key}: ${error.message}`);
+    if (error instanceof TransformError)
+      throw ScimError.invalidFilter(`value for ${rule.key}: ${error.message}`);
     throw error;
   }
   return orderedCompare(attribute, operator, ldapValue);
@@ -182,9 +212,21 @@ function orderedCompare(attribute: string, operator: CompareOperator, value: str
       return { type: 'lessOrEqual', attribute, value };
     // LDAP has no strict ordering (RFC 4511 §4.5.1.7): x > v is x >= v and not x = v.
     case 'gt':
-      return { type: 'and', filters: [{ type: 'greaterOrEqual', attribute, value }, { type: 'not', filter: equal }] };
+      return {
+        type: 'and',
+        filters: [
+          { type: 'greaterOrEqual', attribute, value },
+          { type: 'not', filter: equal },
+        ],
+      };
     case 'lt':
-      return { type: 'and', filters: [{ type: 'lessOrEqual', attribute, value }, { type: 'not', filter: equal }] };
+      return {
+        type: 'and',
+        filters: [
+          { type: 'lessOrEqual', attribute, value },
+          { type: 'not', filter: equal },
+        ],
+      };
     default:
       throw ScimError.invalidFilter(`operator "${operator}" is not supported here`);
   }
@@ -193,7 +235,8 @@ function orderedCompare(attribute: string, operator: CompareOperator, value: str
 function idFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
   const attribute = rt.directory.idAttribute;
   if (node.type === 'present') return { type: 'present', attribute };
-  if (node.operator !== 'eq' && node.operator !== 'ne') throw ScimError.invalidFilter('only eq and ne can compare id');
+  if (node.operator !== 'eq' && node.operator !== 'ne')
+    throw ScimError.invalidFilter('only eq and ne can compare id');
   const text = typeof node.value === 'string' ? node.value : String(node.value);
   let equal: DirFilter;
   if (attribute === 'objectGUID') {
@@ -201,7 +244,10 @@ function idFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
     equal = bytes ? { type: 'equal', attribute, value: bytes } : { type: 'false' };
   } else {
     // entryUUID has UUID syntax: anything else cannot match (and would be a syntax error in LDAP).
-    equal = UUID.test(text) || attribute !== 'entryUUID' ? { type: 'equal', attribute, value: text.toLowerCase() } : { type: 'false' };
+    equal =
+      UUID.test(text) || attribute !== 'entryUUID'
+        ? { type: 'equal', attribute, value: text.toLowerCase() }
+        : { type: 'false' };
   }
   return node.operator === 'eq' ? equal : { type: 'not', filter: equal };
 }
@@ -209,10 +255,18 @@ function idFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
 function metaFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
   const sub = node.path.subAttribute?.toLowerCase();
   const attribute =
-    sub === 'created' ? rt.directory.createdAttribute : sub === 'lastmodified' ? rt.directory.lastModifiedAttribute : undefined;
-  if (!attribute) throw ScimError.invalidFilter(`meta.${node.path.subAttribute ?? ''} cannot be used in a filter; use meta.created or meta.lastModified`);
+    sub === 'created'
+      ? rt.directory.createdAttribute
+      : sub === 'lastmodified'
+        ? rt.directory.lastModifiedAttribute
+        : undefined;
+  if (!attribute)
+    throw ScimError.invalidFilter(
+      `meta.${node.path.subAttribute ?? ''} cannot be used in a filter; use meta.created or meta.lastModified`,
+    );
   if (node.type === 'present') return { type: 'present', attribute };
-  if (typeof node.value !== 'string') throw ScimError.invalidFilter(`meta.${sub} must be compared with a dateTime string`);
+  if (typeof node.value !== 'string')
+    throw ScimError.invalidFilter(`meta.${sub} must be compared with a dateTime string`);
   let value: string;
   try {
     value = TRANSFORMS.get('dateTime')!.toLdap(node.value);
@@ -228,7 +282,9 @@ function metaFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
 function rulesForPath(rt: CompiledResourceType, path: AttributePath): CompiledRule[] {
   const schema = (path.schema ?? rt.coreSchema.id).toLowerCase();
   const attribute = path.attribute.toLowerCase();
-  const candidates = rt.rules.filter((r) => r.schema.toLowerCase() === schema && r.attribute.toLowerCase() === attribute);
+  const candidates = rt.rules.filter(
+    (r) => r.schema.toLowerCase() === schema && r.attribute.toLowerCase() === attribute,
+  );
   if (candidates.length === 0 && !path.schema) {
     // Extension attributes may be named without their URN when the name is unambiguous.
     const others = rt.rules.filter((r) => !r.isCore && r.attribute.toLowerCase() === attribute);
@@ -260,8 +316,12 @@ function elementScopes(rt: CompiledResourceType, path: AttributePath): ElementSc
 }
 
 function notFilterable(path: AttributePath): ScimError {
-  const name = [path.schema, path.attribute].filter(Boolean).join(':') + (path.subAttribute ? `.${path.subAttribute}` : '');
-  return ScimError.invalidFilter(`attribute "${name}" is not mapped to the directory and cannot be filtered on`);
+  const name =
+    [path.schema, path.attribute].filter(Boolean).join(':') +
+    (path.subAttribute ? `.${path.subAttribute}` : '');
+  return ScimError.invalidFilter(
+    `attribute "${name}" is not mapped to the directory and cannot be filtered on`,
+  );
 }
 
 /** Removes always-true and always-false branches (lldap's trick): fewer, simpler LDAP filters. */
@@ -271,13 +331,17 @@ export function simplify(filter: DirFilter): DirFilter {
       const parts = filter.filters.map(simplify).filter((f) => f.type !== 'true');
       if (parts.some((f) => f.type === 'false')) return { type: 'false' };
       if (parts.length === 0) return { type: 'true' };
-      return parts.length === 1 ? parts[0]! : { type: 'and', filters: parts.flatMap((f) => (f.type === 'and' ? f.filters : [f])) };
+      return parts.length === 1
+        ? parts[0]!
+        : { type: 'and', filters: parts.flatMap((f) => (f.type === 'and' ? f.filters : [f])) };
     }
     case 'or': {
       const parts = filter.filters.map(simplify).filter((f) => f.type !== 'false');
       if (parts.some((f) => f.type === 'true')) return { type: 'true' };
       if (parts.length === 0) return { type: 'false' };
-      return parts.length === 1 ? parts[0]! : { type: 'or', filters: parts.flatMap((f) => (f.type === 'or' ? f.filters : [f])) };
+      return parts.length === 1
+        ? parts[0]!
+        : { type: 'or', filters: parts.flatMap((f) => (f.type === 'or' ? f.filters : [f])) };
     }
     case 'not': {
       const inner = simplify(filter.filter);

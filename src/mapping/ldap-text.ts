@@ -24,7 +24,7 @@ export function parseLdapFilter(text: string): DirFilter {
     if (text[pos] !== ch) fail(`expected "${ch}"`);
     pos++;
   };
-  const unescape = (raw: string): string => {
+  const decodeValue = (raw: string): string => {
     // RFC 4515 §3: \XX hex escapes of octets; decode as UTF-8.
     const bytes: number[] = [];
     for (let i = 0; i < raw.length; i++) {
@@ -55,7 +55,8 @@ export function parseLdapFilter(text: string): DirFilter {
       const start = pos;
       while (pos < text.length && !'=~<>()'.includes(text[pos]!)) pos++;
       const attribute = text.slice(start, pos);
-      if (!/^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$|^[0-9]+(\.[0-9]+)*$/.test(attribute)) fail('expected an attribute name');
+      if (!/^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$|^[0-9]+(\.[0-9]+)*$/.test(attribute))
+        fail('expected an attribute name');
       const op = text.slice(pos, pos + 2);
       let kind: '=' | '>=' | '<=' | '~=';
       if (op === '>=' || op === '<=' || op === '~=') {
@@ -71,18 +72,27 @@ export function parseLdapFilter(text: string): DirFilter {
         pos++;
       }
       const raw = text.slice(valueStart, pos);
-      if (kind === '>=') result = { type: 'greaterOrEqual', attribute, value: unescape(raw) };
-      else if (kind === '<=') result = { type: 'lessOrEqual', attribute, value: unescape(raw) };
-      else if (kind === '~=') result = { type: 'equal', attribute, value: unescape(raw) };
+      if (kind === '>=') result = { type: 'greaterOrEqual', attribute, value: decodeValue(raw) };
+      else if (kind === '<=') result = { type: 'lessOrEqual', attribute, value: decodeValue(raw) };
+      else if (kind === '~=') result = { type: 'equal', attribute, value: decodeValue(raw) };
       else if (raw === '*') result = { type: 'present', attribute };
       else if (raw.includes('*')) {
         const parts = raw.split('*');
-        const initial = parts[0] ? unescape(parts[0]) : undefined;
+        const initial = parts[0] ? decodeValue(parts[0]) : undefined;
         const last = parts[parts.length - 1];
-        const final = last ? unescape(last) : undefined;
-        const any = parts.slice(1, -1).filter((p) => p !== '').map(unescape);
-        result = { type: 'substring', attribute, any, ...(initial ? { initial } : {}), ...(final ? { final } : {}) };
-      } else result = { type: 'equal', attribute, value: unescape(raw) };
+        const final = last ? decodeValue(last) : undefined;
+        const any = parts
+          .slice(1, -1)
+          .filter((p) => p !== '')
+          .map(decodeValue);
+        result = {
+          type: 'substring',
+          attribute,
+          any,
+          ...(initial ? { initial } : {}),
+          ...(final ? { final } : {}),
+        };
+      } else result = { type: 'equal', attribute, value: decodeValue(raw) };
     }
     expect(')');
     return result;
@@ -99,7 +109,8 @@ export function escapeDnValue(value: string): string {
     const c = value[i]!;
     const first = i === 0;
     const last = i === value.length - 1;
-    if ('"+,;<>\\='.includes(c) || (first && (c === '#' || c === ' ')) || (last && c === ' ')) out += `\\${c}`;
+    if ('"+,;<>\\='.includes(c) || (first && (c === '#' || c === ' ')) || (last && c === ' '))
+      out += `\\${c}`;
     else if (c === '\u0000') out += '\\00';
     else out += c;
   }

@@ -63,7 +63,11 @@ export function parseMappingText(file: string, text: string): ParsedMappingFile 
   };
   const problems: MappingProblem[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
-    problems.push({ ...position(error.pos[0]), key: '', message: error.message.split('\n')[0] ?? error.message });
+    problems.push({
+      ...position(error.pos[0]),
+      key: '',
+      message: error.message.split('\n')[0] ?? error.message,
+    });
   }
   if (problems.length > 0) throw new MappingError(problems);
   const locate = (path: (string | number)[], keyNotValue = false): SourceLocation => {
@@ -74,7 +78,9 @@ export function parseMappingText(file: string, text: string): ParsedMappingFile 
         const parent = doc.getIn(prefix.slice(0, -1), true);
         if (isNode(parent) && 'items' in parent) {
           const items = (parent as { items: { key?: unknown }[] }).items;
-          const pair = items.find((item) => isNode(item.key) && (item.key as { value?: unknown }).value === prefix.at(-1));
+          const pair = items.find(
+            (item) => isNode(item.key) && (item.key as { value?: unknown }).value === prefix.at(-1),
+          );
           if (pair && isNode(pair.key) && pair.key.range) return position(pair.key.range[0]);
         }
         continue;
@@ -130,7 +136,10 @@ function ajvProblem(parsed: ParsedMappingFile, error: ErrorObject): MappingProbl
 }
 
 /** Loads and compiles every *.yaml / *.yml file of a directory. Throws MappingError listing all problems. */
-export function loadMappingDirectory(dir: string, catalog: ReadonlyMap<string, SchemaDefinition>): MappingSet {
+export function loadMappingDirectory(
+  dir: string,
+  catalog: ReadonlyMap<string, SchemaDefinition>,
+): MappingSet {
   const absolute = resolve(dir);
   let names: string[];
   try {
@@ -139,7 +148,13 @@ export function loadMappingDirectory(dir: string, catalog: ReadonlyMap<string, S
       .sort();
   } catch (error) {
     throw new MappingError([
-      { file: absolute, line: 1, column: 1, key: '', message: `cannot read the mapping directory: ${String(error)}` },
+      {
+        file: absolute,
+        line: 1,
+        column: 1,
+        key: '',
+        message: `cannot read the mapping directory: ${String(error)}`,
+      },
     ]);
   }
   if (names.length === 0) {
@@ -147,7 +162,10 @@ export function loadMappingDirectory(dir: string, catalog: ReadonlyMap<string, S
       { file: absolute, line: 1, column: 1, key: '', message: 'no mapping files (*.yaml) in this directory' },
     ]);
   }
-  const files = names.map((name) => ({ file: join(absolute, name), text: readFileSync(join(absolute, name), 'utf8') }));
+  const files = names.map((name) => ({
+    file: join(absolute, name),
+    text: readFileSync(join(absolute, name), 'utf8'),
+  }));
   return compileMappingTexts(files, catalog, absolute);
 }
 
@@ -198,7 +216,12 @@ export function compileMappingTexts(
     if (result.resourceType) resourceTypes.push(result.resourceType);
   }
   // Names declared by files that failed count too, so one broken file does not cascade into others.
-  const declaredNames = [...new Set([...parsedFiles.map((p) => p.data.resourceType), ...files.map((f) => /^resourceType:\s*(\S+)/m.exec(f.text)?.[1] ?? '')])].filter(Boolean);
+  const declaredNames = [
+    ...new Set([
+      ...parsedFiles.map((p) => p.data.resourceType),
+      ...files.map((f) => /^resourceType:\s*(\S+)/m.exec(f.text)?.[1] ?? ''),
+    ]),
+  ].filter(Boolean);
   problems.push(...crossFileProblems(resourceTypes, parsedFiles, declaredNames));
   if (problems.length > 0) throw new MappingError(problems);
   const schemas = new Map<string, SchemaDefinition>();

@@ -52,7 +52,8 @@ const integerTransform: Transform = {
     throw new TransformError(`expected an integer, got ${describe(value)}`);
   },
   fromLdap(value) {
-    if (!/^-?[0-9]+$/.test(value)) throw new TransformError(`directory value ${JSON.stringify(value)} is not an integer`);
+    if (!/^-?[0-9]+$/.test(value))
+      throw new TransformError(`directory value ${JSON.stringify(value)} is not an integer`);
     return Number.parseInt(value, 10);
   },
 };
@@ -62,9 +63,13 @@ const dateTimeTransform: Transform = {
   name: 'dateTime',
   scimType: 'dateTime',
   toLdap(value) {
-    if (typeof value !== 'string') throw new TransformError(`expected a dateTime string, got ${describe(value)}`);
+    if (typeof value !== 'string')
+      throw new TransformError(`expected a dateTime string, got ${describe(value)}`);
     const date = parseXsdDateTime(value);
-    if (!date) throw new TransformError(`${JSON.stringify(value)} is not an xsd:dateTime such as 2024-05-01T12:00:00Z`);
+    if (!date)
+      throw new TransformError(
+        `${JSON.stringify(value)} is not an xsd:dateTime such as 2024-05-01T12:00:00Z`,
+      );
     return toGeneralizedTime(date);
   },
   fromLdap(value) {
@@ -82,7 +87,10 @@ const lowercaseTransform: Transform = {
 };
 
 export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
-  [stringTransform, booleanTransform, integerTransform, dateTimeTransform, lowercaseTransform].map((t) => [t.name, t]),
+  [stringTransform, booleanTransform, integerTransform, dateTimeTransform, lowercaseTransform].map((t) => [
+    t.name,
+    t,
+  ]),
 );
 
 export function parseXsdDateTime(text: string): Date | undefined {

@@ -16,7 +16,8 @@ export function parseAttributeList(value: unknown, parameter: string): string[] 
   const items = Array.isArray(value) ? value : String(value).split(',');
   const out: string[] = [];
   for (const item of items) {
-    if (typeof item !== 'string') throw ScimError.invalidValue(`${parameter} must be a list of attribute names`);
+    if (typeof item !== 'string')
+      throw ScimError.invalidValue(`${parameter} must be a list of attribute names`);
     const trimmed = item.trim();
     if (trimmed === '') continue;
     if (!/^(urn:[^\s,]+:)?[A-Za-z$][\w$-]*(\.[A-Za-z$][\w$-]*)?$/.test(trimmed)) {
@@ -31,7 +32,10 @@ export function parseAttributeList(value: unknown, parameter: string): string[] 
  * Splits a path into schema URN, attribute and sub-attribute. The URN ends at the last colon
  * before the attribute name (URNs contain dots: `...:enterprise:2.0:User:manager.value`).
  */
-export function splitPath(path: string, coreSchema: string): { schema: string; attribute: string; sub?: string } {
+export function splitPath(
+  path: string,
+  coreSchema: string,
+): { schema: string; attribute: string; sub?: string } {
   let schema = coreSchema.toLowerCase();
   let rest = path.toLowerCase();
   if (rest.startsWith('urn:')) {
@@ -40,7 +44,9 @@ export function splitPath(path: string, coreSchema: string): { schema: string; a
     rest = rest.slice(colon + 1);
   }
   const dot = rest.indexOf('.');
-  return dot < 0 ? { schema, attribute: rest } : { schema, attribute: rest.slice(0, dot), sub: rest.slice(dot + 1) };
+  return dot < 0
+    ? { schema, attribute: rest }
+    : { schema, attribute: rest.slice(0, dot), sub: rest.slice(dot + 1) };
 }
 
 /**
@@ -61,11 +67,15 @@ export function isReturned(
   const names = (list: string[]) => list.map((p) => splitPath(p, coreSchema));
   if (projection.attributes) {
     // A bare extension URN in `attributes` asks for all of that extension's attributes.
-    return names(projection.attributes).some((p) => (p.schema === s && p.attribute === a) || `${p.schema}:${p.attribute}` === s);
+    return names(projection.attributes).some(
+      (p) => (p.schema === s && p.attribute === a) || `${p.schema}:${p.attribute}` === s,
+    );
   }
   if (returned === 'request') return false;
   if (projection.excludedAttributes) {
-    return !names(projection.excludedAttributes).some((p) => p.schema === s && p.attribute === a && p.sub === undefined);
+    return !names(projection.excludedAttributes).some(
+      (p) => p.schema === s && p.attribute === a && p.sub === undefined,
+    );
   }
   return true;
 }
@@ -86,7 +96,10 @@ export function projectSubAttributes(
     subRequests.set(key, set);
   }
   const wholeRequested = new Set(
-    (projection.attributes ?? []).map((p) => splitPath(p, coreSchema)).filter((p) => !p.sub).map((p) => `${p.schema}|${p.attribute}`),
+    (projection.attributes ?? [])
+      .map((p) => splitPath(p, coreSchema))
+      .filter((p) => !p.sub)
+      .map((p) => `${p.schema}|${p.attribute}`),
   );
   const excludedSubs = new Map<string, Set<string>>();
   for (const p of projection.excludedAttributes ?? []) {
@@ -100,7 +113,9 @@ export function projectSubAttributes(
   if (subRequests.size === 0 && excludedSubs.size === 0) return resource;
   const filterValue = (value: unknown, keep: (name: string) => boolean): unknown => {
     const one = (v: unknown) =>
-      v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => keep(k.toLowerCase()))) : v;
+      v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).filter(([k]) => keep(k.toLowerCase())))
+        : v;
     return Array.isArray(value) ? value.map(one) : one(value);
   };
   const apply = (container: Record<string, unknown>, schema: string): void => {

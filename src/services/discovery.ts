@@ -62,7 +62,13 @@ export function schemaResource(schema: SchemaDefinition, baseUrl: string): Recor
 }
 
 export function listOf(resources: Record<string, unknown>[]): Record<string, unknown> {
-  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources };
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
 }
 
 export function resourceTypes(set: MappingSet, baseUrl: string): Record<string, unknown> {

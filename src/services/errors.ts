@@ -16,7 +16,11 @@ import { ScimError } from '../scim/errors.ts';
 /** Seconds a client should wait before retrying when the directory or Redis is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export function toScimError(error: unknown, what: string, attributeForLdap?: (ldap: string) => string | undefined): unknown {
+export function toScimError(
+  error: unknown,
+  what: string,
+  attributeForLdap?: (ldap: string) => string | undefined,
+): unknown {
   if (error instanceof ScimError) return error;
   if (error instanceof MappingValueError) return ScimError.invalidValue(error.message);
   if (error instanceof NotFoundError) return ScimError.notFound(`${what} not found`);
@@ -29,10 +33,14 @@ export function toScimError(error: unknown, what: string, attributeForLdap?: (ld
     const subject = scimName ?? (error.attribute ? `directory attribute ${error.attribute}` : 'a value');
     return ScimError.invalidValue(`the directory rejected ${subject}: ${error.message}`);
   }
-  if (error instanceof TooManyResultsError) return ScimError.tooMany('the query matches more resources than the directory returns; narrow the filter');
+  if (error instanceof TooManyResultsError)
+    return ScimError.tooMany(
+      'the query matches more resources than the directory returns; narrow the filter',
+    );
   if (error instanceof UnavailableError) {
     return ScimError.unavailable('the directory is unavailable; retry later', RETRY_AFTER_SECONDS);
   }
-  if (error instanceof RefusedError) return ScimError.forbidden(`the directory refused the operation: ${error.message}`);
+  if (error instanceof RefusedError)
+    return ScimError.forbidden(`the directory refused the operation: ${error.message}`);
   return error;
 }

@@ -14,7 +14,11 @@ export interface ReadinessReport {
   warnings: string[];
 }
 
-export async function checkReadiness(probes: Probe[], timeoutMs: number, warnings: () => string[] = () => []): Promise<ReadinessReport> {
+export async function checkReadiness(
+  probes: Probe[],
+  timeoutMs: number,
+  warnings: () => string[] = () => [],
+): Promise<ReadinessReport> {
   const checks: ReadinessReport['checks'] = {};
   await Promise.all(
     probes.map(async (probe) => {

@@ -19,7 +19,7 @@ import {
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
 import { simplify, translateFilter } from '../mapping/filter.ts';
-import type { DirChange, DirEntry, DirFilter, Directory, SortKey } from '../ports/directory.ts';
+import type { DirChange, DirEntry, Directory, DirFilter, SortKey } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
@@ -86,7 +86,12 @@ export class ResourceService {
     return this.#deps.directory;
   }
 
-  async get(rt: CompiledResourceType, id: string, projection: Projection, ctx: RequestContext): Promise<ResourceResult> {
+  async get(
+    rt: CompiledResourceType,
+    id: string,
+    projection: Projection,
+    ctx: RequestContext,
+  ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
       const entry = await this.#findById(rt, id, this.#readAttributes(rt, projection));
       if (!entry) throw notFound(rt, id);
@@ -99,7 +104,10 @@ export class ResourceService {
       const { limits } = this.#deps;
       // RFC 7644 §3.4.2.4: startIndex < 1 is 1; count < 0 is 0; count is capped by the server.
       const startIndex = Math.max(1, Math.trunc(query.startIndex ?? 1));
-      const count = Math.min(Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)), limits.maxPageSize);
+      const count = Math.min(
+        Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)),
+        limits.maxPageSize,
+      );
       let filter: DirFilter = { type: 'true' };
       if (query.filter !== undefined) {
         const ast = parseFilter(query.filter, { maxLength: limits.maxFilterLength });
@@ -122,7 +130,8 @@ export class ResourceService {
         page: { kind: 'offset', startIndex, count },
       });
       const resources: ScimObject[] = [];
-      for (const entry of result.entries) resources.push((await this.#toResult(rt, entry, projection, ctx)).resource);
+      for (const entry of result.entries)
+        resources.push((await this.#toResult(rt, entry, projection, ctx)).resource);
       return listResult(resources, result.total ?? resources.length, startIndex);
     });
   }
@@ -194,7 +203,9 @@ export class ResourceService {
       const delta = memberRule ? memberDelta(operations) : { add: [], remove: [], other: operations };
       if (memberRule) {
         // Members are never read whole, so only value-based member operations can be applied.
-        const unsupported = delta.other.find((op) => op.path?.path.attribute.toLowerCase() === memberRule.attribute.toLowerCase());
+        const unsupported = delta.other.find(
+          (op) => op.path?.path.attribute.toLowerCase() === memberRule.attribute.toLowerCase(),
+        );
         if (unsupported) {
           throw ScimError.invalidFilter(
             `${memberRule.attribute}: only filters on value (members[value eq "id"]) can select members; use the member ids`,
@@ -215,7 +226,11 @@ export class ResourceService {
             references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
           }
         }
-        const current = entryToResource(rt, entry, { location: '', references, include: (r) => r !== memberRule });
+        const current = entryToResource(rt, entry, {
+          location: '',
+          references,
+          include: (r) => r !== memberRule,
+        });
         const patched = applyPatch(current, delta.other, shapeOf(rt));
         resource = patched;
         await this.#checkUniqueness(rt, patched, entry.dn);
@@ -258,7 +273,11 @@ export class ResourceService {
     try {
       return await work();
     } catch (error) {
-      throw toScimError(error, rt.name, (ldap) => rt.rules.find((r) => r.ldapKey === ldap.toLowerCase())?.key);
+      throw toScimError(
+        error,
+        rt.name,
+        (ldap) => rt.rules.find((r) => r.ldapKey === ldap.toLowerCase())?.key,
+      );
     }
   }
 
@@ -288,7 +307,8 @@ export class ResourceService {
       });
       if (updated) current = updated;
     } else if (dn !== entry.dn) {
-      current = (await this.#directory.read(dn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? entry;
+      current =
+        (await this.#directory.read(dn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? entry;
     }
     return this.#toResult(rt, current, {}, ctx);
   }
@@ -306,7 +326,12 @@ export class ResourceService {
 
   #readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
     const d = rt.directory;
-    const names = new Set<string>([d.idAttribute, d.versionAttribute, d.createdAttribute, d.lastModifiedAttribute]);
+    const names = new Set<string>([
+      d.idAttribute,
+      d.versionAttribute,
+      d.createdAttribute,
+      d.lastModifiedAttribute,
+    ]);
     for (const rule of rt.rules) if (!rule.reverse && wanted(rt, rule, projection)) names.add(rule.ldap);
     return [...names];
   }
@@ -342,7 +367,11 @@ export class ResourceService {
       if (!rule.references || !wanted(rt, rule, projection)) continue;
       references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
     }
-    let resource = entryToResource(rt, entry, { location, references, include: (rule) => wanted(rt, rule, projection) });
+    let resource = entryToResource(rt, entry, {
+      location,
+      references,
+      include: (rule) => wanted(rt, rule, projection),
+    });
     resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
     const version = (resource.meta as { version?: string } | undefined)?.version;
     return { resource, location, ...(version ? { version } : {}) };
@@ -368,7 +397,10 @@ export class ResourceService {
       } else {
         const dns = (entry.attributes[rule.ldapKey] ?? []).map(valueText);
         if (dns.length === 0) continue;
-        filter = { type: 'or', filters: dns.map((dn) => ({ type: 'equal', attribute: 'entryDN', value: dn })) };
+        filter = {
+          type: 'or',
+          filters: dns.map((dn) => ({ type: 'equal', attribute: 'entryDN', value: dn })),
+        };
       }
       const result = await this.#directory.search({
         base: target.directory.base,
@@ -394,7 +426,11 @@ export class ResourceService {
     return out;
   }
 
-  async #checkUniqueness(rt: CompiledResourceType, resource: ScimObject, ownDn: string | undefined): Promise<void> {
+  async #checkUniqueness(
+    rt: CompiledResourceType,
+    resource: ScimObject,
+    ownDn: string | undefined,
+  ): Promise<void> {
     for (const rule of rt.rules) {
       if (rule.leafDefinition.uniqueness === 'none' || rule.readOnly) continue;
       const mapped = resourceToAttributes(rt, resource, new Map(), 'replace').get(rule.ldapKey);
@@ -403,7 +439,10 @@ export class ResourceService {
       const result = await this.#directory.search({
         base: rt.directory.base,
         scope: rt.directory.scope,
-        filter: { type: 'and', filters: [rt.directory.scopeFilter, { type: 'equal', attribute: rule.ldap, value }] },
+        filter: {
+          type: 'and',
+          filters: [rt.directory.scopeFilter, { type: 'equal', attribute: rule.ldap, value }],
+        },
         attributes: [],
         sizeLimit: 2,
       });
@@ -428,13 +467,19 @@ export class ResourceService {
     const found = await this.#lookupIds(rule.references ?? [], ids);
     const missing = ids.filter((id) => !found.has(id.toLowerCase()));
     if (missing.length > 0) {
-      throw ScimError.invalidValue(`${rule.key}: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`);
+      throw ScimError.invalidValue(
+        `${rule.key}: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`,
+      );
     }
     return [...new Set(ids.map((id) => found.get(id.toLowerCase())!.dn))];
   }
 
   /** One search per referenced resource type for a batch of ids; returns id -> entry (with memberOf when asked). */
-  async #lookupIds(typeNames: string[], ids: string[], extraAttributes: string[] = []): Promise<Map<string, DirEntry>> {
+  async #lookupIds(
+    typeNames: string[],
+    ids: string[],
+    extraAttributes: string[] = [],
+  ): Promise<Map<string, DirEntry>> {
     const mappings = this.#deps.mappings();
     const found = new Map<string, DirEntry>();
     const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
@@ -446,7 +491,11 @@ export class ResourceService {
         const filters: DirFilter[] = [];
         for (const id of batch) {
           filters.push(
-            await translateFilter(target, { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id }, { resolveId: async () => undefined }),
+            await translateFilter(
+              target,
+              { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id },
+              { resolveId: async () => undefined },
+            ),
           );
         }
         const idFilter = simplify({ type: 'or', filters });
@@ -494,7 +543,9 @@ export class ResourceService {
       const found = await this.#lookupIds(rule.references ?? [], addIds, backLink ? [backLink] : []);
       const missing = addIds.filter((id) => !found.has(id.toLowerCase()));
       if (missing.length > 0) {
-        throw ScimError.invalidValue(`members: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`);
+        throw ScimError.invalidValue(
+          `members: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`,
+        );
       }
       const dns = [...found.values()].filter((e) => isMember(e) !== true).map((e) => e.dn);
       if (dns.length > 0) changes.push({ operation: 'add', attribute: rule.ldap, values: dns });
@@ -509,7 +560,12 @@ export class ResourceService {
   }
 
   /** Full member list -> delta against the current members (read through the back-links). */
-  async #membershipReplace(rt: CompiledResourceType, group: DirEntry, rule: CompiledRule, wantedDns: string[]): Promise<DirChange[]> {
+  async #membershipReplace(
+    rt: CompiledResourceType,
+    group: DirEntry,
+    rule: CompiledRule,
+    wantedDns: string[],
+  ): Promise<DirChange[]> {
     const current = await this.#currentMemberDns(group, rule);
     const wantedSet = new Set(wantedDns.map((d) => d.toLowerCase()));
     const currentSet = new Set(current.map((d) => d.toLowerCase()));
@@ -523,8 +579,11 @@ export class ResourceService {
 
   async #currentMemberDns(group: DirEntry, rule: CompiledRule): Promise<string[]> {
     if (!rule.reverse) {
-      const placeholder = this.#deps.mappings().resourceTypes.find((r) => r.rules.includes(rule))?.directory.emptyGroupPlaceholder;
-      return (group.attributes[rule.ldapKey] ?? []).map(valueText).filter((d) => !placeholder || !sameDn(d, placeholder));
+      const placeholder = this.#deps.mappings().resourceTypes.find((r) => r.rules.includes(rule))
+        ?.directory.emptyGroupPlaceholder;
+      return (group.attributes[rule.ldapKey] ?? [])
+        .map(valueText)
+        .filter((d) => !placeholder || !sameDn(d, placeholder));
     }
     const mappings = this.#deps.mappings();
     const dns: string[] = [];
@@ -534,7 +593,13 @@ export class ResourceService {
       const result = await this.#directory.search({
         base: target.directory.base,
         scope: target.directory.scope,
-        filter: { type: 'and', filters: [target.directory.scopeFilter, { type: 'equal', attribute: rule.reverse, value: group.dn }] },
+        filter: {
+          type: 'and',
+          filters: [
+            target.directory.scopeFilter,
+            { type: 'equal', attribute: rule.reverse, value: group.dn },
+          ],
+        },
         attributes: [],
         page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
       });
@@ -548,7 +613,12 @@ export class ResourceService {
    * group as a hidden member, so removing the last real member is always valid. Groups created
    * outside the bridge get it added in the same modify when members are removed.
    */
-  async #keepPlaceholder(rt: CompiledResourceType, group: DirEntry, rule: CompiledRule, changes: DirChange[]): Promise<DirChange[]> {
+  async #keepPlaceholder(
+    rt: CompiledResourceType,
+    group: DirEntry,
+    rule: CompiledRule,
+    changes: DirChange[],
+  ): Promise<DirChange[]> {
     const placeholder = rt.directory.emptyGroupPlaceholder;
     if (!placeholder || !changes.some((c) => c.operation === 'delete')) return changes;
     const check = await this.#directory.search({
@@ -558,7 +628,10 @@ export class ResourceService {
       attributes: [],
     });
     if (check.entries.length > 0) return changes;
-    return withMissingObjectClasses(rt, group, [{ operation: 'add', attribute: rule.ldap, values: [placeholder] }, ...changes]);
+    return withMissingObjectClasses(rt, group, [
+      { operation: 'add', attribute: rule.ldap, values: [placeholder] },
+      ...changes,
+    ]);
   }
 
   #sortKeys(rt: CompiledResourceType, query: ListQuery): SortKey[] {
@@ -567,10 +640,16 @@ export class ResourceService {
       const wantedPath = query.sortBy.toLowerCase();
       const rule = rt.rules.find((r) => {
         const p = r.subAttribute ? `${r.attribute}.${r.subAttribute}` : r.attribute;
-        return p.toLowerCase() === wantedPath || (r.typeValue !== undefined && r.attribute.toLowerCase() === wantedPath);
+        return (
+          p.toLowerCase() === wantedPath ||
+          (r.typeValue !== undefined && r.attribute.toLowerCase() === wantedPath)
+        );
       });
-      if (!rule || rule.references) throw ScimError.invalidValue(`sortBy: "${query.sortBy}" is not a sortable attribute of ${rt.name}`);
-      return [{ attribute: rule.ldap, ...(rule.orderingRule ? { orderingRule: rule.orderingRule } : {}), reverse }];
+      if (!rule || rule.references)
+        throw ScimError.invalidValue(`sortBy: "${query.sortBy}" is not a sortable attribute of ${rt.name}`);
+      return [
+        { attribute: rule.ldap, ...(rule.orderingRule ? { orderingRule: rule.orderingRule } : {}), reverse },
+      ];
     }
     const s = rt.directory.sort;
     return [{ attribute: s.attribute, ...(s.orderingRule ? { orderingRule: s.orderingRule } : {}), reverse }];
@@ -578,7 +657,13 @@ export class ResourceService {
 }
 
 function listResult(resources: ScimObject[], total: number, startIndex: number): ListResult {
-  return { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, startIndex, itemsPerPage: resources.length, Resources: resources };
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: total,
+    startIndex,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
 }
 
 function notFound(rt: CompiledResourceType, id: string): ScimError {
@@ -591,15 +676,26 @@ function shapeOf(rt: CompiledResourceType) {
 
 /** The rule that holds group membership as a multi-valued reference (members.value). */
 function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
-  return rt.rules.find((r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued);
+  return rt.rules.find(
+    (r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued,
+  );
 }
 
 function displayRuleOf(rt: CompiledResourceType): CompiledRule | undefined {
-  return rt.rules.find((r) => r.isCore && r.attribute === 'displayName') ?? rt.rules.find((r) => r.isCore && r.attribute === 'userName');
+  return (
+    rt.rules.find((r) => r.isCore && r.attribute === 'displayName') ??
+    rt.rules.find((r) => r.isCore && r.attribute === 'userName')
+  );
 }
 
 function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
-  return isReturned(projection, rt.coreSchema.id, rule.schema, rule.attribute, rule.attributeDefinition.returned);
+  return isReturned(
+    projection,
+    rt.coreSchema.id,
+    rule.schema,
+    rule.attribute,
+    rule.attributeDefinition.returned,
+  );
 }
 
 function rdnValueChanged(rt: CompiledResourceType, entry: DirEntry, newDn: string): boolean {
@@ -611,12 +707,18 @@ function rdnValueChanged(rt: CompiledResourceType, entry: DirEntry, newDn: strin
 }
 
 /** If-Match -> RFC 4528 assertion on the version attribute, so the check and the write are one. */
-function assertionFor(rt: CompiledResourceType, entry: DirEntry, precondition: Precondition): { assertion?: DirFilter } {
+function assertionFor(
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  precondition: Precondition,
+): { assertion?: DirFilter } {
   const wantedTag = precondition.ifMatch;
   if (wantedTag === undefined || wantedTag.trim() === '*') return {};
   const version = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
   if (version === undefined) return {};
-  return { assertion: { type: 'equal', attribute: rt.directory.versionAttribute, value: valueText(version) } };
+  return {
+    assertion: { type: 'equal', attribute: rt.directory.versionAttribute, value: valueText(version) },
+  };
 }
 
 /** `W/"a", "b"` -> ['a', 'b'] (RFC 9110 §8.8.3 entity tags; weak and strong compare alike here). */

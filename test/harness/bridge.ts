@@ -11,7 +11,12 @@ export interface TestBridge {
   bridge: RunningBridge;
   token: string;
   baseUrl: string;
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResponse>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ScimResponse>;
   stop(): Promise<void>;
 }
 
@@ -22,7 +27,9 @@ export interface ScimResponse {
   text: string;
 }
 
-export async function startTestBridge(options: { seed?: 'sample' | 'empty'; env?: Record<string, string> } = {}): Promise<TestBridge> {
+export async function startTestBridge(
+  options: { seed?: 'sample' | 'empty'; env?: Record<string, string> } = {},
+): Promise<TestBridge> {
   const token = randomBytes(18).toString('base64url');
   const config = loadConfig({
     env: {

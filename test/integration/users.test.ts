@@ -24,7 +24,11 @@ async function ldapEntry(filter: string): Promise<Record<string, unknown> | unde
 }
 
 async function peopleCount(): Promise<number> {
-  const { searchEntries } = await ldap.search('ou=People,dc=example,dc=com', { scope: 'one', filter: '(objectClass=inetOrgPerson)', attributes: ['1.1'] });
+  const { searchEntries } = await ldap.search('ou=People,dc=example,dc=com', {
+    scope: 'one',
+    filter: '(objectClass=inetOrgPerson)',
+    attributes: ['1.1'],
+  });
   return searchEntries.length;
 }
 
@@ -71,7 +75,9 @@ describe('discovery', () => {
     expect(names).toEqual(['Group', 'User']);
     const user = r.body.Resources.find((x: { name: string }) => x.name === 'User');
     expect(user.endpoint).toBe('/Users');
-    expect(user.schemaExtensions).toEqual([{ schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false }]);
+    expect(user.schemaExtensions).toEqual([
+      { schema: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', required: false },
+    ]);
   });
 
   it('Schemas publishes mapped attributes and nothing unmapped', async () => {
@@ -237,16 +243,51 @@ describe('Users CRUD', () => {
 describe('bad input changes nothing and gets the right SCIM error', () => {
   const cases: [string, () => Promise<{ status: number; body: any }>, number, string | undefined][] = [
     ['malformed JSON', () => t.request('POST', '/Users', '{"userName": '), 400, 'invalidSyntax'],
-    ['userName of the wrong type', () => t.request('POST', '/Users', { schemas: [USER], userName: 42 }), 400, 'invalidValue'],
-    ['active that is not a boolean', () => t.request('POST', '/Users', newUser('bad1', { active: 'maybe' })), 400, 'invalidValue'],
-    ['missing userName', () => t.request('POST', '/Users', { schemas: [USER], displayName: 'x' }), 400, 'invalidValue'],
-    ['a malformed filter', () => t.request('GET', `/Users?filter=${encodeURIComponent('userName eq')}`), 400, 'invalidFilter'],
-    ['a filter on an unmapped attribute', () => t.request('GET', `/Users?filter=${encodeURIComponent('nickName eq "x"')}`), 400, 'invalidFilter'],
+    [
+      'userName of the wrong type',
+      () => t.request('POST', '/Users', { schemas: [USER], userName: 42 }),
+      400,
+      'invalidValue',
+    ],
+    [
+      'active that is not a boolean',
+      () => t.request('POST', '/Users', newUser('bad1', { active: 'maybe' })),
+      400,
+      'invalidValue',
+    ],
+    [
+      'missing userName',
+      () => t.request('POST', '/Users', { schemas: [USER], displayName: 'x' }),
+      400,
+      'invalidValue',
+    ],
+    [
+      'a malformed filter',
+      () => t.request('GET', `/Users?filter=${encodeURIComponent('userName eq')}`),
+      400,
+      'invalidFilter',
+    ],
+    [
+      'a filter on an unmapped attribute',
+      () => t.request('GET', `/Users?filter=${encodeURIComponent('nickName eq "x"')}`),
+      400,
+      'invalidFilter',
+    ],
     ['a non-numeric count', () => t.request('GET', '/Users?count=ten'), 400, 'invalidValue'],
     ['an unknown id', () => t.request('GET', '/Users/00000000-0000-0000-0000-000000000000'), 404, undefined],
-    ['an id that is not a UUID', () => t.request('GET', '/Users/010101001010101011001010101011'), 404, undefined],
+    [
+      'an id that is not a UUID',
+      () => t.request('GET', '/Users/010101001010101011001010101011'),
+      404,
+      undefined,
+    ],
     ['an unknown resource type', () => t.request('GET', '/Widgets'), 404, undefined],
-    ['a PATCH without PatchOp schema', () => t.request('PATCH', '/Users/00000000-0000-0000-0000-000000000000', { Operations: [] }), 400, 'invalidSyntax'],
+    [
+      'a PATCH without PatchOp schema',
+      () => t.request('PATCH', '/Users/00000000-0000-0000-0000-000000000000', { Operations: [] }),
+      400,
+      'invalidSyntax',
+    ],
   ];
   it.each(cases)('%s', async (_name, send, status, scimType) => {
     const before = await peopleCount();
@@ -278,7 +319,10 @@ describe('bad input changes nothing and gets the right SCIM error', () => {
   });
 
   it('accepts application/json and echoes X-Request-Id', async () => {
-    const r = await t.request('POST', '/Users', newUser('json1'), { 'Content-Type': 'application/json', 'X-Request-Id': 'req-123' });
+    const r = await t.request('POST', '/Users', newUser('json1'), {
+      'Content-Type': 'application/json',
+      'X-Request-Id': 'req-123',
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('x-request-id')).toBe('req-123');
   });

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
 /** Which other src folders each folder may import (its own is always allowed). */
-export const ALLOWED: Record<string, string[]> = {
+const ALLOWED: Record<string, string[]> = {
   scim: [],
   ports: [],
   config: [],
@@ -38,14 +38,15 @@ function layerOf(file: string): string {
   return relative.includes(path.sep) ? first : '(root)';
 }
 
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const found: string[] = [];
-  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)) found.push(match[1]!);
+  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g))
+    found.push(match[1]!);
   for (const match of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(match[1]!);
   return found;
 }
 
-export function violations(files: { file: string; text: string }[]): string[] {
+function violations(files: { file: string; text: string }[]): string[] {
   const problems: string[] = [];
   for (const { file, text } of files) {
     const layer = layerOf(file);
@@ -58,7 +59,9 @@ export function violations(files: { file: string; text: string }[]): string[] {
       if (!allowed) {
         problems.push(`${path.relative(SRC, file)}: folder "${layer}" has no rule in the layer table`);
       } else if (!allowed.includes(target)) {
-        problems.push(`${path.relative(SRC, file)} imports ${specifier}: ${layer} may import only ${allowed.join(', ') || 'nothing in src'}`);
+        problems.push(
+          `${path.relative(SRC, file)} imports ${specifier}: ${layer} may import only ${allowed.join(', ') || 'nothing in src'}`,
+        );
       }
     }
   }

@@ -10,7 +10,9 @@ export function authenticate(verifier: TokenVerifier) {
       const challenge =
         result.reason === 'missing' ? 'Bearer realm="scim"' : 'Bearer realm="scim", error="invalid_token"';
       throw ScimError.unauthorized(
-        result.reason === 'missing' ? 'authentication required: send Authorization: Bearer <token>' : 'the bearer token is not valid',
+        result.reason === 'missing'
+          ? 'authentication required: send Authorization: Bearer <token>'
+          : 'the bearer token is not valid',
         challenge,
       );
     }

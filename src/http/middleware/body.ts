@@ -15,7 +15,8 @@ export function jsonBody(limitBytes: number) {
       return;
     }
     const declared = Number(ctx.get('Content-Length') || '0');
-    if (declared > limitBytes) throw ScimError.payloadTooLarge(`request body of ${declared} bytes exceeds the limit of ${limitBytes}`);
+    if (declared > limitBytes)
+      throw ScimError.payloadTooLarge(`request body of ${declared} bytes exceeds the limit of ${limitBytes}`);
     const type = (ctx.get('Content-Type') || '').split(';')[0]?.trim().toLowerCase() ?? '';
     const chunks: Buffer[] = [];
     let size = 0;
@@ -33,7 +34,9 @@ export function jsonBody(limitBytes: number) {
       ctx.state.body = undefined;
     } else {
       if (type && !ACCEPTED_TYPES.includes(type)) {
-        throw ScimError.unsupportedMediaType(`Content-Type ${type} is not accepted; send application/scim+json`);
+        throw ScimError.unsupportedMediaType(
+          `Content-Type ${type} is not accepted; send application/scim+json`,
+        );
       }
       try {
         ctx.state.body = JSON.parse(text);

@@ -17,7 +17,10 @@ export function scimErrors(logger: Logger) {
         throw ScimError.notFound(`no SCIM endpoint at ${ctx.method} ${ctx.path}`);
       }
       if (ctx.status === 405 && ctx.body === undefined) {
-        throw ScimError.methodNotAllowed(`${ctx.method} is not allowed on ${ctx.path}`, String(ctx.response.get('Allow') ?? ''));
+        throw ScimError.methodNotAllowed(
+          `${ctx.method} is not allowed on ${ctx.path}`,
+          String(ctx.response.get('Allow') ?? ''),
+        );
       }
     } catch (error) {
       const scimError = asScimError(error, ctx, logger);
@@ -25,7 +28,10 @@ export function scimErrors(logger: Logger) {
       for (const [name, value] of Object.entries(scimError.headers)) ctx.set(name, value);
       ctx.type = SCIM_CONTENT_TYPE;
       ctx.body = scimError.toBody();
-      ctx.state.errorDetail = scimError.status >= 500 ? scimError.detail : `${scimError.scimType ?? scimError.status}: ${scimError.detail}`;
+      ctx.state.errorDetail =
+        scimError.status >= 500
+          ? scimError.detail
+          : `${scimError.scimType ?? scimError.status}: ${scimError.detail}`;
     }
   };
 }
@@ -38,5 +44,7 @@ function asScimError(error: unknown, ctx: Context, logger: Logger): ScimError {
     return new ScimError(status, (error as Error).message);
   }
   logger.error({ err: error, requestId: ctx.state.requestId }, 'unexpected error');
-  return ScimError.internal(`internal error; quote request id ${String(ctx.state.requestId)} to the operator`);
+  return ScimError.internal(
+    `internal error; quote request id ${String(ctx.state.requestId)} to the operator`,
+  );
 }

@@ -1,7 +1,7 @@
 /** /health (the process answers) and /ready (its dependencies answer); unauthenticated, outside the SCIM base. */
 import type { Router } from '@koa/router';
-import type { ReadinessReport } from '../../services/readiness.ts';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
+import type { ReadinessReport } from '../../services/readiness.ts';
 
 export function registerHealthRoutes(router: Router, readiness: () => Promise<ReadinessReport>): void {
   router.get('/health', (ctx) => {

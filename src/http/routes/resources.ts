@@ -5,10 +5,14 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ScimError } from '../../scim/errors.ts';
-import { parseAttributeList, type Projection } from '../../scim/projection.ts';
+import { type Projection, parseAttributeList } from '../../scim/projection.ts';
+import {
+  findResourceTypeByEndpoint,
+  type MappingSet,
+  type ResourceType,
+} from '../../services/resource-types.ts';
 import type { ListQuery, RequestContext, ResourceService } from '../../services/resources.ts';
 import { parseEtags } from '../../services/resources.ts';
-import { findResourceTypeByEndpoint, type MappingSet, type ResourceType } from '../../services/resource-types.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface ResourceRoutesDeps {
@@ -50,7 +54,10 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
   router.post('/:endpoint', async (ctx) => {
     const rt = resourceType(ctx);
     const result = await resources.create(rt, requireBody(ctx), context(ctx));
-    sendScim(ctx, 201, result.resource, { location: result.location, ...(result.version ? { etag: result.version } : {}) });
+    sendScim(ctx, 201, result.resource, {
+      location: result.location,
+      ...(result.version ? { etag: result.version } : {}),
+    });
   });
 
   router.get('/:endpoint/:id', async (ctx) => {
@@ -62,18 +69,36 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
       sendScim(ctx, 304, undefined, { etag: result.version });
       return;
     }
-    sendScim(ctx, 200, result.resource, { location: result.location, ...(result.version ? { etag: result.version } : {}) });
+    sendScim(ctx, 200, result.resource, {
+      location: result.location,
+      ...(result.version ? { etag: result.version } : {}),
+    });
   });
 
   router.put('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
-    const result = await resources.replace(rt, String(ctx.params.id), requireBody(ctx), context(ctx), precondition(ctx));
-    sendScim(ctx, 200, result.resource, { location: result.location, ...(result.version ? { etag: result.version } : {}) });
+    const result = await resources.replace(
+      rt,
+      String(ctx.params.id),
+      requireBody(ctx),
+      context(ctx),
+      precondition(ctx),
+    );
+    sendScim(ctx, 200, result.resource, {
+      location: result.location,
+      ...(result.version ? { etag: result.version } : {}),
+    });
   });
 
   router.patch('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
-    const result = await resources.patch(rt, String(ctx.params.id), requireBody(ctx), context(ctx), precondition(ctx));
+    const result = await resources.patch(
+      rt,
+      String(ctx.params.id),
+      requireBody(ctx),
+      context(ctx),
+      precondition(ctx),
+    );
     const projection = projectionFromUrl(ctx.query);
     const headers = { location: result.location, ...(result.version ? { etag: result.version } : {}) };
     // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource.
@@ -118,7 +143,8 @@ function single(query: Query, name: string): string | undefined {
 function integerParam(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw ScimError.invalidValue(`${name} must be an integer, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || !Number.isInteger(n))
+    throw ScimError.invalidValue(`${name} must be an integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -151,7 +177,8 @@ function sortOrderOf(value: unknown): 'ascending' | 'descending' {
 
 /** RFC 7644 §3.4.3: the same query as a POST body. */
 export function listQueryFromSearchRequest(body: unknown): ListQuery {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw ScimError.invalidSyntax('a SearchRequest object is required');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw ScimError.invalidSyntax('a SearchRequest object is required');
   const request = body as Record<string, unknown>;
   const schemas = request.schemas;
   if (!Array.isArray(schemas) || !schemas.includes(SEARCH_REQUEST_SCHEMA)) {

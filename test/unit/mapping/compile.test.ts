@@ -37,7 +37,9 @@ ${directoryExtra}attributes:
   userName: { ldap: uid }
 ${attributes}`;
 
-function problemsOf(users: string): { line: number; column: number; key: string; message: string; hint?: string }[] {
+function problemsOf(
+  users: string,
+): { line: number; column: number; key: string; message: string; hint?: string }[] {
   try {
     compileMappingTexts(
       [
@@ -64,7 +66,12 @@ describe('a valid file', () => {
   it('compiles rules with the definition of the mapped value', () => {
     const set = compileMappingTexts(
       [
-        { file: 'users.yaml', text: usersWith('  \'emails[type eq "work"].value\': { ldap: mail }\n  active: { ldap: x-active, transform: boolean }\n') },
+        {
+          file: 'users.yaml',
+          text: usersWith(
+            '  \'emails[type eq "work"].value\': { ldap: mail }\n  active: { ldap: x-active, transform: boolean }\n',
+          ),
+        },
         { file: 'groups.yaml', text: GROUPS },
       ],
       STANDARD_SCHEMAS,
@@ -84,17 +91,85 @@ describe('a valid file', () => {
 describe('mistakes are reported where they are', () => {
   // Fixture lines: usersWith() puts `userName` on line 14 and the first extra attribute on line 15.
   const cases: [string, string, string, { line: number; key: string; message: RegExp; hint?: RegExp }][] = [
-    ['unknown SCIM attribute with a suggestion', '  usrName2: { ldap: cn }\n', '', { line: 15, key: 'attributes.usrName2', message: /not an attribute/, hint: /userName/ }],
-    ['unknown sub-attribute', '  name.givenNme: { ldap: givenName }\n', '', { line: 15, key: 'attributes.name.givenNme', message: /not a sub-attribute of name/, hint: /givenName/ }],
-    ['complex attribute without sub-attribute', '  name: { ldap: cn }\n', '', { line: 15, key: 'attributes.name', message: /complex/ }],
-    ['duplicate SCIM target', '  displayName: { ldap: displayName }\n  displayname: { ldap: cn }\n', '', { line: 16, key: 'attributes.displayname', message: /same SCIM attribute/ }],
-    ['one LDAP attribute written twice', '  displayName: { ldap: cn }\n  title: { ldap: CN }\n', '', { line: 16, key: 'attributes.title', message: /already written/ }],
-    ['transform on the wrong type', '  displayName: { ldap: cn, transform: boolean }\n', '', { line: 15, key: 'attributes.displayName', message: /boolean values but displayName is of type string/ }],
-    ['unknown transform', '  displayName: { ldap: cn, transform: shout }\n', '', { line: 15, key: 'attributes.displayName.transform', message: /must be one of/ }],
-    ['unknown key in a rule', '  displayName: { ldap: cn, ldpa: x }\n', '', { line: 15, key: 'attributes.displayName.ldpa', message: /unknown key "ldpa"/ }],
-    ['extension that is not declared', "  'urn:example:ext:2.0:User:badge': { ldap: cn }\n", '', { line: 15, key: "attributes.urn:example:ext:2.0:User:badge", message: /neither the core schema nor a declared extension/ }],
-    ['selection other than by type', '  \'emails[value eq "x"].value\': { ldap: mail }\n', '', { line: 15, key: 'attributes.emails[value eq "x"].value', message: /selection by type/ }],
-    ['template naming an unmapped attribute', '', '  computed:\n    cn: "{nickName}"\n', { line: 14, key: 'directory.computed.cn', message: /nickName/ }],
+    [
+      'unknown SCIM attribute with a suggestion',
+      '  usrName2: { ldap: cn }\n',
+      '',
+      { line: 15, key: 'attributes.usrName2', message: /not an attribute/, hint: /userName/ },
+    ],
+    [
+      'unknown sub-attribute',
+      '  name.givenNme: { ldap: givenName }\n',
+      '',
+      {
+        line: 15,
+        key: 'attributes.name.givenNme',
+        message: /not a sub-attribute of name/,
+        hint: /givenName/,
+      },
+    ],
+    [
+      'complex attribute without sub-attribute',
+      '  name: { ldap: cn }\n',
+      '',
+      { line: 15, key: 'attributes.name', message: /complex/ },
+    ],
+    [
+      'duplicate SCIM target',
+      '  displayName: { ldap: displayName }\n  displayname: { ldap: cn }\n',
+      '',
+      { line: 16, key: 'attributes.displayname', message: /same SCIM attribute/ },
+    ],
+    [
+      'one LDAP attribute written twice',
+      '  displayName: { ldap: cn }\n  title: { ldap: CN }\n',
+      '',
+      { line: 16, key: 'attributes.title', message: /already written/ },
+    ],
+    [
+      'transform on the wrong type',
+      '  displayName: { ldap: cn, transform: boolean }\n',
+      '',
+      {
+        line: 15,
+        key: 'attributes.displayName',
+        message: /boolean values but displayName is of type string/,
+      },
+    ],
+    [
+      'unknown transform',
+      '  displayName: { ldap: cn, transform: shout }\n',
+      '',
+      { line: 15, key: 'attributes.displayName.transform', message: /must be one of/ },
+    ],
+    [
+      'unknown key in a rule',
+      '  displayName: { ldap: cn, ldpa: x }\n',
+      '',
+      { line: 15, key: 'attributes.displayName.ldpa', message: /unknown key "ldpa"/ },
+    ],
+    [
+      'extension that is not declared',
+      "  'urn:example:ext:2.0:User:badge': { ldap: cn }\n",
+      '',
+      {
+        line: 15,
+        key: 'attributes.urn:example:ext:2.0:User:badge',
+        message: /neither the core schema nor a declared extension/,
+      },
+    ],
+    [
+      'selection other than by type',
+      '  \'emails[value eq "x"].value\': { ldap: mail }\n',
+      '',
+      { line: 15, key: 'attributes.emails[value eq "x"].value', message: /selection by type/ },
+    ],
+    [
+      'template naming an unmapped attribute',
+      '',
+      '  computed:\n    cn: "{nickName}"\n',
+      { line: 14, key: 'directory.computed.cn', message: /nickName/ },
+    ],
   ];
   it.each(cases)('%s', (_name, attributes, directoryExtra, expected) => {
     const problems = problemsOf(usersWith(attributes, directoryExtra));
@@ -108,7 +183,9 @@ describe('mistakes are reported where they are', () => {
   });
 
   it('an unparsable scope filter names the character', () => {
-    const problems = problemsOf(usersWith('').replace('(objectClass=inetOrgPerson)', '(objectClass=inetOrgPerson'));
+    const problems = problemsOf(
+      usersWith('').replace('(objectClass=inetOrgPerson)', '(objectClass=inetOrgPerson'),
+    );
     expect(problems[0]).toMatchObject({ line: 9, key: 'directory.filter' });
     expect(problems[0]!.message).toMatch(/character \d+/);
   });
@@ -120,8 +197,15 @@ describe('mistakes are reported where they are', () => {
   });
 
   it('a reference to an unknown resource type is named', () => {
-    const problems = problemsOf(usersWith("  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value': { ldap: manager, references: Person }\n"));
-    expect(problems[0]).toMatchObject({ key: expect.stringContaining('references'), message: expect.stringContaining('"Person"') });
+    const problems = problemsOf(
+      usersWith(
+        "  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value': { ldap: manager, references: Person }\n",
+      ),
+    );
+    expect(problems[0]).toMatchObject({
+      key: expect.stringContaining('references'),
+      message: expect.stringContaining('"Person"'),
+    });
   });
 
   it('a missing required key is reported', () => {
@@ -131,7 +215,10 @@ describe('mistakes are reported where they are', () => {
 
   it('formats problems as file:line:column', () => {
     try {
-      compileMappingTexts([{ file: 'users.yaml', text: usersWith('  nope: { ldap: cn }\n') }], STANDARD_SCHEMAS);
+      compileMappingTexts(
+        [{ file: 'users.yaml', text: usersWith('  nope: { ldap: cn }\n') }],
+        STANDARD_SCHEMAS,
+      );
       expect.unreachable();
     } catch (error) {
       expect((error as Error).message).toMatch(/^users\.yaml:15:3 attributes\.nope: /m);

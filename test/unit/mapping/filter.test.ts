@@ -15,7 +15,8 @@ const users = set.resourceTypes.find((r) => r.name === 'User')!;
 const groups = set.resourceTypes.find((r) => r.name === 'Group')!;
 const KNOWN_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const context = {
-  resolveId: async (_types: string[], id: string) => (id === KNOWN_ID ? 'uid=alice,ou=People,dc=example,dc=com' : undefined),
+  resolveId: async (_types: string[], id: string) =>
+    id === KNOWN_ID ? 'uid=alice,ou=People,dc=example,dc=com' : undefined,
 };
 const translate = async (filter: string, rt = users) => translateFilter(rt, parseFilter(filter), context);
 
@@ -38,16 +39,31 @@ describe('translation to one directory filter', () => {
     ['phoneNumbers[type eq "mobile"].value eq "1"', { type: 'equal', attribute: 'mobile', value: '1' }],
     [
       'phoneNumbers.value eq "1"',
-      { type: 'or', filters: [{ type: 'equal', attribute: 'telephoneNumber', value: '1' }, { type: 'equal', attribute: 'mobile', value: '1' }] },
+      {
+        type: 'or',
+        filters: [
+          { type: 'equal', attribute: 'telephoneNumber', value: '1' },
+          { type: 'equal', attribute: 'mobile', value: '1' },
+        ],
+      },
     ],
     ['name.familyName eq "Lovelace"', { type: 'equal', attribute: 'sn', value: 'Lovelace' }],
-    ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"', { type: 'equal', attribute: 'employeeNumber', value: '7' }],
+    [
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
+      { type: 'equal', attribute: 'employeeNumber', value: '7' },
+    ],
     ['employeeNumber eq "7"', { type: 'equal', attribute: 'employeeNumber', value: '7' }],
-    ['urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"', { type: 'equal', attribute: 'uid', value: 'a' }],
+    [
+      'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"',
+      { type: 'equal', attribute: 'uid', value: 'a' },
+    ],
     [`id eq "${KNOWN_ID}"`, { type: 'equal', attribute: 'entryUUID', value: KNOWN_ID }],
     ['id eq "not-a-uuid"', { type: 'false' }],
     ['externalId eq "E1"', { type: 'equal', attribute: 'scimExternalId', value: 'E1' }],
-    ['meta.lastModified ge "2024-05-01T12:00:00Z"', { type: 'greaterOrEqual', attribute: 'modifyTimestamp', value: '20240501120000Z' }],
+    [
+      'meta.lastModified ge "2024-05-01T12:00:00Z"',
+      { type: 'greaterOrEqual', attribute: 'modifyTimestamp', value: '20240501120000Z' },
+    ],
     [
       'meta.created gt "2024-05-01T12:00:00+02:00"',
       {
@@ -65,11 +81,20 @@ describe('translation to one directory filter', () => {
         type: 'or',
         filters: [
           { type: 'equal', attribute: 'uid', value: 'a' },
-          { type: 'and', filters: [{ type: 'present', attribute: 'title' }, { type: 'not', filter: { type: 'equal', attribute: 'scimActive', value: 'FALSE' } }] },
+          {
+            type: 'and',
+            filters: [
+              { type: 'present', attribute: 'title' },
+              { type: 'not', filter: { type: 'equal', attribute: 'scimActive', value: 'FALSE' } },
+            ],
+          },
         ],
       },
     ],
-    [`groups.value eq "${KNOWN_ID}"`, { type: 'equal', attribute: 'memberOf', value: 'uid=alice,ou=People,dc=example,dc=com' }],
+    [
+      `groups.value eq "${KNOWN_ID}"`,
+      { type: 'equal', attribute: 'memberOf', value: 'uid=alice,ou=People,dc=example,dc=com' },
+    ],
     ['groups.value eq "00000000-0000-0000-0000-000000000000"', { type: 'false' }],
   ];
   it.each(cases)('%s', async (filter, expected) => {
@@ -128,7 +153,10 @@ describe('simplify', () => {
     [{ type: 'or', filters: [t, x] }, t],
     [{ type: 'not', filter: t }, f],
     [{ type: 'not', filter: { type: 'not', filter: x } }, x],
-    [{ type: 'and', filters: [{ type: 'and', filters: [x, x] }, x] }, { type: 'and', filters: [x, x, x] }],
+    [
+      { type: 'and', filters: [{ type: 'and', filters: [x, x] }, x] },
+      { type: 'and', filters: [x, x, x] },
+    ],
   ];
   it.each(cases)('%j', (input, expected) => {
     expect(simplify(input)).toEqual(expected);
