@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
-import { type BridgeConfig, ConfigError, loadConfig, redactConfig } from './config/index.ts';
+import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { createLdapDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
@@ -20,7 +20,10 @@ import type { Directory } from './ports/directory.ts';
 import { checkReadiness } from './services/readiness.ts';
 import { ResourceService } from './services/resources.ts';
 
-/** Paths pino must never print: credentials in headers, bodies and configuration. */
+/**
+ * Paths pino must never print: credentials in headers and bodies, and every setting the config
+ * schema marks secret (so a new secret setting cannot be forgotten here).
+ */
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'headers.authorization',
@@ -31,10 +34,14 @@ export const REDACTED_LOG_PATHS = [
   '*.bindPassword',
   'token',
   '*.token',
-  'config.ldap.bindPassword',
-  'config.redis.password',
-  'config.auth.token',
+  ...secretPaths.map((path) => `config.${path}`),
 ];
+
+/** The service's logger: JSON lines, secrets redacted. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' }, base: { service: 'scim-ldap-bridge' } };
+  return destination ? pino(options, destination) : pino(options);
+}
 
 export interface RunningBridge {
   url: string;

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/index.ts';
 import { SAMPLE_LDIF } from '../../src/localdev/slapd.ts';
-import { type RunningBridge, startBridge } from '../../src/main.ts';
+import { createLogger, type RunningBridge, startBridge } from '../../src/main.ts';
 
 export interface TestBridge {
   bridge: RunningBridge;
@@ -27,9 +27,14 @@ export interface ScimResponse {
   text: string;
 }
 
-export async function startTestBridge(
-  options: { seed?: 'sample' | 'empty'; env?: Record<string, string> } = {},
-): Promise<TestBridge> {
+export interface TestBridgeOptions {
+  seed?: 'sample' | 'empty';
+  env?: Record<string, string>;
+  /** Receives every log line the bridge writes (JSON text). */
+  logLines?: string[];
+}
+
+export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
   const token = randomBytes(18).toString('base64url');
   const config = loadConfig({
     env: {
@@ -39,7 +44,13 @@ export async function startTestBridge(
       ...options.env,
     },
   });
-  const bridge = await startBridge({ config, seedLdif: options.seed === 'empty' ? [] : [SAMPLE_LDIF] });
+  const lines = options.logLines;
+  const logger = lines ? createLogger('info', { write: (line: string) => void lines.push(line) }) : undefined;
+  const bridge = await startBridge({
+    config,
+    seedLdif: options.seed === 'empty' ? [] : [SAMPLE_LDIF],
+    ...(logger ? { logger } : {}),
+  });
   const baseUrl = bridge.baseUrl;
   return {
     bridge,
