@@ -1,0 +1,489 @@
+/**
+ * The Directory port over ldapts. Queries run in the directory: one LDAP filter, paging by the
+ * directory's controls (server-side sort + VLV, else simple paged results), never a whole subtree
+ * pulled into memory to be filtered, sorted or sliced here.
+ */
+import {
+  Attribute,
+  Change,
+  type Client,
+  type Control,
+  type Entry,
+  type Filter,
+  type SearchOptions,
+  ServerSideSortingRequestControl,
+  UnknownStatusCodeError,
+} from 'ldapts';
+import type {
+  DirChange,
+  DirEntry,
+  Directory,
+  DirectoryCapabilities,
+  DirValue,
+  SearchRequest,
+  SearchResult,
+  SortKey,
+  WriteOptions,
+} from '../ports/directory.ts';
+import { NotFoundError, RefusedError, TooManyResultsError, UnavailableError } from '../ports/errors.ts';
+import { AssertionControl, PostReadControl, VirtualListViewControl } from './controls.ts';
+import { lowerCaseSet, toDirEntry } from './entries.ts';
+import { hasResultCode, isTransportFailure, ResultCode, toPortError } from './errors.ts';
+import { alwaysTrue, toLdapFilter } from './filters.ts';
+import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
+import { ConnectionPool, type RunMode } from './pool.ts';
+import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
+
+/**
+ * Page size for simple paged results (RFC 2696). Offset windows walk to the end anyway (to count
+ * the total), so big pages mean few round trips; 500 stays under common server maxima
+ * (Active Directory's MaxPageSize is 1000).
+ */
+const PAGE_SIZE = 500;
+/** "No attributes" (RFC 4511 §4.5.1.8). */
+const NO_ATTRIBUTES = '1.1';
+const PING_TIMEOUT_MS = 2_000;
+
+export class LdapDirectory implements Directory {
+  readonly #pool: ConnectionPool;
+  readonly #logger: DirectoryLogger;
+  readonly #pingTimeoutMs: number;
+  #capabilities: Promise<DirectoryCapabilities> | undefined;
+
+  constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
+    this.#pool = new ConnectionPool(options, logger);
+    this.#logger = logger;
+    this.#pingTimeoutMs = Math.min(PING_TIMEOUT_MS, options.operationTimeoutMs);
+  }
+
+  async search(request: SearchRequest): Promise<SearchResult> {
+    const page = request.page;
+    if (page?.kind === 'cursor') throw new Error('cursor paging not implemented');
+    if (page) checkWindow(page.startIndex, page.count);
+    const query: Query = {
+      base: request.base,
+      options: {
+        scope: request.scope,
+        filter: toLdapFilter(request.filter),
+        attributes: request.attributes.length === 0 ? [NO_ATTRIBUTES] : request.attributes,
+        explicitBufferAttributes: request.binaryAttributes ?? [],
+      },
+      binary: lowerCaseSet(request.binaryAttributes),
+      sort: request.sort && request.sort.length > 0 ? request.sort : undefined,
+    };
+    const context = `search ${request.base}`;
+    try {
+      const capabilities = await this.capabilities();
+      if (query.sort && !capabilities.serverSideSort) {
+        throw new RefusedError(`${context}: the directory does not offer server-side sorting (RFC 2891)`);
+      }
+      if (page) {
+        if (query.sort && capabilities.virtualListView) {
+          return await this.#virtualListViewWindow(query, page.startIndex, page.count);
+        }
+        if (!capabilities.pagedResults) {
+          throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
+        }
+        return await this.#pagedWindow(query, page.startIndex, page.count);
+      }
+      if (request.sizeLimit !== undefined && capabilities.pagedResults) {
+        return await this.#pagedUpTo(query, request.sizeLimit, context);
+      }
+      return await this.#unpaged(query, request.sizeLimit, context);
+    } catch (error) {
+      throw toPortError(error, context);
+    }
+  }
+
+  async read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined> {
+    try {
+      return await this.#readEntry(dn, attributes, binaryAttributes);
+    } catch (error) {
+      const mapped = toPortError(error, `read ${dn}`);
+      if (mapped instanceof NotFoundError) return undefined;
+      throw mapped;
+    }
+  }
+
+  async add(
+    dn: string,
+    attributes: Record<string, DirValue[]>,
+    options: WriteOptions = {},
+  ): Promise<DirEntry | undefined> {
+    const ldapAttributes = Object.entries(attributes)
+      .filter(([, values]) => values.length > 0)
+      .map(([type, values]) => new Attribute({ type, values: values as string[] }));
+    return this.#write(`add ${dn}`, dn, options, (client, controls) =>
+      client.add(dn, ldapAttributes, controls),
+    );
+  }
+
+  async modify(dn: string, changes: DirChange[], options: WriteOptions = {}): Promise<DirEntry | undefined> {
+    // RFC 4511 §4.6: an add needs values; delete or replace without values removes the attribute.
+    const ldapChanges = changes
+      .filter((change) => change.operation !== 'add' || change.values.length > 0)
+      .map(
+        (change) =>
+          new Change({
+            operation: change.operation,
+            modification: new Attribute({ type: change.attribute, values: change.values as string[] }),
+          }),
+      );
+    if (ldapChanges.length === 0) return this.#noChange(dn, options);
+    return this.#write(`modify ${dn}`, dn, options, (client, controls) =>
+      client.modify(dn, ldapChanges, controls),
+    );
+  }
+
+  async rename(dn: string, newDn: string): Promise<void> {
+    const [, oldParent] = splitFirstRdn(dn);
+    const [newRdn, newParent] = splitFirstRdn(newDn);
+    // ldapts splits "rdn,parent" at the first comma not preceded by a backslash, so an RDN ending
+    // in an escaped backslash ("cn=a\\") must end in its hex form (\5C, RFC 4514 §2.4) instead.
+    const safeRdn = newRdn.endsWith('\\\\') ? `${newRdn.slice(0, -2)}\\5C` : newRdn;
+    // New superior only when the parent changes (RFC 4511 §4.9); deleteOldRdn is always true.
+    const target = sameDn(oldParent, newParent) ? safeRdn : `${safeRdn},${newParent}`;
+    await this.#write(`rename ${dn} to ${newDn}`, dn, {}, (client, controls) =>
+      client.modifyDN(dn, target, controls),
+    );
+  }
+
+  async delete(dn: string, options: WriteOptions = {}): Promise<void> {
+    const { assertion } = options;
+    await this.#write(`delete ${dn}`, dn, assertion ? { assertion } : {}, (client, controls) =>
+      client.del(dn, controls),
+    );
+  }
+
+  capabilities(): Promise<DirectoryCapabilities> {
+    if (!this.#capabilities) {
+      this.#capabilities = this.#readRootDse().then(
+        (rootDse) => {
+          const capabilities = capabilitiesFromRootDse(rootDse);
+          this.#logger.info(capabilities, 'directory capabilities');
+          return capabilities;
+        },
+        (error: unknown) => {
+          // Not cached: the next call asks again (the directory may be starting up).
+          this.#capabilities = undefined;
+          throw toPortError(error, 'read rootDSE');
+        },
+      );
+    }
+    return this.#capabilities;
+  }
+
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new UnavailableError(`directory did not answer a rootDSE read within ${this.#pingTimeoutMs} ms`),
+          ),
+        this.#pingTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#readRootDse(), timeout]);
+    } catch (error) {
+      throw toPortError(error, 'ping');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  // --- searches -------------------------------------------------------------------------------
+
+  /**
+   * Server-side sort + VLV: one search returns exactly the window, and the VLV response's
+   * contentCount is the total.
+   */
+  async #virtualListViewWindow(query: Query, startIndex: number, count: number): Promise<SearchResult> {
+    return this.#pool.run(async (client) => {
+      const sort = sortControl(query.sort ?? []);
+      const vlv = new VirtualListViewControl({
+        beforeCount: 0,
+        afterCount: Math.max(count - 1, 0),
+        offset: startIndex,
+        contentCount: 0,
+      });
+      let searchEntries: Entry[];
+      try {
+        ({ searchEntries } = await client.search(query.base, query.options, [sort, vlv]));
+      } catch (error) {
+        // An offset past the end fails the search (OpenLDAP: result 76 with an offset-range
+        // VLV result) but the response control still carries the list size: an empty window.
+        if (
+          vlv.response &&
+          startIndex > vlv.response.contentCount &&
+          !hasResultCode(error, ResultCode.busy)
+        ) {
+          return { entries: [], total: vlv.response.contentCount };
+        }
+        throw error;
+      }
+      checkSortResult(sort);
+      const response = vlv.response;
+      if (!response) throw new UnavailableError('the directory sent no VLV response control');
+      if (response.result !== 0) throw new UnknownStatusCodeError(response.result, 'VLV request failed');
+      // A server may clamp an offset beyond the list to its last entry: keep only real positions.
+      const entries: DirEntry[] = [];
+      searchEntries.forEach((raw, index) => {
+        const position = response.targetPosition + index;
+        if (position >= startIndex && position < startIndex + count)
+          entries.push(toDirEntry(raw, query.binary));
+      });
+      return { entries, total: response.contentCount };
+    }, searchMode(query));
+  }
+
+  /**
+   * Offset window by walking simple paged results (RFC 2696) to the end: only the window is kept,
+   * the rest is counted for the total.
+   */
+  async #pagedWindow(query: Query, startIndex: number, count: number): Promise<SearchResult> {
+    const options: SearchOptions = {
+      ...query.options,
+      ...(count === 0 ? { attributes: [NO_ATTRIBUTES] } : {}),
+      paged: { pageSize: PAGE_SIZE },
+    };
+    return this.#pool.run(
+      async (client) => {
+        const entries: DirEntry[] = [];
+        let position = 0;
+        const controls = query.sort ? [sortControl(query.sort)] : [];
+        for await (const page of client.searchPaginated(query.base, options, controls)) {
+          for (const raw of page.searchEntries) {
+            position++;
+            if (position >= startIndex && position < startIndex + count)
+              entries.push(toDirEntry(raw, query.binary));
+          }
+        }
+        return { entries, total: position };
+      },
+      searchMode(query, { pagedWalk: true }),
+    );
+  }
+
+  /**
+   * Unpaged search with a size limit, done as a paged walk that stops after sizeLimit + 1 entries.
+   * Passing sizeLimit to the server instead would hide a lower server-side limit: ldapts reports
+   * sizeLimitExceeded as success whenever the request carried a limit.
+   */
+  async #pagedUpTo(query: Query, sizeLimit: number, context: string): Promise<SearchResult> {
+    const options: SearchOptions = {
+      ...query.options,
+      paged: { pageSize: Math.min(sizeLimit + 1, PAGE_SIZE) },
+    };
+    return this.#pool.run(
+      async (client) => {
+        const entries: DirEntry[] = [];
+        const controls = query.sort ? [sortControl(query.sort)] : [];
+        for await (const page of client.searchPaginated(query.base, options, controls)) {
+          for (const raw of page.searchEntries) {
+            if (entries.length === sizeLimit) {
+              throw new TooManyResultsError(`${context}: more than ${sizeLimit} entries match`);
+            }
+            entries.push(toDirEntry(raw, query.binary));
+          }
+        }
+        return { entries, total: entries.length };
+      },
+      searchMode(query, { pagedWalk: true }),
+    );
+  }
+
+  /** One plain search; the server's own size limit surfaces as TooManyResultsError. */
+  async #unpaged(query: Query, sizeLimit: number | undefined, context: string): Promise<SearchResult> {
+    const options: SearchOptions = {
+      ...query.options,
+      ...(sizeLimit !== undefined ? { sizeLimit: sizeLimit + 1 } : {}),
+    };
+    return this.#pool.run(async (client) => {
+      const controls: Control[] = query.sort ? [sortControl(query.sort)] : [];
+      const { searchEntries } = await client.search(query.base, options, controls);
+      if (sizeLimit !== undefined && searchEntries.length > sizeLimit) {
+        throw new TooManyResultsError(`${context}: more than ${sizeLimit} entries match`);
+      }
+      const entries = searchEntries.map((raw) => toDirEntry(raw, query.binary));
+      return { entries, total: entries.length };
+    }, searchMode(query));
+  }
+
+  async #readEntry(
+    dn: string,
+    attributes: string[],
+    binaryAttributes?: string[],
+  ): Promise<DirEntry | undefined> {
+    const raw = await this.#searchBase(dn, alwaysTrue(), attributes, binaryAttributes);
+    return raw && toDirEntry(raw, lowerCaseSet(binaryAttributes));
+  }
+
+  async #searchBase(
+    dn: string,
+    filter: Filter,
+    attributes: string[],
+    binaryAttributes?: string[],
+  ): Promise<Entry | undefined> {
+    const { searchEntries } = await this.#pool.run(
+      (client) =>
+        client.search(dn, {
+          scope: 'base',
+          filter,
+          attributes: attributes.length === 0 ? [NO_ATTRIBUTES] : attributes,
+          explicitBufferAttributes: binaryAttributes ?? [],
+        }),
+      { idempotent: true },
+    );
+    return searchEntries[0];
+  }
+
+  async #readRootDse(): Promise<DirEntry> {
+    const entry = await this.#readEntry('', ROOT_DSE_ATTRIBUTES);
+    if (!entry) throw new UnavailableError('the directory returned no rootDSE');
+    return entry;
+  }
+
+  // --- writes ---------------------------------------------------------------------------------
+
+  /**
+   * Runs a write with the assertion and post-read controls the options ask for. Not retried: after
+   * a transport failure the directory may or may not have applied it.
+   */
+  async #write(
+    context: string,
+    dn: string,
+    options: WriteOptions,
+    send: (client: Client, controls: Control[]) => Promise<void>,
+  ): Promise<DirEntry | undefined> {
+    try {
+      const wantsEntry = options.returnAttributes !== undefined;
+      const postRead = wantsEntry && (await this.capabilities()).postRead;
+      const controls: Control[] = [];
+      if (options.assertion) controls.push(new AssertionControl(toLdapFilter(options.assertion)));
+      const postReadControl = postRead ? new PostReadControl(options.returnAttributes ?? []) : undefined;
+      if (postReadControl) controls.push(postReadControl);
+
+      await this.#pool.run((client) => send(client, controls), { idempotent: false });
+
+      if (!wantsEntry) return undefined;
+      const returned = options.returnAttributes ?? [];
+      const binaryAttributes = options.binaryAttributes ?? [];
+      if (postReadControl?.entry) {
+        return toDirEntry(
+          postReadControl.entry.toObject(returned, binaryAttributes),
+          lowerCaseSet(binaryAttributes),
+        );
+      }
+      // No post-read from this server: read back (RFC 4527 is optional). Renames report no entry.
+      return await this.#readEntry(dn, returned, binaryAttributes);
+    } catch (error) {
+      if (isTransportFailure(error)) {
+        throw new UnavailableError(
+          `${context}: the connection failed before the directory answered; the write may or may not have been applied`,
+          error,
+        );
+      }
+      throw toPortError(error, context);
+    }
+  }
+
+  /**
+   * A modify without changes is not sent (servers reject an empty modification list). The assertion
+   * is still honoured, by a base search with it as the filter: nothing is written, so nothing races.
+   */
+  async #noChange(dn: string, options: WriteOptions): Promise<DirEntry | undefined> {
+    const context = `modify ${dn}`;
+    try {
+      if (options.assertion) {
+        const matching = await this.#searchBase(dn, toLdapFilter(options.assertion), []);
+        if (!matching) throw new UnknownStatusCodeError(122, 'assertion failed');
+      }
+      if (options.returnAttributes === undefined) {
+        if (!options.assertion && !(await this.#searchBase(dn, alwaysTrue(), []))) {
+          throw new NotFoundError(`${context}: no such entry`);
+        }
+        return undefined;
+      }
+      const entry = await this.#readEntry(dn, options.returnAttributes, options.binaryAttributes);
+      if (!entry) throw new NotFoundError(`${context}: no such entry`);
+      return entry;
+    } catch (error) {
+      throw toPortError(error, context);
+    }
+  }
+}
+
+interface Query {
+  base: string;
+  options: SearchOptions & { filter: Filter; attributes: string[] };
+  binary: ReadonlySet<string>;
+  sort: SortKey[] | undefined;
+}
+
+function searchMode(query: Query, extra: Partial<RunMode> = {}): RunMode {
+  return { idempotent: true, ...(query.sort ? { exhaustsConnection: isSortContextLimit } : {}), ...extra };
+}
+
+function checkWindow(startIndex: number, count: number): void {
+  // VLV and SCIM offsets are 1-based (RFC 7644 §3.4.2.4).
+  if (!Number.isInteger(startIndex) || startIndex < 1)
+    throw new RangeError(`startIndex must be >= 1, got ${startIndex}`);
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be >= 0, got ${count}`);
+}
+
+/** RFC 2891, critical: a server that cannot sort as asked fails the search instead of returning unsorted. */
+function sortControl(keys: SortKey[]): ServerSideSortingRequestControl {
+  return new ServerSideSortingRequestControl({
+    critical: true,
+    value: keys.map((key) => ({
+      attributeType: key.attribute,
+      ...(key.orderingRule ? { orderingRule: key.orderingRule } : {}),
+      // reverseOrder is DEFAULT FALSE: encode it only when set (X.690 DER omits defaults).
+      ...(key.reverse ? { reverseOrder: true } : {}),
+    })),
+  });
+}
+
+/**
+ * OpenLDAP's sssvlv keeps each VLV sort context until the connection closes (sssvlv.c frees a
+ * context only when its list is exhausted, which a VLV window never does) and answers busy (51)
+ * once sssvlv-maxperconn are held. A fresh connection starts with none.
+ */
+function isSortContextLimit(error: unknown): boolean {
+  return hasResultCode(error, ResultCode.busy);
+}
+
+function checkSortResult(control: ServerSideSortingRequestControl): void {
+  const sortResult = control.result?.sortResult ?? 0;
+  if (sortResult !== 0) {
+    throw new UnknownStatusCodeError(
+      sortResult,
+      `server-side sort failed${control.result?.attributeType ? ` on ${control.result.attributeType}` : ''}`,
+    );
+  }
+}
+
+/**
+ * Splits "rdn,parent" at the first comma that separates RDNs (RFC 4514 §2): one not escaped by a
+ * backslash. `\\` is an escaped backslash, `\,` an escaped comma, `\2C` a hex pair.
+ */
+export function splitFirstRdn(dn: string): [string, string] {
+  for (let index = 0; index < dn.length; index++) {
+    const char = dn[index];
+    if (char === '\\') index++;
+    else if (char === ',') return [dn.slice(0, index).trim(), dn.slice(index + 1).trim()];
+  }
+  return [dn.trim(), ''];
+}
+
+/** DN equality for deciding whether a rename moves the entry; case-insensitive like most DN attributes. */
+function sameDn(a: string, b: string): boolean {
+  const normalize = (dn: string) => dn.replace(/\s*([,=+])\s*/g, '$1').toLowerCase();
+  return normalize(a) === normalize(b);
+}

@@ -1,0 +1,27 @@
+/** Settings of the LDAP adapter; src/config validates and documents them. */
+export interface LdapDirectoryOptions {
+  /** ldap://host:port or ldaps://host:port. */
+  url: string;
+  /** Service account; anonymous when absent. */
+  bindDn?: string;
+  bindPassword?: string;
+  /** Upgrade ldap:// connections with StartTLS (RFC 4511 §4.14) before binding. */
+  startTls?: boolean;
+  tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; serverName?: string };
+  /** Connections kept open; operations are multiplexed over them (RFC 4511 §4.1.1 message IDs). */
+  poolSize: number;
+  connectTimeoutMs: number;
+  /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
+  operationTimeoutMs: number;
+}
+
+/** The subset of a pino logger the adapter uses. */
+export interface DirectoryLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export const silentLogger: DirectoryLogger = {
+  warn() {},
+  info() {},
+};
