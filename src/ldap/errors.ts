@@ -100,11 +100,11 @@ const LDAPTS_TRANSPORT_MESSAGES =
   /Socket error|Connection closed before message response|Connection timeout|Operation timed out|Socket connection not established/;
 
 /**
- * Raised by the pool itself when a connection is gone; also a transport failure. Exported so the
- * pool and the classification below agree on one type.
+ * A transport failure before the request went out (no connection, the bind failed on the way, the
+ * connection was already gone): the directory cannot have acted on it, even for a write.
  */
-export class ConnectionLostError extends Error {
-  override readonly name = 'ConnectionLostError';
+export class RequestNotSentError extends Error {
+  override readonly name = 'RequestNotSentError';
 }
 
 /** True when `error` is the LDAP result code `code`. */
@@ -118,7 +118,7 @@ export function hasResultCode(error: unknown, code: number): boolean {
  */
 export function isTransportFailure(error: unknown): boolean {
   if (error instanceof ResultCodeError) return false;
-  if (error instanceof ConnectionLostError) return true;
+  if (error instanceof RequestNotSentError) return true;
   if (!(error instanceof Error)) return false;
   const errno = (error as NodeJS.ErrnoException).code;
   if (

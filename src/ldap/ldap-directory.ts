@@ -28,7 +28,7 @@ import type {
 import { NotFoundError, RefusedError, TooManyResultsError, UnavailableError } from '../ports/errors.ts';
 import { AssertionControl, PostReadControl, VirtualListViewControl } from './controls.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
-import { hasResultCode, isTransportFailure, ResultCode, toPortError } from './errors.ts';
+import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
 import { ConnectionPool, type RunMode } from './pool.ts';
@@ -383,7 +383,7 @@ export class LdapDirectory implements Directory {
       // No post-read from this server: read back (RFC 4527 is optional). Renames report no entry.
       return await this.#readEntry(dn, returned, binaryAttributes);
     } catch (error) {
-      if (isTransportFailure(error)) {
+      if (isTransportFailure(error) && !(error instanceof RequestNotSentError)) {
         throw new UnavailableError(
           `${context}: the connection failed before the directory answered; the write may or may not have been applied`,
           error,

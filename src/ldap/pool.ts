@@ -15,7 +15,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'ldapts';
-import { ConnectionLostError, isTransportFailure } from './errors.ts';
+import { isTransportFailure, RequestNotSentError } from './errors.ts';
 import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
 export interface RunMode {
@@ -70,7 +70,15 @@ export class ConnectionPool {
       slot.inFlight++;
       let client: Client | undefined;
       try {
-        client = await this.#connectedClient(slot);
+        try {
+          client = await this.#connectedClient(slot);
+        } catch (error) {
+          throw isTransportFailure(error) && !(error instanceof RequestNotSentError)
+            ? new RequestNotSentError(`cannot connect to ${this.#options.url}: ${(error as Error).message}`, {
+                cause: error,
+              })
+            : error;
+        }
         return await operation(client);
       } catch (error) {
         const exhausted = mode.exhaustsConnection?.(error) === true;
@@ -128,7 +136,7 @@ export class ConnectionPool {
   async #connectedClient(slot: Slot): Promise<Client> {
     if (slot.client?.isConnected) return slot.client;
     if (slot.client)
-      this.#drop(slot, slot.client, new ConnectionLostError('closed by the directory'), 'connection lost');
+      this.#drop(slot, slot.client, new RequestNotSentError('closed by the directory'), 'connection lost');
     if (!slot.opening) {
       slot.opening = this.#open().then(
         (client) => {
@@ -205,7 +213,7 @@ export class ConnectionPool {
 function connectOnce<F extends (...args: never[]) => unknown>(connect: F): F {
   let used = false;
   return ((...args: Parameters<F>) => {
-    if (used) throw new ConnectionLostError('connection to the directory was lost');
+    if (used) throw new RequestNotSentError('connection to the directory was lost');
     used = true;
     return connect(...args);
   }) as F;

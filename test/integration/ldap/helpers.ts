@@ -3,7 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'ldapts';
-import { createLdapDirectory, type LdapDirectoryOptions } from '../../../src/ldap/index.ts';
+import {
+  createLdapDirectory,
+  type DirectoryLogger,
+  type LdapDirectoryOptions,
+} from '../../../src/ldap/index.ts';
 import {
   BASE_LDIF,
   missingLdapBinaries,
@@ -59,16 +63,23 @@ export async function startSeededSlapd(extraLdif: string[] = []): Promise<Runnin
   return startSlapd({ seedLdif: [BASE_LDIF, SAMPLE_LDIF, ...extraLdif] });
 }
 
-export function directoryFor(slapd: RunningSlapd, overrides: Partial<LdapDirectoryOptions> = {}): Directory {
-  return createLdapDirectory({
-    url: slapd.url,
-    bindDn: slapd.serviceDn,
-    bindPassword: slapd.servicePassword,
-    poolSize: 2,
-    connectTimeoutMs: 1_000,
-    operationTimeoutMs: 2_000,
-    ...overrides,
-  });
+export function directoryFor(
+  slapd: RunningSlapd,
+  overrides: Partial<LdapDirectoryOptions> = {},
+  logger?: DirectoryLogger,
+): Directory {
+  return createLdapDirectory(
+    {
+      url: slapd.url,
+      bindDn: slapd.serviceDn,
+      bindPassword: slapd.servicePassword,
+      poolSize: 2,
+      connectTimeoutMs: 1_000,
+      operationTimeoutMs: 2_000,
+      ...overrides,
+    },
+    logger,
+  );
 }
 
 /** A plain ldapts client bound as the root DN: checks that do not go through the code under test. */

@@ -1,0 +1,123 @@
+/**
+ * The adapter when the directory goes away: transparent reconnect after a restart, bounded waits
+ * when slapd hangs, UnavailableError (never a generic Error, never a hang) when it is down.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningSlapd } from '../../../src/localdev/slapd.ts';
+import type { Directory } from '../../../src/ports/directory.ts';
+import { UnavailableError } from '../../../src/ports/errors.ts';
+import { directoryFor, ldapBinariesMissing, PEOPLE, rawValues, startSeededSlapd, text } from './helpers.ts';
+
+const OPERATION_TIMEOUT_MS = 250;
+
+describe.skipIf(ldapBinariesMissing)('LDAP directory: directory outages', () => {
+  let slapd: RunningSlapd;
+  let directory: Directory;
+
+  beforeAll(async () => {
+    slapd = await startSeededSlapd();
+    directory = directoryFor(slapd, { poolSize: 2, operationTimeoutMs: OPERATION_TIMEOUT_MS });
+  });
+
+  afterAll(async () => {
+    await directory?.close();
+    await slapd?.stop();
+  });
+
+  async function timed<T>(promise: Promise<T>): Promise<{ outcome: PromiseSettledResult<T>; ms: number }> {
+    const started = performance.now();
+    const [outcome] = await Promise.allSettled([promise]);
+    return { outcome: outcome as PromiseSettledResult<T>, ms: performance.now() - started };
+  }
+
+  it('reads and writes again after slapd restarts, with the same Directory object', async () => {
+    const warnings: string[] = [];
+    // The logger shows the pool noticed the lost connections (rather than never having opened them).
+    const restartable = directoryFor(
+      slapd,
+      { poolSize: 2 },
+      { warn: (_, message) => warnings.push(message), info() {} },
+    );
+    try {
+      // Open both pooled connections.
+      await Promise.all([
+        restartable.read(`uid=alice,${PEOPLE}`, ['uid']),
+        restartable.read(`uid=bob,${PEOPLE}`, ['uid']),
+      ]);
+      const pidBefore = slapd.pid;
+      await slapd.restart();
+      expect(slapd.pid).not.toBe(pidBefore);
+
+      expect(text(await restartable.read(`uid=alice,${PEOPLE}`, ['uid']), 'uid')).toBe('alice');
+      expect(text(await restartable.read(`uid=bob,${PEOPLE}`, ['uid']), 'uid')).toBe('bob');
+      await restartable.modify(`uid=carol,${PEOPLE}`, [
+        { operation: 'replace', attribute: 'title', values: ['Back'] },
+      ]);
+      expect(await rawValues(slapd, `uid=carol,${PEOPLE}`, 'title')).toEqual(['Back']);
+      expect(warnings.some((message) => message.includes('connection lost'))).toBe(true);
+    } finally {
+      await restartable.close();
+    }
+  });
+
+  it('gives up on a hung slapd within the operation timeout', async () => {
+    await directory.read(`uid=alice,${PEOPLE}`, ['uid']);
+    process.kill(slapd.pid, 'SIGSTOP');
+    try {
+      const read = await timed(directory.read(`uid=alice,${PEOPLE}`, ['uid']));
+      expect(read.outcome.status).toBe('rejected');
+      expect((read.outcome as PromiseRejectedResult).reason).toBeInstanceOf(UnavailableError);
+      // One timed-out attempt, one retry on a fresh connection: bounded, not a hang.
+      expect(read.ms).toBeLessThan(OPERATION_TIMEOUT_MS * 2 + 1_000);
+
+      const write = await timed(
+        directory.modify(`uid=alice,${PEOPLE}`, [
+          { operation: 'replace', attribute: 'title', values: ['x'] },
+        ]),
+      );
+      expect((write.outcome as PromiseRejectedResult).reason).toBeInstanceOf(UnavailableError);
+      expect(write.ms).toBeLessThan(OPERATION_TIMEOUT_MS + 1_000);
+
+      const ping = await timed(directory.ping());
+      expect((ping.outcome as PromiseRejectedResult).reason).toBeInstanceOf(UnavailableError);
+    } finally {
+      process.kill(slapd.pid, 'SIGCONT');
+    }
+    expect(text(await directory.read(`uid=alice,${PEOPLE}`, ['uid']), 'uid')).toBe('alice');
+  });
+
+  it('rejects every operation promptly with UnavailableError once slapd is stopped', async () => {
+    await directory.read(`uid=alice,${PEOPLE}`, ['uid']);
+    await slapd.stop();
+    // Each promise is observed from the start (timed), so none rejects unhandled.
+    const attempts = {
+      read: timed(directory.read(`uid=alice,${PEOPLE}`, ['uid'])),
+      search: timed(
+        directory.search({ base: PEOPLE, scope: 'one', filter: { type: 'true' }, attributes: ['uid'] }),
+      ),
+      add: timed(
+        directory.add(`uid=late,${PEOPLE}`, {
+          objectClass: ['inetOrgPerson'],
+          uid: ['late'],
+          cn: ['l'],
+          sn: ['l'],
+        }),
+      ),
+      modify: timed(
+        directory.modify(`uid=bob,${PEOPLE}`, [{ operation: 'replace', attribute: 'title', values: ['x'] }]),
+      ),
+      rename: timed(directory.rename(`uid=bob,${PEOPLE}`, `uid=robert,${PEOPLE}`)),
+      delete: timed(directory.delete(`uid=bob,${PEOPLE}`)),
+      ping: timed(directory.ping()),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      const { outcome, ms } = await attempt;
+      expect(outcome.status, name).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason, name).toBeInstanceOf(UnavailableError);
+      // Refused connections: nothing was sent, so no "may have been applied" doubt.
+      expect(reason.message, name).not.toMatch(/may or may not/);
+      expect(ms, name).toBeLessThan(500);
+    }
+  });
+});
