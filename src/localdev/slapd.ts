@@ -290,13 +290,19 @@ async function launch(
   };
 
   try {
-    await waitForAnswer(port, rootDn, rootPassword, () => exitStatus);
+    await waitForAnswer(port, rootDn, rootPassword, exited);
   } catch (error) {
     await stop();
     const cause = error instanceof Error ? error : new Error(String(error));
     throw new SlapdStartError(`slapd did not start on port ${port}: ${cause.message}`, stderr, cause);
   }
   return { child, stop };
+}
+
+class SlapdExitedError extends Error {
+  constructor(status: number | string | null) {
+    super(`slapd exited during start-up (status ${String(status)})`);
+  }
 }
 
 /**
@@ -307,17 +313,21 @@ async function waitForAnswer(
   port: number,
   rootDn: string,
   rootPassword: string,
-  exitStatus: () => number | string | null | undefined,
+  exited: Promise<number | string | null>,
 ): Promise<void> {
+  // Settles only if slapd exits; raced against every probe so a dead slapd is noticed at once.
+  const died = exited.then((status) => {
+    throw new SlapdExitedError(status);
+  });
+  died.catch(() => {});
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const status = exitStatus();
-    if (status !== undefined) throw new Error(`slapd exited during start-up (status ${String(status)})`);
     try {
-      await probe(port, rootDn, rootPassword);
+      await Promise.race([probe(port, rootDn, rootPassword), died]);
       return;
     } catch (error) {
+      if (error instanceof SlapdExitedError) throw error;
       lastError = error;
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
