@@ -40,6 +40,8 @@ import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
  * (Active Directory's MaxPageSize is 1000).
  */
 const PAGE_SIZE = 500;
+/** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
+const MAX_INT = 2 ** 31 - 1;
 /** "No attributes" (RFC 4511 §4.5.1.8). */
 const NO_ATTRIBUTES = '1.1';
 const PING_TIMEOUT_MS = 2_000;
@@ -78,8 +80,15 @@ export class LdapDirectory implements Directory {
         throw new RefusedError(`${context}: the directory does not offer server-side sorting (RFC 2891)`);
       }
       if (page) {
-        if (query.sort && capabilities.virtualListView) {
-          return await this.#virtualListViewWindow(query, page.startIndex, page.count);
+        if (query.sort && capabilities.virtualListView && page.count <= PAGE_SIZE) {
+          try {
+            return await this.#virtualListViewWindow(query, page.startIndex, page.count);
+          } catch (error) {
+            // A window is still a search result: more entries than the server's size limit for
+            // this account fail it. The sorted paged walk below is not subject to that limit.
+            if (!hasResultCode(error, ResultCode.sizeLimitExceeded) || !capabilities.pagedResults)
+              throw error;
+          }
         }
         if (!capabilities.pagedResults) {
           throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
@@ -208,7 +217,7 @@ export class LdapDirectory implements Directory {
       const sort = sortControl(query.sort ?? []);
       const vlv = new VirtualListViewControl({
         beforeCount: 0,
-        afterCount: Math.max(count - 1, 0),
+        afterCount: Math.min(Math.max(count - 1, 0), MAX_INT),
         offset: startIndex,
         contentCount: 0,
       });

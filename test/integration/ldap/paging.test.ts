@@ -162,6 +162,17 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       expect(none).toEqual({ entries: [], total: 0 });
     });
 
+    it('serves windows larger than the soft size limit, and "everything"', async () => {
+      const big = await search({ sort: BY_UID, page: { kind: 'offset', startIndex: 11, count: 600 } });
+      expect(big.total).toBe(TOTAL);
+      expect(uids(big)).toEqual(byUid.slice(10, 610).map((person) => person.uid));
+      const everything = await search({
+        sort: BY_UID,
+        page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
+      });
+      expect(uids(everything)).toEqual(byUid.map((person) => person.uid));
+    });
+
     it('keeps working past sssvlv-maxperconn VLV searches on one connection', async () => {
       // OpenLDAP keeps every VLV sort context until the connection closes; 16 per connection here.
       const single = directoryFor(slapd, { poolSize: 1 });
@@ -210,6 +221,13 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
         entries: [],
         total: TOTAL,
       });
+    });
+
+    it('returns everything for a count beyond any list', async () => {
+      const everything = await search({
+        page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
+      });
+      expect(everything.entries.map((entry) => entry.dn)).toEqual(serverOrder.map((person) => person.dn));
     });
 
     it('runs concurrent walks on a single connection without mixing their cookies', async () => {
