@@ -14,7 +14,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client } from 'ldapts';
+import { Client, ResultCodeError } from 'ldapts';
 import { isTransportFailure, RequestNotSentError } from './errors.ts';
 import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
@@ -30,10 +30,42 @@ export interface RunMode {
   exhaustsConnection?: (error: unknown) => boolean;
 }
 
+/**
+ * One Client and the socket under it. `closed` follows the socket itself: after StartTLS, ldapts
+ * keeps its close handler on the plain socket it replaced and would go on reporting the Client as
+ * connected after the directory hung up.
+ */
+class PooledConnection {
+  readonly client: Client;
+  readonly socket: net.Socket;
+  closed = false;
+
+  constructor(client: Client, socket: net.Socket) {
+    this.client = client;
+    this.socket = socket;
+    socket.once('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get usable(): boolean {
+    return !this.closed && this.client.isConnected;
+  }
+
+  /** Polite unbind (RFC 4511 §4.3) when the connection still works, else just the socket. */
+  dispose(): void {
+    if (!this.usable) {
+      this.socket.destroy();
+      return;
+    }
+    this.client.unbind().catch(() => this.socket.destroy());
+  }
+}
+
 class Slot {
   readonly index: number;
-  client: Client | undefined;
-  opening: Promise<Client> | undefined;
+  connection: PooledConnection | undefined;
+  opening: Promise<PooledConnection> | undefined;
   inFlight = 0;
   pagedWalkActive = false;
 
@@ -68,22 +100,24 @@ export class ConnectionPool {
       if (this.#closed) throw new Error('the directory connection pool is closed');
       const slot = mode.pagedWalk ? await this.#leaseForWalk() : this.#leastBusySlot();
       slot.inFlight++;
-      let client: Client | undefined;
+      let connection: PooledConnection | undefined;
       try {
         try {
-          client = await this.#connectedClient(slot);
+          connection = await this.#connection(slot);
         } catch (error) {
-          throw isTransportFailure(error) && !(error instanceof RequestNotSentError)
-            ? new RequestNotSentError(`cannot connect to ${this.#options.url}: ${(error as Error).message}`, {
+          // Nothing was sent. Anything but an LDAP result (a failed bind) is the connection's fault:
+          // refused, timed out, TLS handshake or certificate rejected.
+          throw error instanceof ResultCodeError || error instanceof RequestNotSentError
+            ? error
+            : new RequestNotSentError(`cannot connect to ${this.#options.url}: ${(error as Error).message}`, {
                 cause: error,
-              })
-            : error;
+              });
         }
-        return await operation(client);
+        return await operation(connection.client);
       } catch (error) {
         const exhausted = mode.exhaustsConnection?.(error) === true;
         if (!exhausted && !isTransportFailure(error)) throw error;
-        this.#drop(slot, client, error, exhausted ? 'connection replaced' : 'connection lost');
+        this.#drop(slot, connection, error, exhausted ? 'connection replaced' : 'connection lost');
         const mayRetry = exhausted || mode.idempotent;
         if (!mayRetry || attempt >= 2) throw error;
       } finally {
@@ -97,11 +131,13 @@ export class ConnectionPool {
     this.#closed = true;
     await Promise.all(
       this.#slots.map(async (slot) => {
-        const client = slot.client ?? (await slot.opening?.catch(() => undefined));
-        slot.client = undefined;
-        await client?.unbind().catch(() => {});
+        const connection = slot.connection ?? (await slot.opening?.catch(() => undefined));
+        slot.connection = undefined;
+        if (connection?.usable) await connection.client.unbind().catch(() => connection.socket.destroy());
+        else connection?.socket.destroy();
       }),
     );
+    for (const wake of this.#walkWaiters.splice(0)) wake();
   }
 
   #leastBusySlot(candidates: Slot[] = this.#slots): Slot {
@@ -133,20 +169,26 @@ export class ConnectionPool {
     this.#walkWaiters.shift()?.();
   }
 
-  async #connectedClient(slot: Slot): Promise<Client> {
-    if (slot.client?.isConnected) return slot.client;
-    if (slot.client)
-      this.#drop(slot, slot.client, new RequestNotSentError('closed by the directory'), 'connection lost');
+  async #connection(slot: Slot): Promise<PooledConnection> {
+    if (slot.connection?.usable) return slot.connection;
+    if (slot.connection) {
+      this.#drop(
+        slot,
+        slot.connection,
+        new RequestNotSentError('closed by the directory'),
+        'connection lost',
+      );
+    }
     if (!slot.opening) {
       slot.opening = this.#open().then(
-        (client) => {
+        (connection) => {
           slot.opening = undefined;
           if (this.#closed) {
-            void client.unbind().catch(() => {});
+            connection.dispose();
             throw new Error('the directory connection pool is closed');
           }
-          slot.client = client;
-          return client;
+          slot.connection = connection;
+          return connection;
         },
         (error: unknown) => {
           slot.opening = undefined;
@@ -157,9 +199,9 @@ export class ConnectionPool {
     return slot.opening;
   }
 
-  #drop(slot: Slot, client: Client | undefined, reason: unknown, what: string): void {
-    if (client === undefined || slot.client !== client) return;
-    slot.client = undefined;
+  #drop(slot: Slot, connection: PooledConnection | undefined, reason: unknown, what: string): void {
+    if (connection === undefined || slot.connection !== connection) return;
+    slot.connection = undefined;
     this.#logger.warn(
       {
         slot: slot.index,
@@ -168,27 +210,35 @@ export class ConnectionPool {
       },
       `directory ${what}; a new one is opened on next use`,
     );
-    void client.unbind().catch(() => {});
+    connection.dispose();
   }
 
   /** One TCP (or TLS) connection, upgraded with StartTLS if configured, bound as the service account. */
-  async #open(): Promise<Client> {
+  async #open(): Promise<PooledConnection> {
     const options = this.#options;
     const url = new URL(options.url);
+    let socket: net.Socket | undefined;
+    const remember = (created: net.Socket) => {
+      socket = created;
+    };
     const client = new Client({
       url: options.url,
       connectTimeout: options.connectTimeoutMs,
       timeout: options.operationTimeoutMs,
       ...(url.protocol === 'ldaps:'
-        ? { tlsOptions: this.#tlsOptions(url.hostname), createSecureConnection: connectOnce(tls.connect) }
-        : { createConnection: connectOnce(net.connect) }),
+        ? {
+            tlsOptions: this.#tlsOptions(url.hostname),
+            createSecureConnection: connectOnce(tls.connect, remember),
+          }
+        : { createConnection: connectOnce(net.connect, remember) }),
     });
     try {
       if (options.startTls) await client.startTLS(this.#tlsOptions(url.hostname));
       if (options.bindDn) await client.bind(options.bindDn, options.bindPassword ?? '');
-      return client;
+      if (!socket) throw new RequestNotSentError('ldapts opened no socket');
+      return new PooledConnection(client, socket);
     } catch (error) {
-      await client.unbind().catch(() => {});
+      socket?.destroy();
       throw error;
     }
   }
@@ -207,14 +257,20 @@ export class ConnectionPool {
 }
 
 /**
- * Wraps a connect function so that it works once per Client. ldapts calls it again when a Client
- * whose socket closed is used; refusing makes that a transport failure the pool handles.
+ * Wraps a connect function so that it works once per Client, and hands the socket to `created`.
+ * ldapts calls it again when a Client whose socket closed is used; refusing makes that a transport
+ * failure the pool handles.
  */
-function connectOnce<F extends (...args: never[]) => unknown>(connect: F): F {
+function connectOnce<F extends (...args: never[]) => net.Socket>(
+  connect: F,
+  created: (socket: net.Socket) => void,
+): F {
   let used = false;
   return ((...args: Parameters<F>) => {
     if (used) throw new RequestNotSentError('connection to the directory was lost');
     used = true;
-    return connect(...args);
+    const socket = connect(...args);
+    created(socket);
+    return socket;
   }) as F;
 }

@@ -51,11 +51,18 @@ export interface SlapdOptions {
   dataDir?: string;
   /** Default false: the database skips fsync (dbnosync), several times faster for tests. */
   durable?: boolean;
+  /**
+   * PEM certificate and key: enables StartTLS on the ldap:// port and adds an ldaps:// listener on
+   * a second free port.
+   */
+  tls?: { certificateFile: string; keyFile: string };
 }
 
 export interface RunningSlapd {
   url: string;
   port: number;
+  /** Only with options.tls. */
+  ldapsUrl?: string;
   suffix: string;
   rootDn: string;
   rootPassword: string;
@@ -141,6 +148,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       rootPassword,
       serviceDn,
       durable: options.durable === true,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     if (freshDatabase) {
       for (const ldif of options.seedLdif ?? [BASE_LDIF]) await slapadd(confPath, ldif);
@@ -151,10 +159,15 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   }
 
   let port = options.port ?? (await freeLoopbackPort());
+  let ldapsPort = options.tls ? await freeLoopbackPort() : undefined;
+  const listeners = () => [
+    `ldap://127.0.0.1:${port}/`,
+    ...(ldapsPort ? [`ldaps://127.0.0.1:${ldapsPort}/`] : []),
+  ];
   let process_: SlapdProcess | undefined;
   for (let attempt = 1; process_ === undefined; attempt++) {
     try {
-      process_ = await launch(confPath, port, rootDn, rootPassword);
+      process_ = await launch(confPath, listeners(), port, rootDn, rootPassword);
     } catch (error) {
       // A port we picked may have been taken since; a config error fails again in milliseconds.
       const mayRetryOtherPort =
@@ -164,6 +177,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
         throw error;
       }
       port = await freeLoopbackPort();
+      if (ldapsPort) ldapsPort = await freeLoopbackPort();
     }
   }
 
@@ -172,6 +186,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   const running: RunningSlapd = {
     url: `ldap://127.0.0.1:${port}/`,
     port,
+    ...(ldapsPort ? { ldapsUrl: `ldaps://127.0.0.1:${ldapsPort}/` } : {}),
     suffix,
     rootDn,
     rootPassword,
@@ -188,7 +203,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     async restart() {
       if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
       await current.stop();
-      current = await launch(confPath, port, rootDn, rootPassword);
+      current = await launch(confPath, listeners(), port, rootDn, rootPassword);
       running.pid = current.child.pid ?? -1;
     },
   };
@@ -206,6 +221,7 @@ interface ConfigValues {
   rootPassword: string;
   serviceDn: string;
   durable: boolean;
+  tls?: { certificateFile: string; keyFile: string };
 }
 
 async function writeConfig(confPath: string, values: ConfigValues): Promise<void> {
@@ -217,6 +233,9 @@ async function writeConfig(confPath: string, values: ConfigValues): Promise<void
     '@ROOTPW@': values.rootPassword,
     '@SVCDN@': values.serviceDn,
     '@DBNOSYNC@': values.durable ? '# durable: fsync on every commit' : 'dbnosync',
+    '@TLS@': values.tls
+      ? `TLSCertificateFile ${values.tls.certificateFile}\nTLSCertificateKeyFile ${values.tls.keyFile}`
+      : '# no TLS',
   };
   const rendered = template.replace(/@[A-Z]+@/g, (placeholder) => {
     const value = substitutions[placeholder];
@@ -250,15 +269,16 @@ class SlapdStartError extends Error {
   }
 }
 
-/** Spawns slapd on the port and resolves once it answers a real LDAP operation. */
+/** Spawns slapd on the listeners and resolves once it answers a real LDAP operation on `port`. */
 async function launch(
   confPath: string,
+  listenerUrls: string[],
   port: number,
   rootDn: string,
   rootPassword: string,
 ): Promise<SlapdProcess> {
   installExitHook();
-  const child = spawn(SLAPD, ['-f', confPath, '-h', `ldap://127.0.0.1:${port}/`, '-d', '32768'], {
+  const child = spawn(SLAPD, ['-f', confPath, '-h', listenerUrls.join(' '), '-d', '32768'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
