@@ -218,7 +218,8 @@ export class LdapDirectory implements Directory {
       const vlv = new VirtualListViewControl({
         beforeCount: 0,
         afterCount: Math.min(Math.max(count - 1, 0), MAX_INT),
-        offset: startIndex,
+        // Past maxInt there cannot be an entry: the server answers "offset out of range" + total.
+        offset: Math.min(startIndex, MAX_INT),
         contentCount: 0,
       });
       let searchEntries: Entry[];

@@ -43,7 +43,10 @@ export interface SortKey {
 export type PageRequest =
   /** 1-based offset window; served by server-side sort + VLV when offered, else by paging through. */
   | { kind: 'offset'; startIndex: number; count: number }
-  /** Opaque continuation from the directory's simple paged results control (RFC 2696). */
+  /**
+   * Opaque continuation from the directory's simple paged results control (RFC 2696).
+   * Not implemented by src/ldap yet (RFC 2696 cookies are bound to one connection).
+   */
   | { kind: 'cursor'; cursor?: string; count: number };
 
 export interface SearchRequest {
@@ -56,7 +59,11 @@ export interface SearchRequest {
   binaryAttributes?: string[];
   sort?: SortKey[];
   page?: PageRequest;
-  /** Hard upper bound on entries for an unpaged search. */
+  /**
+   * Hard upper bound on entries for an unpaged search: when more entries match, the search fails
+   * with TooManyResultsError instead of returning a truncated list. Without it (and without a page),
+   * the directory's own size limit applies the same way. Ignored when `page` is given.
+   */
   sizeLimit?: number;
 }
 
@@ -102,7 +109,11 @@ export interface Directory {
   /** Reads one entry by DN; undefined when it does not exist. */
   read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined>;
   /** Adds an entry; returns it as written when options.returnAttributes is given. */
-  add(dn: string, attributes: Record<string, DirValue[]>, options?: WriteOptions): Promise<DirEntry | undefined>;
+  add(
+    dn: string,
+    attributes: Record<string, DirValue[]>,
+    options?: WriteOptions,
+  ): Promise<DirEntry | undefined>;
   /** Applies all changes in ONE modify operation (atomic, RFC 4511 §4.6). */
   modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<DirEntry | undefined>;
   /** modifyDN (RFC 4511 §4.9): the entry keeps its entryUUID. */
