@@ -42,7 +42,8 @@ export interface SlapdOptions {
   suffix?: string;
   /**
    * LDIF files loaded in order with slapadd before slapd starts (also for 100k-entry benchmarks).
-   * Default: [BASE_LDIF]. Skipped when dataDir already holds a database.
+   * Default: [BASE_LDIF] for the default suffix, none for another. Skipped when dataDir already
+   * holds a database.
    */
   seedLdif?: string[];
   /** Default: a free loopback port. */
@@ -151,7 +152,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       ...(options.tls ? { tls: options.tls } : {}),
     });
     if (freshDatabase) {
-      for (const ldif of options.seedLdif ?? [BASE_LDIF]) await slapadd(confPath, ldif);
+      // base.ldif is written for the default suffix; another suffix brings its own seed files.
+      const defaultSeed = suffix === DEFAULT_SUFFIX ? [BASE_LDIF] : [];
+      for (const ldif of options.seedLdif ?? defaultSeed) await slapadd(confPath, ldif);
     }
   } catch (error) {
     if (ownsDataDir) await removeDataDir(dataDir);
