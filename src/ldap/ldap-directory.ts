@@ -40,6 +40,8 @@ import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
  * (Active Directory's MaxPageSize is 1000).
  */
 const PAGE_SIZE = 500;
+/** Size limits up to this are sent to the server as they are (see search()); beyond, a paged walk. */
+const SMALL_SIZE_LIMIT = 100;
 /** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
 const MAX_INT = 2 ** 31 - 1;
 /** "No attributes" (RFC 4511 §4.5.1.8). */
@@ -95,7 +97,11 @@ export class LdapDirectory implements Directory {
         }
         return await this.#pagedWindow(query, page.startIndex, page.count);
       }
-      if (request.sizeLimit !== undefined && capabilities.pagedResults) {
+      // Small limits (a lookup by id, a user's groups) are one plain search on a shared connection:
+      // every server we target allows far more than SMALL_SIZE_LIMIT entries per search, so the
+      // limit sent (sizeLimit + 1) is ours and ldapts' silent truncation cannot hide a lower one.
+      // Larger limits walk pages, which needs a connection to itself.
+      if (request.sizeLimit !== undefined && request.sizeLimit > SMALL_SIZE_LIMIT && capabilities.pagedResults) {
         return await this.#pagedUpTo(query, request.sizeLimit, context);
       }
       return await this.#unpaged(query, request.sizeLimit, context);

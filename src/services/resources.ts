@@ -19,13 +19,17 @@ import {
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
 import { simplify, translateFilter } from '../mapping/filter.ts';
-import type { DirChange, DirEntry, Directory, DirFilter, SortKey } from '../ports/directory.ts';
+import type { DirChange, DirEntry, Directory, DirFilter, SearchRequest, SearchResult, SortKey } from '../ports/directory.ts';
+import { TooManyResultsError } from '../ports/errors.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
 import { isReturned, type Projection, projectSubAttributes } from '../scim/projection.ts';
 import { canonicalizeResource } from '../scim/resource.ts';
 import { toScimError } from './errors.ts';
+
+/** Lists usually this small (a user's groups) are read with one plain search; larger ones are paged. */
+const UNPAGED_SEARCH_LIMIT = 100;
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
@@ -402,13 +406,12 @@ export class ResourceService {
           filters: dns.map((dn) => ({ type: 'equal', attribute: 'entryDN', value: dn })),
         };
       }
-      const result = await this.#directory.search({
+      const result = await this.#searchAll({
         base: target.directory.base,
         scope: target.directory.scope,
         filter: { type: 'and', filters: [target.directory.scopeFilter, filter] },
         attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
         binaryAttributes: target.directory.binaryAttributes,
-        page: { kind: 'offset', startIndex: 1, count: this.#deps.limits.maxMembersReturned },
       });
       for (const ref of result.entries) {
         const id = entryId(target, ref);
@@ -424,6 +427,20 @@ export class ResourceService {
     }
     void rt;
     return out;
+  }
+
+  /**
+   * All entries matching a search that is usually small (a user's groups): one plain search first;
+   * only when the directory's size limit stops it, a paged walk (which holds a connection).
+   */
+  async #searchAll(request: Omit<SearchRequest, 'page' | 'sizeLimit'>): Promise<SearchResult> {
+    try {
+      return await this.#directory.search({ ...request, sizeLimit: UNPAGED_SEARCH_LIMIT });
+    } catch (error) {
+      if (!(error instanceof TooManyResultsError)) throw error;
+      const count = this.#deps.limits.maxMembersReturned;
+      return this.#directory.search({ ...request, page: { kind: 'offset', startIndex: 1, count } });
+    }
   }
 
   async #checkUniqueness(
