@@ -14,8 +14,9 @@ export function sendScim(
     ctx.body = null;
     return;
   }
-  ctx.type = SCIM_CONTENT_TYPE;
-  ctx.body = body;
+  // Serialised here with the header set directly: Koa's type setter does a MIME look-up per response.
+  ctx.set('Content-Type', SCIM_CONTENT_TYPE);
+  ctx.body = JSON.stringify(body);
 }
 
 /** The SCIM base URL as the client sees it: configured, or derived from the request. */

@@ -4,7 +4,7 @@
  */
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import type { CompiledResourceType, CompiledRule } from './compiled.ts';
-import { escapeDnValue, normalizeDn } from './ldap-text.ts';
+import { escapeDnValue, normalizeDn as normalizeDnText } from './ldap-text.ts';
 import { parseGeneralizedTime, TransformError } from './transforms.ts';
 
 export type ScimObject = Record<string, unknown>;
@@ -73,8 +73,20 @@ export function allReadAttributes(rt: CompiledResourceType): string[] {
     d.lastModifiedAttribute,
     'objectClass',
   ]);
-  for (const rule of rt.rules) if (!rule.reverse) names.add(rule.ldap);
+  for (const rule of rt.rules) if (readsForward(rule)) names.add(rule.ldap);
   return [...names];
+}
+
+/**
+ * Whether a reference rule is read from the entry's own attribute (memberOf, manager: few values)
+ * rather than by searching the back-links (a group's members: possibly very many values).
+ */
+export function readsForward(rule: CompiledRule): boolean {
+  return !rule.reverse || rule.readOnly;
+}
+
+export function normalizeDn(dn: string): string {
+  return normalizeDnText(dn);
 }
 
 export interface ToResourceOptions {
@@ -390,5 +402,5 @@ function sameValues(a: string[], b: string[]): boolean {
 }
 
 export function sameDn(a: string, b: string): boolean {
-  return normalizeDn(a) === normalizeDn(b);
+  return normalizeDnText(a) === normalizeDnText(b);
 }

@@ -5,6 +5,7 @@
 import type { CompiledResourceType, CompiledRule, MappingSet } from '../mapping/compiled.ts';
 import {
   allReadAttributes,
+  readsForward,
   attributesForAdd,
   changesForReplace,
   dnForResource,
@@ -15,18 +16,20 @@ import {
   resourceToAttributes,
   type ScimObject,
   sameDn,
+  normalizeDn,
   valueText,
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
 import { simplify, translateFilter } from '../mapping/filter.ts';
 import type { DirChange, DirEntry, Directory, DirFilter, SearchRequest, SearchResult, SortKey } from '../ports/directory.ts';
-import { TooManyResultsError } from '../ports/errors.ts';
+import { NotFoundError, TooManyResultsError } from '../ports/errors.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
 import { isReturned, type Projection, projectSubAttributes } from '../scim/projection.ts';
 import { canonicalizeResource } from '../scim/resource.ts';
 import { toScimError } from './errors.ts';
+import { type CachedReference, ReferenceCache } from './reference-cache.ts';
 
 /** Lists usually this small (a user's groups) are read with one plain search; larger ones are paged. */
 const UNPAGED_SEARCH_LIMIT = 100;
@@ -77,13 +80,17 @@ export interface ResourceServiceDeps {
   directory: Directory;
   mappings: () => MappingSet;
   limits: Limits;
+  /** How long a resolved reference DN (a group in a user's memberOf) may be reused; 0 disables. */
+  referenceCacheTtlMs?: number;
 }
 
 export class ResourceService {
   readonly #deps: ResourceServiceDeps;
+  readonly #referenceCache: ReferenceCache;
 
   constructor(deps: ResourceServiceDeps) {
     this.#deps = deps;
+    this.#referenceCache = new ReferenceCache(deps.referenceCacheTtlMs ?? 10_000, 10_000);
   }
 
   get #directory(): Directory {
@@ -227,7 +234,7 @@ export class ResourceService {
         const references = new Map<string, ReferenceValue[]>();
         for (const rule of rt.rules) {
           if (rule.references && !rule.readOnly && rule !== memberRule) {
-            references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
+            references.set(rule.key, await this.#referencesOf(rule, entry, ctx));
           }
         }
         const current = entryToResource(rt, entry, {
@@ -269,6 +276,7 @@ export class ResourceService {
       if (!entry) throw notFound(rt, id);
       this.#checkPrecondition(rt, entry, precondition);
       await this.#directory.delete(entry.dn, assertionFor(rt, entry, precondition));
+      this.#referenceCache.forget(entry.dn);
     });
   }
 
@@ -300,6 +308,7 @@ export class ResourceService {
       const newDn = dnForResource(rt, resource);
       if (!sameDn(newDn, dn) || rdnValueChanged(rt, entry, newDn)) {
         await this.#directory.rename(dn, newDn);
+        this.#referenceCache.forget(dn);
         dn = newDn;
       }
     }
@@ -336,7 +345,7 @@ export class ResourceService {
       d.createdAttribute,
       d.lastModifiedAttribute,
     ]);
-    for (const rule of rt.rules) if (!rule.reverse && wanted(rt, rule, projection)) names.add(rule.ldap);
+    for (const rule of rt.rules) if (readsForward(rule) && wanted(rt, rule, projection)) names.add(rule.ldap);
     return [...names];
   }
 
@@ -369,7 +378,7 @@ export class ResourceService {
     const references = new Map<string, ReferenceValue[]>();
     for (const rule of rt.rules) {
       if (!rule.references || !wanted(rt, rule, projection)) continue;
-      references.set(rule.key, await this.#referencesOf(rt, rule, entry, ctx));
+      references.set(rule.key, await this.#referencesOf(rule, entry, ctx));
     }
     let resource = entryToResource(rt, entry, {
       location,
@@ -383,50 +392,80 @@ export class ResourceService {
 
   /** Resolves the DNs a reference rule holds into {value: id, $ref, display, type}. */
   async #referencesOf(
-    rt: CompiledResourceType,
     rule: CompiledRule,
     entry: DirEntry,
     ctx: RequestContext,
   ): Promise<ReferenceValue[]> {
-    const mappings = this.#deps.mappings();
-    const out: ReferenceValue[] = [];
-    for (const targetName of rule.references ?? []) {
-      const target = mappings.resourceTypes.find((r) => r.name === targetName);
-      if (!target) continue;
-      const displayRule = displayRuleOf(target);
-      let filter: DirFilter;
-      if (rule.reverse) {
-        // One search for all references: entries whose back-link (memberOf / member) names this entry.
-        filter = { type: 'equal', attribute: rule.reverse, value: entry.dn };
-      } else {
-        const dns = (entry.attributes[rule.ldapKey] ?? []).map(valueText);
-        if (dns.length === 0) continue;
-        filter = {
-          type: 'or',
-          filters: dns.map((dn) => ({ type: 'equal', attribute: 'entryDN', value: dn })),
-        };
+    const targets = (rule.references ?? [])
+      .map((name) => this.#deps.mappings().resourceTypes.find((r) => r.name === name))
+      .filter((t): t is CompiledResourceType => t !== undefined);
+    const toValue = (target: CompiledResourceType, id: string, display: string | undefined): ReferenceValue => ({
+      value: id,
+      $ref: `${ctx.baseUrl}${target.endpoint}/${encodeURIComponent(id)}`,
+      ...(display !== undefined ? { display } : {}),
+      ...(rule.attribute === 'members' ? { type: target.name } : {}),
+    });
+    if (!readsForward(rule)) {
+      // Membership of a group is read through the members' back-links (memberOf): one search,
+      // paged when large, never the group's whole member attribute.
+      const out: ReferenceValue[] = [];
+      for (const target of targets) {
+        const displayRule = displayRuleOf(target);
+        const result = await this.#searchAll({
+          base: target.directory.base,
+          scope: target.directory.scope,
+          filter: { type: 'and', filters: [target.directory.scopeFilter, { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn }] },
+          attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+          binaryAttributes: target.directory.binaryAttributes,
+        });
+        for (const ref of result.entries) {
+          const id = entryId(target, ref);
+          const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
+          if (id) out.push(toValue(target, id, display === undefined ? undefined : valueText(display)));
+        }
       }
-      const result = await this.#searchAll({
-        base: target.directory.base,
-        scope: target.directory.scope,
-        filter: { type: 'and', filters: [target.directory.scopeFilter, filter] },
+      return out;
+    }
+    // Few DNs held by the entry itself (memberOf, manager): resolve each through the cache.
+    const dns = (entry.attributes[rule.ldapKey] ?? []).map(valueText);
+    const resolved = await Promise.all(dns.map((dn) => this.#resolveReferenceDn(dn, targets)));
+    const out: ReferenceValue[] = [];
+    for (const ref of resolved) {
+      const target = ref && targets.find((t) => t.name === ref.resourceType);
+      if (ref && target) out.push(toValue(target, ref.id, ref.display));
+    }
+    return out;
+  }
+
+  async #resolveReferenceDn(dn: string, targets: CompiledResourceType[]): Promise<CachedReference | null> {
+    const cached = this.#referenceCache.get(dn);
+    if (cached !== undefined && (cached === null || targets.some((t) => t.name === cached.resourceType))) return cached;
+    let found: CachedReference | null = null;
+    for (const target of targets) {
+      if (!isUnder(dn, target.directory.base)) continue;
+      const displayRule = displayRuleOf(target);
+      // A base-scope search with the type's scope filter: the directory decides membership of the type.
+      const result = await this.#directory.search({
+        base: dn,
+        scope: 'base',
+        filter: target.directory.scopeFilter,
         attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
         binaryAttributes: target.directory.binaryAttributes,
+        sizeLimit: 1,
+      }).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return { entries: [] };
+        throw error;
       });
-      for (const ref of result.entries) {
-        const id = entryId(target, ref);
-        if (!id) continue;
+      const ref = result.entries[0];
+      const id = ref && entryId(target, ref);
+      if (ref && id) {
         const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
-        out.push({
-          value: id,
-          $ref: `${ctx.baseUrl}${target.endpoint}/${encodeURIComponent(id)}`,
-          ...(display !== undefined ? { display: valueText(display) } : {}),
-          ...(rule.attribute === 'members' ? { type: target.name } : {}),
-        });
+        found = { resourceType: target.name, id, ...(display !== undefined ? { display: valueText(display) } : {}) };
+        break;
       }
     }
-    void rt;
-    return out;
+    this.#referenceCache.set(dn, found);
+    return found;
   }
 
   /**
@@ -713,6 +752,13 @@ function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projec
     rule.attribute,
     rule.attributeDefinition.returned,
   );
+}
+
+/** Whether a DN lies in the subtree of base (both as written by the directory or the mapping). */
+function isUnder(dn: string, base: string): boolean {
+  const d = normalizeDn(dn);
+  const b = normalizeDn(base);
+  return d === b || d.endsWith(`,${b}`);
 }
 
 function rdnValueChanged(rt: CompiledResourceType, entry: DirEntry, newDn: string): boolean {

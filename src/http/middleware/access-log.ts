@@ -11,19 +11,22 @@ export function accessLog(logger: Logger) {
     try {
       await next();
     } finally {
-      const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const status = ctx.status;
-      const fields = {
-        requestId: ctx.state.requestId as string | undefined,
-        method: ctx.method,
-        route: (ctx.state.routeName as string | undefined) ?? ctx.path,
-        status,
-        latencyMs: Math.round(latencyMs * 100) / 100,
-        client: (ctx.state.principal as { name: string } | undefined)?.name,
-        ...(ctx.state.errorDetail ? { error: ctx.state.errorDetail } : {}),
-      };
-      if (status >= 500) logger.error(fields, 'request failed');
-      else logger.info(fields, 'request');
+      if (logger.isLevelEnabled(ctx.status >= 500 ? 'error' : 'info')) write(ctx, started);
     }
   };
+  function write(ctx: Context, started: bigint): void {
+    const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const status = ctx.status;
+    const fields = {
+      requestId: ctx.state.requestId as string | undefined,
+      method: ctx.method,
+      route: (ctx.state.routeName as string | undefined) ?? ctx.path,
+      status,
+      latencyMs: Math.round(latencyMs * 100) / 100,
+      client: (ctx.state.principal as { name: string } | undefined)?.name,
+      ...(ctx.state.errorDetail ? { error: ctx.state.errorDetail } : {}),
+    };
+    if (status >= 500) logger.error(fields, 'request failed');
+    else logger.info(fields, 'request');
+  }
 }
