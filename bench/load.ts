@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Client, EqualityFilter, AndFilter } from 'ldapts';
+import { AndFilter, Client, EqualityFilter } from 'ldapts';
 
 export interface LoadSetup {
   bridgeUrl: string;
@@ -49,13 +49,17 @@ function request(method: string, path: string, body?: string): Promise<{ status:
         path: `${base.pathname}${path}`,
         headers: {
           Authorization: `Bearer ${setup.token}`,
-          ...(body ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(body) } : {}),
+          ...(body
+            ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(body) }
+            : {}),
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -64,7 +68,11 @@ function request(method: string, path: string, body?: string): Promise<{ status:
   });
 }
 
-async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Figure> {
+async function measure(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<Figure> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();

@@ -21,7 +21,9 @@ function row(name: string, concurrency: number, bridge: Figure, raw: Figure): st
 
 async function main(): Promise<void> {
   const token = randomBytes(18).toString('base64url');
-  const config = loadConfig({ env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' } });
+  const config = loadConfig({
+    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
+  });
   const bridge = await startBridge({ config, seedLdif: [] });
   const slapd = bridge.local?.slapd;
   if (!slapd) throw new Error('the benchmark needs the local default slapd');
@@ -33,7 +35,27 @@ async function main(): Promise<void> {
     bindPassword: slapd.servicePassword,
     pool: POOL,
     run: randomBytes(3).toString('hex'),
-    readAttributes: ['entryUUID', 'entryCSN', 'createTimestamp', 'modifyTimestamp', 'uid', 'scimExternalId', 'givenName', 'sn', 'displayName', 'title', 'preferredLanguage', 'mail', 'telephoneNumber', 'mobile', 'scimActive', 'employeeNumber', 'departmentNumber', 'o', 'manager'],
+    readAttributes: [
+      'entryUUID',
+      'entryCSN',
+      'createTimestamp',
+      'modifyTimestamp',
+      'uid',
+      'scimExternalId',
+      'givenName',
+      'sn',
+      'displayName',
+      'title',
+      'preferredLanguage',
+      'mail',
+      'telephoneNumber',
+      'mobile',
+      'scimActive',
+      'employeeNumber',
+      'departmentNumber',
+      'o',
+      'manager',
+    ],
   };
   const worker = new Worker(new URL('./load.ts', import.meta.url), { workerData: setup });
   const replies: ((value: unknown) => void)[] = [];
@@ -48,7 +70,9 @@ async function main(): Promise<void> {
     return m.figure;
   };
 
-  console.log(`scim-ldap-bridge benchmark: slapd ${slapd.url}, bridge ${bridge.baseUrl}, ldapts pool ${POOL} (bridge pool ${config.ldap.poolSize}), node ${process.version}`);
+  console.log(
+    `scim-ldap-bridge benchmark: slapd ${slapd.url}, bridge ${bridge.baseUrl}, ldapts pool ${POOL} (bridge pool ${config.ldap.poolSize}), node ${process.version}`,
+  );
   const ratios: Record<string, number> = {};
   for (const concurrency of [1, 16]) {
     const count = COUNTS[concurrency]!;
@@ -62,7 +86,9 @@ async function main(): Promise<void> {
     ratios[`POST c=${concurrency}`] = post.opsPerSecond / add.opsPerSecond;
     ratios[`GET c=${concurrency}`] = get.opsPerSecond / search.opsPerSecond;
   }
-  console.log(`issue 2 target, ratios >= 0.5 at c=16: POST ${ratios['POST c=16']?.toFixed(2)}, GET ${ratios['GET c=16']?.toFixed(2)}`);
+  console.log(
+    `issue 2 target, ratios >= 0.5 at c=16: POST ${ratios['POST c=16']?.toFixed(2)}, GET ${ratios['GET c=16']?.toFixed(2)}`,
+  );
   const closed = next();
   worker.postMessage('close');
   await closed;

@@ -39,7 +39,11 @@ export const REDACTED_LOG_PATHS = [
 
 /** The service's logger: JSON lines, secrets redacted. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' }, base: { service: 'scim-ldap-bridge' } };
+  const options = {
+    level,
+    redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' },
+    base: { service: 'scim-ldap-bridge' },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

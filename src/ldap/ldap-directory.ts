@@ -101,7 +101,11 @@ export class LdapDirectory implements Directory {
       // every server we target allows far more than SMALL_SIZE_LIMIT entries per search, so the
       // limit sent (sizeLimit + 1) is ours and ldapts' silent truncation cannot hide a lower one.
       // Larger limits walk pages, which needs a connection to itself.
-      if (request.sizeLimit !== undefined && request.sizeLimit > SMALL_SIZE_LIMIT && capabilities.pagedResults) {
+      if (
+        request.sizeLimit !== undefined &&
+        request.sizeLimit > SMALL_SIZE_LIMIT &&
+        capabilities.pagedResults
+      ) {
         return await this.#pagedUpTo(query, request.sizeLimit, context);
       }
       return await this.#unpaged(query, request.sizeLimit, context);

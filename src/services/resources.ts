@@ -5,23 +5,31 @@
 import type { CompiledResourceType, CompiledRule, MappingSet } from '../mapping/compiled.ts';
 import {
   allReadAttributes,
-  readsForward,
   attributesForAdd,
   changesForReplace,
   dnForResource,
   entryId,
   entryToResource,
+  normalizeDn,
   type ReferenceValue,
+  readsForward,
   referenceIds,
   resourceToAttributes,
   type ScimObject,
   sameDn,
-  normalizeDn,
   valueText,
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
 import { simplify, translateFilter } from '../mapping/filter.ts';
-import type { DirChange, DirEntry, Directory, DirFilter, SearchRequest, SearchResult, SortKey } from '../ports/directory.ts';
+import type {
+  DirChange,
+  DirEntry,
+  Directory,
+  DirFilter,
+  SearchRequest,
+  SearchResult,
+  SortKey,
+} from '../ports/directory.ts';
 import { NotFoundError, TooManyResultsError } from '../ports/errors.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
@@ -391,15 +399,15 @@ export class ResourceService {
   }
 
   /** Resolves the DNs a reference rule holds into {value: id, $ref, display, type}. */
-  async #referencesOf(
-    rule: CompiledRule,
-    entry: DirEntry,
-    ctx: RequestContext,
-  ): Promise<ReferenceValue[]> {
+  async #referencesOf(rule: CompiledRule, entry: DirEntry, ctx: RequestContext): Promise<ReferenceValue[]> {
     const targets = (rule.references ?? [])
       .map((name) => this.#deps.mappings().resourceTypes.find((r) => r.name === name))
       .filter((t): t is CompiledResourceType => t !== undefined);
-    const toValue = (target: CompiledResourceType, id: string, display: string | undefined): ReferenceValue => ({
+    const toValue = (
+      target: CompiledResourceType,
+      id: string,
+      display: string | undefined,
+    ): ReferenceValue => ({
       value: id,
       $ref: `${ctx.baseUrl}${target.endpoint}/${encodeURIComponent(id)}`,
       ...(display !== undefined ? { display } : {}),
@@ -414,7 +422,13 @@ export class ResourceService {
         const result = await this.#searchAll({
           base: target.directory.base,
           scope: target.directory.scope,
-          filter: { type: 'and', filters: [target.directory.scopeFilter, { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn }] },
+          filter: {
+            type: 'and',
+            filters: [
+              target.directory.scopeFilter,
+              { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn },
+            ],
+          },
           attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
           binaryAttributes: target.directory.binaryAttributes,
         });
@@ -439,28 +453,35 @@ export class ResourceService {
 
   async #resolveReferenceDn(dn: string, targets: CompiledResourceType[]): Promise<CachedReference | null> {
     const cached = this.#referenceCache.get(dn);
-    if (cached !== undefined && (cached === null || targets.some((t) => t.name === cached.resourceType))) return cached;
+    if (cached !== undefined && (cached === null || targets.some((t) => t.name === cached.resourceType)))
+      return cached;
     let found: CachedReference | null = null;
     for (const target of targets) {
       if (!isUnder(dn, target.directory.base)) continue;
       const displayRule = displayRuleOf(target);
       // A base-scope search with the type's scope filter: the directory decides membership of the type.
-      const result = await this.#directory.search({
-        base: dn,
-        scope: 'base',
-        filter: target.directory.scopeFilter,
-        attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
-        binaryAttributes: target.directory.binaryAttributes,
-        sizeLimit: 1,
-      }).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return { entries: [] };
-        throw error;
-      });
+      const result = await this.#directory
+        .search({
+          base: dn,
+          scope: 'base',
+          filter: target.directory.scopeFilter,
+          attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+          binaryAttributes: target.directory.binaryAttributes,
+          sizeLimit: 1,
+        })
+        .catch((error: unknown) => {
+          if (error instanceof NotFoundError) return { entries: [] };
+          throw error;
+        });
       const ref = result.entries[0];
       const id = ref && entryId(target, ref);
       if (ref && id) {
         const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
-        found = { resourceType: target.name, id, ...(display !== undefined ? { display: valueText(display) } : {}) };
+        found = {
+          resourceType: target.name,
+          id,
+          ...(display !== undefined ? { display: valueText(display) } : {}),
+        };
         break;
       }
     }
