@@ -3,7 +3,10 @@
  * testcontainers is imported lazily (it takes ~0.5 s to load and needs Node 22), so nothing here costs
  * anything unless asked. CI machines have no container runtime: callers fall back to local binaries.
  */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { RunningRedis } from './redis.ts';
+import type { RunningSlapd } from './slapd.ts';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -88,6 +91,51 @@ export async function startRedisContainer(options: RedisContainerOptions = {}): 
     },
     async restart() {
       // `docker restart` also starts a killed container; testcontainers waits for the log line again.
+      await container.restart({ timeout: 10 });
+    },
+  };
+}
+
+/**
+ * slapd in a container built from config/compose/openldap.Dockerfile (the docker-compose image:
+ * Debian's slapd with the same template, schema and seed), in the shape of `startSlapd()`.
+ * Seeded with base + sample; other seeds need the local binaries. Untested on CI (no container
+ * runtime there); `restart()` restarts the container and may change the mapped port.
+ */
+export async function startSlapdContainer(): Promise<RunningSlapd> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const image = await GenericContainer.fromDockerfile(root, 'config/compose/openldap.Dockerfile').build(
+    'scim-ldap-bridge-openldap',
+    {
+      deleteOnExit: false,
+    },
+  );
+  const rootPassword = randomBytes(12).toString('base64url');
+  const container = await image
+    .withEnvironment({ LDAP_ROOT_PASSWORD: rootPassword })
+    .withExposedPorts(389)
+    .withWaitStrategy(Wait.forListeningPorts())
+    .start();
+  const suffix = 'dc=example,dc=com';
+  return {
+    get url() {
+      return `ldap://${container.getHost()}:${container.getMappedPort(389)}/`;
+    },
+    get port() {
+      return container.getMappedPort(389);
+    },
+    suffix,
+    rootDn: `cn=admin,${suffix}`,
+    rootPassword,
+    serviceDn: `cn=svc,${suffix}`,
+    servicePassword: 'svc-secret',
+    dataDir: '/var/lib/scim-ldap',
+    pid: -1,
+    async stop() {
+      await container.stop();
+    },
+    async restart() {
       await container.restart({ timeout: 10 });
     },
   };

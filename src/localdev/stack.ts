@@ -2,6 +2,7 @@
  * The local default: a throwaway slapd (seeded with the sample directory) and redis-server,
  * started only for what the configuration does not name. Used by `npm start`, tests and benchmarks.
  */
+import { containerRuntimeAvailable, startRedisContainer, startSlapdContainer } from './containers.ts';
 import { missingRedisBinaries, type RunningRedis, startRedis } from './redis.ts';
 import { BASE_LDIF, missingLdapBinaries, type RunningSlapd, SAMPLE_LDIF, startSlapd } from './slapd.ts';
 
@@ -16,6 +17,11 @@ export interface LocalServiceOptions {
   redis: boolean;
   /** LDIF files after the base entries; default: the sample directory. [] for an empty directory. */
   seedLdif?: string[];
+  /**
+   * 'auto': use testcontainers when a container runtime answers the (fast) probe, else the local
+   * binaries; 'never': local binaries only (the default, and what npm start does).
+   */
+  containers?: 'auto' | 'never';
 }
 
 export class MissingBinariesError extends Error {
@@ -23,6 +29,12 @@ export class MissingBinariesError extends Error {
 }
 
 export async function startLocalServices(options: LocalServiceOptions): Promise<LocalServices> {
+  // The container slapd carries the sample seed only; other seeds use the local binaries.
+  const sampleSeed =
+    !options.seedLdif || (options.seedLdif.length === 1 && options.seedLdif[0] === SAMPLE_LDIF);
+  if (options.containers === 'auto' && sampleSeed && (await containerRuntimeAvailable())) {
+    return startInContainers(options);
+  }
   const missing = [
     ...(options.ldap ? missingLdapBinaries() : []),
     ...(options.redis ? missingRedisBinaries() : []),
@@ -48,6 +60,22 @@ export async function startLocalServices(options: LocalServiceOptions): Promise<
     ]);
     if (slapd) started.slapd = slapd;
     if (redis) started.redis = redis;
+    return started;
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
+}
+
+async function startInContainers(options: LocalServiceOptions): Promise<LocalServices> {
+  const started: LocalServices = {
+    async stop() {
+      await Promise.allSettled([started.slapd?.stop(), started.redis?.stop()]);
+    },
+  };
+  try {
+    if (options.ldap) started.slapd = await startSlapdContainer();
+    if (options.redis) started.redis = await startRedisContainer();
     return started;
   } catch (error) {
     await started.stop();
