@@ -186,7 +186,13 @@ export function compileResourceType(
       sort,
       computed,
       ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
-      binaryAttributes: BINARY_ID_ATTRIBUTES.has(dir.id) ? [dir.id] : [],
+      // The id attribute and attributes read through a binary transform (guid) come back as bytes.
+      binaryAttributes: [
+        ...new Set([
+          ...(BINARY_ID_ATTRIBUTES.has(dir.id) ? [dir.id] : []),
+          ...rules.filter((r) => r.transform.binary).map((r) => r.ldap),
+        ]),
+      ],
     },
     rules,
     patchResponse: spec.patchResponse ?? 200,
@@ -309,6 +315,7 @@ function compileRule(
     transform,
     ...(references ? { references } : {}),
     ...(spec.reverse ? { reverse: spec.reverse } : {}),
+    ignoreUnresolved: spec.unresolved === 'ignore',
     readOnly: spec.readOnly ?? attributeDefinition.mutability === 'readOnly',
     primary: spec.primary ?? false,
     ...(spec.default !== undefined ? { defaultValue: spec.default } : {}),

@@ -38,6 +38,8 @@ export interface CompiledRule {
   references?: string[];
   /** Attribute on referenced entries that points back (memberOf for member). */
   reverse?: string;
+  /** Unknown reference ids: a client error, or silently left out. */
+  ignoreUnresolved: boolean;
   readOnly: boolean;
   primary: boolean;
   defaultValue?: unknown;

@@ -5,7 +5,10 @@
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import type { CompiledResourceType, CompiledRule } from './compiled.ts';
 import { escapeDnValue, normalizeDn as normalizeDnText } from './ldap-text.ts';
-import { parseGeneralizedTime, TransformError } from './transforms.ts';
+import { guidToString, parseGeneralizedTime, TransformError } from './transforms.ts';
+
+// GUID helpers moved to transforms.ts (the `guid` transform); re-exported for existing importers.
+export { guidToBytes, guidToString } from './transforms.ts';
 
 export type ScimObject = Record<string, unknown>;
 
@@ -39,22 +42,6 @@ export function entryId(rt: CompiledResourceType, entry: DirEntry): string | und
   if (raw === undefined) return undefined;
   if (typeof raw === 'string') return raw.toLowerCase();
   return guidToString(raw);
-}
-
-/** objectGUID bytes -> canonical GUID (first three groups little-endian, MS-DTYP §2.3.4). */
-export function guidToString(bytes: Buffer): string {
-  const hex = (from: number, to: number, reverse: boolean): string => {
-    const part = [...bytes.subarray(from, to)];
-    return (reverse ? part.reverse() : part).map((b) => b.toString(16).padStart(2, '0')).join('');
-  };
-  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
-}
-
-export function guidToBytes(guid: string): Buffer | undefined {
-  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(guid);
-  if (!m) return undefined;
-  const le = (hex: string): number[] => [...Buffer.from(hex, 'hex')].reverse();
-  return Buffer.from([...le(m[1]!), ...le(m[2]!), ...le(m[3]!), ...Buffer.from(m[4]! + m[5]!, 'hex')]);
 }
 
 /** meta.version from the entry's version attribute: a weak ETag (RFC 7644 §3.14). */
@@ -131,7 +118,8 @@ export function entryToResource(
     const values: unknown[] = [];
     for (const v of raw) {
       try {
-        values.push(rule.transform.fromLdap(valueText(v)));
+        const t = rule.transform;
+        values.push(typeof v !== 'string' && t.fromLdapBytes ? t.fromLdapBytes(v) : t.fromLdap(valueText(v)));
       } catch (error) {
         if (!(error instanceof TransformError)) throw error;
         // A value the directory holds but SCIM cannot express is left out rather than failing the read.
@@ -181,11 +169,17 @@ function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[
     return;
   }
   const list = (container[rule.attribute] as ScimObject[] | undefined) ?? [];
+  // Rules selecting the same type fill the same element(s): addresses[type eq "work"].locality and
+  // .country make one work address, not two.
+  const sameType = list.filter((e) => rule.typeValue !== undefined && e.type === rule.typeValue);
   values.forEach((value, index) => {
-    const element: ScimObject = { [rule.subAttribute as string]: value };
+    const sub = rule.subAttribute as string;
+    const existing = sameType[index];
+    const element: ScimObject = existing && existing[sub] === undefined ? existing : { [sub]: value };
+    element[sub] = value;
     if (rule.typeValue !== undefined) element.type = rule.typeValue;
     if (rule.primary && index === 0) element.primary = true;
-    list.push(element);
+    if (element !== existing) list.push(element);
   });
   container[rule.attribute] = list;
 }
@@ -279,6 +273,11 @@ export function resourceToAttributes(
   resource: ScimObject,
   referenceDns: ReferenceDns,
   mode: 'create' | 'replace',
+  /**
+   * The entry being updated, when there is one. Transforms with toLdapWithCurrent (AD
+   * userAccountControl: one bit of a flag set) merge the SCIM value into its current value.
+   */
+  current?: DirEntry,
 ): Map<string, { ldap: string; values: string[] }> {
   const out = new Map<string, { ldap: string; values: string[] }>();
   const put = (ldap: string, values: string[]): void => {
@@ -303,7 +302,14 @@ export function resourceToAttributes(
     try {
       put(
         rule.ldap,
-        values.map((v) => rule.transform.toLdap(v)).filter((v) => v !== ''),
+        values
+          .map((v) => {
+            const t = rule.transform;
+            if (!t.toLdapWithCurrent || !current) return t.toLdap(v);
+            const now = current.attributes[rule.ldapKey]?.[0];
+            return t.toLdapWithCurrent(v, now === undefined ? undefined : valueText(now));
+          })
+          .filter((v) => v !== ''),
       );
     } catch (error) {
       if (error instanceof TransformError) throw new MappingValueError(rule.key, error.message);

@@ -190,6 +190,8 @@ function compareFilter(
   }
   let ldapValue: string;
   try {
+    // Transforms whose value is not compared by equality (a bit of AD's userAccountControl).
+    if (rule.transform.compareFilter) return rule.transform.compareFilter(attribute, operator, value);
     ldapValue = rule.transform.toLdap(value);
   } catch (error) {
     if (error instanceof TransformError)

@@ -231,6 +231,14 @@ export function compileMappingTexts(
       schemas.set(s.id, existing ? mergeSchemas(existing, s) : s);
     }
   }
+  // RFC 7643's own resource types first (clients such as Entra's validator look at Resources[0]).
+  const rank = (rt: CompiledResourceType) =>
+    rt.coreSchema.id === 'urn:ietf:params:scim:schemas:core:2.0:User'
+      ? 0
+      : rt.coreSchema.id === 'urn:ietf:params:scim:schemas:core:2.0:Group'
+        ? 1
+        : 2;
+  resourceTypes.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
   return { resourceTypes, schemas: [...schemas.values()], source, loadedAt: new Date() };
 }
 

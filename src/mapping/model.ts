@@ -68,6 +68,8 @@ export interface AttributeRuleSpec {
   references?: string | string[];
   /** The attribute on referenced entries pointing back (memberOf for member): resolve with one search. */
   reverse?: string;
+  /** An id that matches no entry: 400 (reject, the default) or left out (ignore). */
+  unresolved?: 'reject' | 'ignore';
   /** Read-only reverse of a membership (groups <- memberOf). */
   readOnly?: boolean;
   /** Marks the value of a multi-valued complex attribute selected by type as primary. */

@@ -3,6 +3,8 @@
  * them; nothing is evaluated. Each direction throws TransformError for values it cannot convert,
  * which the services report as 400 invalidValue naming the attribute.
  */
+import type { DirFilter } from '../ports/directory.ts';
+
 export class TransformError extends Error {
   override readonly name = 'TransformError';
 }
@@ -13,6 +15,21 @@ export interface Transform {
   scimType: 'string' | 'boolean' | 'integer' | 'dateTime' | 'reference';
   toLdap(value: unknown): string;
   fromLdap(value: string): unknown;
+  /**
+   * For values that share an LDAP attribute with other data (AD userAccountControl holds many
+   * flags): the LDAP value written when the entry's current value is known. Without it (or with
+   * `current` undefined, i.e. a new entry) `toLdap` applies.
+   */
+  toLdapWithCurrent?(value: unknown, current: string | undefined): string;
+  /** The directory returns this attribute as bytes (objectGUID): request it as binary and read with fromLdapBytes. */
+  binary?: boolean;
+  fromLdapBytes?(value: Buffer): unknown;
+  toLdapBytes?(value: unknown): Buffer;
+  /**
+   * A SCIM comparison (`eq`/`ne`) as a directory filter, for transforms whose LDAP value is not
+   * compared by equality (a bit inside userAccountControl). Throws TransformError when refused.
+   */
+  compareFilter?(attribute: string, operator: string, value: unknown): DirFilter;
 }
 
 const stringTransform: Transform = {
@@ -86,11 +103,123 @@ const lowercaseTransform: Transform = {
   fromLdap: (value) => value,
 };
 
+/** AD userAccountControl flags (MS-ADTS §2.2.16). */
+const ACCOUNTDISABLE = 0x2;
+const NORMAL_ACCOUNT = 0x200;
+/** AD's LDAP_MATCHING_RULE_BIT_AND (MS-ADTS §3.1.1.3.4.4.1). */
+export const AD_BIT_AND_RULE = '1.2.840.113556.1.4.803';
+
+function parseScimBoolean(value: unknown): boolean {
+  if (value === true || (typeof value === 'string' && value.toLowerCase() === 'true')) return true;
+  if (value === false || (typeof value === 'string' && value.toLowerCase() === 'false')) return false;
+  throw new TransformError(`expected true or false, got ${describe(value)}`);
+}
+
+/** userAccountControl is a 32-bit flag set; AD returns it as unsigned decimal, some tools as signed. */
+function parseFlags(value: string): number {
+  if (!/^-?[0-9]{1,10}$/.test(value))
+    throw new TransformError(`directory value ${JSON.stringify(value)} is not a userAccountControl integer`);
+  const n = Number.parseInt(value, 10);
+  if (n < -0x80000000 || n > 0xffffffff)
+    throw new TransformError(`directory value ${JSON.stringify(value)} does not fit in 32 bits`);
+  return n;
+}
+
+/**
+ * SCIM `active` <-> the ACCOUNTDISABLE bit of AD's userAccountControl: active = !(uac & 2).
+ * Writing keeps every other bit of the current value; a new entry gets NORMAL_ACCOUNT (512) or
+ * NORMAL_ACCOUNT|ACCOUNTDISABLE (514).
+ */
+const adAccountDisabledTransform: Transform = {
+  name: 'adAccountDisabled',
+  scimType: 'boolean',
+  toLdap(value) {
+    return String(parseScimBoolean(value) ? NORMAL_ACCOUNT : NORMAL_ACCOUNT | ACCOUNTDISABLE);
+  },
+  toLdapWithCurrent(value, current) {
+    if (current === undefined) return this.toLdap(value);
+    const active = parseScimBoolean(value);
+    const flags = parseFlags(current);
+    const next = active ? flags & ~ACCOUNTDISABLE : flags | ACCOUNTDISABLE;
+    // Keep the representation the directory used (unsigned unless it gave a negative number).
+    return String(flags < 0 ? next | 0 : next >>> 0);
+  },
+  fromLdap(value) {
+    return (parseFlags(value) & ACCOUNTDISABLE) === 0;
+  },
+  compareFilter(attribute, operator, value) {
+    if (operator !== 'eq' && operator !== 'ne')
+      throw new TransformError(`only eq and ne can compare ${attribute}, got "${operator}"`);
+    const disabled: DirFilter = {
+      type: 'extensible',
+      attribute,
+      rule: AD_BIT_AND_RULE,
+      value: String(ACCOUNTDISABLE),
+    };
+    const wantActive = parseScimBoolean(value) === (operator === 'eq');
+    return wantActive ? { type: 'not', filter: disabled } : disabled;
+  },
+};
+
+/** objectGUID bytes -> canonical GUID (first three groups little-endian, MS-DTYP §2.3.4). */
+export function guidToString(bytes: Buffer): string {
+  const hex = (from: number, to: number, reverse: boolean): string => {
+    const part = [...bytes.subarray(from, to)];
+    return (reverse ? part.reverse() : part).map((b) => b.toString(16).padStart(2, '0')).join('');
+  };
+  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
+}
+
+/** Canonical GUID text -> the 16 bytes AD stores; undefined when the text is not a GUID. */
+export function guidToBytes(guid: string): Buffer | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(guid);
+  if (!m) return undefined;
+  const le = (hex: string): number[] => [...Buffer.from(hex, 'hex')].reverse();
+  return Buffer.from([...le(m[1]!), ...le(m[2]!), ...le(m[3]!), ...Buffer.from(m[4]! + m[5]!, 'hex')]);
+}
+
+const GUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Binary GUID (objectGUID, 16 bytes) <-> canonical lower-case string. `toLdapBytes` is the binary
+ * reverse; `toLdap`/`fromLdap` handle directories that return GUIDs as text (validated, lower-cased).
+ */
+const guidTransform: Transform = {
+  name: 'guid',
+  scimType: 'string',
+  binary: true,
+  toLdap(value) {
+    if (typeof value !== 'string' || !GUID_TEXT.test(value))
+      throw new TransformError(`expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`);
+    return value.toLowerCase();
+  },
+  toLdapBytes(value) {
+    const bytes = typeof value === 'string' ? guidToBytes(value) : undefined;
+    if (!bytes)
+      throw new TransformError(`expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`);
+    return bytes;
+  },
+  fromLdap(value) {
+    if (!GUID_TEXT.test(value)) throw new TransformError(`directory value ${JSON.stringify(value)} is not a GUID`);
+    return value.toLowerCase();
+  },
+  fromLdapBytes(value) {
+    if (value.length !== 16)
+      throw new TransformError(`directory value of ${value.length} bytes is not a 16-byte GUID`);
+    return guidToString(value);
+  },
+};
+
 export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
-  [stringTransform, booleanTransform, integerTransform, dateTimeTransform, lowercaseTransform].map((t) => [
-    t.name,
-    t,
-  ]),
+  [
+    stringTransform,
+    booleanTransform,
+    integerTransform,
+    dateTimeTransform,
+    lowercaseTransform,
+    adAccountDisabledTransform,
+    guidTransform,
+  ].map((t) => [t.name, t]),
 );
 
 export function parseXsdDateTime(text: string): Date | undefined {

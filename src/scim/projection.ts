@@ -18,8 +18,12 @@ export function parseAttributeList(value: unknown, parameter: string): string[] 
   for (const item of items) {
     if (typeof item !== 'string')
       throw ScimError.invalidValue(`${parameter} must be a list of attribute names`);
-    const trimmed = item.trim();
+    let trimmed = item.trim();
     if (trimmed === '') continue;
+    // Entra sends `attributes=emails[type eq "work"]`: not an attribute name (RFC 7644 §3.4.2.5), but
+    // its meaning is clear enough: the attribute, whose values the client then picks from.
+    const bracket = /^([^[\]]+)\[[^\]]*\](\.[A-Za-z$][\w$-]*)?$/.exec(trimmed);
+    if (bracket) trimmed = `${bracket[1]}${bracket[2] ?? ''}`;
     if (!/^(urn:[^\s,]+:)?[A-Za-z$][\w$-]*(\.[A-Za-z$][\w$-]*)?$/.test(trimmed)) {
       throw ScimError.invalidValue(`${parameter}: "${trimmed}" is not an attribute name`);
     }

@@ -196,7 +196,7 @@ export class ResourceService {
       const resource = canonicalizeResource(body, shapeOf(rt), 'replace', existing);
       await this.#checkUniqueness(rt, resource, entry.dn);
       const refs = await this.#resolveReferenceIds(rt, resource);
-      const desired = resourceToAttributes(rt, resource, refs, 'replace');
+      const desired = resourceToAttributes(rt, resource, refs, 'replace', entry);
       const memberRule = membershipRule(rt);
       // Membership is a delta even on PUT: the full member list is compared, not rewritten.
       if (memberRule) desired.delete(memberRule.ldapKey);
@@ -253,7 +253,7 @@ export class ResourceService {
         const patched = applyPatch(current, delta.other, shapeOf(rt));
         resource = patched;
         await this.#checkUniqueness(rt, patched, entry.dn);
-        const desired = resourceToAttributes(rt, patched, new Map(), 'replace');
+        const desired = resourceToAttributes(rt, patched, new Map(), 'replace', entry);
         // Reference attributes other than membership are patched through the full resource.
         const refs = await this.#resolveReferenceIds(rt, patched);
         for (const rule of rt.rules) {
@@ -543,12 +543,12 @@ export class ResourceService {
   async #idsToDns(rule: CompiledRule, ids: string[]): Promise<string[]> {
     const found = await this.#lookupIds(rule.references ?? [], ids);
     const missing = ids.filter((id) => !found.has(id.toLowerCase()));
-    if (missing.length > 0) {
+    if (missing.length > 0 && !rule.ignoreUnresolved) {
       throw ScimError.invalidValue(
         `${rule.key}: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`,
       );
     }
-    return [...new Set(ids.map((id) => found.get(id.toLowerCase())!.dn))];
+    return [...new Set(ids.flatMap((id) => found.get(id.toLowerCase())?.dn ?? []))];
   }
 
   /** One search per referenced resource type for a batch of ids; returns id -> entry (with memberOf when asked). */
