@@ -190,17 +190,22 @@ const guidTransform: Transform = {
   binary: true,
   toLdap(value) {
     if (typeof value !== 'string' || !GUID_TEXT.test(value))
-      throw new TransformError(`expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`);
+      throw new TransformError(
+        `expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`,
+      );
     return value.toLowerCase();
   },
   toLdapBytes(value) {
     const bytes = typeof value === 'string' ? guidToBytes(value) : undefined;
     if (!bytes)
-      throw new TransformError(`expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`);
+      throw new TransformError(
+        `expected a GUID such as 00112233-4455-6677-8899-aabbccddeeff, got ${describe(value)}`,
+      );
     return bytes;
   },
   fromLdap(value) {
-    if (!GUID_TEXT.test(value)) throw new TransformError(`directory value ${JSON.stringify(value)} is not a GUID`);
+    if (!GUID_TEXT.test(value))
+      throw new TransformError(`directory value ${JSON.stringify(value)} is not a GUID`);
     return value.toLowerCase();
   },
   fromLdapBytes(value) {
