@@ -11,6 +11,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
+import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { createLdapDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
@@ -175,6 +176,19 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
         maxOperations: config.limits.bulkMaxOperations,
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },
+    },
+    idempotency: {
+      store: new RedisIdempotencyStore(redis, {
+        keyPrefix: config.redis.keyPrefix,
+        ttlSeconds: config.idempotency.ttlSeconds,
+        lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      }),
+      lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      onStoreError: (error, ctx) =>
+        logger.warn(
+          { err: (error as Error).message, requestId: ctx.state.requestId },
+          'idempotency store failed after the request executed; a retry with the same key may execute again',
+        ),
     },
     readiness: () =>
       checkReadiness(

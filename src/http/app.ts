@@ -14,6 +14,7 @@ import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
 import { scimErrors } from './middleware/errors.ts';
+import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -29,6 +30,8 @@ export interface HttpDeps {
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
   readiness: () => Promise<ReadinessReport>;
+  /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
+  idempotency?: IdempotencyOptions;
 }
 
 export function createApp(deps: HttpDeps): Koa {
@@ -63,12 +66,18 @@ export function createApp(deps: HttpDeps): Koa {
     ['health and readiness: unauthenticated', operational.routes() as unknown as Koa.Middleware],
     ['authentication: bearer token on every SCIM route', guardScim(inScimBase, authenticate(deps.tokens))],
     ['JSON body: size limit, media type, syntax', guardScim(inScimBase, jsonBody(deps.bodyLimitBytes))],
+    [
+      'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
+      deps.idempotency ? guardScim(inScimBase, idempotency(deps.idempotency)) : passThrough,
+    ],
     ['SCIM routes', scim.routes() as unknown as Koa.Middleware],
     ['405 with Allow for known paths', scim.allowedMethods() as unknown as Koa.Middleware],
   ];
   for (const [, middleware] of stack) app.use(middleware);
   return app;
 }
+
+const passThrough: Koa.Middleware = (_ctx, next) => next();
 
 function guardScim(applies: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware {
   return (ctx, next) => (applies(ctx.path) ? middleware(ctx, next) : next());

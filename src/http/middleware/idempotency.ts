@@ -1,0 +1,262 @@
+/**
+ * `Idempotency-Key` on SCIM writes (POST, PUT, PATCH, DELETE): the first request with a key
+ * executes under an in-flight lock shared by every instance; a repeat with the same key and the
+ * same request gets the stored response again, byte for byte, with `Idempotency-Replayed: true`,
+ * without reaching the directory.
+ *
+ *  - same key, different request (method, path or canonical body)  -> 422
+ *  - same key while the first request still runs -> waits for it (bounded), then replays; 409 with
+ *    Retry-After when it does not finish in time
+ *  - store unreachable -> 503 with Retry-After, and the request is not executed
+ *  - 2xx and 4xx responses are stored; 5xx (and anything unexpected) release the lock so a retry
+ *    executes again
+ * Requests without the header are not affected, even when the store is down.
+ *
+ * Keys are scoped per client: the authenticated principal's name, so this runs after
+ * authentication and after JSON body parsing (the body is part of the fingerprint).
+ *
+ * The store is described here by the shape this middleware needs (src/http may not import
+ * src/ports); src/ports/idempotency.ts `IdempotencyStore` has the same shape and main.ts passes
+ * the Redis implementation of it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { ScimError } from '../../scim/errors.ts';
+import { SCIM_CONTENT_TYPE } from './errors.ts';
+
+export interface IdempotencyScope {
+  readonly client: string;
+  readonly key: string;
+}
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly bodyBase64: string;
+}
+
+export type IdempotencyRecord =
+  | { readonly state: 'in-flight'; readonly fingerprint: string; readonly owner: string }
+  | { readonly state: 'done'; readonly fingerprint: string; readonly response: StoredResponse };
+
+/** Same shape as `IdempotencyStore` in src/ports/idempotency.ts. */
+export interface IdempotencyStoreApi {
+  begin(
+    scope: IdempotencyScope,
+    fingerprint: string,
+    owner: string,
+  ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly record: IdempotencyRecord }>;
+  complete(
+    scope: IdempotencyScope,
+    owner: string,
+    fingerprint: string,
+    response: StoredResponse,
+  ): Promise<boolean>;
+  release(scope: IdempotencyScope, owner: string): Promise<boolean>;
+}
+
+export interface IdempotencyOptions {
+  store: IdempotencyStoreApi;
+  /** Lifetime of the in-flight lock; a duplicate never waits longer than this. */
+  lockTtlSeconds: number;
+  /** How long a concurrent duplicate waits for the first request's result. Default 5 s. */
+  maxWaitMs?: number;
+  /** Called when the store fails after the request executed (the response still goes out). */
+  onStoreError?: (error: unknown, ctx: Context) => void;
+}
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const REPLAYED_HEADER = 'Idempotency-Replayed';
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Response headers kept with a stored response. */
+const KEPT_HEADERS = ['Location', 'ETag', 'Content-Type'];
+const DEFAULT_MAX_WAIT_MS = 5_000;
+const FIRST_POLL_MS = 10;
+const MAX_POLL_MS = 200;
+const RETRY_AFTER_SECONDS = 1;
+/** 1–255 visible ASCII characters (0x21–0x7E). */
+const KEY_SYNTAX = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The header's value, validated: 1–255 visible ASCII characters. Throws `400 invalidValue`
+ * otherwise (empty, too long, spaces, control or non-ASCII characters, or the header sent twice,
+ * which Node joins with ", ").
+ */
+export function parseIdempotencyKey(raw: string | readonly string[]): string {
+  const value = typeof raw === 'string' ? raw : raw.join(', ');
+  if (!KEY_SYNTAX.test(value)) {
+    throw ScimError.invalidValue(
+      `${IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters (no spaces), sent once`,
+    );
+  }
+  return value;
+}
+
+/**
+ * JSON text with object keys sorted (by UTF-16 code unit) and no insignificant whitespace, so
+ * bodies that differ only in layout or key order canonicalise to the same text. `undefined`
+ * (no body) is ''.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return '';
+  return canonical(value);
+}
+
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonical(v))).join(',')}]`;
+  const entries = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** sha256 hex over method, path (with query string, if any) and the canonical body. */
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method.toUpperCase()}\n${path}\n`, 'utf8')
+    .update(canonicalJson(body), 'utf8')
+    .digest('hex');
+}
+
+export function idempotency(options: IdempotencyOptions) {
+  const { store } = options;
+  const maxWaitMs = Math.min(options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, options.lockTtlSeconds * 1000);
+
+  return async function idempotent(ctx: Context, next: Next): Promise<void> {
+    const raw = ctx.headers['idempotency-key'];
+    if (!WRITE_METHODS.has(ctx.method) || raw === undefined) {
+      await next();
+      return;
+    }
+    const key = parseIdempotencyKey(raw);
+    const client = (ctx.state.principal as { name?: unknown } | undefined)?.name;
+    if (typeof client !== 'string') throw new Error('idempotency runs after authentication');
+    const scope: IdempotencyScope = { client, key };
+    const path = ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path;
+    const fingerprint = requestFingerprint(ctx.method, path, ctx.state.body);
+    const owner = randomUUID();
+    const deadline = Date.now() + maxWaitMs;
+    let pause = FIRST_POLL_MS;
+
+    // Bounded by the deadline: each turn either returns, throws, or sleeps until closer to it.
+    for (;;) {
+      let begun: Awaited<ReturnType<IdempotencyStoreApi['begin']>>;
+      try {
+        begun = await store.begin(scope, fingerprint, owner);
+      } catch {
+        throw ScimError.unavailable(
+          `the idempotency store is unavailable, so the request was not executed; retry later with the same ${IDEMPOTENCY_HEADER}`,
+          RETRY_AFTER_SECONDS,
+        );
+      }
+      if (begun.acquired) {
+        await execute(ctx, next, scope, owner, fingerprint);
+        return;
+      }
+      const { record } = begun;
+      if (record.fingerprint !== fingerprint) {
+        throw ScimError.unprocessable(
+          `${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body differ); use a new key for a new request`,
+        );
+      }
+      if (record.state === 'done') {
+        replay(ctx, record.response);
+        return;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ScimError(
+          409,
+          `a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later with the same key`,
+          undefined,
+          { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+        );
+      }
+      await sleep(Math.min(pause, left));
+      pause = Math.min(pause * 2, MAX_POLL_MS);
+    }
+  };
+
+  async function execute(
+    ctx: Context,
+    next: Next,
+    scope: IdempotencyScope,
+    owner: string,
+    fingerprint: string,
+  ): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      const clientError = asClientError(error);
+      if (clientError)
+        await settle(ctx, store.complete(scope, owner, fingerprint, errorResponse(clientError)));
+      else await settle(ctx, store.release(scope, owner));
+      throw error;
+    }
+    const response = ctx.status < 500 ? capture(ctx) : undefined;
+    if (response) await settle(ctx, store.complete(scope, owner, fingerprint, response));
+    else await settle(ctx, store.release(scope, owner));
+  }
+
+  /** A store failure after execution: the response still goes out; the lock expires on its own. */
+  async function settle(ctx: Context, done: Promise<boolean>): Promise<void> {
+    try {
+      await done;
+    } catch (error) {
+      options.onStoreError?.(error, ctx);
+    }
+  }
+}
+
+function asClientError(error: unknown): ScimError | undefined {
+  if (error instanceof ScimError) return error.status < 500 ? error : undefined;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ScimError(status, (error as Error).message);
+  }
+  return undefined;
+}
+
+/** The bytes the outer SCIM error handler will send for this error. */
+function errorResponse(error: ScimError): StoredResponse {
+  return {
+    status: error.status,
+    headers: { 'Content-Type': SCIM_CONTENT_TYPE },
+    bodyBase64: Buffer.from(JSON.stringify(error.toBody()), 'utf8').toString('base64'),
+  };
+}
+
+/** The response as it will be sent, or undefined when it cannot be stored (a stream). */
+function capture(ctx: Context): StoredResponse | undefined {
+  const body: unknown = ctx.body;
+  let bytes: Buffer;
+  if (body === undefined || body === null) bytes = Buffer.alloc(0);
+  else if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
+  else if (Buffer.isBuffer(body)) bytes = body;
+  else if (typeof (body as { pipe?: unknown }).pipe === 'function') return undefined;
+  else bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  const headers: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = ctx.response.get(name);
+    if (typeof value === 'string' && value !== '') headers[name] = value;
+  }
+  return { status: ctx.status, headers, bodyBase64: bytes.toString('base64') };
+}
+
+function replay(ctx: Context, response: StoredResponse): void {
+  ctx.status = response.status;
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
+  ctx.set(REPLAYED_HEADER, 'true');
+  ctx.body =
+    response.bodyBase64 === '' && [204, 205, 304].includes(response.status)
+      ? null
+      : Buffer.from(response.bodyBase64, 'base64');
+  ctx.state.routeName = `${ctx.method} (idempotent replay)`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
