@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: the bridge against raw ldapts on the same throwaway slapd, in the same run.
  * POST /Users vs an LDAP add of the same entry; GET /Users/{id} vs an LDAP search by entryUUID for
- * the same attributes; at concurrency 1 and 16. A worker thread generates the load for both sides
- * (bench/load.ts). Prints each figure and the bridge/raw ratio; asserts nothing.
+ * the same attributes; at concurrency 1 and 16. A worker thread makes the raw ldapts calls
+ * (bench/load.ts); HTTP load comes from wrk when it is installed (apt-get install wrk), else from
+ * the same worker. Prints each figure and the bridge/raw ratio; asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
 import type { Figure, LoadSetup, Phase } from './load.ts';
+import { getUsersLua, postUsersLua, runWrk, wrkAvailable } from './wrk.ts';
 
 const COUNTS: Record<number, number> = { 1: 500, 16: 3000 };
 const POOL = 4;
@@ -73,19 +75,40 @@ async function main(): Promise<void> {
   console.log(
     `scim-ldap-bridge benchmark: slapd ${slapd.url}, bridge ${bridge.baseUrl}, ldapts pool ${POOL} (bridge pool ${config.ldap.poolSize}), node ${process.version}`,
   );
+  const useWrk = wrkAvailable() && !process.argv.includes('--no-wrk');
+  const basePath = new URL(bridge.baseUrl).pathname;
+  const origin = new URL(bridge.baseUrl).origin;
+  console.log(
+    `HTTP load: ${useWrk ? 'wrk (1 thread), 5 s per phase' : 'worker thread with node:http keep-alive (install wrk for a cheaper client)'}`,
+  );
   const ratios: Record<string, number> = {};
   for (const concurrency of [1, 16]) {
     const count = COUNTS[concurrency]!;
     const tag = `c${concurrency}`;
-    const post = await phase({ kind: 'bridgePost', concurrency, count, tag });
+    const post = useWrk
+      ? await runWrk(origin, postUsersLua(token, basePath, `w${setup.run}${tag}u`), concurrency, 5)
+      : await phase({ kind: 'bridgePost', concurrency, count, tag });
     const add = await phase({ kind: 'rawAdd', concurrency, count, tag });
     console.log(row('POST /Users | ldap add', concurrency, post, add));
-    const get = await phase({ kind: 'bridgeGet', concurrency, count: count * 2, tag });
+    let get: Figure;
+    if (useWrk) {
+      const response = await fetch(
+        `${bridge.baseUrl}/Users?count=1000&attributes=id&filter=${encodeURIComponent(`userName sw "w${setup.run}"`)}`,
+        {
+          headers: { Authorization: `Bearer ${token}` },
+        },
+      );
+      const ids = ((await response.json()) as { Resources: { id: string }[] }).Resources.map((r) => r.id);
+      get = await runWrk(origin, getUsersLua(token, basePath, ids), concurrency, 5);
+    } else {
+      get = await phase({ kind: 'bridgeGet', concurrency, count: count * 2, tag });
+    }
     const search = await phase({ kind: 'rawGet', concurrency, count: count * 2, tag });
     console.log(row('GET /Users/{id} | search', concurrency, get, search));
     ratios[`POST c=${concurrency}`] = post.opsPerSecond / add.opsPerSecond;
     ratios[`GET c=${concurrency}`] = get.opsPerSecond / search.opsPerSecond;
   }
+
   console.log(
     `issue 2 target, ratios >= 0.5 at c=16: POST ${ratios['POST c=16']?.toFixed(2)}, GET ${ratios['GET c=16']?.toFixed(2)}`,
   );
