@@ -47,6 +47,15 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
+const EXTEND = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, r = pcall(cjson.decode, v)
+if not ok or type(r) ~= 'table' or r.state ~= 'in-flight' or r.owner ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+`;
+
 /** Attempts of SET NX / GET when the record vanishes (expires) between the two commands. */
 const BEGIN_ATTEMPTS = 3;
 
@@ -100,6 +109,17 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       owner,
       done,
       this.#options.ttlSeconds,
+    );
+    return result === 1;
+  }
+
+  async extend(scope: IdempotencyScope, owner: string): Promise<boolean> {
+    const result = await this.#redis.eval(
+      EXTEND,
+      1,
+      this.#key(scope),
+      owner,
+      this.#options.lockTtlSeconds * 1000,
     );
     return result === 1;
   }

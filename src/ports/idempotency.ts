@@ -60,6 +60,8 @@ export interface IdempotencyStore {
     fingerprint: string,
     response: StoredResponse,
   ): Promise<boolean>;
+  /** Renews the owner's in-flight lock for another lock TTL; false when it is no longer the owner's. */
+  extend(scope: IdempotencyScope, owner: string): Promise<boolean>;
   /** Drops the owner's in-flight lock so that a retry executes again; false when it was not the owner's. */
   release(scope: IdempotencyScope, owner: string): Promise<boolean>;
 }

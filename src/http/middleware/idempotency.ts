@@ -52,6 +52,7 @@ export interface IdempotencyStoreApi {
     fingerprint: string,
     response: StoredResponse,
   ): Promise<boolean>;
+  extend(scope: IdempotencyScope, owner: string): Promise<boolean>;
   release(scope: IdempotencyScope, owner: string): Promise<boolean>;
 }
 
@@ -187,15 +188,23 @@ export function idempotency(options: IdempotencyOptions) {
     owner: string,
     fingerprint: string,
   ): Promise<void> {
+    // Renew the lock while the request runs, so a slow request is not executed a second time by a
+    // duplicate that finds the lock expired. Failures here only mean the lock may lapse.
+    const renew = setInterval(
+      () => void store.extend(scope, owner).catch(() => undefined),
+      Math.max(100, (options.lockTtlSeconds * 1000) / 3),
+    );
     try {
       await next();
     } catch (error) {
+      clearInterval(renew);
       const clientError = asClientError(error);
       if (clientError)
         await settle(ctx, store.complete(scope, owner, fingerprint, errorResponse(clientError)));
       else await settle(ctx, store.release(scope, owner));
       throw error;
     }
+    clearInterval(renew);
     const response = ctx.status < 500 ? capture(ctx) : undefined;
     if (response) await settle(ctx, store.complete(scope, owner, fingerprint, response));
     else await settle(ctx, store.release(scope, owner));

@@ -95,6 +95,19 @@ describe('RedisIdempotencyStore', () => {
     });
   });
 
+  it('extend renews only the lock of its owner', async () => {
+    const store = new RedisIdempotencyStore(redis, { keyPrefix: PREFIX, ttlSeconds: 60, lockTtlSeconds: 1 });
+    const key = idempotencyRedisKey(PREFIX, scope);
+    expect(await store.begin(scope, 'fp', 'a')).toEqual({ acquired: true });
+    await sleep(600);
+    expect(await store.extend(scope, 'b')).toBe(false);
+    expect(await redis.pttl(key)).toBeLessThanOrEqual(400);
+    expect(await store.extend(scope, 'a')).toBe(true);
+    expect(await redis.pttl(key)).toBeGreaterThan(600);
+    expect(await store.complete(scope, 'a', 'fp', RESPONSE)).toBe(true);
+    expect(await store.extend(scope, 'a')).toBe(false);
+  });
+
   it('rejects when Redis cannot be reached', async () => {
     const dead = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
@@ -214,6 +227,30 @@ describe('idempotency middleware timing', () => {
       const other = await app.send('busy', { a: 2 });
       expect(other.status).toBe(422);
       expect((await first).status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps the lock alive while a request runs longer than the lock TTL: no second execution', async () => {
+    let executions = 0;
+    const app = await appWith(
+      async (ctx) => {
+        executions++;
+        await sleep(1600);
+        ctx.status = 201;
+        ctx.body = 'slow but once';
+      },
+      { lockTtlSeconds: 1 },
+    );
+    try {
+      const first = app.send('long');
+      await sleep(1200);
+      const second = await app.send('long');
+      expect((await first).status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(second.headers.get('idempotency-replayed')).toBe('true');
+      expect(executions).toBe(1);
     } finally {
       await app.close();
     }
