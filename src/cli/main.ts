@@ -1,8 +1,11 @@
 /**
- * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `--help`.
+ * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `--help`.
  */
+import { readFileSync } from 'node:fs';
 import { STANDARD_SCHEMAS } from '../mapping/catalog.ts';
 import { formatProblem, loadMappingDirectory, MappingError } from '../mapping/load.ts';
+import type { DirEntry } from '../ports/directory.ts';
+import { formatPreview, type PreviewRequest, PreviewUsageError, previewRequest } from './preview.ts';
 
 const HELP: Record<string, string> = {
   main: `usage: scim-ldap-bridge <command> [options]
@@ -10,6 +13,7 @@ const HELP: Record<string, string> = {
 commands:
   serve               run the SCIM service (what npm start does)
   validate [dir]      check the mapping files in dir (default: mappings/openldap)
+  preview METHOD PATH print the LDAP operations a SCIM request would perform (no directory needed)
 
 Run "scim-ldap-bridge <command> --help" for a command's options.
 `,
@@ -24,6 +28,30 @@ Loads every *.yaml mapping file in dir (default: mappings/openldap), checks it a
 mappings/mapping.schema.json and the SCIM schemas, and prints each problem as
   file:line:column key: message (hint: ...)
 Exit status: 0 when the mappings are valid, 1 when any problem was found, 2 on usage errors.
+`,
+  preview: `usage: scim-ldap-bridge preview [options] METHOD PATH
+
+Runs the SCIM request through the real services against a recording stand-in for the directory
+and prints every LDAP operation it would perform (LDIF-like: DN, attributes and changes, search
+base/scope/filter as RFC 4515 text, sort/paging/assertion controls), then the SCIM status.
+Nothing connects to a directory. Entries looked up by id are simulated as
+<rdn attribute>=<id>,<base> holding only their id, unless --current describes the target.
+
+  METHOD               GET, POST, PUT, PATCH or DELETE
+  PATH                 /Users, /Users/<id>, /Groups?filter=...&startIndex=1&count=10&sortBy=...
+
+options:
+  --mappings DIR       mapping directory (default: mappings/openldap)
+  --body FILE          JSON request body from FILE ("-" reads standard input)
+  --data JSON          JSON request body given inline
+  --filter FILTER      SCIM filter for a GET on a collection (same as ?filter=)
+  --if-match ETAG      If-Match precondition (becomes an RFC 4528 assertion)
+  --current FILE       the target entry as JSON {"dn": ..., "attributes": {"uid": ["alice"], ...}}
+
+example:
+  scim-ldap-bridge preview GET '/Users' --filter 'userName eq "alice"'
+  scim-ldap-bridge preview POST /Users --data '{"userName":"alice","name":{"familyName":"A"}}'
+Exit status: 0 when the request would succeed, 1 when the bridge would refuse it, 2 on usage errors.
 `,
 };
 
@@ -45,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
       return -1;
     case 'validate':
       return validate(rest);
+    case 'preview':
+      return preview(rest);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -71,6 +101,69 @@ function validate(args: string[]): number {
     for (const problem of error.problems) process.stdout.write(`${formatProblem(problem)}\n`);
     process.stderr.write(`${error.problems.length} problem(s) in ${dir}\n`);
     return 1;
+  }
+}
+
+const PREVIEW_OPTIONS = new Set(['--mappings', '--body', '--data', '--filter', '--if-match', '--current']);
+
+async function preview(args: string[]): Promise<number> {
+  const options = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
+      if (!PREVIEW_OPTIONS.has(name)) return usage(`preview: unknown option ${name}`);
+      const value = inline ?? args[++i];
+      if (value === undefined) return usage(`preview: ${name} needs a value`);
+      options.set(name, value);
+    } else positional.push(arg);
+  }
+  if (positional.length !== 2) return usage('preview needs METHOD and PATH');
+  if (options.has('--body') && options.has('--data'))
+    return usage('preview: give --body or --data, not both');
+  const [method, path] = positional as [string, string];
+  const dir = options.get('--mappings') ?? 'mappings/openldap';
+  const json = (text: string, what: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new PreviewUsageError(`${what} is not JSON: ${(error as Error).message}`);
+    }
+  };
+  const readText = (file: string): string => readFileSync(file === '-' ? 0 : file, 'utf8');
+  try {
+    const set = loadMappingDirectory(dir, STANDARD_SCHEMAS);
+    const request: PreviewRequest = { method, path };
+    const bodyFile = options.get('--body');
+    const data = options.get('--data');
+    if (bodyFile !== undefined) request.body = json(readText(bodyFile), bodyFile);
+    if (data !== undefined) request.body = json(data, '--data');
+    const filter = options.get('--filter');
+    if (filter !== undefined) request.filter = filter;
+    const ifMatch = options.get('--if-match');
+    if (ifMatch !== undefined) request.ifMatch = ifMatch;
+    const currentFile = options.get('--current');
+    if (currentFile !== undefined) {
+      const current = json(readText(currentFile), currentFile) as DirEntry;
+      if (!current || typeof current.dn !== 'string' || typeof current.attributes !== 'object')
+        throw new PreviewUsageError(`${currentFile}: expected {"dn": "...", "attributes": {...}}`);
+      request.current = current;
+    }
+    const result = await previewRequest(set, request);
+    process.stdout.write(formatPreview(result));
+    return result.error ? 1 : 0;
+  } catch (error) {
+    if (error instanceof MappingError) {
+      for (const problem of error.problems) process.stdout.write(`${formatProblem(problem)}\n`);
+      process.stderr.write(`${error.problems.length} problem(s) in ${dir}\n`);
+      return 1;
+    }
+    if (error instanceof PreviewUsageError || (error as NodeJS.ErrnoException).code === 'ENOENT')
+      return usage(`preview: ${(error as Error).message}`);
+    throw error;
   }
 }
 

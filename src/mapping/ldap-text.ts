@@ -46,8 +46,11 @@ export function parseLdapFilter(text: string): DirFilter {
       pos++;
       const filters: DirFilter[] = [];
       while (text[pos] === '(') filters.push(parseOne());
-      if (filters.length === 0) fail('expected at least one filter');
-      result = c === '&' ? { type: 'and', filters } : { type: 'or', filters };
+      if (filters.length === 0) {
+        // RFC 4526 absolute true "(&)" and false "(|)".
+        if (text[pos] !== ')') fail('expected at least one filter');
+        result = c === '&' ? { type: 'true' } : { type: 'false' };
+      } else result = c === '&' ? { type: 'and', filters } : { type: 'or', filters };
     } else if (c === '!') {
       pos++;
       result = { type: 'not', filter: parseOne() };
@@ -55,6 +58,27 @@ export function parseLdapFilter(text: string): DirFilter {
       const start = pos;
       while (pos < text.length && !'=~<>()'.includes(text[pos]!)) pos++;
       const attribute = text.slice(start, pos);
+      // Extensible match with a rule (RFC 4515 §3 `attr:rule:=value`), e.g. AD's bitwise AND.
+      const extensible = /^([A-Za-z][A-Za-z0-9-]*):([0-9]+(?:\.[0-9]+)*|[A-Za-z][A-Za-z0-9-]*):$/.exec(
+        attribute,
+      );
+      if (extensible) {
+        if (text[pos] !== '=') fail('expected ":=" in an extensible match');
+        pos++;
+        const valueStart = pos;
+        while (pos < text.length && text[pos] !== ')') {
+          if (text[pos] === '(') fail('unescaped "(" in value');
+          pos++;
+        }
+        result = {
+          type: 'extensible',
+          attribute: extensible[1]!,
+          rule: extensible[2]!,
+          value: decodeValue(text.slice(valueStart, pos)),
+        };
+        expect(')');
+        return result;
+      }
       if (!/^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$|^[0-9]+(\.[0-9]+)*$/.test(attribute))
         fail('expected an attribute name');
       const op = text.slice(pos, pos + 2);
@@ -100,6 +124,53 @@ export function parseLdapFilter(text: string): DirFilter {
   const filter = parseOne();
   if (pos !== text.length) fail('unexpected text after the filter');
   return filter;
+}
+
+/**
+ * Prints a DirFilter as RFC 4515 text (for previews and logs; the LDAP adapter never sends text).
+ * Values are escaped per RFC 4515 §3: `*`, `(`, `)`, `\` and NUL as \XX; binary values
+ * (objectGUID) byte by byte. Absolute true/false print as "(&)" / "(|)" (RFC 4526).
+ */
+export function formatLdapFilter(filter: DirFilter): string {
+  switch (filter.type) {
+    case 'and':
+      return `(&${filter.filters.map(formatLdapFilter).join('')})`;
+    case 'or':
+      return `(|${filter.filters.map(formatLdapFilter).join('')})`;
+    case 'not':
+      return `(!${formatLdapFilter(filter.filter)})`;
+    case 'equal':
+      return `(${filter.attribute}=${escapeFilterValue(filter.value)})`;
+    case 'substring': {
+      const parts = [filter.initial ?? '', ...filter.any, filter.final ?? ''];
+      return `(${filter.attribute}=${parts.map((p) => escapeFilterValue(p)).join('*')})`;
+    }
+    case 'greaterOrEqual':
+      return `(${filter.attribute}>=${escapeFilterValue(filter.value)})`;
+    case 'lessOrEqual':
+      return `(${filter.attribute}<=${escapeFilterValue(filter.value)})`;
+    case 'present':
+      return `(${filter.attribute}=*)`;
+    case 'extensible':
+      return `(${filter.attribute}:${filter.rule}:=${escapeFilterValue(filter.value)})`;
+    case 'true':
+      return '(&)';
+    case 'false':
+      return '(|)';
+  }
+}
+
+/** RFC 4515 §3 value escaping; a Buffer is escaped entirely (it is binary, not text). */
+export function escapeFilterValue(value: string | Buffer): string {
+  if (typeof value !== 'string')
+    return [...value].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  let out = '';
+  for (const c of value) {
+    if (c === '*' || c === '(' || c === ')' || c === '\\' || c === '\u0000')
+      out += `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return out;
 }
 
 /** Escapes a value for use in a DN attribute value (RFC 4514 §2.4). */

@@ -1,0 +1,369 @@
+/**
+ * `scim-ldap-bridge preview`: what LDAP operations a SCIM request would perform, without a
+ * directory. The real ResourceService runs against a RecordingDirectory that logs every call and
+ * answers with empty results, except that entries looked up by id are simulated (the request's
+ * target, referenced members) so writes get as far as the directory.
+ */
+import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
+import { findResourceTypeByEndpoint } from '../mapping/compiled.ts';
+import { escapeDnValue, formatLdapFilter } from '../mapping/ldap-text.ts';
+import { guidToBytes, guidToString } from '../mapping/transforms.ts';
+import type {
+  DirChange,
+  DirEntry,
+  Directory,
+  DirectoryCapabilities,
+  DirFilter,
+  DirValue,
+  SearchRequest,
+  SearchResult,
+  WriteOptions,
+} from '../ports/directory.ts';
+import { ScimError } from '../scim/errors.ts';
+import { type ListQuery, ResourceService } from '../services/resources.ts';
+
+export type RecordedOperation =
+  | { kind: 'search'; request: SearchRequest }
+  | { kind: 'read'; dn: string; attributes: string[] }
+  | { kind: 'add'; dn: string; attributes: Record<string, DirValue[]>; options?: WriteOptions }
+  | { kind: 'modify'; dn: string; changes: DirChange[]; options?: WriteOptions }
+  | { kind: 'rename'; dn: string; newDn: string }
+  | { kind: 'delete'; dn: string; options?: WriteOptions };
+
+/** The id a simulated new entry gets (add) — a fixed value so previews are reproducible. */
+export const PREVIEW_NEW_ID = '00000000-0000-4000-8000-000000000001';
+const PREVIEW_VERSION = 'preview';
+
+/**
+ * A Directory that performs nothing: it records calls; searches that select entries by id return
+ * one simulated entry per id (DN `<rdn attribute>=<id>,<base>` unless `current` gives the target).
+ */
+export class RecordingDirectory implements Directory {
+  readonly operations: RecordedOperation[] = [];
+  readonly #set: MappingSet;
+  readonly #current: { id: string; entry: DirEntry } | undefined;
+
+  /** `current`: the request's target as it is now, returned when that id is looked up. */
+  readonly #version: string;
+
+  constructor(set: MappingSet, current?: { id: string; entry: DirEntry }, version = PREVIEW_VERSION) {
+    this.#set = set;
+    this.#current = current;
+    this.#version = version;
+  }
+
+  async search(request: SearchRequest): Promise<SearchResult> {
+    this.operations.push({ kind: 'search', request });
+    const rt = this.#set.resourceTypes.find(
+      (r) => r.directory.base.toLowerCase() === request.base.toLowerCase(),
+    );
+    if (!rt) return { entries: [], total: 0 };
+    const ids = idValues(request.filter, rt.directory.idAttribute);
+    const entries = ids.map((id) => this.#simulated(rt, id));
+    return { entries, total: entries.length };
+  }
+
+  #simulated(rt: CompiledResourceType, id: string): DirEntry {
+    const d = rt.directory;
+    const idValue: DirValue = d.binaryAttributes.includes(d.idAttribute) ? (guidToBytes(id) ?? id) : id;
+    const base = {
+      dn: `${d.rdnAttribute}=${escapeDnValue(id)},${d.base}`,
+      attributes: {} as Record<string, DirValue[]>,
+    };
+    const given =
+      this.#current && this.#current.id.toLowerCase() === id.toLowerCase() ? this.#current.entry : undefined;
+    const entry = given ? { dn: given.dn, attributes: { ...given.attributes } } : base;
+    entry.attributes[d.idAttribute.toLowerCase()] = [idValue];
+    entry.attributes[d.versionAttribute.toLowerCase()] ??= [this.#version];
+    return entry;
+  }
+
+  async read(dn: string, attributes: string[]): Promise<DirEntry | undefined> {
+    this.operations.push({ kind: 'read', dn, attributes });
+    return undefined;
+  }
+
+  async add(
+    dn: string,
+    attributes: Record<string, DirValue[]>,
+    options?: WriteOptions,
+  ): Promise<DirEntry | undefined> {
+    this.operations.push({ kind: 'add', dn, attributes, ...(options ? { options } : {}) });
+    const rt = this.#set.resourceTypes.find((r) => dn.toLowerCase().endsWith(r.directory.base.toLowerCase()));
+    const lowered: Record<string, DirValue[]> = {};
+    for (const [k, v] of Object.entries(attributes)) lowered[k.toLowerCase()] = v;
+    if (rt) {
+      const d = rt.directory;
+      lowered[d.idAttribute.toLowerCase()] = [
+        d.binaryAttributes.includes(d.idAttribute) ? (guidToBytes(PREVIEW_NEW_ID) as Buffer) : PREVIEW_NEW_ID,
+      ];
+      lowered[d.versionAttribute.toLowerCase()] = [PREVIEW_VERSION];
+    }
+    return { dn, attributes: lowered };
+  }
+
+  async modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<DirEntry | undefined> {
+    this.operations.push({ kind: 'modify', dn, changes, ...(options ? { options } : {}) });
+    return undefined;
+  }
+
+  async rename(dn: string, newDn: string): Promise<void> {
+    this.operations.push({ kind: 'rename', dn, newDn });
+  }
+
+  async delete(dn: string, options?: WriteOptions): Promise<void> {
+    this.operations.push({ kind: 'delete', dn, ...(options ? { options } : {}) });
+  }
+
+  async capabilities(): Promise<DirectoryCapabilities> {
+    return {
+      vendor: 'unknown',
+      pagedResults: true,
+      serverSideSort: true,
+      virtualListView: true,
+      assertion: true,
+      postRead: true,
+    };
+  }
+
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Values compared by equality with the id attribute anywhere in the filter (not under a NOT). */
+function idValues(filter: DirFilter, idAttribute: string): string[] {
+  const wanted = idAttribute.toLowerCase();
+  switch (filter.type) {
+    case 'and':
+    case 'or':
+      return filter.filters.flatMap((f) => idValues(f, idAttribute));
+    case 'equal':
+      if (filter.attribute.toLowerCase() !== wanted) return [];
+      return [typeof filter.value === 'string' ? filter.value : guidToString(filter.value)];
+    default:
+      return [];
+  }
+}
+
+export interface PreviewRequest {
+  method: string;
+  /** `/Users`, `/Users/<id>`, optionally with a query string (filter, startIndex, count, sortBy, ...). */
+  path: string;
+  body?: unknown;
+  /** A SCIM filter for a list request (same as ?filter=). */
+  filter?: string;
+  ifMatch?: string;
+  /** The target entry as it is now ({dn, attributes}), for PUT/PATCH/DELETE; simulated otherwise. */
+  current?: DirEntry;
+}
+
+export interface PreviewResult {
+  operations: RecordedOperation[];
+  /** What the client would get: the status, and the SCIM error when the request is refused. */
+  status: number;
+  error?: { scimType?: string; detail: string };
+}
+
+const PREVIEW_LIMITS = {
+  defaultPageSize: 100,
+  maxPageSize: 1000,
+  maxFilterLength: 10_000,
+  maxMembersReturned: 1000,
+};
+
+export async function previewRequest(set: MappingSet, request: PreviewRequest): Promise<PreviewResult> {
+  const url = new URL(request.path, 'http://preview.invalid/');
+  const segments = url.pathname.split('/').filter((s) => s !== '');
+  const [endpoint, id, ...extra] = segments;
+  const rt = endpoint === undefined ? undefined : findResourceTypeByEndpoint(set, endpoint);
+  if (!rt || extra.length > 0) {
+    throw new PreviewUsageError(
+      `no resource type at ${JSON.stringify(url.pathname)}; endpoints: ${set.resourceTypes.map((r) => r.endpoint).join(', ')}`,
+    );
+  }
+  const directory = new RecordingDirectory(
+    set,
+    request.current && id !== undefined ? { id, entry: lowerKeys(request.current) } : undefined,
+    // Simulated entries carry the version If-Match asks for, so the preview shows the assertion.
+    request.ifMatch?.match(/^\s*(?:W\/)?"([^"]*)"/)?.[1],
+  );
+  const service = new ResourceService({
+    directory,
+    mappings: () => set,
+    limits: PREVIEW_LIMITS,
+    referenceCacheTtlMs: 0,
+  });
+  const ctx = { baseUrl: 'http://localhost/scim/v2', actor: 'preview' };
+  const precondition = request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch };
+  const method = request.method.toUpperCase();
+  const need = (what: boolean, message: string): void => {
+    if (!what) throw new PreviewUsageError(message);
+  };
+  try {
+    let status = 200;
+    if (method === 'GET' && id === undefined) {
+      await service.list(rt, listQuery(url.searchParams, request.filter), ctx);
+    } else if (method === 'GET' && id !== undefined) {
+      await service.get(rt, id, projectionOf(url.searchParams), ctx);
+    } else if (method === 'POST') {
+      need(id === undefined, `POST goes to ${rt.endpoint}, without an id`);
+      need(request.body !== undefined, 'POST needs a body');
+      await service.create(rt, request.body, ctx);
+      status = 201;
+    } else if (method === 'PUT' || method === 'PATCH') {
+      need(id !== undefined, `${method} needs ${rt.endpoint}/<id>`);
+      need(request.body !== undefined, `${method} needs a body`);
+      if (method === 'PUT') await service.replace(rt, id as string, request.body, ctx, precondition);
+      else {
+        await service.patch(rt, id as string, request.body, ctx, precondition);
+        status = rt.patchResponse;
+      }
+    } else if (method === 'DELETE') {
+      need(id !== undefined, `DELETE needs ${rt.endpoint}/<id>`);
+      await service.delete(rt, id as string, precondition);
+      status = 204;
+    } else {
+      throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);
+    }
+    return { operations: directory.operations, status };
+  } catch (error) {
+    if (!(error instanceof ScimError)) throw error;
+    return {
+      operations: directory.operations,
+      status: error.status,
+      error: { ...(error.scimType ? { scimType: error.scimType } : {}), detail: error.detail },
+    };
+  }
+}
+
+export class PreviewUsageError extends Error {
+  override readonly name = 'PreviewUsageError';
+}
+
+function lowerKeys(entry: DirEntry): DirEntry {
+  const attributes: Record<string, DirValue[]> = {};
+  for (const [k, v] of Object.entries(entry.attributes ?? {})) attributes[k.toLowerCase()] = [v].flat();
+  return { dn: entry.dn, attributes };
+}
+
+function projectionOf(params: URLSearchParams): { attributes?: string[]; excludedAttributes?: string[] } {
+  const list = (name: string): string[] | undefined =>
+    params
+      .get(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const attributes = list('attributes');
+  const excludedAttributes = list('excludedAttributes');
+  return { ...(attributes ? { attributes } : {}), ...(excludedAttributes ? { excludedAttributes } : {}) };
+}
+
+function listQuery(params: URLSearchParams, filter: string | undefined): ListQuery {
+  const number = (name: string): number | undefined => {
+    const raw = params.get(name);
+    if (raw === null) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n))
+      throw new PreviewUsageError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const f = filter ?? params.get('filter') ?? undefined;
+  const startIndex = number('startIndex');
+  const count = number('count');
+  const sortBy = params.get('sortBy') ?? undefined;
+  const sortOrder = params.get('sortOrder');
+  if (sortOrder !== null && sortOrder !== 'ascending' && sortOrder !== 'descending')
+    throw new PreviewUsageError(
+      `sortOrder must be ascending or descending, got ${JSON.stringify(sortOrder)}`,
+    );
+  return {
+    ...projectionOf(params),
+    ...(f !== undefined ? { filter: f } : {}),
+    ...(startIndex !== undefined ? { startIndex } : {}),
+    ...(count !== undefined ? { count } : {}),
+    ...(sortBy ? { sortBy } : {}),
+    ...(sortOrder ? { sortOrder } : {}),
+  };
+}
+
+/** LDIF-like text of the recorded operations, then the SCIM outcome. */
+export function formatPreview(result: PreviewResult): string {
+  const lines: string[] = [];
+  for (const op of result.operations) {
+    switch (op.kind) {
+      case 'search': {
+        const r = op.request;
+        lines.push('# search');
+        lines.push(`base: ${r.base}`, `scope: ${r.scope}`, `filter: ${formatLdapFilter(r.filter)}`);
+        lines.push(`attributes: ${r.attributes.length === 0 ? '1.1 (none)' : r.attributes.join(' ')}`);
+        if (r.binaryAttributes && r.binaryAttributes.length > 0)
+          lines.push(`binary attributes: ${r.binaryAttributes.join(' ')}`);
+        if (r.sort && r.sort.length > 0)
+          lines.push(
+            `control: server-side sort (RFC 2891) ${r.sort
+              .map(
+                (k) => `${k.reverse ? '-' : ''}${k.attribute}${k.orderingRule ? `:${k.orderingRule}` : ''}`,
+              )
+              .join(' ')}`,
+          );
+        if (r.page?.kind === 'offset')
+          lines.push(
+            `control: VLV (offset ${r.page.startIndex}, ${r.page.count} entries) when offered, else simple paged results (RFC 2696)`,
+          );
+        if (r.page?.kind === 'cursor')
+          lines.push(`control: simple paged results (RFC 2696), size ${r.page.count}`);
+        if (r.sizeLimit !== undefined && !r.page) lines.push(`size limit: ${r.sizeLimit}`);
+        break;
+      }
+      case 'read':
+        lines.push('# read', `dn: ${op.dn}`, `attributes: ${op.attributes.join(' ')}`);
+        break;
+      case 'add':
+        lines.push('# add', `dn: ${op.dn}`, 'changetype: add');
+        for (const [name, values] of Object.entries(op.attributes))
+          for (const v of values) lines.push(attributeLine(name, v));
+        break;
+      case 'modify':
+        lines.push('# modify', `dn: ${op.dn}`, 'changetype: modify');
+        if (op.options?.assertion)
+          lines.push(`# control: assertion (RFC 4528) ${formatLdapFilter(op.options.assertion)}`);
+        for (const change of op.changes) {
+          lines.push(`${change.operation}: ${change.attribute}`);
+          for (const v of change.values) lines.push(attributeLine(change.attribute, v));
+          lines.push('-');
+        }
+        break;
+      case 'rename':
+        lines.push(
+          '# modifyDN (the id survives)',
+          `dn: ${op.dn}`,
+          'changetype: modrdn',
+          `newdn: ${op.newDn}`,
+        );
+        break;
+      case 'delete':
+        lines.push('# delete', `dn: ${op.dn}`, 'changetype: delete');
+        if (op.options?.assertion)
+          lines.push(`# control: assertion (RFC 4528) ${formatLdapFilter(op.options.assertion)}`);
+        break;
+    }
+    lines.push('');
+  }
+  if (result.operations.length === 0) lines.push('# no LDAP operation', '');
+  lines.push(
+    result.error
+      ? `# SCIM response: ${result.status}${result.error.scimType ? ` ${result.error.scimType}` : ''}: ${result.error.detail}`
+      : `# SCIM response: ${result.status}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** LDIF value line (RFC 2849): base64 (`::`) for bytes and for text LDIF cannot carry as is. */
+function attributeLine(name: string, value: DirValue): string {
+  if (typeof value !== 'string') return `${name}:: ${value.toString('base64')}`;
+  const safe = /^[\x01-\x09\x0b-\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b-\x0c\x0e-\x7f]*$/.test(
+    value,
+  );
+  if (value === '' || (safe && !value.endsWith(' '))) return `${name}: ${value}`;
+  return `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
+}
