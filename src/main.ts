@@ -172,7 +172,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     discovery: {
       maxPageSize: config.limits.maxPageSize,
       bulk: {
-        supported: false,
+        supported: true,
         maxOperations: config.limits.bulkMaxOperations,
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },

@@ -16,6 +16,7 @@ import { jsonBody } from './middleware/body.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
 import { requestId } from './middleware/request-id.ts';
+import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
@@ -45,6 +46,14 @@ export function createApp(deps: HttpDeps): Koa {
   registerDiscoveryRoutes(scim, {
     mappings: deps.mappings,
     options: deps.discovery,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
+  registerBulkRoutes(scim, {
+    resources: deps.resources,
+    mappings: deps.mappings,
+    maxOperations: deps.discovery.bulk.maxOperations,
+    maxPayloadSize: deps.discovery.bulk.maxPayloadSize,
     basePath: deps.basePath,
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });

@@ -29,6 +29,7 @@ export function jsonBody(limitBytes: number) {
       }
       chunks.push(buffer);
     }
+    ctx.state.bodyBytes = size;
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') {
       ctx.state.body = undefined;

@@ -1,0 +1,41 @@
+/** POST /Bulk (RFC 7644 §3.7). Limits are advertised in /ServiceProviderConfig and enforced here. */
+import type { Router } from '@koa/router';
+import { ScimError } from '../../scim/errors.ts';
+import { executeBulk } from '../../services/bulk.ts';
+import type { MappingSet } from '../../services/resource-types.ts';
+import type { ResourceService } from '../../services/resources.ts';
+import { baseUrlOf, sendScim } from '../respond.ts';
+
+export interface BulkRoutesDeps {
+  resources: ResourceService;
+  mappings: () => MappingSet;
+  maxOperations: number;
+  maxPayloadSize: number;
+  basePath: string;
+  publicBaseUrl?: string;
+}
+
+export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
+  router.post('/Bulk', async (ctx) => {
+    ctx.state.routeName = 'POST /Bulk';
+    const size = Number(ctx.state.bodyBytes ?? 0);
+    // RFC 7644 §3.7.4: a request over maxPayloadSize gets 413.
+    if (size > deps.maxPayloadSize) {
+      throw ScimError.payloadTooLarge(
+        `the bulk request has ${size} bytes; maxPayloadSize is ${deps.maxPayloadSize}`,
+      );
+    }
+    if (ctx.state.body === undefined) throw ScimError.invalidSyntax('a BulkRequest body is required');
+    const result = await executeBulk(
+      ctx.state.body,
+      deps.resources,
+      deps.mappings(),
+      { maxOperations: deps.maxOperations },
+      {
+        baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
+        actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
+      },
+    );
+    sendScim(ctx, 200, result);
+  });
+}
