@@ -148,11 +148,59 @@ export class ResourceService {
         sort,
         page: { kind: 'offset', startIndex, count },
       });
-      const resources: ScimObject[] = [];
-      for (const entry of result.entries)
-        resources.push((await this.#toResult(rt, entry, projection, ctx)).resource);
+      const resources = await Promise.all(
+        result.entries.map(async (entry) => (await this.#toResult(rt, entry, projection, ctx)).resource),
+      );
       return listResult(resources, result.total ?? resources.length, startIndex);
     });
+  }
+
+  /**
+   * A query at the server root (RFC 7644 §3.4.2.1, §3.4.3): every resource type, one directory
+   * query each. Results come grouped by resource type (in /ResourceTypes order), sorted within
+   * each type; startIndex and count apply to the whole sequence. A type whose mapping cannot
+   * express the filter matches nothing; if no type can, the filter is refused.
+   */
+  async listAll(query: ListQuery, ctx: RequestContext): Promise<ListResult> {
+    const { limits } = this.#deps;
+    const startIndex = Math.max(1, Math.trunc(query.startIndex ?? 1));
+    const count = Math.min(
+      Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)),
+      limits.maxPageSize,
+    );
+    const totals: { rt: CompiledResourceType; total: number }[] = [];
+    let refused: ScimError | undefined;
+    for (const rt of this.#deps.mappings().resourceTypes) {
+      try {
+        const counted = await this.list(rt, { ...query, startIndex: 1, count: 0 }, ctx);
+        totals.push({ rt, total: counted.totalResults });
+      } catch (error) {
+        if (
+          !(error instanceof ScimError) ||
+          error.scimType !== 'invalidFilter' ||
+          !/not mapped/.test(error.detail)
+        )
+          throw error;
+        refused ??= error;
+      }
+    }
+    if (totals.length === 0 && refused) throw refused;
+    const resources: ScimObject[] = [];
+    let offset = 0; // resources of the types before this one
+    for (const { rt, total } of totals) {
+      const wantedFrom = startIndex + resources.length; // 1-based position in the whole sequence
+      const remaining = count - resources.length;
+      if (remaining > 0 && wantedFrom <= offset + total) {
+        const page = await this.list(
+          rt,
+          { ...query, startIndex: wantedFrom - offset, count: remaining },
+          ctx,
+        );
+        resources.push(...page.Resources);
+      }
+      offset += total;
+    }
+    return listResult(resources, offset, startIndex);
   }
 
   async create(rt: CompiledResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> {
@@ -395,6 +443,8 @@ export class ResourceService {
     });
     resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
     const version = (resource.meta as { version?: string } | undefined)?.version;
+    // meta is returned by default (RFC 7643 §3.1): an `attributes` list that does not name it leaves it out.
+    if (!isReturned(projection, rt.coreSchema.id, rt.coreSchema.id, 'meta', 'default')) delete resource.meta;
     return { resource, location, ...(version ? { version } : {}) };
   }
 

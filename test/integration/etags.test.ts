@@ -22,19 +22,26 @@ async function newUser(userName: string) {
   return r;
 }
 
-const patchDisplayName = (value: string) => ({ schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value }] });
+const patchDisplayName = (value: string) => ({
+  schemas: [PATCH],
+  Operations: [{ op: 'replace', path: 'displayName', value }],
+});
 
 describe('ETags', () => {
   it('GET returns the ETag; If-None-Match with it gives 304; a write changes it', async () => {
     const created = await newUser('etag-a');
     const etag = created.headers.get('etag')!;
     expect(etag).toMatch(/^W\/".+"$/);
-    const notModified = await t.request('GET', `/Users/${created.body.id}`, undefined, { 'If-None-Match': etag });
+    const notModified = await t.request('GET', `/Users/${created.body.id}`, undefined, {
+      'If-None-Match': etag,
+    });
     expect(notModified.status).toBe(304);
     expect(notModified.text).toBe('');
     const patched = await t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName('v1'));
     expect(patched.headers.get('etag')).not.toBe(etag);
-    const modified = await t.request('GET', `/Users/${created.body.id}`, undefined, { 'If-None-Match': etag });
+    const modified = await t.request('GET', `/Users/${created.body.id}`, undefined, {
+      'If-None-Match': etag,
+    });
     expect(modified.status).toBe(200);
   });
 
@@ -56,7 +63,9 @@ describe('ETags', () => {
 
   it('If-Match with the current version succeeds', async () => {
     const created = await newUser('etag-c');
-    const r = await t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName('v1'), { 'If-Match': created.headers.get('etag')! });
+    const r = await t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName('v1'), {
+      'If-Match': created.headers.get('etag')!,
+    });
     expect(r.status).toBe(200);
     expect(r.body.displayName).toBe('v1');
   });
@@ -66,7 +75,9 @@ describe('ETags', () => {
       const created = await newUser(`etag-race-${round}`);
       const etag = created.headers.get('etag')!;
       const results = await Promise.all(
-        ['left', 'right'].map((side) => t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName(side), { 'If-Match': etag })),
+        ['left', 'right'].map((side) =>
+          t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName(side), { 'If-Match': etag }),
+        ),
       );
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 412]);

@@ -15,9 +15,16 @@ let t: TestBridge;
 let ldap: Client;
 
 async function members(cn: string): Promise<string[]> {
-  const { searchEntries } = await ldap.search('ou=Groups,dc=example,dc=com', { scope: 'one', filter: `(cn=${cn})`, attributes: ['member'] });
+  const { searchEntries } = await ldap.search('ou=Groups,dc=example,dc=com', {
+    scope: 'one',
+    filter: `(cn=${cn})`,
+    attributes: ['member'],
+  });
   const value = searchEntries[0]?.member ?? [];
-  return (Array.isArray(value) ? value : [value]).map(String).map((d) => d.toLowerCase()).sort();
+  return (Array.isArray(value) ? value : [value])
+    .map(String)
+    .map((d) => d.toLowerCase())
+    .sort();
 }
 
 async function createUser(userName: string): Promise<{ id: string; dn: string }> {
@@ -48,7 +55,11 @@ describe('groups', () => {
   it('creates a group with members and lists them with ids, $ref and display', async () => {
     const a = await createUser('gm-a');
     const b = await createUser('gm-b');
-    const r = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'with-members', members: [{ value: a.id }, { value: b.id }] });
+    const r = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'with-members',
+      members: [{ value: a.id }, { value: b.id }],
+    });
     expect(r.status).toBe(201);
     expect(await members('with-members')).toEqual([a.dn, b.dn, PLACEHOLDER].sort());
     const got = await t.request('GET', `/Groups/${r.body.id}`);
@@ -63,7 +74,11 @@ describe('groups', () => {
   it('adds and removes one member as a delta, Entra style, answering 204', async () => {
     const a = await createUser('gd-a');
     const b = await createUser('gd-b');
-    const g = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'delta', members: [{ value: a.id }] });
+    const g = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'delta',
+      members: [{ value: a.id }],
+    });
     const add = await t.request('PATCH', `/Groups/${g.body.id}`, {
       schemas: [PATCH],
       Operations: [{ op: 'Add', path: 'members', value: [{ value: b.id }] }],
@@ -94,7 +109,11 @@ describe('groups', () => {
     const a = await createUser('gr-a');
     const b = await createUser('gr-b');
     const c = await createUser('gr-c');
-    const g = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'replace', members: [{ value: a.id }, { value: b.id }] });
+    const g = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'replace',
+      members: [{ value: a.id }, { value: b.id }],
+    });
     const r = await t.request('PATCH', `/Groups/${g.body.id}`, {
       schemas: [PATCH],
       Operations: [{ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }],
@@ -105,7 +124,11 @@ describe('groups', () => {
 
   it('nests groups', async () => {
     const inner = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'inner' });
-    const outer = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'outer', members: [{ value: inner.body.id }] });
+    const outer = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'outer',
+      members: [{ value: inner.body.id }],
+    });
     expect(outer.status).toBe(201);
     expect(await members('outer')).toContain('cn=inner,ou=groups,dc=example,dc=com');
     const got = await t.request('GET', `/Groups/${outer.body.id}`);
@@ -114,7 +137,11 @@ describe('groups', () => {
 
   it('refuses unknown member ids with 400 invalidValue naming them, and changes nothing', async () => {
     const a = await createUser('gu-a');
-    const g = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'unknown', members: [{ value: a.id }] });
+    const g = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'unknown',
+      members: [{ value: a.id }],
+    });
     const before = await members('unknown');
     const r = await t.request('PATCH', `/Groups/${g.body.id}`, {
       schemas: [PATCH],
@@ -128,7 +155,11 @@ describe('groups', () => {
 
   it('renames a group: the id and the memberships survive', async () => {
     const a = await createUser('gn-a');
-    const g = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'old-name', members: [{ value: a.id }] });
+    const g = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'old-name',
+      members: [{ value: a.id }],
+    });
     const r = await t.request('PATCH', `/Groups/${g.body.id}?attributes=displayName,members`, {
       schemas: [PATCH],
       Operations: [{ op: 'replace', value: { id: g.body.id, displayName: 'new-name' } }],
@@ -143,7 +174,11 @@ describe('groups', () => {
 
   it('deleting a user removes it from its groups', async () => {
     const a = await createUser('gx-a');
-    await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'cleanup', members: [{ value: a.id }] });
+    await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'cleanup',
+      members: [{ value: a.id }],
+    });
     expect(await members('cleanup')).toContain(a.dn);
     expect((await t.request('DELETE', `/Users/${a.id}`)).status).toBe(204);
     expect(await members('cleanup')).toEqual([PLACEHOLDER]);

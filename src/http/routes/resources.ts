@@ -38,6 +38,16 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
     actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
   });
 
+  // Queries at the server root, across resource types (RFC 7644 §3.4.2.1, §3.4.3).
+  router.post('/.search', async (ctx) => {
+    ctx.state.routeName = 'POST /.search';
+    sendScim(ctx, 200, await resources.listAll(listQueryFromSearchRequest(ctx.state.body), context(ctx)));
+  });
+  router.get('/', async (ctx) => {
+    ctx.state.routeName = 'GET /';
+    sendScim(ctx, 200, await resources.listAll(listQueryFromUrl(ctx.query), context(ctx)));
+  });
+
   router.get('/:endpoint', async (ctx) => {
     const rt = resourceType(ctx);
     const result = await resources.list(rt, listQueryFromUrl(ctx.query), context(ctx));

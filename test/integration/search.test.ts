@@ -1,0 +1,72 @@
+/**
+ * Queries: POST /{type}/.search and the root /.search across resource types, paging windows and
+ * totals checked against the sample directory (5 users, 2 groups in config/ldap/sample.ldif).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+
+const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+let t: TestBridge;
+beforeAll(async () => {
+  t = await startTestBridge();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('searches', () => {
+  it('POST /Users/.search takes the query in the body', async () => {
+    const r = await t.request('POST', '/Users/.search', {
+      schemas: [SEARCH],
+      filter: 'userName eq "alice"',
+      attributes: ['userName'],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.totalResults).toBe(1);
+    expect(r.body.Resources[0]).toEqual({
+      schemas: expect.any(Array),
+      id: expect.any(String),
+      userName: 'alice',
+    });
+  });
+
+  it('root /.search spans users and groups, with one total and a window across both', async () => {
+    const all = await t.request('POST', '/.search', { schemas: [SEARCH], count: 100 });
+    expect(all.status).toBe(200);
+    expect(all.body.totalResults).toBe(7);
+    const types = all.body.Resources.map((r: { meta: { resourceType: string } }) => r.meta.resourceType);
+    expect(types).toEqual(['User', 'User', 'User', 'User', 'User', 'Group', 'Group']);
+    const window = await t.request('POST', '/.search', { schemas: [SEARCH], startIndex: 5, count: 2 });
+    expect(window.body.totalResults).toBe(7);
+    expect(window.body.Resources.map((r: { id: string }) => r.id)).toEqual(
+      all.body.Resources.slice(4, 6).map((r: { id: string }) => r.id),
+    );
+  });
+
+  it('root search with a filter only one type can express matches that type only', async () => {
+    const r = await t.request('POST', '/.search', { schemas: [SEARCH], filter: 'userName sw "a"' });
+    expect(r.status).toBe(200);
+    expect(
+      r.body.Resources.every((x: { meta: { resourceType: string } }) => x.meta.resourceType === 'User'),
+    ).toBe(true);
+    const none = await t.request('POST', '/.search', { schemas: [SEARCH], filter: 'nickName eq "x"' });
+    expect(none.status).toBe(400);
+    expect(none.body.scimType).toBe('invalidFilter');
+  });
+
+  it('normalises startIndex < 1 to 1 and count < 0 to 0 (RFC 7644 §3.4.2.4)', async () => {
+    const r = await t.request('GET', '/Users?startIndex=-3&count=-1');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ startIndex: 1, itemsPerPage: 0, totalResults: 5, Resources: [] });
+  });
+
+  it('sorts by a mapped attribute in both orders and refuses an unknown sortBy', async () => {
+    const up = await t.request('GET', '/Users?sortBy=userName&sortOrder=ascending');
+    const down = await t.request('GET', '/Users?sortBy=userName&sortOrder=descending');
+    const names = up.body.Resources.map((u: { userName: string }) => u.userName);
+    expect(names).toEqual([...names].sort());
+    expect(down.body.Resources.map((u: { userName: string }) => u.userName)).toEqual([...names].reverse());
+    const bad = await t.request('GET', '/Users?sortBy=nickName');
+    expect(bad.status).toBe(400);
+  });
+});
