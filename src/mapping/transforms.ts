@@ -103,6 +103,14 @@ const lowercaseTransform: Transform = {
   fromLdap: (value) => value,
 };
 
+/** The negation of `boolean`: 389-DS/FreeIPA `nsAccountLock: TRUE` means SCIM `active: false`. */
+const invertedBooleanTransform: Transform = {
+  name: 'invertedBoolean',
+  scimType: 'boolean',
+  toLdap: (value) => (parseScimBoolean(value) ? 'FALSE' : 'TRUE'),
+  fromLdap: (value) => !(booleanTransform.fromLdap(value) as boolean),
+};
+
 /** AD userAccountControl flags (MS-ADTS §2.2.16). */
 const ACCOUNTDISABLE = 0x2;
 const NORMAL_ACCOUNT = 0x200;
@@ -222,6 +230,7 @@ export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
     integerTransform,
     dateTimeTransform,
     lowercaseTransform,
+    invertedBooleanTransform,
     adAccountDisabledTransform,
     guidTransform,
   ].map((t) => [t.name, t]),
