@@ -16,7 +16,8 @@ import { createLdapDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
-import { loadMappingDirectory, MappingError } from './mapping/load.ts';
+import { formatProblem, MappingError } from './mapping/load.ts';
+import { MappingStore } from './mapping/reload.ts';
 import type { Directory } from './ports/directory.ts';
 import { checkReadiness } from './services/readiness.ts';
 import { ResourceService } from './services/resources.ts';
@@ -79,8 +80,19 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       base: { service: 'scim-ldap-bridge' },
     });
 
-  const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
-  const mappingSet = () => mappings;
+  // Hot reload: an invalid change keeps the last good mapping; /ready lists the problems.
+  const mappingStore = new MappingStore(config.mappings.dir, {
+    catalog: STANDARD_SCHEMAS,
+    onReload: (outcome, reason) =>
+      outcome.ok
+        ? logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded')
+        : logger.error(
+            { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
+            'mapping reload failed; the last good mapping stays in service',
+          ),
+  });
+  if (config.mappings.watch) mappingStore.watch();
+  const mappingSet = mappingStore.mappings;
 
   const needLdap = !config.ldap.url;
   const needRedis = !config.redis.url;
@@ -202,6 +214,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
           },
         ],
         2_000,
+        () => mappingStore.warnings(),
       ),
   });
 
@@ -219,6 +232,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    mappingStore.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -230,7 +244,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   logger.info(
     {
       url: baseUrl,
-      resourceTypes: mappings.resourceTypes.map((r) => r.endpoint),
+      resourceTypes: mappingSet().resourceTypes.map((r) => r.endpoint),
       config: redactConfig(config),
     },
     'listening',
