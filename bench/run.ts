@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   await bridge.stop();
 }
 
-main().catch((error: unknown) => {
+const entry = process.argv.includes('--scale') ? import('./scale.ts').then((m) => m.runScale()) : main();
+entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

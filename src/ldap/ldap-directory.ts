@@ -81,6 +81,14 @@ export class LdapDirectory implements Directory {
       if (query.sort && !capabilities.serverSideSort) {
         throw new RefusedError(`${context}: the directory does not offer server-side sorting (RFC 2891)`);
       }
+      if (page && request.expectFew) {
+        try {
+          const all = await this.#unpaged(query, SMALL_SIZE_LIMIT, context);
+          return { entries: all.entries.slice(page.startIndex - 1, page.startIndex - 1 + page.count), total: all.entries.length };
+        } catch (error) {
+          if (!(error instanceof TooManyResultsError)) throw error;
+        }
+      }
       if (page) {
         if (query.sort && capabilities.virtualListView && page.count <= PAGE_SIZE) {
           try {

@@ -58,6 +58,12 @@ export interface SearchRequest {
   /** Attributes whose values must be returned as bytes. */
   binaryAttributes?: string[];
   sort?: SortKey[];
+  /**
+   * The caller expects few matches (an equality on a unique attribute): for an offset page the
+   * adapter first tries one sorted search without VLV, which holds no server-side state, and
+   * uses VLV only when that finds too many.
+   */
+  expectFew?: boolean;
   page?: PageRequest;
   /**
    * Hard upper bound on entries for an unpaged search: when more entries match, the search fails

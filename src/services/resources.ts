@@ -147,6 +147,7 @@ export class ResourceService {
         binaryAttributes: rt.directory.binaryAttributes,
         sort,
         page: { kind: 'offset', startIndex, count },
+        ...(isSelective(rt, filter) ? { expectFew: true } : {}),
       });
       const resources = await Promise.all(
         result.entries.map(async (entry) => (await this.#toResult(rt, entry, projection, ctx)).resource),
@@ -780,6 +781,28 @@ export class ResourceService {
     }
     const s = rt.directory.sort;
     return [{ attribute: s.attribute, ...(s.orderingRule ? { orderingRule: s.orderingRule } : {}), reverse }];
+  }
+}
+
+/**
+ * Whether a filter can match only a few entries: an equality on the id or on an attribute the
+ * mapping declares unique (or externalId), possibly AND-ed with anything, or an OR of such.
+ */
+function isSelective(rt: CompiledResourceType, filter: DirFilter): boolean {
+  switch (filter.type) {
+    case 'equal': {
+      const attribute = filter.attribute.toLowerCase();
+      if (attribute === rt.directory.idAttribute.toLowerCase()) return true;
+      return rt.rules.some(
+        (r) => r.ldapKey === attribute && (r.leafDefinition.uniqueness !== 'none' || r.attribute === 'externalId'),
+      );
+    }
+    case 'and':
+      return filter.filters.some((f) => isSelective(rt, f));
+    case 'or':
+      return filter.filters.length <= 20 && filter.filters.every((f) => isSelective(rt, f));
+    default:
+      return false;
   }
 }
 

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench -- --scale [--users N]`: a generated directory of N users (default 100,000),
+ * bulk-loaded with slapadd, then list queries through the bridge next to raw ldapts searches on
+ * the same slapd in the same run: `userName eq` throughput and latency, the first and a deep page
+ * (VLV), a `co` filter on displayName, the cost of totalResults, and the bridge's RSS throughout.
+ * Prints figures; asserts nothing. Loopback only; every loop is bounded by a count.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, EqualityFilter, SubstringFilter } from 'ldapts';
+import { loadConfig } from '../src/config/index.ts';
+import { startBridge } from '../src/main.ts';
+import { runWrk, wrkAvailable } from './wrk.ts';
+
+/** Lua for wrk: GET /Users?filter=userName eq "userNNNNNN" over pseudo-random existing users. */
+function userNameEqLua(token: string, basePath: string, users: number): string {
+  return `local n = 0
+wrk.headers["Authorization"] = "Bearer ${token}"
+request = function()
+  n = n + 1
+  local uid = string.format("user%06d", (n * 7919) % ${users})
+  return wrk.format("GET", "${basePath}/Users?filter=userName%20eq%20%22" .. uid .. "%22")
+end
+`;
+}
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function writeLdif(file: string, users: number): Promise<void> {
+  const out = createWriteStream(file);
+  for (let i = 0; i < users; i++) {
+    const uid = `user${String(i).padStart(6, '0')}`;
+    const chunk = `dn: uid=${uid},ou=People,dc=example,dc=com
+objectClass: top
+objectClass: person
+objectClass: organizationalPerson
+objectClass: inetOrgPerson
+objectClass: scimResource
+uid: ${uid}
+cn: Person ${i}
+sn: Number${i}
+givenName: Person
+displayName: Person ${i} of Team ${i % 100}
+mail: ${uid}@example.org
+scimActive: TRUE
+
+`;
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+interface Figure {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Figure> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { perSecond: total / seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+const fmt = (f: Figure) => `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99.toFixed(2).padStart(7)} ms`;
+
+export async function runScale(): Promise<void> {
+  const users = argValue('--users', 100_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
+  const ldif = path.join(dir, 'users.ldif');
+  let t0 = performance.now();
+  await writeLdif(ldif, users);
+  console.log(`generated ${users} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const token = randomBytes(18).toString('base64url');
+  const config = loadConfig({ env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' } });
+  t0 = performance.now();
+  const bridge = await startBridge({ config, seedLdif: [ldif] });
+  console.log(`slapadd + slapd + bridge ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const slapd = bridge.local!.slapd!;
+  const raw = new Client({ url: slapd.url });
+  await raw.bind(slapd.serviceDn, slapd.servicePassword);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const base = new URL(bridge.baseUrl);
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 50);
+  const get = (query: string) =>
+    new Promise<any>((resolve, reject) => {
+      const req = http.request(
+        { agent, host: base.hostname, port: base.port, path: `${base.pathname}/Users?${query}`, headers: { Authorization: `Bearer ${token}` } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            if (res.statusCode !== 200) reject(new Error(`${res.statusCode} ${JSON.stringify(body)}`));
+            else resolve(body);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  const uidOf = (i: number) => `user${String((i * 7919) % users).padStart(6, '0')}`;
+
+  const useWrk = wrkAvailable() && !process.argv.includes('--no-wrk');
+  console.log(`\n${users} users; bridge vs raw ldapts on the same slapd (concurrency 16 unless noted; HTTP load at c=16 from ${useWrk ? 'wrk' : 'this process'})`);
+  // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
+  const bridgeEq = useWrk
+    ? await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5).then((f) => ({ perSecond: f.opsPerSecond, p50: f.p50, p99: f.p99 }))
+    : await measure(4000, 16, async (i) => {
+        const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
+        if (body.totalResults !== 1) throw new Error('userName eq found no user');
+      });
+  const rawEq = await measure(4000, 16, async (i) => {
+    const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
+      scope: 'one',
+      filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
+      attributes: ['entryUUID', 'entryCSN', 'uid', 'givenName', 'sn', 'cn', 'displayName', 'mail', 'scimActive', 'memberOf'],
+    });
+    if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
+  });
+  console.log(`userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`);
+
+  const first = await measure(20, 1, async () => {
+    await get('startIndex=1&count=100');
+  });
+  const deep = await measure(20, 1, async () => {
+    const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
+    if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
+  });
+  console.log(`page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`);
+
+  const co = await measure(20, 1, async () => {
+    await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
+  });
+  const rawCo = await measure(20, 1, async () => {
+    await raw.search('ou=People,dc=example,dc=com', {
+      scope: 'one',
+      filter: new SubstringFilter({ attribute: 'displayName', any: ['Team 42'] }),
+      attributes: ['uid'],
+      paged: { pageSize: 500 },
+    });
+  });
+  console.log(`displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`);
+
+  const countOnly = await measure(20, 1, async () => {
+    const body = await get('count=0');
+    if (body.totalResults !== users) throw new Error(`totalResults ${body.totalResults}`);
+  });
+  console.log(`totalResults only (c=1) bridge ${fmt(countOnly)}`);
+  clearInterval(sampler);
+  console.log(`bridge process RSS peak ${(rssPeak / 1024 / 1024).toFixed(0)} MB (includes this load generator)`);
+  agent.destroy();
+  await raw.unbind();
+  await bridge.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
