@@ -292,6 +292,14 @@ function compileRule(
     );
     return undefined;
   }
+  // Binary transforms (guid) read bytes; writes carry text values, so such rules must be read-only.
+  if (transform.binary && !(spec.readOnly ?? attributeDefinition.mutability === 'readOnly')) {
+    fail(
+      `transform "${transform.name}" reads a binary attribute and cannot write it`,
+      'add readOnly: true (objectGUID-like values are set by the directory)',
+    );
+    return undefined;
+  }
   const overrides: Partial<AttributeDefinition> = {};
   if (spec.caseExact !== undefined) overrides.caseExact = spec.caseExact;
   if (spec.required !== undefined) overrides.required = spec.required;

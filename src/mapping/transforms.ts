@@ -216,6 +216,16 @@ const guidTransform: Transform = {
       throw new TransformError(`directory value ${JSON.stringify(value)} is not a GUID`);
     return value.toLowerCase();
   },
+  compareFilter(attribute, operator, value) {
+    if (operator !== 'eq' && operator !== 'ne')
+      throw new TransformError(`only eq and ne can compare the GUID ${attribute}, got "${operator}"`);
+    const equal: DirFilter = {
+      type: 'equal',
+      attribute,
+      value: this.toLdapBytes?.(value) ?? Buffer.alloc(0),
+    };
+    return operator === 'eq' ? equal : { type: 'not', filter: equal };
+  },
   fromLdapBytes(value) {
     if (value.length !== 16)
       throw new TransformError(`directory value of ${value.length} bytes is not a 16-byte GUID`);

@@ -194,9 +194,35 @@ directory:
   version: uSNChanged
 attributes:
   userName: { ldap: sAMAccountName }
-  externalId: { ldap: msDS-ConsistencyGuid, transform: guid }
+  externalId: { ldap: msDS-ConsistencyGuid, transform: guid, readOnly: true }
   active: { ldap: userAccountControl, transform: adAccountDisabled }
 `;
+
+describe('guid filters and mapping checks', () => {
+  const t = transform('guid');
+  it('compares GUIDs as their bytes and refuses ordering and non-GUIDs', () => {
+    const bytes = Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    const id = '03020100-0504-0706-0809-0a0b0c0d0e0f';
+    expect(t.compareFilter?.('objectGUID', 'eq', id)).toEqual({
+      type: 'equal',
+      attribute: 'objectGUID',
+      value: bytes,
+    });
+    expect(t.compareFilter?.('objectGUID', 'ne', id)).toEqual({
+      type: 'not',
+      filter: { type: 'equal', attribute: 'objectGUID', value: bytes },
+    });
+    expect(() => t.compareFilter?.('objectGUID', 'gt', id)).toThrow(TransformError);
+    expect(() => t.compareFilter?.('objectGUID', 'eq', 'nope')).toThrow(TransformError);
+  });
+
+  it('refuses a writable rule with the binary guid transform', () => {
+    const text = AD_USERS.replace('transform: guid, readOnly: true', 'transform: guid');
+    expect(() => compileMappingTexts([{ file: 'users.yaml', text }], STANDARD_SCHEMAS)).toThrow(
+      /users\.yaml:\d+:\d+ .*cannot write it/,
+    );
+  });
+});
 
 describe('AD transforms inside the converter', () => {
   const set = compileMappingTexts([{ file: 'users.yaml', text: AD_USERS }], STANDARD_SCHEMAS);
