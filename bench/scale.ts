@@ -53,7 +53,9 @@ scimActive: TRUE
 `;
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
 }
 
 interface Figure {
@@ -62,7 +64,11 @@ interface Figure {
   p99: number;
 }
 
-async function measure(total: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Figure> {
+async function measure(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<Figure> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -82,7 +88,8 @@ async function measure(total: number, concurrency: number, op: (i: number) => Pr
   return { perSecond: total / seconds, p50: at(0.5), p99: at(0.99) };
 }
 
-const fmt = (f: Figure) => `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99.toFixed(2).padStart(7)} ms`;
+const fmt = (f: Figure) =>
+  `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99.toFixed(2).padStart(7)} ms`;
 
 export async function runScale(): Promise<void> {
   const users = argValue('--users', 100_000);
@@ -92,7 +99,9 @@ export async function runScale(): Promise<void> {
   await writeLdif(ldif, users);
   console.log(`generated ${users} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const token = randomBytes(18).toString('base64url');
-  const config = loadConfig({ env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' } });
+  const config = loadConfig({
+    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
+  });
   t0 = performance.now();
   const bridge = await startBridge({ config, seedLdif: [ldif] });
   console.log(`slapadd + slapd + bridge ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -108,7 +117,13 @@ export async function runScale(): Promise<void> {
   const get = (query: string) =>
     new Promise<any>((resolve, reject) => {
       const req = http.request(
-        { agent, host: base.hostname, port: base.port, path: `${base.pathname}/Users?${query}`, headers: { Authorization: `Bearer ${token}` } },
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          path: `${base.pathname}/Users?${query}`,
+          headers: { Authorization: `Bearer ${token}` },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -125,10 +140,16 @@ export async function runScale(): Promise<void> {
   const uidOf = (i: number) => `user${String((i * 7919) % users).padStart(6, '0')}`;
 
   const useWrk = wrkAvailable() && !process.argv.includes('--no-wrk');
-  console.log(`\n${users} users; bridge vs raw ldapts on the same slapd (concurrency 16 unless noted; HTTP load at c=16 from ${useWrk ? 'wrk' : 'this process'})`);
+  console.log(
+    `\n${users} users; bridge vs raw ldapts on the same slapd (concurrency 16 unless noted; HTTP load at c=16 from ${useWrk ? 'wrk' : 'this process'})`,
+  );
   // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
   const bridgeEq = useWrk
-    ? await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5).then((f) => ({ perSecond: f.opsPerSecond, p50: f.p50, p99: f.p99 }))
+    ? await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5).then((f) => ({
+        perSecond: f.opsPerSecond,
+        p50: f.p50,
+        p99: f.p99,
+      }))
     : await measure(4000, 16, async (i) => {
         const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
         if (body.totalResults !== 1) throw new Error('userName eq found no user');
@@ -137,11 +158,24 @@ export async function runScale(): Promise<void> {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
-      attributes: ['entryUUID', 'entryCSN', 'uid', 'givenName', 'sn', 'cn', 'displayName', 'mail', 'scimActive', 'memberOf'],
+      attributes: [
+        'entryUUID',
+        'entryCSN',
+        'uid',
+        'givenName',
+        'sn',
+        'cn',
+        'displayName',
+        'mail',
+        'scimActive',
+        'memberOf',
+      ],
     });
     if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
   });
-  console.log(`userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`);
+  console.log(
+    `userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`,
+  );
 
   const first = await measure(20, 1, async () => {
     await get('startIndex=1&count=100');
@@ -150,7 +184,9 @@ export async function runScale(): Promise<void> {
     const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
     if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
   });
-  console.log(`page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`);
+  console.log(
+    `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
+  );
 
   const co = await measure(20, 1, async () => {
     await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
@@ -163,7 +199,9 @@ export async function runScale(): Promise<void> {
       paged: { pageSize: 500 },
     });
   });
-  console.log(`displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`);
+  console.log(
+    `displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`,
+  );
 
   const countOnly = await measure(20, 1, async () => {
     const body = await get('count=0');
@@ -171,7 +209,9 @@ export async function runScale(): Promise<void> {
   });
   console.log(`totalResults only (c=1) bridge ${fmt(countOnly)}`);
   clearInterval(sampler);
-  console.log(`bridge process RSS peak ${(rssPeak / 1024 / 1024).toFixed(0)} MB (includes this load generator)`);
+  console.log(
+    `bridge process RSS peak ${(rssPeak / 1024 / 1024).toFixed(0)} MB (includes this load generator)`,
+  );
   agent.destroy();
   await raw.unbind();
   await bridge.stop();

@@ -84,7 +84,10 @@ export class LdapDirectory implements Directory {
       if (page && request.expectFew) {
         try {
           const all = await this.#unpaged(query, SMALL_SIZE_LIMIT, context);
-          return { entries: all.entries.slice(page.startIndex - 1, page.startIndex - 1 + page.count), total: all.entries.length };
+          return {
+            entries: all.entries.slice(page.startIndex - 1, page.startIndex - 1 + page.count),
+            total: all.entries.length,
+          };
         } catch (error) {
           if (!(error instanceof TooManyResultsError)) throw error;
         }

@@ -794,7 +794,8 @@ function isSelective(rt: CompiledResourceType, filter: DirFilter): boolean {
       const attribute = filter.attribute.toLowerCase();
       if (attribute === rt.directory.idAttribute.toLowerCase()) return true;
       return rt.rules.some(
-        (r) => r.ldapKey === attribute && (r.leafDefinition.uniqueness !== 'none' || r.attribute === 'externalId'),
+        (r) =>
+          r.ldapKey === attribute && (r.leafDefinition.uniqueness !== 'none' || r.attribute === 'externalId'),
       );
     }
     case 'and':
