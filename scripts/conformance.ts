@@ -23,7 +23,11 @@ if (!existsSync(runner)) {
 }
 const token = randomBytes(24).toString('base64url');
 const config = loadConfig({
-  env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+  env: {
+    SCIM_BRIDGE_TOKEN: token,
+    SCIM_BRIDGE_SERVER_PORT: '0',
+    SCIM_BRIDGE_LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  },
 });
 const bridge = await startBridge({ config, seedLdif: suite === 'azure' ? [] : [SAMPLE_LDIF] });
 const code = await new Promise<number>((resolve) => {
