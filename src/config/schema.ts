@@ -319,7 +319,7 @@ export const configSchema = {
           'x-path': true,
           description: 'Directory holding the mapping YAML files.',
           default: 'mappings/openldap',
-          examples: ['mappings/active-directory', '/etc/scim-bridge/mappings'],
+          examples: ['mappings/activedirectory', '/etc/scim-bridge/mappings'],
         },
         watch: {
           type: 'boolean',

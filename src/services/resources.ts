@@ -358,27 +358,28 @@ export class ResourceService {
     precondition: Precondition,
     ctx: RequestContext,
   ): Promise<ResourceResult> {
-    let dn = entry.dn;
     let current = entry;
-    // A changed RDN source (userName, displayName) is a rename: modifyDN keeps the entryUUID.
-    if (resource) {
-      const newDn = dnForResource(rt, resource);
-      if (!sameDn(newDn, dn) || rdnValueChanged(rt, entry, newDn)) {
-        await this.#directory.rename(dn, newDn);
-        this.#referenceCache.forget(dn);
-        dn = newDn;
-      }
-    }
+    // The modify goes first: it carries the If-Match assertion and the values the directory may
+    // still refuse, so a failure leaves nothing written. A rename (a changed RDN source such as
+    // userName; modifyDN keeps the entryUUID) follows; its usual failure, a taken name, was
+    // already refused by the uniqueness check.
     if (changes.length > 0) {
-      const updated = await this.#directory.modify(dn, changes, {
+      const updated = await this.#directory.modify(entry.dn, changes, {
         ...assertionFor(rt, entry, precondition),
         returnAttributes: allReadAttributes(rt),
         binaryAttributes: rt.directory.binaryAttributes,
       });
       if (updated) current = updated;
-    } else if (dn !== entry.dn) {
-      current =
-        (await this.#directory.read(dn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? entry;
+    }
+    if (resource) {
+      const newDn = dnForResource(rt, resource);
+      if (!sameDn(newDn, entry.dn) || rdnValueChanged(rt, entry, newDn)) {
+        await this.#directory.rename(entry.dn, newDn);
+        this.#referenceCache.forget(entry.dn);
+        current =
+          (await this.#directory.read(newDn, allReadAttributes(rt), rt.directory.binaryAttributes)) ??
+          current;
+      }
     }
     return this.#toResult(rt, current, {}, ctx);
   }

@@ -61,6 +61,21 @@ describe('ETags', () => {
     expect(now.body.displayName).toBe('v1');
   });
 
+  it('a stale If-Match on a PUT that also renames writes nothing, not even the rename', async () => {
+    const created = await newUser('etag-rename');
+    const stale = created.headers.get('etag')!;
+    await t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName('v1'));
+    const r = await t.request(
+      'PUT',
+      `/Users/${created.body.id}`,
+      { schemas: [USER], userName: 'etag-renamed', displayName: 'v2' },
+      { 'If-Match': stale },
+    );
+    expect(r.status).toBe(412);
+    const now = await t.request('GET', `/Users/${created.body.id}`);
+    expect(now.body).toMatchObject({ userName: 'etag-rename', displayName: 'v1' });
+  });
+
   it('If-Match with the current version succeeds', async () => {
     const created = await newUser('etag-c');
     const r = await t.request('PATCH', `/Users/${created.body.id}`, patchDisplayName('v1'), {
