@@ -226,6 +226,10 @@ export function coerceValue(
   if (!def.multiValued) {
     if (Array.isArray(value)) {
       if (value.length === 0) return undefined;
+      // Entra sends a single-valued complex attribute as a one-element array
+      // (`"manager": [{"value": "id"}]`): read it as that one value.
+      if (value.length === 1 && def.type === 'complex')
+        return coerceSingle(def, value[0], label, ignored, options);
       throw typeError(label, 'a single value, not an array');
     }
     return coerceSingle(def, value, label, ignored, options);

@@ -381,7 +381,9 @@ describe('canonicalizeResource: type errors name the attribute path', () => {
     [USER, { userName: 'a', active: 'yes' }, 'active must be a boolean'],
     [USER, { userName: 'a', active: 1 }, 'active must be a boolean'],
     [USER, { userName: 'a', name: 'Barbara' }, 'name must be an object'],
-    [USER, { userName: 'a', name: ['x'] }, 'name must be a single value'],
+    [USER, { userName: 'a', name: ['x', 'y'] }, 'name must be a single value'],
+    // a one-element array of a non-object is still refused (Entra's [{...}] form is accepted)
+    [USER, { userName: 'a', name: ['x'] }, 'name must be an object'],
     [USER, { userName: ['a'] }, 'userName must be a single value'],
     [USER, { userName: 'a', profileUrl: {} }, 'profileUrl must be a string'],
     [
