@@ -220,7 +220,7 @@ export async function previewRequest(set: MappingSet, request: PreviewRequest): 
       }
     } else if (method === 'DELETE') {
       need(id !== undefined, `DELETE needs ${rt.endpoint}/<id>`);
-      await service.delete(rt, id as string, precondition);
+      await service.delete(rt, id as string, precondition, ctx);
       status = 204;
     } else {
       throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);

@@ -153,7 +153,7 @@ async function executeOne(
         `Operations[${index}]: ${operation.method} needs a resource id in the path`,
       );
     if (operation.method === 'DELETE') {
-      await resources.delete(rt, id, precondition);
+      await resources.delete(rt, id, precondition, ctx);
       return { ...base, location: `${ctx.baseUrl}${rt.endpoint}/${id}`, status: '204' };
     }
     const result =

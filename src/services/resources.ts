@@ -2,6 +2,7 @@
  * Use cases for any mapped resource type (Users, Groups, custom): get, list, create, replace,
  * patch, delete. Generic over the mapping; no LDAP attribute name appears here.
  */
+import { randomUUID } from 'node:crypto';
 import type { CompiledResourceType, CompiledRule, MappingSet } from '../mapping/compiled.ts';
 import {
   allReadAttributes,
@@ -17,6 +18,7 @@ import {
   resourceToAttributes,
   type ScimObject,
   sameDn,
+  valuesForRule,
   valueText,
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
@@ -30,7 +32,8 @@ import type {
   SearchResult,
   SortKey,
 } from '../ports/directory.ts';
-import { NotFoundError, TooManyResultsError } from '../ports/errors.ts';
+import { NotFoundError, TooManyResultsError, UnavailableError } from '../ports/errors.ts';
+import type { ChangeEvent, ChangeEventType, ChangeIntent, ChangeJournal } from '../ports/events.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
@@ -88,6 +91,8 @@ export interface ResourceServiceDeps {
   directory: Directory;
   mappings: () => MappingSet;
   limits: Limits;
+  /** Where committed changes are recorded for delivery to external services; absent: no events. */
+  journal?: ChangeJournal;
   /** How long a resolved reference DN (a group in a user's memberOf) may be reused; 0 disables. */
   referenceCacheTtlMs?: number;
 }
@@ -220,10 +225,22 @@ export class ResourceService {
         }
       }
       const dn = dnForResource(rt, resource);
-      const entry = await this.#directory.add(dn, attributesForAdd(rt, mapped), {
-        returnAttributes: allReadAttributes(rt),
-        binaryAttributes: rt.directory.binaryAttributes,
-      });
+      const intent: ChangeIntent = {
+        operation: 'add',
+        dn,
+        resourceType: rt.name,
+        actor: ctx.actor,
+        events: [eventOf(rt, 'created', presentAttributes(rt, resource), ctx)],
+      };
+      const entry = await this.#journaled(
+        intent,
+        () =>
+          this.#directory.add(dn, attributesForAdd(rt, mapped), {
+            returnAttributes: allReadAttributes(rt),
+            binaryAttributes: rt.directory.binaryAttributes,
+          }),
+        (added) => ({ resourceId: added ? (entryId(rt, added) ?? '') : '' }),
+      );
       if (!entry) throw ScimError.internal('the directory did not return the new entry');
       return this.#toResult(rt, entry, {}, ctx);
     });
@@ -327,12 +344,31 @@ export class ResourceService {
     });
   }
 
-  async delete(rt: CompiledResourceType, id: string, precondition: Precondition): Promise<void> {
+  async delete(
+    rt: CompiledResourceType,
+    id: string,
+    precondition: Precondition,
+    ctx: RequestContext,
+  ): Promise<void> {
     return this.#guard(rt, async () => {
-      const entry = await this.#findById(rt, id, [rt.directory.versionAttribute]);
+      const entry = await this.#findById(rt, id, [rt.directory.idAttribute, rt.directory.versionAttribute]);
       if (!entry) throw notFound(rt, id);
       this.#checkPrecondition(rt, entry, precondition);
-      await this.#directory.delete(entry.dn, assertionFor(rt, entry, precondition));
+      const resourceId = entryId(rt, entry) ?? id;
+      const intent: ChangeIntent = {
+        operation: 'delete',
+        dn: entry.dn,
+        ...versionBefore(rt, entry),
+        resourceId,
+        resourceType: rt.name,
+        actor: ctx.actor,
+        events: [eventOf(rt, 'deleted', [], ctx)],
+      };
+      await this.#journaled(
+        intent,
+        () => this.#directory.delete(entry.dn, assertionFor(rt, entry, precondition)),
+        () => ({ resourceId }),
+      );
       this.#referenceCache.forget(entry.dn);
     });
   }
@@ -358,6 +394,36 @@ export class ResourceService {
     precondition: Precondition,
     ctx: RequestContext,
   ): Promise<ResourceResult> {
+    const current = entry;
+    const resourceId = entryId(rt, entry) ?? '';
+    const newDn = resource ? dnForResource(rt, resource) : entry.dn;
+    const renames = resource !== undefined && (!sameDn(newDn, entry.dn) || rdnValueChanged(rt, entry, newDn));
+    const intent: ChangeIntent = {
+      operation: 'modify',
+      dn: entry.dn,
+      ...(renames ? { newDn } : {}),
+      ...versionBefore(rt, entry),
+      resourceId,
+      resourceType: rt.name,
+      actor: ctx.actor,
+      events: this.#changeEvents(rt, changes, renames, ctx),
+    };
+    return this.#journaled(
+      intent,
+      () => this.#applyWrite(rt, entry, resource, changes, precondition, ctx, renames ? newDn : undefined),
+      (result) => ({ resourceId, ...(result.version ? { version: result.version } : {}) }),
+    );
+  }
+
+  async #applyWrite(
+    rt: CompiledResourceType,
+    entry: DirEntry,
+    resource: ScimObject | undefined,
+    changes: DirChange[],
+    precondition: Precondition,
+    ctx: RequestContext,
+    newDn: string | undefined,
+  ): Promise<ResourceResult> {
     let current = entry;
     // The modify goes first: it carries the If-Match assertion and the values the directory may
     // still refuse, so a failure leaves nothing written. A rename (a changed RDN source such as
@@ -371,17 +437,87 @@ export class ResourceService {
       });
       if (updated) current = updated;
     }
-    if (resource) {
-      const newDn = dnForResource(rt, resource);
-      if (!sameDn(newDn, entry.dn) || rdnValueChanged(rt, entry, newDn)) {
-        await this.#directory.rename(entry.dn, newDn);
-        this.#referenceCache.forget(entry.dn);
-        current =
-          (await this.#directory.read(newDn, allReadAttributes(rt), rt.directory.binaryAttributes)) ??
-          current;
+    if (newDn !== undefined) {
+      await this.#directory.rename(entry.dn, newDn);
+      this.#referenceCache.forget(entry.dn);
+      current =
+        (await this.#directory.read(newDn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? current;
+    }
+    void resource;
+    return this.#toResult(rt, current, {}, ctx);
+  }
+
+  /**
+   * Runs a directory write inside the change journal: the intent is recorded first, so a crash
+   * between the write and the publish loses no event (design.md, "Writes and events"). A write
+   * refused by the directory aborts the intent; one whose outcome is unknown keeps it for the
+   * journal's recovery to settle against the directory.
+   */
+  async #journaled<T>(
+    intent: ChangeIntent,
+    write: () => Promise<T>,
+    outcome: (result: T) => { resourceId: string; version?: string },
+  ): Promise<T> {
+    const journal = this.#deps.journal;
+    if (!journal || intent.events.length === 0) return write();
+    const handle = await journal.begin(intent);
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) await handle.abort().catch(() => undefined);
+      throw error;
+    }
+    // The write is done and acknowledged either way; a failed commit is settled by recovery.
+    await handle.commit(outcome(result)).catch(() => undefined);
+    return result;
+  }
+
+  /** Events for a modify: what changed (attribute names only), deactivation, membership deltas. */
+  #changeEvents(
+    rt: CompiledResourceType,
+    changes: DirChange[],
+    renamed: boolean,
+    ctx: RequestContext,
+  ): Omit<ChangeEvent, 'timestamp' | 'resourceId'>[] {
+    const memberRule = membershipRule(rt);
+    const attributeNames = new Set<string>();
+    const added: string[] = [];
+    const removed: string[] = [];
+    let deactivated = false;
+    for (const change of changes) {
+      const key = change.attribute.toLowerCase();
+      if (key === 'objectclass') continue;
+      if (memberRule && key === memberRule.ldapKey) {
+        const ids = change.values.flatMap((dn) => {
+          const ref = this.#referenceCache.get(valueText(dn));
+          return ref ? [ref.id] : [];
+        });
+        if (change.operation === 'add') added.push(...ids);
+        else if (change.operation === 'delete') removed.push(...ids);
+        continue;
+      }
+      for (const rule of rt.rules) {
+        if (rule.ldapKey !== key) continue;
+        attributeNames.add(rulePathName(rule));
+        if (rule.attribute === 'active' && rule.isCore) {
+          const value = change.values[0];
+          try {
+            deactivated ||= value !== undefined && rule.transform.fromLdap(valueText(value)) === false;
+          } catch {
+            // not a boolean the mapping understands: an update, not a deactivation
+          }
+        }
       }
     }
-    return this.#toResult(rt, current, {}, ctx);
+    if (renamed) attributeNames.add(rt.directory.rdnPath);
+    const events: Omit<ChangeEvent, 'timestamp' | 'resourceId'>[] = [];
+    if (attributeNames.size > 0)
+      events.push(eventOf(rt, deactivated ? 'deactivated' : 'updated', [...attributeNames], ctx));
+    if (added.length > 0) events.push({ ...eventOf(rt, 'member_added', ['members'], ctx), memberIds: added });
+    if (removed.length > 0)
+      events.push({ ...eventOf(rt, 'member_removed', ['members'], ctx), memberIds: removed });
+    return events;
   }
 
   #checkPrecondition(rt: CompiledResourceType, entry: DirEntry, precondition: Precondition): void {
@@ -639,7 +775,10 @@ export class ResourceService {
         });
         for (const entry of result.entries) {
           const id = entryId(target, entry);
-          if (id) found.set(id, entry);
+          if (id) {
+            found.set(id, entry);
+            this.#referenceCache.set(entry.dn, { resourceType: target.name, id });
+          }
         }
       }
     }
@@ -729,10 +868,15 @@ export class ResourceService {
             { type: 'equal', attribute: rule.reverse, value: group.dn },
           ],
         },
-        attributes: [],
+        attributes: [target.directory.idAttribute],
+        binaryAttributes: target.directory.binaryAttributes,
         page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
       });
-      dns.push(...result.entries.map((e) => e.dn));
+      for (const e of result.entries) {
+        const id = entryId(target, e);
+        if (id) this.#referenceCache.set(e.dn, { resourceType: target.name, id });
+        dns.push(e.dn);
+      }
     }
     return dns;
   }
@@ -806,6 +950,44 @@ function isSelective(rt: CompiledResourceType, filter: DirFilter): boolean {
     default:
       return false;
   }
+}
+
+function eventOf(
+  rt: CompiledResourceType,
+  change: ChangeEventType,
+  changedAttributes: string[],
+  ctx: RequestContext,
+): Omit<ChangeEvent, 'timestamp' | 'resourceId'> {
+  return {
+    eventId: randomUUID(),
+    type: `${rt.name.toLowerCase()}.${change}`,
+    change,
+    resourceType: rt.name,
+    changedAttributes,
+    actor: ctx.actor,
+  };
+}
+
+/** The SCIM attribute names a new resource sets (names only; secrets are named, never valued). */
+function presentAttributes(rt: CompiledResourceType, resource: ScimObject): string[] {
+  const names = new Set<string>();
+  for (const rule of rt.rules) {
+    if (!rule.readOnly && valuesForRule(resource, rule).length > 0) names.add(rulePathName(rule));
+  }
+  return [...names];
+}
+
+function rulePathName(rule: CompiledRule): string {
+  const local =
+    rule.subAttribute && rule.typeValue === undefined
+      ? `${rule.attribute}.${rule.subAttribute}`
+      : rule.attribute;
+  return rule.isCore ? local : `${rule.schema}:${local}`;
+}
+
+function versionBefore(rt: CompiledResourceType, entry: DirEntry): { versionBefore?: string } {
+  const version = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+  return version === undefined ? {} : { versionBefore: valueText(version) };
 }
 
 function listResult(resources: ScimObject[], total: number, startIndex: number): ListResult {

@@ -118,7 +118,7 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
 
   router.delete('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
-    await resources.delete(rt, String(ctx.params.id), precondition(ctx));
+    await resources.delete(rt, String(ctx.params.id), precondition(ctx), context(ctx));
     sendScim(ctx, 204, undefined);
   });
 }

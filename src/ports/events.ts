@@ -1,0 +1,60 @@
+/**
+ * The change journal: every SCIM write that reaches the directory becomes one or more events for
+ * external services, delivered at least once. The intent is recorded BEFORE the directory write
+ * (so a crash between the write and the publish loses nothing: recovery finds the intent and
+ * checks the directory for the outcome), and committed or aborted after it.
+ */
+
+export type ChangeEventType =
+  | 'created'
+  | 'updated'
+  | 'deactivated'
+  | 'deleted'
+  | 'member_added'
+  | 'member_removed';
+
+export interface ChangeEvent {
+  /** Stable id, chosen before the write; receivers de-duplicate on it. */
+  eventId: string;
+  /** `user.created`, `group.member_added`, ... (resource type in lower case, then the change). */
+  type: string;
+  change: ChangeEventType;
+  resourceType: string;
+  resourceId: string;
+  /** SCIM attribute paths that changed. Names only: values (and secrets) are never included. */
+  changedAttributes: string[];
+  /** For membership events: ids of the members added or removed. */
+  memberIds?: string[];
+  /** The authenticated client that made the change. */
+  actor: string;
+  /** ISO 8601 time of the commit. */
+  timestamp: string;
+}
+
+/** What is about to be written, recorded before the directory is touched. */
+export interface ChangeIntent {
+  operation: 'add' | 'modify' | 'delete';
+  /** DN of the entry before the write (for add: the new DN). */
+  dn: string;
+  /** DN after the write when it renames the entry. */
+  newDn?: string;
+  /** Version attribute value before the write (modify/delete), to tell afterwards whether it happened. */
+  versionBefore?: string;
+  /** Known for modify/delete; for add it is learnt at commit. */
+  resourceId?: string;
+  resourceType: string;
+  actor: string;
+  /** The events to publish, without resourceId/timestamp when those are only known at commit. */
+  events: Omit<ChangeEvent, 'timestamp' | 'resourceId'>[];
+}
+
+export interface JournalEntry {
+  /** The directory write succeeded: publish the events. */
+  commit(outcome: { resourceId: string; version?: string }): Promise<void>;
+  /** The directory refused the write (nothing changed): forget the intent. */
+  abort(): Promise<void>;
+}
+
+export interface ChangeJournal {
+  begin(intent: ChangeIntent): Promise<JournalEntry>;
+}
