@@ -15,13 +15,17 @@ import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
-/** Lua for wrk: GET /Users?filter=userName eq "userNNNNNN" over pseudo-random existing users. */
+/**
+ * Lua for wrk: GET /Users?filter=userName eq "userNNNNNN" over pseudo-random existing users. The
+ * sequence is offset by half the directory from the raw phase's, so neither side reads entries
+ * the other has just brought into slapd's caches.
+ */
 function userNameEqLua(token: string, basePath: string, users: number): string {
   return `local n = 0
 wrk.headers["Authorization"] = "Bearer ${token}"
 request = function()
   n = n + 1
-  local uid = string.format("user%06d", (n * 7919) % ${users})
+  local uid = string.format("user%06d", (n * 7919 + ${Math.floor(users / 2)}) % ${users})
   return wrk.format("GET", "${basePath}/Users?filter=userName%20eq%20%22" .. uid .. "%22")
 end
 `;
