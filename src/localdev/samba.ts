@@ -1,0 +1,295 @@
+/**
+ * Throwaway Samba AD DC, the test stand-in for Active Directory. Dev/test infrastructure only:
+ * imports nothing from the other src layers. See /work/shared/notes/local-services.md (Samba AD).
+ *
+ * Unlike slapd, Samba listens on the fixed ports 389/636/88 of the loopback interface (there is no
+ * port option for its LDAP server), so it needs root and only one instance can run per machine.
+ * Provisioning a fresh domain into a temp dir takes ~5-7 s, the first start ~2-4 s (it generates
+ * its self-signed TLS certificate then). Simple binds over plain ldap:// are refused
+ * (strongAuthRequired): use `ldapsUrl` with `caFile` and `serverName`.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'ldapts';
+
+const execFileAsync = promisify(execFile);
+
+const SAMBA = '/usr/sbin/samba';
+const SAMBA_TOOL = '/usr/bin/samba-tool';
+const REALM = 'EXAMPLE.TEST';
+const DOMAIN = 'EXAMPLE';
+const BASE_DN = 'DC=example,DC=test';
+const SERVER_NAME = 'DC1.example.test';
+const LDAP_PORT = 389;
+const LDAPS_PORT = 636;
+const PROVISION_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+export interface RunningSambaAd {
+  /** ldaps://127.0.0.1:636 */
+  ldapsUrl: string;
+  /** Samba's self-signed CA (generated at first start): D/private/tls/ca.pem. */
+  caFile: string;
+  /** The name in the server certificate: DC1.example.test. */
+  serverName: string;
+  realm: string;
+  /** DC=example,DC=test */
+  baseDn: string;
+  /** CN=Administrator,CN=Users,DC=example,DC=test */
+  adminDn: string;
+  adminPassword: string;
+  dataDir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Binaries (and privileges) the harness needs that are missing, each with a hint. */
+export function missingSambaBinaries(): string[] {
+  const missing: string[] = [];
+  if (!isExecutable(SAMBA)) missing.push('samba (apt-get install samba)');
+  if (!isExecutable(SAMBA_TOOL)) missing.push('samba-tool (apt-get install samba)');
+  if (process.getuid?.() !== 0) missing.push('root privileges (Samba binds the fixed ports 389/636/88)');
+  return missing;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const liveChildren = new Set<ChildProcess>();
+const ownedDataDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) killGroup(child, 'SIGKILL');
+    for (const dir of ownedDataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Samba runs in a process group of its own (detached), led by the PID we spawned. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** Kills samba's process group when our stdin pipe closes (this process died without 'exit'). */
+function spawnWatchdog(groupId: number): ChildProcess {
+  const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -9 -${groupId} 2>/dev/null`], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.on('error', () => {});
+  watchdog.unref();
+  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
+}
+
+/** Resolves true when something already accepts TCP on 127.0.0.1:port. */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (taken: boolean) => {
+      socket.destroy();
+      resolve(taken);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Provisions a fresh domain EXAMPLE.TEST into a temp dir (password ages 0 and complexity off, so
+ * password-change tests can run back to back), starts `samba -i -M single` as our child and
+ * resolves once an LDAPS simple bind as Administrator succeeds.
+ */
+export async function startSambaAd(): Promise<RunningSambaAd> {
+  const missing = missingSambaBinaries();
+  if (missing.length > 0) throw new Error(`Samba AD DC cannot start, missing: ${missing.join(', ')}`);
+  for (const port of [LDAP_PORT, LDAPS_PORT]) {
+    if (await portTaken(port)) {
+      throw new Error(
+        `Samba AD DC cannot start: 127.0.0.1:${port} is already in use (another Samba or LDAP server?)`,
+      );
+    }
+  }
+
+  installExitHook();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'samba-ad-'));
+  ownedDataDirs.add(dataDir);
+  // Meets AD's default complexity rules too (upper, lower, digit, symbol; 8+ characters).
+  const adminPassword = `Aa1!${randomBytes(12).toString('hex')}`;
+  const confFile = path.join(dataDir, 'etc', 'smb.conf');
+  const targetDir = dataDir;
+
+  try {
+    await runTool([
+      'domain',
+      'provision',
+      `--targetdir=${targetDir}`,
+      `--realm=${REALM}`,
+      `--domain=${DOMAIN}`,
+      '--server-role=dc',
+      '--dns-backend=NONE',
+      `--adminpass=${adminPassword}`,
+      '--host-name=dc1',
+      '--use-rfc2307',
+      '--option=interfaces=lo',
+      '--option=bind interfaces only=yes',
+      '--option=server services=ldap, cldap, kdc, rpc',
+    ]);
+    await runTool([
+      'domain',
+      'passwordsettings',
+      'set',
+      '-s',
+      confFile,
+      '--min-pwd-age=0',
+      '--max-pwd-age=0',
+      '--complexity=off',
+    ]);
+  } catch (error) {
+    await removeDataDir(dataDir);
+    throw error;
+  }
+
+  const child = spawn(SAMBA, ['-s', confFile, '-i', '-M', 'single', '--no-process-group'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const keepTail = (chunk: string) => {
+    output = (output + chunk).slice(-16_384);
+  };
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+  const exited = new Promise<number | string | null>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal));
+    child.once('error', (error) => resolve(error.message));
+  });
+  let exitStatus: number | string | null | undefined;
+  liveChildren.add(child);
+  const watchdog = child.pid === undefined ? undefined : spawnWatchdog(child.pid);
+  void exited.then((status) => {
+    exitStatus = status;
+    liveChildren.delete(child);
+    watchdog?.kill('SIGKILL');
+  });
+
+  const stopProcess = async (): Promise<void> => {
+    watchdog?.kill('SIGKILL');
+    if (exitStatus !== undefined) return;
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const running: RunningSambaAd = {
+    ldapsUrl: `ldaps://127.0.0.1:${LDAPS_PORT}`,
+    caFile: path.join(dataDir, 'private', 'tls', 'ca.pem'),
+    serverName: SERVER_NAME,
+    realm: REALM,
+    baseDn: BASE_DN,
+    adminDn: `CN=Administrator,CN=Users,${BASE_DN}`,
+    adminPassword,
+    dataDir,
+    pid: child.pid ?? -1,
+    async stop() {
+      await stopProcess();
+      await removeDataDir(dataDir);
+    },
+  };
+
+  try {
+    await waitForBind(running, exited);
+  } catch (error) {
+    await running.stop();
+    throw new Error(
+      `Samba AD DC did not start: ${error instanceof Error ? error.message : String(error)}\n--- samba output ---\n${output.trim() || '(empty)'}`,
+      { cause: error },
+    );
+  }
+  return running;
+}
+
+async function runTool(args: string[]): Promise<void> {
+  try {
+    await execFileAsync(SAMBA_TOOL, args, { maxBuffer: 16 * 1024 * 1024, timeout: PROVISION_TIMEOUT_MS });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`samba-tool ${args.slice(0, 2).join(' ')} failed: ${(stderr || stdout).trim()}`, {
+      cause: error,
+    });
+  }
+}
+
+async function removeDataDir(dir: string): Promise<void> {
+  ownedDataDirs.delete(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+class SambaExitedError extends Error {
+  constructor(status: number | string | null) {
+    super(`samba exited during start-up (status ${String(status)})`);
+  }
+}
+
+/**
+ * Ready = a simple bind over LDAPS with this domain's random admin password succeeds: proves the
+ * TLS certificate exists (Samba generates it at first start), and that OUR samba answers.
+ */
+async function waitForBind(running: RunningSambaAd, exited: Promise<number | string | null>): Promise<void> {
+  const died = exited.then((status) => {
+    throw new SambaExitedError(status);
+  });
+  died.catch(() => {});
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await Promise.race([probe(running), died]);
+      return;
+    } catch (error) {
+      if (error instanceof SambaExitedError) throw error;
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`no LDAPS bind within ${READY_TIMEOUT_MS} ms (last probe: ${String(lastError)})`);
+}
+
+async function probe(running: RunningSambaAd): Promise<void> {
+  const ca = await readFile(running.caFile);
+  const client = new Client({
+    url: running.ldapsUrl,
+    connectTimeout: 1_000,
+    timeout: 2_000,
+    tlsOptions: { ca, servername: running.serverName },
+  });
+  try {
+    await client.bind(running.adminDn, running.adminPassword);
+  } finally {
+    await client.unbind().catch(() => {});
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The Active Directory preset (mappings/activedirectory) against a real Samba AD DC: SCIM -> AD ->
+ * SCIM round trips over LDAPS, checked in the directory with a separate ldapts client.
+ *
+ * Skipped unless TEST_SAMBA_AD=1: Samba needs root and the fixed ports 389/636/88, provisioning
+ * takes ~5-7 s. Run: TEST_SAMBA_AD=1 npx vitest run test/integration/ad
+ */
+import { readFileSync } from 'node:fs';
+import { Attribute, Change, Client } from 'ldapts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSambaAd, startSambaAd } from '../../../src/localdev/samba.ts';
+import { guidToString } from '../../../src/mapping/transforms.ts';
+import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const ENABLED = process.env.TEST_SAMBA_AD === '1';
+
+describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
+  let samba: RunningSambaAd;
+  let t: TestBridge;
+  let ldap: Client;
+  const groupsOu = 'OU=Groups,DC=example,DC=test';
+
+  async function raw(dn: string, attributes: string[]): Promise<Record<string, unknown> | undefined> {
+    const { searchEntries } = await ldap.search(dn, {
+      scope: 'base',
+      attributes,
+      explicitBufferAttributes: ['objectGUID'],
+    });
+    return searchEntries[0];
+  }
+
+  function values(v: unknown): string[] {
+    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
+  }
+
+  beforeAll(async () => {
+    const started = Date.now();
+    samba = await startSambaAd();
+    const sambaMs = Date.now() - started;
+    ldap = new Client({
+      url: samba.ldapsUrl,
+      tlsOptions: { ca: readFileSync(samba.caFile), servername: samba.serverName },
+    });
+    await ldap.bind(samba.adminDn, samba.adminPassword);
+    await ldap.add(groupsOu, [
+      new Attribute({ type: 'objectClass', values: ['top', 'organizationalUnit'] }),
+      new Attribute({ type: 'ou', values: ['Groups'] }),
+    ]);
+    t = await startTestBridge({
+      env: {
+        SCIM_BRIDGE_LDAP_URL: samba.ldapsUrl,
+        SCIM_BRIDGE_LDAP_BIND_DN: samba.adminDn,
+        SCIM_BRIDGE_LDAP_BIND_PASSWORD: samba.adminPassword,
+        SCIM_BRIDGE_LDAP_TLS_CA_FILE: samba.caFile,
+        SCIM_BRIDGE_LDAP_TLS_SERVER_NAME: samba.serverName,
+        SCIM_BRIDGE_MAPPINGS_DIR: 'mappings/activedirectory',
+      },
+    });
+    console.info(`samba AD DC ready in ${sambaMs} ms, bridge in ${Date.now() - started - sambaMs} ms`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await ldap?.unbind().catch(() => {});
+    await t?.stop();
+    await samba?.stop();
+  }, 30_000);
+
+  let aliceId = '';
+  const aliceDn = 'CN=alice,CN=Users,DC=example,DC=test';
+
+  it('creates a user whose id is the objectGUID and reads it back by id and by userName', async () => {
+    const r = await t.request('POST', '/Users', {
+      schemas: [USER],
+      userName: 'alice',
+      name: { givenName: 'Alice', familyName: 'Liddell' },
+      displayName: 'Alice Liddell',
+      emails: [{ type: 'work', value: 'alice@example.test', primary: true }],
+    });
+    expect(r.status, r.text).toBe(201);
+    aliceId = r.body.id;
+    const entry = await raw(aliceDn, [
+      'objectGUID',
+      'sAMAccountName',
+      'uSNChanged',
+      'userAccountControl',
+      'mail',
+    ]);
+    expect(entry).toBeDefined();
+    expect(Buffer.isBuffer(entry?.objectGUID)).toBe(true);
+    expect(aliceId).toBe(guidToString(entry?.objectGUID as Buffer));
+    expect(entry?.sAMAccountName).toBe('alice');
+    expect(entry?.mail).toBe('alice@example.test');
+    expect(r.body.meta.version).toContain(String(entry?.uSNChanged));
+    // Created disabled (the preset's default) as NORMAL_ACCOUNT | ACCOUNTDISABLE.
+    expect(r.body.active).toBe(false);
+    expect(Number(entry?.userAccountControl) & 2).toBe(2);
+
+    const got = await t.request('GET', `/Users/${aliceId}`);
+    expect(got.status, got.text).toBe(200);
+    expect(got.body).toMatchObject({
+      id: aliceId,
+      userName: 'alice',
+      name: { givenName: 'Alice', familyName: 'Liddell' },
+      emails: [{ type: 'work', value: 'alice@example.test' }],
+    });
+
+    const listed = await t.request('GET', `/Users?filter=${encodeURIComponent('userName eq "alice"')}`);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.totalResults).toBe(1);
+    expect(listed.body.Resources[0].id).toBe(aliceId);
+
+    const byId = await t.request('GET', `/Users?filter=${encodeURIComponent(`id eq "${aliceId}"`)}`);
+    expect(byId.status, byId.text).toBe(200);
+    expect(byId.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(['alice']);
+  });
+
+  it('PATCH active false sets only the ACCOUNTDISABLE bit of userAccountControl', async () => {
+    // An enabled account with DONT_EXPIRE_PASSWORD | PASSWD_NOTREQD | NORMAL_ACCOUNT, set directly.
+    await ldap.modify(aliceDn, [
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'userAccountControl', values: [String(0x10000 | 0x20 | 0x200)] }),
+      }),
+    ]);
+    const before = await t.request('GET', `/Users/${aliceId}`);
+    expect(before.body.active).toBe(true);
+
+    const r = await t.request('PATCH', `/Users/${aliceId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.active).toBe(false);
+    const entry = await raw(aliceDn, ['userAccountControl']);
+    expect(Number(entry?.userAccountControl)).toBe(0x10000 | 0x20 | 0x200 | 0x2);
+
+    const inactive = await t.request(
+      'GET',
+      `/Users?filter=${encodeURIComponent('active eq false and userName eq "alice"')}`,
+    );
+    expect(inactive.status, inactive.text).toBe(200);
+    expect(inactive.body.totalResults).toBe(1);
+  });
+
+  it('renames a user (modifyDN): the objectGUID id survives', async () => {
+    const r = await t.request('PATCH', `/Users/${aliceId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'userName', value: 'alice2' }],
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ id: aliceId, userName: 'alice2' });
+    expect(await raw(aliceDn, ['cn']).catch(() => undefined)).toBeUndefined();
+    const moved = await raw('CN=alice2,CN=Users,DC=example,DC=test', ['objectGUID', 'sAMAccountName']);
+    expect(guidToString(moved?.objectGUID as Buffer)).toBe(aliceId);
+    expect(moved?.sAMAccountName).toBe('alice2');
+  });
+
+  it('groups: create with members, PATCH add/remove member, memberOf, delete', async () => {
+    const bob = await t.request('POST', '/Users', { schemas: [USER], userName: 'bob' });
+    expect(bob.status, bob.text).toBe(201);
+    const bobDn = 'CN=bob,CN=Users,DC=example,DC=test';
+    const aliceNowDn = 'CN=alice2,CN=Users,DC=example,DC=test';
+
+    const created = await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Engineers',
+      members: [{ value: aliceId }],
+    });
+    expect(created.status, created.text).toBe(201);
+    const groupId = created.body.id;
+    const groupDn = `CN=Engineers,${groupsOu}`;
+    const entry = await raw(groupDn, ['objectGUID', 'member', 'sAMAccountName']);
+    expect(guidToString(entry?.objectGUID as Buffer)).toBe(groupId);
+    expect(entry?.sAMAccountName).toBe('Engineers');
+    expect(values(entry?.member).map((d) => d.toLowerCase())).toEqual([aliceNowDn.toLowerCase()]);
+
+    const add = await t.request('PATCH', `/Groups/${groupId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: bob.body.id }] }],
+    });
+    expect(add.status, add.text).toBe(204);
+    expect(
+      values((await raw(groupDn, ['member']))?.member)
+        .map((d) => d.toLowerCase())
+        .sort(),
+    ).toEqual([aliceNowDn.toLowerCase(), bobDn.toLowerCase()].sort());
+    // AD maintains memberOf; the preset derives SCIM groups from it.
+    const bobRead = await t.request('GET', `/Users/${bob.body.id}`);
+    expect(bobRead.body.groups?.map((g: { value: string }) => g.value)).toEqual([groupId]);
+
+    const got = await t.request('GET', `/Groups/${groupId}`);
+    expect(got.status, got.text).toBe(200);
+    expect(got.body.members.map((m: { value: string }) => m.value).sort()).toEqual(
+      [aliceId, bob.body.id].sort(),
+    );
+
+    const remove = await t.request('PATCH', `/Groups/${groupId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'remove', path: `members[value eq "${aliceId}"]` }],
+    });
+    expect(remove.status, remove.text).toBe(204);
+    expect(values((await raw(groupDn, ['member']))?.member).map((d) => d.toLowerCase())).toEqual([
+      bobDn.toLowerCase(),
+    ]);
+
+    const filtered = await t.request(
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "Engineers"')}`,
+    );
+    expect(filtered.body.totalResults).toBe(1);
+
+    const del = await t.request('DELETE', `/Groups/${groupId}`);
+    expect(del.status, del.text).toBe(204);
+    expect(await raw(groupDn, ['cn']).catch(() => undefined)).toBeUndefined();
+    expect((await t.request('GET', `/Groups/${groupId}`)).status).toBe(404);
+
+    const delUser = await t.request('DELETE', `/Users/${bob.body.id}`);
+    expect(delUser.status, delUser.text).toBe(204);
+    expect(await raw(bobDn, ['cn']).catch(() => undefined)).toBeUndefined();
+  });
+});
