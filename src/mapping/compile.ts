@@ -159,6 +159,17 @@ export function compileResourceType(
   }
   const sort = dir.sort ?? { attribute: rdnMatch?.[1] ?? 'cn', orderingRule: 'caseIgnoreOrderingMatch' };
 
+  if (
+    dir.deleteMode === 'disable' &&
+    !rules.some((r) => r.isCore && r.attribute === 'active' && !r.readOnly)
+  ) {
+    problem(
+      parsed.locate(['directory', 'deleteMode']),
+      'directory.deleteMode',
+      'deleteMode "disable" needs a writable mapping of active',
+      'map active (e.g. active: { ldap: userAccountControl, transform: adAccountDisabled }) or use deleteMode: delete',
+    );
+  }
   if (problems.length > 0) return { problems };
   const usedSchemas = new Set(rules.map((r) => r.schema));
   const resourceType: CompiledResourceType = {
@@ -186,6 +197,7 @@ export function compileResourceType(
       sort,
       computed,
       ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
+      deleteMode: dir.deleteMode ?? 'delete',
       // The id attribute and attributes read through a binary transform (guid) come back as bytes.
       binaryAttributes: [
         ...new Set([

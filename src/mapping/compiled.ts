@@ -71,6 +71,7 @@ export interface CompiledDirectory {
   sort: { attribute: string; orderingRule?: string };
   computed: ComputedAttribute[];
   emptyGroupPlaceholder?: string;
+  deleteMode: 'delete' | 'disable';
   /** Attributes the directory returns as bytes (objectGUID). */
   binaryAttributes: string[];
 }

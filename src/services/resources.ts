@@ -351,6 +351,10 @@ export class ResourceService {
     ctx: RequestContext,
   ): Promise<void> {
     return this.#guard(rt, async () => {
+      if (rt.directory.deleteMode === 'disable') {
+        await this.#disableInsteadOfDelete(rt, id, precondition, ctx);
+        return;
+      }
       const entry = await this.#findById(rt, id, [rt.directory.idAttribute, rt.directory.versionAttribute]);
       if (!entry) throw notFound(rt, id);
       this.#checkPrecondition(rt, entry, precondition);
@@ -371,6 +375,59 @@ export class ResourceService {
       );
       this.#referenceCache.forget(entry.dn);
     });
+  }
+
+  /**
+   * deleteMode "disable" (common for Active Directory, where accounts are kept for audit): the
+   * entry stays, `active` becomes false through the mapping (other userAccountControl bits kept),
+   * and its group memberships are removed, one value delete per group.
+   */
+  async #disableInsteadOfDelete(
+    rt: CompiledResourceType,
+    id: string,
+    precondition: Precondition,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const entry = await this.#findById(rt, id, allReadAttributes(rt));
+    if (!entry) throw notFound(rt, id);
+    this.#checkPrecondition(rt, entry, precondition);
+    const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
+    if (!activeRule) throw ScimError.internal('deleteMode "disable" without a mapping of active');
+    const current = entryToResource(rt, entry, {
+      location: '',
+      references: new Map(),
+      include: (r) => !r.references,
+    });
+    const desired = resourceToAttributes(rt, { ...current, active: false }, new Map(), 'replace', entry);
+    const values = desired.get(activeRule.ldapKey)?.values ?? [];
+    const changes: DirChange[] =
+      values.length > 0 ? [{ operation: 'replace', attribute: activeRule.ldap, values }] : [];
+    if (changes.length > 0) await this.#write(rt, entry, undefined, changes, precondition, ctx);
+    const userId = entryId(rt, entry);
+    if (userId) this.#referenceCache.set(entry.dn, { resourceType: rt.name, id: userId });
+    for (const groupType of this.#deps.mappings().resourceTypes) {
+      const memberRule = membershipRule(groupType);
+      if (!memberRule || !(memberRule.references ?? []).includes(rt.name)) continue;
+      const groups = await this.#searchAll({
+        base: groupType.directory.base,
+        scope: groupType.directory.scope,
+        filter: {
+          type: 'and',
+          filters: [
+            groupType.directory.scopeFilter,
+            { type: 'equal', attribute: memberRule.ldap, value: entry.dn },
+          ],
+        },
+        attributes: allReadAttributes(groupType),
+        binaryAttributes: groupType.directory.binaryAttributes,
+      });
+      for (const group of groups.entries) {
+        const removal = await this.#keepPlaceholder(groupType, group, memberRule, [
+          { operation: 'delete', attribute: memberRule.ldap, values: [entry.dn] },
+        ]);
+        await this.#write(groupType, group, undefined, removal, {}, ctx);
+      }
+    }
   }
 
   /** Runs a use case, turning port errors into SCIM errors in one place. */
