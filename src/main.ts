@@ -183,6 +183,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     mappings: mappingSet,
     discovery: {
       maxPageSize: config.limits.maxPageSize,
+      defaultPageSize: config.limits.defaultPageSize,
       bulk: {
         supported: true,
         maxOperations: config.limits.bulkMaxOperations,

@@ -14,7 +14,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  /** RFC 9865 §2.4 */
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 export interface ScimErrorBody {
   schemas: [typeof ERROR_SCHEMA];
@@ -77,6 +80,9 @@ export class ScimError extends Error {
   }
   static uniqueness(detail: string): ScimError {
     return new ScimError(409, detail, 'uniqueness');
+  }
+  static invalidCursor(detail: string): ScimError {
+    return new ScimError(400, detail, 'invalidCursor');
   }
   static badRequest(detail: string): ScimError {
     return new ScimError(400, detail);

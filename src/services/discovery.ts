@@ -13,6 +13,7 @@ const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 
 export interface DiscoveryOptions {
   maxPageSize: number;
+  defaultPageSize: number;
   bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
   documentationUri?: string;
 }
@@ -26,6 +27,14 @@ export function serviceProviderConfig(baseUrl: string, options: DiscoveryOptions
     filter: { supported: true, maxResults: options.maxPageSize },
     changePassword: { supported: true },
     sort: { supported: true },
+    // RFC 9865: cursors as well as startIndex; cursors do not expire (they encode a position).
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: options.defaultPageSize,
+      maxPageSize: options.maxPageSize,
+    },
     etag: { supported: true },
     authenticationSchemes: [
       {

@@ -2,7 +2,7 @@
  * Use cases for any mapped resource type (Users, Groups, custom): get, list, create, replace,
  * patch, delete. Generic over the mapping; no LDAP attribute name appears here.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CompiledResourceType, CompiledRule, MappingSet } from '../mapping/compiled.ts';
 import {
   allReadAttributes,
@@ -77,13 +77,18 @@ export interface ListQuery extends Projection {
   count?: number;
   sortBy?: string;
   sortOrder?: 'ascending' | 'descending';
+  /** RFC 9865 cursor paging: "" for the first page, then a nextCursor from the previous page. */
+  cursor?: string;
 }
 
 export interface ListResult {
   schemas: [typeof LIST_RESPONSE_SCHEMA];
   totalResults: number;
-  startIndex: number;
+  startIndex?: number;
   itemsPerPage: number;
+  /** RFC 9865: present when cursor paging was asked for and more results follow. */
+  nextCursor?: string;
+  previousCursor?: string;
   Resources: ScimObject[];
 }
 
@@ -127,7 +132,15 @@ export class ResourceService {
     return this.#guard(rt, async () => {
       const { limits } = this.#deps;
       // RFC 7644 §3.4.2.4: startIndex < 1 is 1; count < 0 is 0; count is capped by the server.
-      const startIndex = Math.max(1, Math.trunc(query.startIndex ?? 1));
+      // RFC 9865: a cursor stands for a position in the same query; it may not be mixed with startIndex.
+      if (query.cursor !== undefined && query.startIndex !== undefined) {
+        throw ScimError.badRequest('cursor and startIndex cannot be used together (RFC 9865 §2)');
+      }
+      const queryKey = cursorQueryKey(rt, query);
+      const startIndex =
+        query.cursor !== undefined
+          ? decodeCursor(query.cursor, queryKey)
+          : Math.max(1, Math.trunc(query.startIndex ?? 1));
       const count = Math.min(
         Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)),
         limits.maxPageSize,
@@ -157,7 +170,18 @@ export class ResourceService {
       const resources = await Promise.all(
         result.entries.map(async (entry) => (await this.#toResult(rt, entry, projection, ctx)).resource),
       );
-      return listResult(resources, result.total ?? resources.length, startIndex);
+      const total = result.total ?? resources.length;
+      if (query.cursor === undefined) return listResult(resources, total, startIndex);
+      const next = startIndex + resources.length;
+      const previous = Math.max(1, startIndex - count);
+      return {
+        schemas: [LIST_RESPONSE_SCHEMA],
+        totalResults: total,
+        itemsPerPage: resources.length,
+        ...(resources.length > 0 && next <= total ? { nextCursor: encodeCursor(next, queryKey) } : {}),
+        ...(startIndex > 1 ? { previousCursor: encodeCursor(previous, queryKey) } : {}),
+        Resources: resources,
+      };
     });
   }
 
@@ -1007,6 +1031,33 @@ function isSelective(rt: CompiledResourceType, filter: DirFilter): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Cursors (RFC 9865) are opaque to clients and stateless here: the position in the query's sorted
+ * result, sealed with a digest of the query so a cursor cannot be replayed against another one.
+ * LDAP simple-paged-results cookies cannot serve: they belong to one connection of one server
+ * process, and the next page may arrive at another connection or another bridge instance.
+ */
+function cursorQueryKey(rt: CompiledResourceType, query: ListQuery): string {
+  return createHash('sha256')
+    .update(JSON.stringify([rt.name, query.filter ?? '', query.sortBy ?? '', query.sortOrder ?? '']))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function encodeCursor(position: number, queryKey: string): string {
+  return Buffer.from(`${position}.${queryKey}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, queryKey: string): number {
+  if (cursor === '') return 1;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{1,15})\.(.+)$/.exec(text);
+  if (!match || match[2] !== queryKey || Number(match[1]) < 1) {
+    throw ScimError.invalidCursor('the cursor is not one this server issued for this query');
+  }
+  return Number(match[1]);
 }
 
 function eventOf(

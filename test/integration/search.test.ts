@@ -69,4 +69,35 @@ describe('searches', () => {
     const bad = await t.request('GET', '/Users?sortBy=nickName');
     expect(bad.status).toBe(400);
   });
+
+  it('pages with RFC 9865 cursors: every user once, in order, and nextCursor absent at the end', async () => {
+    const seen: string[] = [];
+    let cursor = '';
+    for (let page = 0; page < 10; page++) {
+      const r = await t.request('GET', `/Users?count=2&cursor=${encodeURIComponent(cursor)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.totalResults).toBe(5);
+      seen.push(...r.body.Resources.map((u: { userName: string }) => u.userName));
+      if (!r.body.nextCursor) break;
+      cursor = r.body.nextCursor;
+    }
+    // the sample directory's users, in the default order (uid)
+    expect(seen).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
+    const spc = await t.request('GET', '/ServiceProviderConfig');
+    expect(spc.body.pagination).toMatchObject({ cursor: true, index: true });
+  });
+
+  it('refuses a cursor from another query, a forged one, and cursor with startIndex', async () => {
+    const first = await t.request('GET', '/Users?count=2&cursor=');
+    const other = await t.request('GET', `/Users?count=2&sortBy=displayName&cursor=${first.body.nextCursor}`);
+    expect(other.status).toBe(400);
+    expect(other.body.scimType).toBe('invalidCursor');
+    const forged = await t.request(
+      'GET',
+      `/Users?count=2&cursor=${Buffer.from('3.x').toString('base64url')}`,
+    );
+    expect(forged.body.scimType).toBe('invalidCursor');
+    const mixed = await t.request('GET', `/Users?count=2&startIndex=2&cursor=${first.body.nextCursor}`);
+    expect(mixed.status).toBe(400);
+  });
 });

@@ -172,6 +172,8 @@ export function listQueryFromUrl(query: Query): ListQuery {
   if (startIndex !== undefined) out.startIndex = startIndex;
   const count = integerParam(single(query, 'count'), 'count');
   if (count !== undefined) out.count = count;
+  const cursor = single(query, 'cursor');
+  if (cursor !== undefined) out.cursor = cursor;
   const sortBy = single(query, 'sortBy');
   if (sortBy) out.sortBy = sortBy;
   const sortOrder = single(query, 'sortOrder');
@@ -212,5 +214,9 @@ export function listQueryFromSearchRequest(body: unknown): ListQuery {
     out.sortBy = request.sortBy;
   }
   if (request.sortOrder !== undefined) out.sortOrder = sortOrderOf(request.sortOrder);
+  if (request.cursor !== undefined) {
+    if (typeof request.cursor !== 'string') throw ScimError.invalidValue('cursor must be a string');
+    out.cursor = request.cursor;
+  }
   return out;
 }
