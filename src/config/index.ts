@@ -10,6 +10,8 @@ export { redactConfig } from './redact.ts';
 export type {
   AuthConfig,
   BridgeConfig,
+  EventServiceConfig,
+  EventsConfig,
   IdempotencyConfig,
   LdapConfig,
   LdapTlsConfig,

@@ -1,4 +1,4 @@
-import { REDACTED, secretPaths } from './settings.ts';
+import { REDACTED, rootSchema, type SchemaNode, secretPaths } from './settings.ts';
 
 /** Replaces the password in `scheme://user:password@host` (redis://:pw@h, ldap://u:pw@h) by <redacted>. */
 export function redactUrlCredentials(value: string): string {
@@ -38,5 +38,21 @@ export function redactConfig<T extends object>(config: T): T {
       (parent as Record<string, unknown>)[last] = REDACTED;
     }
   }
+  redactItems(copy, rootSchema);
   return copy as T;
+}
+
+/** Secrets inside list items (events.services[].secret), which are not leaf settings of their own. */
+function redactItems(value: unknown, node: SchemaNode | undefined): void {
+  if (node === undefined || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) redactItems(item, node.items);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    if (record[key] === undefined) continue;
+    if (child['x-secret'] === true) record[key] = REDACTED;
+    else redactItems(record[key], child);
+  }
 }

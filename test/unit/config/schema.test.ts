@@ -52,6 +52,29 @@ const everyKey: Full<BridgeConfig> = {
     bulkMaxPayloadBytes: 2048,
   },
   idempotency: { ttlSeconds: 60, lockTtlSeconds: 5 },
+  events: {
+    enabled: true,
+    workersInProcess: false,
+    recoveryGraceMs: 1000,
+    recoveryIntervalMs: 1000,
+    maxAttempts: 3,
+    backoffBaseMs: 10,
+    backoffMaxMs: 100,
+    retentionSeconds: 60,
+    services: [
+      {
+        name: 'billing',
+        url: 'https://billing.example.com/hooks',
+        secret: 'a-secret-of-16-chars',
+        secretFile: '/run/secrets/billing',
+        eventTypes: ['user.*'],
+        timeoutMs: 1000,
+        concurrency: 1,
+        ratePerSecond: 1,
+        required: false,
+      },
+    ],
+  },
   log: { level: 'debug', pretty: true },
 };
 
