@@ -150,7 +150,11 @@ export class ResourceService {
         const ast = parseFilter(query.filter, { maxLength: limits.maxFilterLength });
         filter = await translateFilter(rt, ast, { resolveId: (types, id) => this.#resolveDn(types, id) });
       }
-      const sort = this.#sortKeys(rt, query);
+      const selective = isSelective(rt, filter);
+      // Without sortBy the order is the server's choice (RFC 7644 §3.4.2.3): a selective query
+      // (a few entries at most) skips the directory's sort; any other keeps the default order so
+      // that pages are stable.
+      const sort = selective && !query.sortBy ? undefined : this.#sortKeys(rt, query);
       const combined = simplify({ type: 'and', filters: [rt.directory.scopeFilter, filter] });
       const projection: Projection = {
         ...(query.attributes ? { attributes: query.attributes } : {}),
@@ -163,9 +167,9 @@ export class ResourceService {
         filter: combined,
         attributes: this.#readAttributes(rt, projection),
         binaryAttributes: rt.directory.binaryAttributes,
-        sort,
+        ...(sort ? { sort } : {}),
         page: { kind: 'offset', startIndex, count },
-        ...(isSelective(rt, filter) ? { expectFew: true } : {}),
+        ...(selective ? { expectFew: true } : {}),
       });
       const resources = await Promise.all(
         result.entries.map(async (entry) => (await this.#toResult(rt, entry, projection, ctx)).resource),
