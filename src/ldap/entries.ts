@@ -3,6 +3,49 @@ import type { Entry } from 'ldapts';
 import type { DirEntry, DirValue } from '../ports/directory.ts';
 
 /**
+ * Active Directory returns at most MaxValRange (default 1500) values of a multi-valued attribute
+ * per read, under a ranged name (MS-ADTS §3.1.1.3.1.3.3): `member;range=0-1499`. The values go
+ * under the plain name; the rest is still to be fetched from `next` (see ranges.ts).
+ */
+export interface PendingRange {
+  /** The attribute's name as the server spelt it, without the range option. */
+  attribute: string;
+  /** First value index not yet read. */
+  next: number;
+}
+
+const RANGED_NAME = /^(.+);range=(\d+)-(\d+|\*)$/i;
+
+export interface RangedName {
+  attribute: string;
+  low: number;
+  /** undefined for `*`: the last values. */
+  high: number | undefined;
+}
+
+export function parseRangedName(name: string): RangedName | undefined {
+  const match = RANGED_NAME.exec(name);
+  if (!match) return undefined;
+  const [, attribute = '', low = '0', high = '*'] = match;
+  return {
+    attribute,
+    low: Number.parseInt(low, 10),
+    high: high === '*' ? undefined : Number.parseInt(high, 10),
+  };
+}
+
+/** Entries built from a ranged response, with the ranges still to read. */
+const pendingRanges = new WeakMap<DirEntry, PendingRange[]>();
+
+export function pendingRangesOf(entry: DirEntry): readonly PendingRange[] {
+  return pendingRanges.get(entry) ?? [];
+}
+
+export function clearPendingRanges(entry: DirEntry): void {
+  pendingRanges.delete(entry);
+}
+
+/**
  * ldapts returns one value as a scalar, several as an array, and a requested-but-absent attribute
  * as []. Absent attributes are left out of the DirEntry.
  *
@@ -12,8 +55,12 @@ import type { DirEntry, DirValue } from '../ports/directory.ts';
  */
 export function toDirEntry(raw: Entry, binary: ReadonlySet<string>): DirEntry {
   const attributes: Record<string, DirValue[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (name === 'dn') continue;
+  const pending: PendingRange[] = [];
+  for (const [returnedName, value] of Object.entries(raw)) {
+    if (returnedName === 'dn') continue;
+    const ranged = parseRangedName(returnedName);
+    const name = ranged?.attribute ?? returnedName;
+    if (ranged?.high !== undefined) pending.push({ attribute: ranged.attribute, next: ranged.high + 1 });
     const values: DirValue[] = Array.isArray(value) ? value : [value];
     if (values.length === 0) continue;
     // LDAP descriptors are case-insensitive (RFC 4512 §1.4).
@@ -25,7 +72,9 @@ export function toDirEntry(raw: Entry, binary: ReadonlySet<string>): DirEntry {
     if (existing) existing.push(...converted);
     else attributes[key] = [...converted];
   }
-  return { dn: raw.dn, attributes };
+  const entry: DirEntry = { dn: raw.dn, attributes };
+  if (pending.length > 0) pendingRanges.set(entry, pending);
+  return entry;
 }
 
 export function lowerCaseSet(names: readonly string[] | undefined): ReadonlySet<string> {

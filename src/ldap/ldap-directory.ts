@@ -32,6 +32,7 @@ import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toP
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
 import { ConnectionPool, type RunMode } from './pool.ts';
+import { completeRanges } from './ranges.ts';
 import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
 
 /**
@@ -61,6 +62,16 @@ export class LdapDirectory implements Directory {
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
+    const result = await this.#search(request);
+    await this.#completeRanges(
+      result.entries,
+      lowerCaseSet(request.binaryAttributes),
+      `search ${request.base}`,
+    );
+    return result;
+  }
+
+  async #search(request: SearchRequest): Promise<SearchResult> {
     const page = request.page;
     if (page?.kind === 'cursor') throw new Error('cursor paging not implemented');
     if (page) checkWindow(page.startIndex, page.count);
@@ -127,7 +138,9 @@ export class LdapDirectory implements Directory {
 
   async read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined> {
     try {
-      return await this.#readEntry(dn, attributes, binaryAttributes);
+      const entry = await this.#readEntry(dn, attributes, binaryAttributes);
+      if (entry) await this.#completeRanges([entry], lowerCaseSet(binaryAttributes), `read ${dn}`);
+      return entry;
     } catch (error) {
       const mapped = toPortError(error, `read ${dn}`);
       if (mapped instanceof NotFoundError) return undefined;
@@ -225,6 +238,27 @@ export class LdapDirectory implements Directory {
 
   close(): Promise<void> {
     return this.#pool.close();
+  }
+
+  /**
+   * Active Directory caps the values of one attribute per read (MaxValRange, default 1500) and
+   * names the window `member;range=0-1499`: read the rest (`member;range=1500-*`, ...) so callers
+   * see every value under the plain name. See ranges.ts.
+   */
+  async #completeRanges(
+    entries: readonly DirEntry[],
+    binary: ReadonlySet<string>,
+    context: string,
+  ): Promise<void> {
+    try {
+      await completeRanges(
+        entries,
+        (dn, attribute) => this.#searchBase(dn, alwaysTrue(), [attribute], [...binary]),
+        binary,
+      );
+    } catch (error) {
+      throw toPortError(error, context);
+    }
   }
 
   // --- searches -------------------------------------------------------------------------------
@@ -405,14 +439,13 @@ export class LdapDirectory implements Directory {
       if (!wantsEntry) return undefined;
       const returned = options.returnAttributes ?? [];
       const binaryAttributes = options.binaryAttributes ?? [];
-      if (postReadControl?.entry) {
-        return toDirEntry(
-          postReadControl.entry.toObject(returned, binaryAttributes),
-          lowerCaseSet(binaryAttributes),
-        );
-      }
-      // No post-read from this server: read back (RFC 4527 is optional). Renames report no entry.
-      return await this.#readEntry(dn, returned, binaryAttributes);
+      const binary = lowerCaseSet(binaryAttributes);
+      const entry = postReadControl?.entry
+        ? toDirEntry(postReadControl.entry.toObject(returned, binaryAttributes), binary)
+        : // No post-read from this server: read back (RFC 4527 is optional). Renames report no entry.
+          await this.#readEntry(dn, returned, binaryAttributes);
+      if (entry) await this.#completeRanges([entry], binary, context);
+      return entry;
     } catch (error) {
       if (isTransportFailure(error) && !(error instanceof RequestNotSentError)) {
         throw new UnavailableError(
@@ -443,6 +476,7 @@ export class LdapDirectory implements Directory {
       }
       const entry = await this.#readEntry(dn, options.returnAttributes, options.binaryAttributes);
       if (!entry) throw new NotFoundError(`${context}: no such entry`);
+      await this.#completeRanges([entry], lowerCaseSet(options.binaryAttributes), context);
       return entry;
     } catch (error) {
       throw toPortError(error, context);
