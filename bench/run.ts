@@ -119,7 +119,13 @@ async function main(): Promise<void> {
   await bridge.stop();
 }
 
-const entry = process.argv.includes('--scale') ? import('./scale.ts').then((m) => m.runScale()) : main();
+const entry = process.argv.includes('--scale')
+  ? import('./scale.ts').then((m) => m.runScale())
+  : process.argv.includes('--membership')
+    ? import('./membership.ts').then((m) => m.runMembership())
+    : process.argv.includes('--writes')
+      ? import('./writes.ts').then((m) => m.runWrites())
+      : main();
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -1,0 +1,355 @@
+/**
+ * `npm run bench -- --membership [--reps N] [--seconds S]`: groups of 10, 1,000 and 100,000
+ * members bulk-loaded with slapadd, then
+ *  - GET /Groups/{id} of the 100k group (timed, members counted, bridge RSS sampled meanwhile) and
+ *    with `excludedAttributes=members`, next to the raw paged memberOf search the bridge reads through;
+ *  - PATCH add-one-member (the Entra form) at each size, at concurrency 1, each adding a fresh user,
+ *    next to a raw ldapts modify adding one `member` value to the same group on the same slapd.
+ * slapadd runs no overlay, so the LDIF writes `memberOf` on the members itself (the bridge reads
+ * membership through those back-links). The bridge runs in this process; the HTTP client is curl
+ * (the big GET, so this process's RSS is the bridge's) and node:http (the PATCHes).
+ * Prints figures; asserts nothing. Loopback only; loops are bounded by count and by duration.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Attribute, Change, Client, EqualityFilter } from 'ldapts';
+import { loadConfig } from '../src/config/index.ts';
+import { startBridge } from '../src/main.ts';
+
+const execFileAsync = promisify(execFile);
+v8.setFlagsFromString('--expose-gc');
+/** A full GC before a memory reading, so "before" and "after" compare live data, not garbage. */
+const gc = runInNewContext('gc') as () => void;
+const SIZES = [10, 1_000, 100_000] as const;
+const SUFFIX = 'dc=example,dc=com';
+const PEOPLE = `ou=People,${SUFFIX}`;
+const GROUPS = `ou=Groups,${SUFFIX}`;
+const PLACEHOLDER = `cn=empty-group-placeholder,${SUFFIX}`;
+
+export interface Figure {
+  count: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** Runs `op` at `concurrency` until `total` calls or `seconds` have passed, whichever comes first. */
+export async function measure(
+  total: number,
+  concurrency: number,
+  seconds: number,
+  op: (i: number) => Promise<void>,
+): Promise<Figure> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total && performance.now() < deadline) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { count: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+export const fmt = (f: Figure) =>
+  `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(8)} ms  p99 ${f.p99.toFixed(2).padStart(8)} ms  (n=${f.count})`;
+
+export interface HttpClient {
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
+  close(): void;
+}
+
+/** node:http keep-alive client for the bridge's base URL. */
+export function httpClient(baseUrl: string, token: string): HttpClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const base = new URL(baseUrl);
+  return {
+    request: (method, p, body) =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(
+          {
+            agent,
+            host: base.hostname,
+            port: base.port,
+            method,
+            path: `${base.pathname}${p}`,
+            headers: {
+              Authorization: `Bearer ${token}`,
+              ...(payload
+                ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(payload) }
+                : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+const memberUid = (i: number) => `m${String(i).padStart(6, '0')}`;
+const freshUid = (size: number, side: 'b' | 'r', i: number) => `f${size}${side}${String(i).padStart(5, '0')}`;
+const groupCn = (size: number) => `bench-members-${size}`;
+const groupDn = (size: number) => `cn=${groupCn(size)},${GROUPS}`;
+
+function userLdif(uid: string, memberOf: string[]): string {
+  return `dn: uid=${uid},${PEOPLE}
+objectClass: top
+objectClass: person
+objectClass: organizationalPerson
+objectClass: inetOrgPerson
+objectClass: scimResource
+uid: ${uid}
+cn: Person ${uid}
+sn: ${uid}
+givenName: Person
+displayName: Person ${uid}
+mail: ${uid}@example.org
+scimActive: TRUE
+${memberOf.map((dn) => `memberOf: ${dn}\n`).join('')}
+`;
+}
+
+async function writeLdif(file: string, reps: number): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (chunk: string) => {
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  const largest = SIZES[SIZES.length - 1]!;
+  for (let i = 0; i < largest; i++) {
+    await write(
+      userLdif(
+        memberUid(i),
+        SIZES.filter((s) => i < s).map((s) => groupDn(s)),
+      ),
+    );
+  }
+  for (const size of SIZES) {
+    for (let i = 0; i < reps; i++) {
+      await write(userLdif(freshUid(size, 'b', i), []));
+      await write(userLdif(freshUid(size, 'r', i), []));
+    }
+  }
+  for (const size of SIZES) {
+    // Groups written by the bridge carry the mapping's placeholder member; so do these.
+    let group = `dn: ${groupDn(size)}
+objectClass: top
+objectClass: groupOfNames
+objectClass: scimResource
+cn: ${groupCn(size)}
+member: ${PLACEHOLDER}
+`;
+    for (let i = 0; i < size; i++) group += `member: uid=${memberUid(i)},${PEOPLE}\n`;
+    await write(`${group}\n`);
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+export async function runMembership(): Promise<void> {
+  const reps = argValue('--reps', 200);
+  const seconds = argValue('--seconds', 30);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-membership-'));
+  const ldif = path.join(dir, 'membership.ldif');
+  let t0 = performance.now();
+  await writeLdif(ldif, reps);
+  console.log(
+    `generated ${SIZES[SIZES.length - 1]} member users, ${SIZES.length * 2 * reps} fresh users and groups of ${SIZES.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const token = randomBytes(18).toString('base64url');
+  const config = loadConfig({
+    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
+  });
+  t0 = performance.now();
+  const bridge = await startBridge({ config, seedLdif: [ldif] });
+  console.log(`slapadd + slapd + bridge ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const slapd = bridge.local?.slapd;
+  if (!slapd) throw new Error('the benchmark needs the local default slapd');
+  const raw = new Client({ url: slapd.url, timeout: 120_000 });
+  await raw.bind(slapd.serviceDn, slapd.servicePassword);
+  const client = httpClient(bridge.baseUrl, token);
+  console.log(
+    `bridge ${bridge.baseUrl} (in this process, ldap pool ${config.ldap.poolSize}, request timeout ${config.server.requestTimeoutMs} ms), slapd ${slapd.url}, node ${process.version}`,
+  );
+
+  const uuidOf = async (dn: string): Promise<string> => {
+    const { searchEntries } = await raw.search(dn, { scope: 'base', attributes: ['entryUUID'] });
+    const uuid = searchEntries[0]?.entryUUID;
+    if (typeof uuid !== 'string') throw new Error(`no entryUUID for ${dn}`);
+    return uuid;
+  };
+  const groupIds = new Map<number, string>();
+  for (const size of SIZES) groupIds.set(size, await uuidOf(groupDn(size)));
+  const freshIds = new Map<string, string>();
+  const { searchEntries: fresh } = await raw.search(PEOPLE, {
+    scope: 'one',
+    filter: '(uid=f*)',
+    attributes: ['uid', 'entryUUID'],
+    paged: { pageSize: 500 },
+  });
+  for (const e of fresh) freshIds.set(String(e.uid), String(e.entryUUID));
+
+  // --- GET of the 100k group -------------------------------------------------------------------
+  const largest = SIZES[SIZES.length - 1]!;
+  const bigId = groupIds.get(largest)!;
+  console.log(`\nGET /Groups/{id} of the ${largest}-member group (curl in a child process, 3 runs)`);
+  for (let run = 1; run <= 3; run++) {
+    const out = path.join(dir, `group-${run}.json`);
+    gc();
+    const before = process.memoryUsage();
+    let rssPeak = before.rss;
+    let heapPeak = before.heapUsed;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      rssPeak = Math.max(rssPeak, m.rss);
+      heapPeak = Math.max(heapPeak, m.heapUsed);
+    }, 10);
+    const started = performance.now();
+    const { stdout } = await execFileAsync('curl', [
+      '-sS',
+      '-o',
+      out,
+      '-w',
+      '%{http_code} %{size_download} %{time_starttransfer}',
+      '--max-time',
+      '120',
+      '-H',
+      `Authorization: Bearer ${token}`,
+      `${bridge.baseUrl}/Groups/${bigId}`,
+    ]);
+    const elapsed = performance.now() - started;
+    clearInterval(sampler);
+    gc();
+    const after = process.memoryUsage();
+    const [status, bytes, firstByte] = stdout.trim().split(' ');
+    let members = -1;
+    let distinct = -1;
+    try {
+      const body = JSON.parse(readFileSync(out, 'utf8')) as { members?: { value: string }[] };
+      members = body.members?.length ?? 0;
+      distinct = new Set(body.members?.map((m) => m.value)).size;
+    } catch {
+      // reported below as -1
+    }
+    rmSync(out, { force: true });
+    console.log(
+      `  run ${run}: HTTP ${status}, ${elapsed.toFixed(0)} ms (first byte after ${(Number(firstByte) * 1000).toFixed(0)} ms), ${mb(Number(bytes))} body, members ${members} (distinct ${distinct}, expected ${largest}${members === largest ? ', all present' : ', MISMATCH'}); RSS ${mb(before.rss)} -> peak ${mb(rssPeak)} (+${mb(rssPeak - before.rss)}), heapUsed ${mb(before.heapUsed)} -> peak ${mb(heapPeak)}; after GC: RSS ${mb(after.rss)}, heapUsed ${mb(after.heapUsed)}`,
+    );
+  }
+  const excluded = await measure(20, 1, 60, async () => {
+    const r = await client.request('GET', `/Groups/${bigId}?excludedAttributes=members`);
+    if (r.status !== 200) throw new Error(`GET excludedAttributes=members: ${r.status} ${r.text}`);
+    if ((JSON.parse(r.text) as { members?: unknown }).members !== undefined)
+      throw new Error('members came back despite excludedAttributes=members');
+  });
+  console.log(`  GET ?excludedAttributes=members      ${fmt(excluded)}`);
+  const rawBackLinks = await measure(3, 1, 120, async () => {
+    const { searchEntries } = await raw.search(PEOPLE, {
+      scope: 'one',
+      filter: `(&(objectClass=inetOrgPerson)(memberOf=${groupDn(largest)}))`,
+      attributes: ['entryUUID', 'displayName'],
+      paged: { pageSize: 1000 },
+    });
+    if (searchEntries.length !== largest) throw new Error(`raw back-link search: ${searchEntries.length}`);
+  });
+  console.log(`  raw paged memberOf search (same read) ${fmt(rawBackLinks)}`);
+
+  // --- PATCH add one member ----------------------------------------------------------------------
+  console.log(
+    `\nPATCH /Groups/{id} add one member (Entra form), concurrency 1, up to ${reps} per size or ${seconds} s, each a fresh user; raw = ldapts modify add one member value`,
+  );
+  const p50s = new Map<number, { bridge: number; raw: number }>();
+  for (const size of SIZES) {
+    const id = groupIds.get(size)!;
+    const bridgeFigure = await measure(reps, 1, seconds, async (i) => {
+      const userId = freshIds.get(freshUid(size, 'b', i));
+      if (!userId) throw new Error(`fresh user ${freshUid(size, 'b', i)} not found`);
+      const r = await client.request('PATCH', `/Groups/${id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: userId }] }],
+      });
+      if (r.status !== 204 && r.status !== 200) throw new Error(`PATCH ${size}: ${r.status} ${r.text}`);
+    });
+    const rawFigure = await measure(reps, 1, seconds, async (i) => {
+      await raw.modify(
+        groupDn(size),
+        new Change({
+          operation: 'add',
+          modification: new Attribute({
+            type: 'member',
+            values: [`uid=${freshUid(size, 'r', i)},${PEOPLE}`],
+          }),
+        }),
+      );
+    });
+    p50s.set(size, { bridge: bridgeFigure.p50, raw: rawFigure.p50 });
+    console.log(
+      `  size ${String(size).padStart(6)}  bridge ${fmt(bridgeFigure)}   raw ${fmt(rawFigure)}   bridge/raw p50 ${(bridgeFigure.p50 / rawFigure.p50).toFixed(2)}`,
+    );
+    // What a full member read of this group costs slapd: the back-link search on memberOf.
+    const backLinks = await measure(Math.min(reps, 5), 1, seconds, async () => {
+      await raw.search(PEOPLE, {
+        scope: 'one',
+        filter: `(&(objectClass=inetOrgPerson)(memberOf=${groupDn(size)}))`,
+        attributes: ['entryUUID', 'displayName'],
+        paged: { pageSize: 1000 },
+      });
+    });
+    console.log(`               raw memberOf back-link search of the whole group ${fmt(backLinks)}`);
+  }
+  const small = p50s.get(SIZES[0])!;
+  const big = p50s.get(largest)!;
+  console.log(
+    `issue 5 target, PATCH add-one-member p50 ${largest}/${SIZES[0]} within 1.5x: bridge ${(big.bridge / small.bridge).toFixed(2)}x, raw ldapts ${(big.raw / small.raw).toFixed(2)}x`,
+  );
+  // The memberof overlay wrote memberOf on each added user: check one per size.
+  for (const size of SIZES) {
+    const { searchEntries } = await raw.search(PEOPLE, {
+      scope: 'one',
+      filter: new EqualityFilter({ attribute: 'uid', value: freshUid(size, 'b', 0) }),
+      attributes: ['memberOf'],
+    });
+    const memberOf = searchEntries[0]?.memberOf;
+    const ok = Array.isArray(memberOf) ? memberOf.length > 0 : typeof memberOf === 'string';
+    if (!ok) console.log(`  anomaly: ${freshUid(size, 'b', 0)} has no memberOf after the PATCH`);
+  }
+  client.close();
+  await raw.unbind();
+  await bridge.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
