@@ -12,10 +12,12 @@ import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
+import { type EventsRuntime, JobsAdmin, resolveSecrets, startEvents, startWorkers } from './jobs/index.ts';
 import { createLdapDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
+import { entryId } from './mapping/convert.ts';
 import { formatProblem, MappingError } from './mapping/load.ts';
 import { MappingStore } from './mapping/reload.ts';
 import type { Directory } from './ports/directory.ts';
@@ -56,6 +58,8 @@ export interface RunningBridge {
   directory: Directory;
   mappings: () => MappingSet;
   local: LocalServices | undefined;
+  /** The events subsystem, when events.enabled. */
+  events?: EventsRuntime;
   /** Plain token generated for the local default (only when no token was configured). */
   generatedToken?: string;
   stop(): Promise<void>;
@@ -162,8 +166,34 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     tokenEntries.push({ name: 'local-default', sha256: sha256Hex(generatedToken) });
   }
 
+  // Events: every write journaled before the directory write, delivered at least once.
+  const events: EventsRuntime | undefined = config.events.enabled
+    ? startEvents({
+        events: config.events,
+        keyPrefix: config.redis.keyPrefix,
+        redisUrl,
+        ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+        redis,
+        workers: config.events.workersInProcess,
+        log: logger.child({ component: 'events' }),
+        probe: async (resourceType, dn) => {
+          const rt = mappingSet().resourceTypes.find((r) => r.name === resourceType);
+          if (!rt) return undefined;
+          const { idAttribute, versionAttribute, binaryAttributes } = rt.directory;
+          const entry = await directory.read(dn, [idAttribute, versionAttribute], binaryAttributes);
+          if (!entry) return undefined;
+          const version = entry.attributes[versionAttribute.toLowerCase()]?.[0];
+          return {
+            id: entryId(rt, entry) ?? '',
+            ...(version !== undefined ? { version: String(version) } : {}),
+          };
+        },
+      })
+    : undefined;
+
   const resources = new ResourceService({
     directory,
+    ...(events ? { journal: events.journal } : {}),
     mappings: mappingSet,
     limits: {
       defaultPageSize: config.limits.defaultPageSize,
@@ -203,8 +233,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
           'idempotency store failed after the request executed; a retry with the same key may execute again',
         ),
     },
-    readiness: () =>
-      checkReadiness(
+    readiness: async () => {
+      const eventWarnings = events ? await events.warnings() : [];
+      return checkReadiness(
         [
           { name: 'directory', check: () => directory.ping() },
           {
@@ -215,8 +246,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
           },
         ],
         2_000,
-        () => mappingStore.warnings(),
-      ),
+        () => [...mappingStore.warnings(), ...eventWarnings],
+      );
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -238,6 +270,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await events?.stop();
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
   };
@@ -257,9 +290,57 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     directory,
     mappings: mappingSet,
     local,
+    ...(events ? { events } : {}),
     ...(generatedToken ? { generatedToken } : {}),
     stop,
   };
+}
+
+/** The configured Redis URL, required by the commands that only talk to the queues. */
+function queueRedisUrl(config: BridgeConfig): string {
+  if (!config.redis.url) {
+    throw new ConfigError([
+      {
+        setting: 'redis.url',
+        source: 'default',
+        text: 'the jobs and worker commands need the shared Redis; expected redis.url or SCIM_BRIDGE_REDIS_URL',
+      },
+    ]);
+  }
+  return config.redis.url;
+}
+
+/** For `scim-ldap-bridge jobs ...`: the queues of the configured services. */
+export async function openJobsAdmin(
+  config: BridgeConfig,
+): Promise<{ admin: JobsAdmin; close(): Promise<void> }> {
+  const redis = new Redis(queueRedisUrl(config), {
+    maxRetriesPerRequest: 1,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+  });
+  const admin = new JobsAdmin(redis, config.redis.keyPrefix, config.events.services);
+  return {
+    admin,
+    async close() {
+      await admin.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** `scim-ldap-bridge worker`: delivery workers only (no HTTP, no directory); stops on SIGINT/SIGTERM. */
+export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<{ stop(): Promise<void> }> {
+  const log = logger ?? createLogger(config.log.level);
+  const pool = startWorkers({
+    redisUrl: queueRedisUrl(config),
+    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    keyPrefix: config.redis.keyPrefix,
+    events: config.events,
+    secrets: resolveSecrets(config.events.services),
+    log: log.child({ component: 'events' }),
+  });
+  log.info({ services: config.events.services.map((s) => s.name) }, 'delivery workers started');
+  return { stop: () => pool.close() };
 }
 
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */

@@ -1,7 +1,8 @@
 /**
- * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `--help`.
+ * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `jobs`, `worker`, `--help`.
  */
 import { readFileSync } from 'node:fs';
+import { type BridgeConfig, ConfigError, loadConfig } from '../config/index.ts';
 import { STANDARD_SCHEMAS } from '../mapping/catalog.ts';
 import { formatProblem, loadMappingDirectory, MappingError } from '../mapping/load.ts';
 import type { DirEntry } from '../ports/directory.ts';
@@ -14,6 +15,8 @@ commands:
   serve               run the SCIM service (what npm start does)
   validate [dir]      check the mapping files in dir (default: mappings/openldap)
   preview METHOD PATH print the LDAP operations a SCIM request would perform (no directory needed)
+  jobs list|retry|replay  inspect and repair event deliveries (dead letters, replay)
+  worker              run event delivery workers only (scale out beside the servers)
 
 Run "scim-ldap-bridge <command> --help" for a command's options.
 `,
@@ -53,6 +56,27 @@ example:
   scim-ldap-bridge preview POST /Users --data '{"userName":"alice","name":{"familyName":"A"}}'
 Exit status: 0 when the request would succeed, 1 when the bridge would refuse it, 2 on usage errors.
 `,
+  jobs: `usage: scim-ldap-bridge jobs <subcommand>
+
+Event deliveries (one BullMQ queue per events.services entry, in the shared Redis: redis.url).
+A dead letter is a delivery that failed for good (a 4xx answer, or maxAttempts exhausted).
+
+  jobs list [--failed] [--limit N] [--json]
+                       deliveries not yet done (waiting, active, delayed, failed); --failed: dead letters only
+  jobs retry <jobId>   deliver a dead-lettered job again (job id = event id)
+  jobs retry --all-failed
+                       deliver every dead letter again
+  jobs replay <eventId>
+                       deliver an event again although it was delivered (same event id)
+
+Exit status: 0 on success, 1 when nothing matched, 2 on usage or configuration errors.
+`,
+  worker: `usage: scim-ldap-bridge worker
+
+Runs the event delivery workers of events.services without the HTTP service, against the shared
+Redis (redis.url). Run as many as needed; with separate workers set events.workersInProcess=false
+on the servers. Stops on SIGINT/SIGTERM after the deliveries in flight.
+`,
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -75,6 +99,10 @@ export async function run(argv: string[]): Promise<number> {
       return validate(rest);
     case 'preview':
       return preview(rest);
+    case 'jobs':
+      return jobs(rest);
+    case 'worker':
+      return worker(rest);
     default:
       return usage(`unknown command "${command}"`);
   }
@@ -165,6 +193,94 @@ async function preview(args: string[]): Promise<number> {
       return usage(`preview: ${(error as Error).message}`);
     throw error;
   }
+}
+
+function cliConfig(): BridgeConfig | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`scim-ldap-bridge: invalid configuration\n${error.message}\n`);
+    return undefined;
+  }
+}
+
+async function jobs(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const flags = new Set(rest.filter((a) => a.startsWith('--')));
+  const positional = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--limit');
+  if (sub !== 'list' && sub !== 'retry' && sub !== 'replay') return usage('jobs needs list, retry or replay');
+  const known = sub === 'list' ? ['--failed', '--limit', '--json'] : sub === 'retry' ? ['--all-failed'] : [];
+  const unknown = [...flags].find((f) => !known.includes(f));
+  if (unknown) return usage(`jobs ${sub}: unknown option ${unknown}`);
+  if (sub === 'list' && positional.length > 0) return usage('jobs list takes no arguments');
+  if (sub === 'retry' && (flags.has('--all-failed') ? positional.length !== 0 : positional.length !== 1))
+    return usage('jobs retry needs one job id, or --all-failed');
+  if (sub === 'replay' && positional.length !== 1) return usage('jobs replay needs one event id');
+  const config = cliConfig();
+  if (!config) return 2;
+  let opened: Awaited<ReturnType<typeof import('../main.ts').openJobsAdmin>>;
+  try {
+    opened = await import('../main.ts').then((m) => m.openJobsAdmin(config));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
+    return 2;
+  }
+  try {
+    const { admin } = opened;
+    if (sub === 'list') {
+      const limitArg = rest[rest.indexOf('--limit') + 1];
+      const limit = flags.has('--limit') ? Number(limitArg) : 100;
+      if (!Number.isInteger(limit) || limit < 1) return usage('jobs list: --limit needs a positive integer');
+      const rows = await admin.list({ failed: flags.has('--failed'), limit });
+      if (flags.has('--json')) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else {
+        for (const r of rows)
+          process.stdout.write(
+            `${r.service}\t${r.state}\t${r.jobId}\t${r.type}\t${r.resourceType}/${r.resourceId}\tattempts=${r.attemptsMade}` +
+              `\t${new Date(r.createdAt).toISOString()}${r.failedReason ? `\t${r.failedReason}` : ''}\n`,
+          );
+        process.stderr.write(`${rows.length} job(s)\n`);
+      }
+      return 0;
+    }
+    if (sub === 'retry') {
+      const count = flags.has('--all-failed')
+        ? await admin.retryAllFailed()
+        : await admin.retry(positional[0] ?? '');
+      process.stdout.write(`${count} job(s) queued again\n`);
+      return count > 0 || flags.has('--all-failed') ? 0 : 1;
+    }
+    const count = await admin.replay(positional[0] ?? '');
+    process.stdout.write(`${count} delivery(ies) queued again\n`);
+    return count > 0 ? 0 : 1;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function worker(args: string[]): Promise<number> {
+  if (args.length > 0) return usage('worker takes no arguments');
+  const config = cliConfig();
+  if (!config) return 2;
+  let running: { stop(): Promise<void> };
+  try {
+    running = await import('../main.ts').then((m) => m.runWorker(config));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
+    return 2;
+  }
+  const stop = () => {
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1;
 }
 
 const code = await run(process.argv.slice(2));

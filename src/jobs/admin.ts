@@ -1,0 +1,192 @@
+/**
+ * Inspection and repair of the delivery queues, for the CLI (`jobs list|retry|replay`) and /ready.
+ * A dead letter is a job in BullMQ's failed state (kept until retried or removed).
+ */
+import { type Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EventServiceConfig } from '../config/index.ts';
+import { openIntents } from './journal.ts';
+import { bullPrefix, queueName, statsKey } from './keys.ts';
+import type { DeliveryJobData } from './publisher.ts';
+
+export interface JobRow {
+  service: string;
+  jobId: string;
+  eventId: string;
+  type: string;
+  resourceType: string;
+  resourceId: string;
+  state: string;
+  attemptsMade: number;
+  failedReason?: string;
+  /** When the job was created (ms). */
+  createdAt: number;
+}
+
+export interface ServiceStats {
+  service: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  delivered: number;
+  failedAttempts: number;
+  lastLatencyMs?: number;
+  lastDeliveredAt?: number;
+  /** Age of the oldest job waiting or delayed (ms). */
+  oldestPendingMs?: number;
+}
+
+export class JobsAdmin {
+  readonly #redis: Redis;
+  readonly #keyPrefix: string;
+  readonly #queues: Map<string, Queue<DeliveryJobData>>;
+
+  constructor(redis: Redis, keyPrefix: string, services: readonly EventServiceConfig[]) {
+    this.#redis = redis;
+    this.#keyPrefix = keyPrefix;
+    this.#queues = new Map(
+      services.map((s) => [
+        s.name,
+        new Queue<DeliveryJobData>(queueName(s.name), { connection: redis, prefix: bullPrefix(keyPrefix) }),
+      ]),
+    );
+  }
+
+  /** Jobs of every service: the dead letters only with `failed`, else everything not yet delivered. */
+  async list(options: { failed?: boolean; limit?: number } = {}): Promise<JobRow[]> {
+    const limit = options.limit ?? 100;
+    const states = options.failed
+      ? (['failed'] as const)
+      : (['failed', 'waiting', 'active', 'delayed'] as const);
+    const rows: JobRow[] = [];
+    for (const [service, queue] of this.#queues) {
+      for (const state of states) {
+        const jobs = await queue.getJobs([state], 0, limit - 1, true);
+        for (const job of jobs) if (job) rows.push(toRow(service, state, job));
+      }
+    }
+    return rows.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
+  }
+
+  /** Retries one dead-lettered job (by job id = event id) in every service where it failed. */
+  async retry(jobId: string): Promise<number> {
+    let count = 0;
+    for (const queue of this.#queues.values()) {
+      const job = await queue.getJob(jobId);
+      if (job && (await job.getState()) === 'failed') {
+        await job.retry('failed');
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async retryAllFailed(): Promise<number> {
+    let count = 0;
+    for (const queue of this.#queues.values()) {
+      for (;;) {
+        const jobs = await queue.getJobs(['failed'], 0, 499);
+        if (jobs.length === 0) break;
+        for (const job of jobs) {
+          if (!job) continue;
+          await job.retry('failed');
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Delivers an event again (same event id: receivers that de-duplicate ignore it unless they
+   * dropped it) to every service that has it: delivered or dead-lettered jobs go back to waiting;
+   * a job still pending is left alone. Returns how many were re-queued.
+   */
+  async replay(eventId: string): Promise<number> {
+    let count = 0;
+    for (const queue of this.#queues.values()) {
+      const job = await queue.getJob(eventId);
+      if (!job) continue;
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') {
+        await job.retry(state);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async stats(): Promise<ServiceStats[]> {
+    const out: ServiceStats[] = [];
+    for (const [service, queue] of this.#queues) {
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'prioritized',
+      );
+      const stats = await this.#redis.hgetall(statsKey(this.#keyPrefix, service));
+      const oldest = [
+        ...(await queue.getJobs(['waiting'], 0, 0, true)),
+        ...(await queue.getJobs(['delayed'], 0, 0, true)),
+      ]
+        .filter((j): j is Job<DeliveryJobData> => j !== undefined)
+        .map((j) => j.timestamp);
+      out.push({
+        service,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+        completed: counts.completed ?? 0,
+        delivered: Number(stats.delivered ?? 0),
+        failedAttempts: Number(stats.failedAttempts ?? 0),
+        ...(stats.lastLatencyMs ? { lastLatencyMs: Number(stats.lastLatencyMs) } : {}),
+        ...(stats.lastDeliveredAt ? { lastDeliveredAt: Number(stats.lastDeliveredAt) } : {}),
+        ...(oldest.length > 0 ? { oldestPendingMs: Date.now() - Math.min(...oldest) } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** One line per service (and the journal), for /ready's warnings and the periodic log. */
+  async summary(): Promise<string[]> {
+    const lines = (await this.stats()).map(
+      (s) =>
+        `events → ${s.service}: ${s.waiting} waiting, ${s.active} active, ${s.delayed} delayed (retrying or held for order), ` +
+        `${s.failed} dead-lettered; ${s.delivered} delivered, ${s.failedAttempts} failed attempts` +
+        (s.lastLatencyMs !== undefined ? `; last delivery ${s.lastLatencyMs} ms after the change` : '') +
+        (s.oldestPendingMs !== undefined ? `; oldest pending ${Math.round(s.oldestPendingMs / 1000)} s` : ''),
+    );
+    const open = await openIntents(this.#redis, this.#keyPrefix);
+    if (open.count > 0)
+      lines.push(
+        `events journal: ${open.count} write(s) not yet settled, oldest ${Math.round((open.oldestMs ?? 0) / 1000)} s`,
+      );
+    return lines;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#queues.values()].map((q) => q.close()));
+  }
+}
+
+function toRow(service: string, state: string, job: Job<DeliveryJobData>): JobRow {
+  const event = job.data.event;
+  return {
+    service,
+    jobId: job.id ?? '',
+    eventId: event.eventId,
+    type: event.type,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    state,
+    attemptsMade: job.attemptsMade,
+    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    createdAt: job.timestamp,
+  };
+}

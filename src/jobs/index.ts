@@ -1,0 +1,131 @@
+/**
+ * The events subsystem as main.ts wires it: the journal the services write through, the periodic
+ * recovery of unsettled intents, the in-process workers (optional), and the queue figures for
+ * /ready and the logs.
+ */
+import { Redis } from 'ioredis';
+import type { EventsConfig } from '../config/index.ts';
+import type { ChangeJournal } from '../ports/events.ts';
+import { JobsAdmin } from './admin.ts';
+import { type EntryProbe, type RecoveryReport, RedisChangeJournal, recoverOpenIntents } from './journal.ts';
+import type { JobLog } from './log.ts';
+import { EventPublisher } from './publisher.ts';
+import { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+
+export { type JobRow, JobsAdmin, type ServiceStats } from './admin.ts';
+export {
+  decide,
+  type EntryProbe,
+  type EntryState,
+  RedisChangeJournal,
+  recoverOpenIntents,
+} from './journal.ts';
+export type { JobLog } from './log.ts';
+export { EventPublisher, matchesEventType } from './publisher.ts';
+export { backoffDelay, DeliveryError, deliver, sign, verifySignature } from './webhooks.ts';
+export { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+
+const SUMMARY_LOG_INTERVAL_MS = 60_000;
+
+export interface EventsOptions {
+  events: EventsConfig;
+  keyPrefix: string;
+  redisUrl: string;
+  redisPassword?: string;
+  /** The server's shared client: the journal writes through it (fails fast when Redis is down). */
+  redis: Redis;
+  /** Settles intents against the directory; absent in a worker-only process (no recovery there). */
+  probe?: EntryProbe;
+  /** Start the delivery workers in this process. */
+  workers: boolean;
+  log: JobLog;
+}
+
+export interface EventsRuntime {
+  journal: ChangeJournal;
+  admin: JobsAdmin;
+  /** Settles the intents older than the grace period now (also runs on a timer). */
+  recover(): Promise<RecoveryReport>;
+  /** Queue depth, failures and latency per service, for /ready. */
+  warnings(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export function startEvents(options: EventsOptions): EventsRuntime {
+  const { events, keyPrefix, log } = options;
+  // Checked at start-up, even without local workers: a service no worker could sign for is a mistake.
+  const secrets = resolveSecrets(events.services);
+  const connection = new Redis(options.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    ...(options.redisPassword ? { password: options.redisPassword } : {}),
+  });
+  connection.on('error', (error) => log.warn({ err: error.message }, 'events: redis connection problem'));
+  const publisher = new EventPublisher({ connection, keyPrefix, events });
+  const journal = new RedisChangeJournal({ redis: options.redis, keyPrefix, publisher, log });
+  const admin = new JobsAdmin(connection, keyPrefix, events.services);
+  const pool: WorkerPool | undefined = options.workers
+    ? startWorkers({
+        redisUrl: options.redisUrl,
+        ...(options.redisPassword ? { redisPassword: options.redisPassword } : {}),
+        keyPrefix,
+        events,
+        secrets,
+        log,
+      })
+    : undefined;
+
+  let recovering: Promise<RecoveryReport> | undefined;
+  const recover = (): Promise<RecoveryReport> => {
+    const probe = options.probe;
+    if (!probe) return Promise.resolve({ published: 0, discarded: 0, deferred: 0 });
+    recovering ??= recoverOpenIntents({
+      redis: options.redis,
+      keyPrefix,
+      publisher,
+      probe,
+      graceMs: events.recoveryGraceMs,
+      log,
+    })
+      .then((report) => {
+        if (report.published + report.discarded + report.deferred > 0)
+          log.info({ ...report }, 'events: journal recovery settled unfinished writes');
+        return report;
+      })
+      .finally(() => {
+        recovering = undefined;
+      });
+    return recovering;
+  };
+  const quietRecover = () =>
+    void recover().catch((error: Error) =>
+      log.warn({ err: error.message }, 'events: journal recovery failed'),
+    );
+  quietRecover();
+  const recoveryTimer = setInterval(quietRecover, events.recoveryIntervalMs);
+  recoveryTimer.unref();
+  const summaryTimer = setInterval(() => {
+    admin
+      .stats()
+      .then((services) => log.info({ services }, 'events: delivery queues'))
+      .catch(() => undefined);
+  }, SUMMARY_LOG_INTERVAL_MS);
+  summaryTimer.unref();
+
+  return {
+    journal,
+    admin,
+    recover,
+    warnings: () =>
+      admin.summary().catch((error: Error) => [`events: queue figures unavailable (${error.message})`]),
+    async stop() {
+      clearInterval(recoveryTimer);
+      clearInterval(summaryTimer);
+      await recovering?.catch(() => undefined);
+      await pool?.close();
+      await admin.close();
+      await publisher.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The change journal in Redis (implements the ChangeJournal port).
+ *
+ *  begin   HSET journal:intent:<id> {state: pending, intent, createdAt} + ZADD journal:open — in one
+ *          MULTI, before the directory write. Redis unreachable: UnavailableError (the client gets 503
+ *          and nothing is written to the directory).
+ *  commit  HSET state=committed with the finished events (resourceId, timestamp) — from then on the
+ *          decision is durable; then publish (idempotent: jobId = eventId); then DEL + ZREM.
+ *  abort   DEL + ZREM: the directory refused, nothing happened.
+ *
+ * An intent left open (the process died, Redis failed mid-commit) is settled by
+ * `recoverOpenIntents`: a committed one is published again; a pending one is checked against the
+ * directory (did the write happen?) and published or discarded.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { UnavailableError } from '../ports/errors.ts';
+import type { ChangeEvent, ChangeIntent, ChangeJournal, JournalEntry } from '../ports/events.ts';
+import { journalKeys } from './keys.ts';
+import { type JobLog, silentLog } from './log.ts';
+import { type EventPublisher, failOnError } from './publisher.ts';
+
+/** The finished events of an intent. */
+export function finishEvents(intent: ChangeIntent, resourceId: string, timestamp: Date): ChangeEvent[] {
+  return intent.events.map((event) => ({ ...event, resourceId, timestamp: timestamp.toISOString() }));
+}
+
+export interface RedisJournalOptions {
+  redis: Redis;
+  keyPrefix: string;
+  publisher: EventPublisher;
+  log?: JobLog;
+}
+
+export class RedisChangeJournal implements ChangeJournal {
+  readonly #options: RedisJournalOptions;
+  readonly #keys: ReturnType<typeof journalKeys>;
+
+  constructor(options: RedisJournalOptions) {
+    this.#options = options;
+    this.#keys = journalKeys(options.keyPrefix);
+  }
+
+  async begin(intent: ChangeIntent): Promise<JournalEntry> {
+    const id = randomUUID();
+    const createdAt = Date.now();
+    try {
+      await this.#options.redis
+        .multi()
+        .hset(this.#keys.intent(id), {
+          state: 'pending',
+          intent: JSON.stringify(intent),
+          createdAt: String(createdAt),
+        })
+        .zadd(this.#keys.open, createdAt, id)
+        .exec()
+        .then(failOnError);
+    } catch (error) {
+      throw new UnavailableError('the change journal (Redis) cannot record the write', error);
+    }
+    return {
+      commit: (outcome) => this.#commit(id, intent, outcome.resourceId, createdAt),
+      abort: () => this.#forget(id),
+    };
+  }
+
+  async #commit(id: string, intent: ChangeIntent, resourceId: string, createdAt: number): Promise<void> {
+    const events = finishEvents(intent, resourceId || intent.resourceId || '', new Date());
+    await settle(this.#options, id, events, createdAt);
+  }
+
+  async #forget(id: string): Promise<void> {
+    await this.#options.redis.multi().del(this.#keys.intent(id)).zrem(this.#keys.open, id).exec();
+  }
+}
+
+/** Records the decision, publishes, and closes the intent. Each step is safe to repeat. */
+async function settle(
+  options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher'>,
+  id: string,
+  events: ChangeEvent[],
+  createdAt: number,
+): Promise<void> {
+  const keys = journalKeys(options.keyPrefix);
+  await options.redis
+    .multi()
+    .hset(keys.intent(id), {
+      state: 'committed',
+      events: JSON.stringify(events),
+      createdAt: String(createdAt),
+    })
+    .zadd(keys.open, createdAt, id)
+    .exec()
+    .then(failOnError);
+  await options.publisher.publish(events);
+  await options.redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec().then(failOnError);
+}
+
+/** What recovery needs to know about an entry: its SCIM id and version attribute value. */
+export interface EntryState {
+  id: string;
+  version?: string;
+}
+
+/**
+ * Reads the entry at `dn` for a resource type (the id and version attributes come from its
+ * mapping); undefined when no entry exists there. Throws the port's UnavailableError when the
+ * directory cannot answer (the intent is then left for the next round).
+ */
+export type EntryProbe = (resourceType: string, dn: string) => Promise<EntryState | undefined>;
+
+/**
+ * Did the journaled write happen? Returns the resource id to publish with, or undefined to discard.
+ * When the directory cannot tell (the entry is gone, or there is no version to compare), the
+ * events are published: a receiver can ignore a spurious event, it cannot recover a lost one.
+ */
+export async function decide(intent: ChangeIntent, probe: EntryProbe): Promise<string | undefined> {
+  switch (intent.operation) {
+    case 'add': {
+      const entry = await probe(intent.resourceType, intent.dn);
+      return entry ? entry.id : undefined;
+    }
+    case 'delete': {
+      const entry = await probe(intent.resourceType, intent.dn);
+      if (!entry) return intent.resourceId ?? '';
+      return intent.resourceId !== undefined && entry.id !== intent.resourceId
+        ? intent.resourceId
+        : undefined;
+    }
+    case 'modify': {
+      const id = intent.resourceId ?? '';
+      if (intent.newDn !== undefined) {
+        const moved = await probe(intent.resourceType, intent.newDn);
+        if (moved && (intent.resourceId === undefined || moved.id === intent.resourceId)) return moved.id;
+      }
+      const entry = await probe(intent.resourceType, intent.dn);
+      if (!entry || (intent.resourceId !== undefined && entry.id !== intent.resourceId)) return id;
+      if (intent.versionBefore === undefined || entry.version === undefined) return id;
+      return entry.version !== intent.versionBefore ? id : undefined;
+    }
+  }
+}
+
+export interface RecoveryOptions {
+  redis: Redis;
+  keyPrefix: string;
+  publisher: EventPublisher;
+  probe: EntryProbe;
+  /** Only intents older than this are settled: younger ones may still be in flight. */
+  graceMs: number;
+  /** Most intents settled per call. */
+  limit?: number;
+  log?: JobLog;
+}
+
+export interface RecoveryReport {
+  published: number;
+  discarded: number;
+  deferred: number;
+}
+
+/** Settles the open intents older than the grace period. Run at start-up and periodically. */
+export async function recoverOpenIntents(options: RecoveryOptions): Promise<RecoveryReport> {
+  const { redis, graceMs } = options;
+  const log = options.log ?? silentLog;
+  const keys = journalKeys(options.keyPrefix);
+  const report: RecoveryReport = { published: 0, discarded: 0, deferred: 0 };
+  const ids = await redis.zrangebyscore(
+    keys.open,
+    '-inf',
+    Date.now() - graceMs,
+    'LIMIT',
+    0,
+    options.limit ?? 500,
+  );
+  for (const id of ids) {
+    const locked = await redis.set(keys.lock(id), '1', 'PX', 30_000, 'NX');
+    if (locked !== 'OK') continue;
+    try {
+      const fields = await redis.hgetall(keys.intent(id));
+      const createdAt = Number(fields.createdAt ?? Date.now());
+      if (fields.state === 'committed' && fields.events) {
+        await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt);
+        report.published++;
+        continue;
+      }
+      if (!fields.intent) {
+        await redis.zrem(keys.open, id);
+        continue;
+      }
+      const intent = JSON.parse(fields.intent) as ChangeIntent;
+      let resourceId: string | undefined;
+      try {
+        resourceId = await decide(intent, options.probe);
+      } catch (error) {
+        report.deferred++;
+        log.warn(
+          { intentId: id, err: (error as Error).message },
+          'journal recovery: directory did not answer; retried later',
+        );
+        continue;
+      }
+      if (resourceId === undefined) {
+        await redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec();
+        report.discarded++;
+        log.info(
+          { intentId: id, operation: intent.operation, dn: intent.dn },
+          'journal recovery: the write did not happen; intent discarded',
+        );
+      } else {
+        // The change happened when the intent was recorded (give or take the write's duration).
+        await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt);
+        report.published++;
+        log.info(
+          { intentId: id, operation: intent.operation, resourceId },
+          'journal recovery: the write happened; events published',
+        );
+      }
+    } finally {
+      await redis.del(keys.lock(id)).catch(() => undefined);
+    }
+  }
+  return report;
+}
+
+/** Number and age of the open intents (for /ready). */
+export async function openIntents(
+  redis: Redis,
+  keyPrefix: string,
+): Promise<{ count: number; oldestMs?: number }> {
+  const keys = journalKeys(keyPrefix);
+  const [count, oldest] = await Promise.all([
+    redis.zcard(keys.open),
+    redis.zrange(keys.open, '0', '0', 'WITHSCORES'),
+  ]);
+  return oldest[1] === undefined ? { count } : { count, oldestMs: Date.now() - Number(oldest[1]) };
+}

@@ -1,0 +1,218 @@
+/**
+ * The delivery workers: one BullMQ Worker per service (its own concurrency and rate limit), in the
+ * server process or in `scim-ldap-bridge worker` processes — any number, all sharing the queues.
+ *
+ * Ordering per resource: the publisher put each event id into the sorted set of its
+ * (service, resource), scored by commit time. A worker delivers an event only when it is the head
+ * of that set; otherwise it puts the job back as delayed and tries again shortly. The head leaves
+ * the set when delivered or dead-lettered, so a retrying event holds back the later events of its
+ * resource (and only of its resource). A head whose job no longer exists (removed by hand, or a
+ * publish that died between the two writes) is dropped after a minute.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  ConfigError,
+  type ConfigProblem,
+  type EventServiceConfig,
+  type EventsConfig,
+} from '../config/index.ts';
+import { bullPrefix, orderKey, queueName, statsKey } from './keys.ts';
+import { type JobLog, silentLog } from './log.ts';
+import type { DeliveryJobData } from './publisher.ts';
+import { backoffDelay, DeliveryError, deliver } from './webhooks.ts';
+
+/** Each service's HMAC key, from `secret` or `secretFile`. Throws ConfigError when one is missing. */
+export function resolveSecrets(
+  services: readonly EventServiceConfig[],
+  cwd = process.cwd(),
+): Map<string, string> {
+  const secrets = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  for (const [index, service] of services.entries()) {
+    let secret = service.secret;
+    if (secret === undefined && service.secretFile !== undefined) {
+      try {
+        secret = readFileSync(path.resolve(cwd, service.secretFile), 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push({
+          setting: `events.services[${index}].secretFile`,
+          source: 'configuration',
+          text: `cannot read '${service.secretFile}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        });
+        continue;
+      }
+    }
+    if (!secret || secret.length < 16) {
+      problems.push({
+        setting: `events.services[${index}].secret`,
+        source: 'configuration',
+        text: `service "${service.name}" has no signing secret of at least 16 characters; expected secret or secretFile`,
+      });
+      continue;
+    }
+    secrets.set(service.name, secret);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return secrets;
+}
+
+/** A head whose job is gone is dropped after this long. */
+const ORPHAN_HEAD_MS = 60_000;
+/** How long a job waits before looking again when an earlier event of its resource is pending. */
+const BLOCKED_DELAY_MS = 500;
+
+export interface WorkerPoolOptions {
+  redisUrl: string;
+  redisPassword?: string;
+  keyPrefix: string;
+  events: EventsConfig;
+  secrets: ReadonlyMap<string, string>;
+  log?: JobLog;
+}
+
+export interface WorkerPool {
+  close(): Promise<void>;
+}
+
+export function startWorkers(options: WorkerPoolOptions): WorkerPool {
+  const log = options.log ?? silentLog;
+  const { events, keyPrefix } = options;
+  const connect = () =>
+    new Redis(options.redisUrl, {
+      maxRetriesPerRequest: null,
+      ...(options.redisPassword ? { password: options.redisPassword } : {}),
+    });
+  const connections: Redis[] = [];
+  const command = connect();
+  connections.push(command);
+  command.on('error', (error) => log.warn({ err: error.message }, 'events: worker redis connection problem'));
+  const closers: (() => Promise<void>)[] = [];
+
+  for (const service of events.services) {
+    const secret = options.secrets.get(service.name);
+    if (secret === undefined) continue;
+    const queue = new Queue<DeliveryJobData>(queueName(service.name), {
+      connection: command,
+      prefix: bullPrefix(keyPrefix),
+    });
+    const blocking = connect();
+    connections.push(blocking);
+    blocking.on('error', () => undefined);
+
+    const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<number> => {
+      const { event } = job.data;
+      const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
+      if (!(await isHead(command, queue, order, event.eventId))) {
+        await job.moveToDelayed(
+          Date.now() + BLOCKED_DELAY_MS + Math.floor(Math.random() * BLOCKED_DELAY_MS),
+          token,
+        );
+        throw new DelayedError();
+      }
+      try {
+        const status = await deliver(
+          { url: service.url, secret, timeoutMs: service.timeoutMs },
+          event,
+          job.attemptsMade + 1,
+        );
+        const latencyMs = Date.now() - Date.parse(event.timestamp);
+        await command
+          .multi()
+          .zrem(order, event.eventId)
+          .hincrby(statsKey(keyPrefix, service.name), 'delivered', 1)
+          .hset(statsKey(keyPrefix, service.name), {
+            lastLatencyMs: String(latencyMs),
+            lastDeliveredAt: String(Date.now()),
+          })
+          .exec();
+        log.debug(
+          { service: service.name, eventId: event.eventId, type: event.type, status, latencyMs },
+          'event delivered',
+        );
+        return status;
+      } catch (error) {
+        const failure =
+          error instanceof DeliveryError ? error : new DeliveryError(String(error), { permanent: false });
+        const final = failure.permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        await command.hincrby(statsKey(keyPrefix, service.name), 'failedAttempts', 1).catch(() => undefined);
+        if (final) {
+          await command.zrem(order, event.eventId).catch(() => undefined);
+          log.error(
+            {
+              service: service.name,
+              eventId: event.eventId,
+              type: event.type,
+              status: failure.status,
+              attempts: job.attemptsMade + 1,
+              err: failure.message,
+            },
+            'event dead-lettered (scim-ldap-bridge jobs list --failed; jobs retry <id>)',
+          );
+          if (failure.permanent) throw new UnrecoverableError(failure.message);
+        } else {
+          log.warn(
+            {
+              service: service.name,
+              eventId: event.eventId,
+              status: failure.status,
+              attempt: job.attemptsMade + 1,
+              err: failure.message,
+            },
+            'event delivery failed; retrying with backoff',
+          );
+        }
+        throw failure;
+      }
+    };
+
+    const worker = new Worker<DeliveryJobData, number>(queueName(service.name), processor, {
+      connection: blocking,
+      prefix: bullPrefix(keyPrefix),
+      concurrency: service.concurrency,
+      limiter: { max: service.ratePerSecond, duration: 1000 },
+      settings: {
+        backoffStrategy: (attemptsMade, _type, error) =>
+          backoffDelay(attemptsMade, events.backoffBaseMs, events.backoffMaxMs, error),
+      },
+    });
+    worker.on('error', (error) =>
+      log.warn({ service: service.name, err: error.message }, 'events: worker problem'),
+    );
+    closers.push(async () => {
+      await worker.close();
+      await queue.close();
+    });
+  }
+
+  return {
+    async close() {
+      await Promise.allSettled(closers.map((c) => c()));
+      await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+/** True when no earlier event of the same (service, resource) is still pending. */
+async function isHead(
+  redis: Redis,
+  queue: Queue<DeliveryJobData>,
+  order: string,
+  eventId: string,
+): Promise<boolean> {
+  for (let round = 0; round < 20; round++) {
+    const [head, score] = await redis.zrange(order, '0', '0', 'WITHSCORES');
+    if (head === undefined || head === eventId) return true;
+    const job = await queue.getJob(head);
+    const state = job ? await job.getState() : undefined;
+    const orphan =
+      job === undefined
+        ? Date.now() - Number(score) / 1000 > ORPHAN_HEAD_MS
+        : state === 'failed' || state === 'completed';
+    if (!orphan) return false;
+    await redis.zrem(order, head);
+  }
+  return false;
+}
