@@ -34,6 +34,7 @@ import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from '.
 import { ConnectionPool, type RunMode } from './pool.ts';
 import { completeRanges } from './ranges.ts';
 import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
+import { wireValues } from './unicode-pwd.ts';
 
 /**
  * Page size for simple paged results (RFC 2696). Offset windows walk to the end anyway (to count
@@ -53,12 +54,15 @@ export class LdapDirectory implements Directory {
   readonly #pool: ConnectionPool;
   readonly #logger: DirectoryLogger;
   readonly #pingTimeoutMs: number;
+  /** TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent. */
+  readonly #encrypted: boolean;
   #capabilities: Promise<DirectoryCapabilities> | undefined;
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
     this.#pool = new ConnectionPool(options, logger);
     this.#logger = logger;
     this.#pingTimeoutMs = Math.min(PING_TIMEOUT_MS, options.operationTimeoutMs);
+    this.#encrypted = options.url.toLowerCase().startsWith('ldaps:') || options.startTls === true;
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
@@ -153,9 +157,17 @@ export class LdapDirectory implements Directory {
     attributes: Record<string, DirValue[]>,
     options: WriteOptions = {},
   ): Promise<DirEntry | undefined> {
-    const ldapAttributes = Object.entries(attributes)
-      .filter(([, values]) => values.length > 0)
-      .map(([type, values]) => new Attribute({ type, values: values as string[] }));
+    let ldapAttributes: Attribute[];
+    try {
+      ldapAttributes = Object.entries(attributes)
+        .filter(([, values]) => values.length > 0)
+        .map(
+          ([type, values]) =>
+            new Attribute({ type, values: wireValues(type, values, this.#encrypted) as string[] }),
+        );
+    } catch (error) {
+      throw toPortError(error, `add ${dn}`);
+    }
     return this.#write(`add ${dn}`, dn, options, (client, controls) =>
       client.add(dn, ldapAttributes, controls),
     );
@@ -163,15 +175,23 @@ export class LdapDirectory implements Directory {
 
   async modify(dn: string, changes: DirChange[], options: WriteOptions = {}): Promise<DirEntry | undefined> {
     // RFC 4511 §4.6: an add needs values; delete or replace without values removes the attribute.
-    const ldapChanges = changes
-      .filter((change) => change.operation !== 'add' || change.values.length > 0)
-      .map(
-        (change) =>
-          new Change({
-            operation: change.operation,
-            modification: new Attribute({ type: change.attribute, values: change.values as string[] }),
-          }),
-      );
+    let ldapChanges: Change[];
+    try {
+      ldapChanges = changes
+        .filter((change) => change.operation !== 'add' || change.values.length > 0)
+        .map(
+          (change) =>
+            new Change({
+              operation: change.operation,
+              modification: new Attribute({
+                type: change.attribute,
+                values: wireValues(change.attribute, change.values, this.#encrypted) as string[],
+              }),
+            }),
+        );
+    } catch (error) {
+      throw toPortError(error, `modify ${dn}`);
+    }
     if (ldapChanges.length === 0) return this.#noChange(dn, options);
     return this.#write(`modify ${dn}`, dn, options, (client, controls) =>
       client.modify(dn, ldapChanges, controls),

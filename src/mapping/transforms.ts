@@ -233,6 +233,26 @@ const guidTransform: Transform = {
   },
 };
 
+/**
+ * SCIM `password` -> Active Directory `unicodePwd`: the password in double quotes (MS-ADTS
+ * §3.1.1.3.1.5). The LDAP adapter encodes it UTF-16LE and sends it only over LDAPS or StartTLS.
+ * AD never returns unicodePwd, so there is no read direction.
+ */
+const unicodePwdTransform: Transform = {
+  name: 'unicodePwd',
+  scimType: 'string',
+  toLdap(value) {
+    if (typeof value !== 'string' || value === '')
+      throw new TransformError(`expected a non-empty password string, got ${describe(value)}`);
+    // AD's own limit (MS-ADTS: at most 256 characters, without the quotes).
+    if (value.length > 256) throw new TransformError('a password longer than 256 characters');
+    return `"${value}"`;
+  },
+  fromLdap() {
+    throw new TransformError('unicodePwd is write-only: Active Directory never returns it');
+  },
+};
+
 export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
   [
     stringTransform,
@@ -243,6 +263,7 @@ export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
     invertedBooleanTransform,
     adAccountDisabledTransform,
     guidTransform,
+    unicodePwdTransform,
   ].map((t) => [t.name, t]),
 );
 

@@ -6,7 +6,7 @@
  * takes ~5-7 s. Run: TEST_SAMBA_AD=1 npx vitest run test/integration/ad
  */
 import { readFileSync } from 'node:fs';
-import { Attribute, Change, Client } from 'ldapts';
+import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSambaAd, startSambaAd } from '../../../src/localdev/samba.ts';
 import { guidToString } from '../../../src/mapping/transforms.ts';
@@ -220,6 +220,53 @@ describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
     const delUser = await t.request('DELETE', `/Users/${bob.body.id}`);
     expect(delUser.status, delUser.text).toBe(204);
     expect(await raw(bobDn, ['cn']).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('password -> unicodePwd over LDAPS: the user binds with it; a PATCH changes it; never returned', async () => {
+    const daveDn = 'CN=dave,CN=Users,DC=example,DC=test';
+    const tls = { ca: readFileSync(samba.caFile), servername: samba.serverName };
+    const bindsWith = async (password: string): Promise<boolean> => {
+      const client = new Client({ url: samba.ldapsUrl, tlsOptions: tls });
+      try {
+        await client.bind(daveDn, password);
+        return true;
+      } catch (error) {
+        if (error instanceof InvalidCredentialsError) return false;
+        throw error;
+      } finally {
+        await client.unbind().catch(() => {});
+      }
+    };
+    const created = await t.request('POST', '/Users', {
+      schemas: [USER],
+      userName: 'dave',
+      password: 'First-pässword1',
+      active: true,
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.password).toBeUndefined();
+    expect(created.body.active).toBe(true);
+    expect(Number((await raw(daveDn, ['userAccountControl']))?.userAccountControl) & 2).toBe(0);
+    expect(await bindsWith('First-pässword1')).toBe(true);
+    expect(await bindsWith('wrong-password')).toBe(false);
+
+    const changed = await t.request('PATCH', `/Users/${created.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'password', value: 'Second-€-password2' }],
+    });
+    expect(changed.status, changed.text).toBe(200);
+    expect(changed.body.password).toBeUndefined();
+    expect(await bindsWith('Second-€-password2')).toBe(true);
+    // Like AD (OldPasswordAllowedPeriod), Samba still accepts the one previous password for a
+    // while, whatever `old password allowed period` says; the one before that is gone at once.
+    const again = await t.request('PATCH', `/Users/${created.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'password', value: 'Third-password3' }],
+    });
+    expect(again.status, again.text).toBe(200);
+    expect(await bindsWith('Third-password3')).toBe(true);
+    expect(await bindsWith('First-pässword1')).toBe(false);
+    expect((await t.request('GET', `/Users/${created.body.id}`)).body.password).toBeUndefined();
   });
 
   it('a group of 1600 members (more than AD MaxValRange): GET returns all; ranged reads are followed', async () => {
