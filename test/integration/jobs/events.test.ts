@@ -226,13 +226,11 @@ describe('delivery', () => {
 
     receiver.mode = 200;
     const env = {
-      ...process.env,
-      SCIM_BRIDGE_CONFIG: '/dev/null/none',
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SCIM_BRIDGE_'))),
       SCIM_BRIDGE_REDIS_URL: t.bridge.local!.redis!.url,
       SCIM_BRIDGE_EVENTS_SERVICES: servicesJson,
       SCIM_BRIDGE_LOG_LEVEL: 'silent',
     };
-    delete env.SCIM_BRIDGE_CONFIG;
     const cli = (...args: string[]) =>
       promisify(execFile)(path.join(repoRoot, 'node_modules/.bin/node'), ['src/cli/main.ts', ...args], {
         cwd: repoRoot,
