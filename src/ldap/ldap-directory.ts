@@ -450,7 +450,16 @@ export class LdapDirectory implements Directory {
       const wantsEntry = options.returnAttributes !== undefined;
       const postRead = wantsEntry && (await this.capabilities()).postRead;
       const controls: Control[] = [];
-      if (options.assertion) controls.push(new AssertionControl(toLdapFilter(options.assertion)));
+      if (options.assertion) {
+        // Active Directory (and Samba AD) do not offer RFC 4528; sent anyway it fails with
+        // unavailableCriticalExtension (12). A read-then-write check would not be atomic: refuse.
+        if (!(await this.capabilities()).assertion) {
+          throw new RefusedError(
+            `${context}: conditional writes (If-Match) need the LDAP assertion control (RFC 4528), which this directory does not offer (Active Directory does not); retry without If-Match`,
+          );
+        }
+        controls.push(new AssertionControl(toLdapFilter(options.assertion)));
+      }
       const postReadControl = postRead ? new PostReadControl(options.returnAttributes ?? []) : undefined;
       if (postReadControl) controls.push(postReadControl);
 

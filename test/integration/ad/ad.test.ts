@@ -145,6 +145,25 @@ describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
     expect(inactive.body.totalResults).toBe(1);
   });
 
+  it('If-Match: AD has no RFC 4528 assertion control, so a conditional write is refused clearly and changes nothing', async () => {
+    const got = await t.request('GET', `/Users/${aliceId}`);
+    const etag = got.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/"\d+"$/);
+    const r = await t.request(
+      'PATCH',
+      `/Users/${aliceId}`,
+      { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Dr' }] },
+      { 'If-Match': etag },
+    );
+    expect(r.status, r.text).toBe(403);
+    expect(r.body.detail).toMatch(/assertion control \(RFC 4528\).*retry without If-Match/);
+    expect((await raw(aliceDn, ['title']))?.title).toEqual([]);
+    // GET with If-None-Match needs no control: 304 works on AD.
+    expect((await t.request('GET', `/Users/${aliceId}`, undefined, { 'If-None-Match': etag })).status).toBe(
+      304,
+    );
+  });
+
   it('renames a user (modifyDN): the objectGUID id survives', async () => {
     const r = await t.request('PATCH', `/Users/${aliceId}`, {
       schemas: [PATCH],
