@@ -231,9 +231,21 @@ describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
     );
     expect(filtered.body.totalResults).toBe(1);
 
+    const renamed = await t.request('PATCH', `/Groups/${groupId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Engineering' }],
+    });
+    expect(renamed.status, renamed.text).toBe(204);
+    const renamedEntry = await raw(`CN=Engineering,${groupsOu}`, ['objectGUID', 'member', 'sAMAccountName']);
+    expect(guidToString(renamedEntry?.objectGUID as Buffer)).toBe(groupId);
+    expect(values(renamedEntry?.member).map((d) => d.toLowerCase())).toEqual([bobDn.toLowerCase()]);
+    // sAMAccountName is computed from displayName, so it follows the rename.
+    expect(renamedEntry?.sAMAccountName).toBe('Engineering');
+    const groupDnNow = `CN=Engineering,${groupsOu}`;
+
     const del = await t.request('DELETE', `/Groups/${groupId}`);
     expect(del.status, del.text).toBe(204);
-    expect(await raw(groupDn, ['cn']).catch(() => undefined)).toBeUndefined();
+    expect(await raw(groupDnNow, ['cn']).catch(() => undefined)).toBeUndefined();
     expect((await t.request('GET', `/Groups/${groupId}`)).status).toBe(404);
 
     const delUser = await t.request('DELETE', `/Users/${bob.body.id}`);
