@@ -8,6 +8,7 @@
  * slapadd runs no overlay, so the LDIF writes `memberOf` on the members itself (the bridge reads
  * membership through those back-links). The bridge runs in this process; the HTTP client is curl
  * (the big GET, so this process's RSS is the bridge's) and node:http (the PATCHes).
+ * `--index-memberof` / `--multival`: opt-in slapd tuning experiments, see tune().
  * Prints figures; asserts nothing. Loopback only; loops are bounded by count and by duration.
  */
 import { execFile } from 'node:child_process';
@@ -179,6 +180,53 @@ member: ${PLACEHOLDER}
   );
 }
 
+/**
+ * Opt-in experiments on the server under test (both off by default, so the default run measures
+ * the shipped slapd.conf.template): `--index-memberof` adds an equality index on memberOf (the
+ * attribute the bridge reads members through); `--multival` stores `member` values beyond 100 in
+ * back-mdb's separate multival table (OpenLDAP 2.5), so a modify no longer rewrites the whole entry.
+ * Both through cn=config on the running slapd; the index is built in the background, so this waits
+ * (bounded) until a memberOf search of the smallest group is fast.
+ */
+async function tune(url: string, rootPassword: string, raw: Client): Promise<void> {
+  const changes: Change[] = [];
+  if (process.argv.includes('--index-memberof'))
+    changes.push(
+      new Change({
+        operation: 'add',
+        modification: new Attribute({ type: 'olcDbIndex', values: ['memberOf eq'] }),
+      }),
+    );
+  if (process.argv.includes('--multival'))
+    changes.push(
+      new Change({
+        operation: 'add',
+        modification: new Attribute({ type: 'olcDbMultival', values: ['member 100,10'] }),
+      }),
+    );
+  if (changes.length === 0) return;
+  const admin = new Client({ url });
+  await admin.bind('cn=admin,cn=config', rootPassword);
+  await admin.modify('olcDatabase={1}mdb,cn=config', changes);
+  await admin.unbind();
+  console.log(
+    `tuned slapd through cn=config: ${changes.map((c) => c.modification.values.join()).join('; ')}`,
+  );
+  if (!process.argv.includes('--index-memberof')) return;
+  const deadline = performance.now() + 120_000;
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    await raw.search(PEOPLE, {
+      scope: 'one',
+      filter: `(memberOf=${groupDn(SIZES[0])})`,
+      attributes: ['uid'],
+    });
+    if (performance.now() - t0 < 20) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  console.log('  anomaly: the memberOf index was not in use after 120 s');
+}
+
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 export async function runMembership(): Promise<void> {
@@ -203,6 +251,7 @@ export async function runMembership(): Promise<void> {
   const raw = new Client({ url: slapd.url, timeout: 120_000 });
   await raw.bind(slapd.serviceDn, slapd.servicePassword);
   const client = httpClient(bridge.baseUrl, token);
+  await tune(slapd.url, slapd.rootPassword, raw);
   console.log(
     `bridge ${bridge.baseUrl} (in this process, ldap pool ${config.ldap.poolSize}, request timeout ${config.server.requestTimeoutMs} ms), slapd ${slapd.url}, node ${process.version}`,
   );
