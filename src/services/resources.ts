@@ -62,6 +62,12 @@ export interface Limits {
   maxMembersReturned: number;
 }
 
+/** What a write's response needs: a projection (`attributes`), or no body at all (204). */
+export interface ResponseShape {
+  projection?: Projection;
+  body?: boolean;
+}
+
 /** A precondition from If-Match (RFC 7644 §3.14); '*' means "exists". */
 export type Precondition = { ifMatch?: string };
 
@@ -280,6 +286,7 @@ export class ResourceService {
     body: unknown,
     ctx: RequestContext,
     precondition: Precondition,
+    response: ResponseShape = {},
   ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
       const entry = await this.#findById(rt, id, allReadAttributes(rt));
@@ -288,7 +295,7 @@ export class ResourceService {
       // The stored resource lets canonicalisation refuse changes to immutable attributes.
       const existing = entryToResource(rt, entry, { location: '', references: new Map() });
       const resource = canonicalizeResource(body, shapeOf(rt), 'replace', existing);
-      await this.#checkUniqueness(rt, resource, entry.dn);
+      await this.#checkUniqueness(rt, resource, entry);
       const refs = await this.#resolveReferenceIds(rt, resource);
       const desired = resourceToAttributes(rt, resource, refs, 'replace', entry);
       const memberRule = membershipRule(rt);
@@ -299,7 +306,7 @@ export class ResourceService {
         const wanted = refs.get(memberRule.key) ?? [];
         changes = [...changes, ...(await this.#membershipReplace(rt, entry, memberRule, wanted))];
       }
-      return this.#write(rt, entry, resource, changes, precondition, ctx);
+      return this.#write(rt, entry, resource, changes, precondition, ctx, response);
     });
   }
 
@@ -309,6 +316,7 @@ export class ResourceService {
     body: unknown,
     ctx: RequestContext,
     precondition: Precondition,
+    response: ResponseShape = {},
   ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
       const operations = parsePatchRequest(body, shapeOf(rt));
@@ -346,7 +354,7 @@ export class ResourceService {
         });
         const patched = applyPatch(current, delta.other, shapeOf(rt));
         resource = patched;
-        await this.#checkUniqueness(rt, patched, entry.dn);
+        await this.#checkUniqueness(rt, patched, entry);
         const desired = resourceToAttributes(rt, patched, new Map(), 'replace', entry);
         // Reference attributes other than membership are patched through the full resource.
         const refs = await this.#resolveReferenceIds(rt, patched);
@@ -368,7 +376,7 @@ export class ResourceService {
           changes.push(...(await this.#membershipDelta(rt, entry, memberRule, delta.add, delta.remove)));
         }
       }
-      return this.#write(rt, entry, resource, changes, precondition, ctx);
+      return this.#write(rt, entry, resource, changes, precondition, ctx, response);
     });
   }
 
@@ -478,6 +486,7 @@ export class ResourceService {
     changes: DirChange[],
     precondition: Precondition,
     ctx: RequestContext,
+    response: ResponseShape = {},
   ): Promise<ResourceResult> {
     const current = entry;
     const resourceId = entryId(rt, entry) ?? '';
@@ -495,7 +504,17 @@ export class ResourceService {
     };
     return this.#journaled(
       intent,
-      () => this.#applyWrite(rt, entry, resource, changes, precondition, ctx, renames ? newDn : undefined),
+      () =>
+        this.#applyWrite(
+          rt,
+          entry,
+          resource,
+          changes,
+          precondition,
+          ctx,
+          renames ? newDn : undefined,
+          response,
+        ),
       (result) => ({ resourceId, ...(result.version ? { version: result.version } : {}) }),
     );
   }
@@ -508,6 +527,7 @@ export class ResourceService {
     precondition: Precondition,
     ctx: RequestContext,
     newDn: string | undefined,
+    response: ResponseShape,
   ): Promise<ResourceResult> {
     let current = entry;
     // The modify goes first: it carries the If-Match assertion and the values the directory may
@@ -529,7 +549,7 @@ export class ResourceService {
         (await this.#directory.read(newDn, allReadAttributes(rt), rt.directory.binaryAttributes)) ?? current;
     }
     void resource;
-    return this.#toResult(rt, current, {}, ctx);
+    return this.#toResult(rt, current, response.projection ?? {}, ctx, response.body === false);
   }
 
   /**
@@ -651,12 +671,14 @@ export class ResourceService {
     entry: DirEntry,
     projection: Projection,
     ctx: RequestContext,
+    /** The caller sends no body (204): references, possibly a group's whole member list, are not read. */
+    withoutReferences = false,
   ): Promise<ResourceResult> {
     const id = entryId(rt, entry) ?? '';
     const location = `${ctx.baseUrl}${rt.endpoint}/${encodeURIComponent(id)}`;
     const references = new Map<string, ReferenceValue[]>();
     for (const rule of rt.rules) {
-      if (!rule.references || !wanted(rt, rule, projection)) continue;
+      if (!rule.references || withoutReferences || !wanted(rt, rule, projection)) continue;
       references.set(rule.key, await this.#referencesOf(rule, entry, ctx));
     }
     let resource = entryToResource(rt, entry, {
@@ -776,16 +798,20 @@ export class ResourceService {
     }
   }
 
+  /** Uniqueness (RFC 7643 §2.2) by a directory search, for values that are new to this entry. */
   async #checkUniqueness(
     rt: CompiledResourceType,
     resource: ScimObject,
-    ownDn: string | undefined,
+    current: DirEntry | undefined,
   ): Promise<void> {
+    const ownDn = current?.dn;
     for (const rule of rt.rules) {
       if (rule.leafDefinition.uniqueness === 'none' || rule.readOnly) continue;
       const mapped = resourceToAttributes(rt, resource, new Map(), 'replace').get(rule.ldapKey);
       const value = mapped?.values[0];
       if (value === undefined) continue;
+      // A value the entry already holds cannot create a duplicate.
+      if ((current?.attributes[rule.ldapKey] ?? []).some((v) => valueText(v) === value)) continue;
       const result = await this.#directory.search({
         base: rt.directory.base,
         scope: rt.directory.scope,

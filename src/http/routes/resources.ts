@@ -93,6 +93,9 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
       requireBody(ctx),
       context(ctx),
       precondition(ctx),
+      {
+        projection: projectionFromUrl(ctx.query),
+      },
     );
     sendScim(ctx, 200, result.resource, {
       location: result.location,
@@ -102,18 +105,24 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
 
   router.patch('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
+    const projection = projectionFromUrl(ctx.query);
+    // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource. Without
+    // a body the resource is not built (a big group's members are never read for a 204).
+    const body = rt.patchResponse !== 204 || projection.attributes !== undefined;
     const result = await resources.patch(
       rt,
       String(ctx.params.id),
       requireBody(ctx),
       context(ctx),
       precondition(ctx),
+      {
+        projection,
+        body,
+      },
     );
-    const projection = projectionFromUrl(ctx.query);
     const headers = { location: result.location, ...(result.version ? { etag: result.version } : {}) };
-    // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource.
-    if (rt.patchResponse === 204 && !projection.attributes) sendScim(ctx, 204, undefined, headers);
-    else sendScim(ctx, 200, result.resource, headers);
+    if (body) sendScim(ctx, 200, result.resource, headers);
+    else sendScim(ctx, 204, undefined, headers);
   });
 
   router.delete('/:endpoint/:id', async (ctx) => {
