@@ -173,6 +173,12 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       prefix: bullPrefix(keyPrefix),
       concurrency: service.concurrency,
       limiter: { max: service.ratePerSecond, duration: 1000 },
+      // A worker that dies mid-delivery leaves its job active: another worker takes it over once
+      // the lock (renewed every lockDuration/2 while alive) has lapsed. Deliveries are idempotent
+      // by event id, so a job may stall any number of times without being dead-lettered.
+      lockDuration: Math.max(10_000, service.timeoutMs * 2),
+      stalledInterval: 5_000,
+      maxStalledCount: 1_000,
       settings: {
         backoffStrategy: (attemptsMade, _type, error) =>
           backoffDelay(attemptsMade, events.backoffBaseMs, events.backoffMaxMs, error),
