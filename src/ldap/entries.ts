@@ -58,7 +58,8 @@ export function toDirEntry(raw: Entry, binary: ReadonlySet<string>): DirEntry {
   const pending: PendingRange[] = [];
   for (const [returnedName, value] of Object.entries(raw)) {
     if (returnedName === 'dn') continue;
-    const ranged = parseRangedName(returnedName);
+    // Only AD's ranged names carry ";range=": skip the pattern for every other attribute (hot path).
+    const ranged = returnedName.includes(';') ? parseRangedName(returnedName) : undefined;
     const name = ranged?.attribute ?? returnedName;
     if (ranged?.high !== undefined) pending.push({ attribute: ranged.attribute, next: ranged.high + 1 });
     const values: DirValue[] = Array.isArray(value) ? value : [value];
@@ -70,7 +71,7 @@ export function toDirEntry(raw: Entry, binary: ReadonlySet<string>): DirEntry {
       : values;
     const existing = attributes[key];
     if (existing) existing.push(...converted);
-    else attributes[key] = [...converted];
+    else attributes[key] = converted === value ? [...converted] : converted;
   }
   const entry: DirEntry = { dn: raw.dn, attributes };
   if (pending.length > 0) pendingRanges.set(entry, pending);

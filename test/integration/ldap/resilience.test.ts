@@ -2,6 +2,7 @@
  * The adapter when the directory goes away: transparent reconnect after a restart, bounded waits
  * when slapd hangs, UnavailableError (never a generic Error, never a hang) when it is down.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSlapd } from '../../../src/localdev/slapd.ts';
 import type { Directory } from '../../../src/ports/directory.ts';
@@ -64,6 +65,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: directory outages', () => 
     await directory.read(`uid=alice,${PEOPLE}`, ['uid']);
     process.kill(slapd.pid, 'SIGSTOP');
     try {
+      await stopped(slapd.pid);
       const read = await timed(directory.read(`uid=alice,${PEOPLE}`, ['uid']));
       expect(read.outcome.status).toBe('rejected');
       expect((read.outcome as PromiseRejectedResult).reason).toBeInstanceOf(UnavailableError);
@@ -121,3 +123,14 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: directory outages', () => 
     }
   });
 });
+
+/** Waits (bounded) until the kernel reports the process stopped, so no request races the signal. */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // state is the field after the parenthesised command name (proc(5))
+    if (/\) [Tt] /.test(stat)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
