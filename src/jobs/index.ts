@@ -76,6 +76,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
     : undefined;
 
   let recovering: Promise<RecoveryReport> | undefined;
+  let stopping: Promise<void> | undefined;
   const recover = (): Promise<RecoveryReport> => {
     const probe = options.probe;
     if (!probe) return Promise.resolve({ published: 0, discarded: 0, deferred: 0 });
@@ -118,14 +119,19 @@ export function startEvents(options: EventsOptions): EventsRuntime {
     recover,
     warnings: () =>
       admin.summary().catch((error: Error) => [`events: queue figures unavailable (${error.message})`]),
-    async stop() {
-      clearInterval(recoveryTimer);
-      clearInterval(summaryTimer);
-      await recovering?.catch(() => undefined);
-      await pool?.close();
-      await admin.close();
-      await publisher.close();
-      await connection.quit().catch(() => connection.disconnect());
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
     },
   };
+
+  async function stopAll(): Promise<void> {
+    clearInterval(recoveryTimer);
+    clearInterval(summaryTimer);
+    await recovering?.catch(() => undefined);
+    await pool?.close();
+    await admin.close();
+    await publisher.close();
+    await connection.quit().catch(() => connection.disconnect());
+  }
 }

@@ -188,7 +188,20 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       log.warn({ service: service.name, err: error.message }, 'events: worker problem'),
     );
     closers.push(async () => {
-      await worker.close();
+      // Deliveries in flight may finish (they are bounded by timeoutMs); a worker that cannot
+      // close (Redis gone or replaced underneath it) is closed by force: its jobs are taken over
+      // by another worker through the stalled-job check.
+      const graceful = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<false>((resolve) =>
+          setTimeout(() => resolve(false), Math.min(service.timeoutMs + 1000, 5000)).unref(),
+        ),
+      ]);
+      if (!graceful) {
+        log.warn({ service: service.name }, 'events: worker did not stop in time; closing it by force');
+        blocking.disconnect();
+        await Promise.race([worker.close(true), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      }
       await queue.close();
     });
   }

@@ -4,7 +4,9 @@
  * recovery publishes the writes that happened and discards the others; Redis down at begin() is
  * the port's UnavailableError (503 for the client).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventsConfig } from '../../../src/config/index.ts';
@@ -165,6 +167,56 @@ describe('durable redis', () => {
       expect(receiver.requests.length).toBe(before);
     } finally {
       await pool.close();
+      await publisher.close();
+      client.disconnect();
+    }
+  });
+});
+
+describe('scim-ldap-bridge worker', () => {
+  it('a separate worker process delivers the queued events and stops on SIGTERM', async () => {
+    const config = eventsConfig(receiver.url);
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    client.on('error', () => undefined);
+    await waitReady(client);
+    const publisher = new EventPublisher({ connection: client, keyPrefix: 'scim-bridge:', events: config });
+    const eventId = randomUUID();
+    await publisher.publish([
+      {
+        eventId,
+        type: 'user.created',
+        change: 'created',
+        resourceType: 'User',
+        resourceId: 'worker-process',
+        changedAttributes: ['userName'],
+        actor: 'test',
+        timestamp: new Date().toISOString(),
+      },
+    ]);
+    const repoRoot = path.resolve(import.meta.dirname, '../../..');
+    const worker = spawn(path.join(repoRoot, 'node_modules/.bin/node'), ['src/cli/main.ts', 'worker'], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH ?? '',
+        SCIM_BRIDGE_REDIS_URL: redis.url,
+        SCIM_BRIDGE_LOG_LEVEL: 'silent',
+        SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify(config.services),
+      },
+    });
+    try {
+      await receiver.waitFor(
+        () => receiver.accepted().some((d) => d.eventId === eventId),
+        20_000,
+        'the event',
+      );
+      const code = await new Promise<number | null>((resolve) => {
+        worker.once('exit', (c) => resolve(c));
+        worker.kill('SIGTERM');
+      });
+      expect(code).toBe(0);
+    } finally {
+      if (worker.exitCode === null) worker.kill('SIGKILL');
       await publisher.close();
       client.disconnect();
     }

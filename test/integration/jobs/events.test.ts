@@ -259,3 +259,23 @@ describe('delivery', () => {
     await expect(cli('jobs', 'retry', 'no-such-job')).rejects.toMatchObject({ code: 1 });
   });
 });
+
+describe('Redis down', () => {
+  it('a write is refused with 503 and not made when the journal cannot record it', async () => {
+    const local = t.bridge.local!.redis!;
+    await local.kill();
+    try {
+      const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'ev-no-journal' });
+      expect(r.status).toBe(503);
+    } finally {
+      await local.restart();
+    }
+    let found: { status: number; body: { totalResults?: number } } | undefined;
+    for (let i = 0; i < 100; i++) {
+      found = await t.request('GET', '/Users?filter=userName%20eq%20%22ev-no-journal%22');
+      if (found.status === 200) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(found?.body.totalResults).toBe(0);
+  });
+});
