@@ -35,6 +35,7 @@ export interface RedisJournalOptions {
 export class RedisChangeJournal implements ChangeJournal {
   readonly #options: RedisJournalOptions;
   readonly #keys: ReturnType<typeof journalKeys>;
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: RedisJournalOptions) {
     this.#options = options;
@@ -64,9 +65,27 @@ export class RedisChangeJournal implements ChangeJournal {
     };
   }
 
+  /**
+   * Makes the decision durable (state committed, with the finished events and their order
+   * entries) and returns: from here on the events cannot be lost, recovery would publish them.
+   * The jobs are added in the background, so the client's answer does not wait for them.
+   */
   async #commit(id: string, intent: ChangeIntent, resourceId: string, createdAt: number): Promise<void> {
     const events = finishEvents(intent, resourceId || intent.resourceId || '', new Date());
-    await settle(this.#options, id, events, createdAt);
+    const rest = await settle(this.#options, id, events, createdAt);
+    const pending = rest().catch((error: Error) =>
+      (this.#options.log ?? silentLog).warn(
+        { intentId: id, err: error.message },
+        'events: publishing a committed change failed; journal recovery will publish it',
+      ),
+    );
+    this.#inFlight.add(pending);
+    void pending.finally(() => this.#inFlight.delete(pending));
+  }
+
+  /** Waits for the background publishes (at shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   async #forget(id: string): Promise<void> {
@@ -74,26 +93,30 @@ export class RedisChangeJournal implements ChangeJournal {
   }
 }
 
-/** Records the decision, publishes, and closes the intent. Each step is safe to repeat. */
+/**
+ * Records the decision (and the events' order entries) durably; returns the rest — add the jobs,
+ * close the intent — to run now or in the background. Each step is safe to repeat.
+ */
 async function settle(
   options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher'>,
   id: string,
   events: ChangeEvent[],
   createdAt: number,
-): Promise<void> {
+): Promise<() => Promise<void>> {
   const keys = journalKeys(options.keyPrefix);
-  await options.redis
+  const multi = options.redis
     .multi()
     .hset(keys.intent(id), {
       state: 'committed',
       events: JSON.stringify(events),
       createdAt: String(createdAt),
     })
-    .zadd(keys.open, createdAt, id)
-    .exec()
-    .then(failOnError);
-  await options.publisher.publish(events);
-  await options.redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec().then(failOnError);
+    .zadd(keys.open, createdAt, id);
+  await options.publisher.recordOrder(multi, events).exec().then(failOnError);
+  return async () => {
+    await options.publisher.enqueue(events);
+    await options.redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec().then(failOnError);
+  };
 }
 
 /** What recovery needs to know about an entry: its SCIM id and version attribute value. */
@@ -180,7 +203,7 @@ export async function recoverOpenIntents(options: RecoveryOptions): Promise<Reco
       const fields = await redis.hgetall(keys.intent(id));
       const createdAt = Number(fields.createdAt ?? Date.now());
       if (fields.state === 'committed' && fields.events) {
-        await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt);
+        await (await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt))();
         report.published++;
         continue;
       }
@@ -209,7 +232,7 @@ export async function recoverOpenIntents(options: RecoveryOptions): Promise<Reco
         );
       } else {
         // The change happened when the intent was recorded (give or take the write's duration).
-        await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt);
+        await (await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt))();
         report.published++;
         log.info(
           { intentId: id, operation: intent.operation, resourceId },

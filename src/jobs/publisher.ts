@@ -4,7 +4,7 @@
  * again (a commit retried by recovery) never delivers it twice while the job is retained.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventServiceConfig, EventsConfig } from '../config/index.ts';
 import type { ChangeEvent } from '../ports/events.ts';
 import { bullPrefix, orderKey, queueName } from './keys.ts';
@@ -60,38 +60,63 @@ export class EventPublisher {
     return this.#options.events.services;
   }
 
+  /** Each (event, subscribed service) pair, with its order set and score. */
+  #targets(events: readonly ChangeEvent[]) {
+    const { keyPrefix, events: config } = this.#options;
+    return events.flatMap((event, index) =>
+      config.services
+        .filter((service) => matchesEventType(service.eventTypes, event.type))
+        .map((service) => ({
+          service: service.name,
+          event,
+          order: orderKey(keyPrefix, service.name, event.resourceType, event.resourceId),
+          score: orderScore(event, index),
+        })),
+    );
+  }
+
   /**
-   * Enqueues every event for every service that subscribed to its type. The order entry goes in
-   * before the job, so a worker never sees a job of a resource whose predecessors it cannot see.
-   * Safe to call again with the same events.
+   * Adds the order entries of the events to a transaction (idempotent: ZADD NX). They must be in
+   * Redis before the jobs, so a worker never sees a job whose predecessors it cannot see.
    */
-  async publish(events: readonly ChangeEvent[]): Promise<void> {
-    const { connection, keyPrefix, events: config } = this.#options;
-    for (const [index, event] of events.entries()) {
-      for (const service of config.services) {
-        if (!matchesEventType(service.eventTypes, event.type)) continue;
-        const queue = this.#queues.get(service.name);
-        if (!queue) continue;
-        const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
-        await connection
-          .multi()
-          .zadd(order, 'NX', orderScore(event, index), event.eventId)
-          .expire(order, config.retentionSeconds)
-          .exec()
-          .then(failOnError);
-        await queue.add(
-          event.type,
-          { service: service.name, event },
-          {
-            jobId: event.eventId,
-            attempts: config.maxAttempts,
-            backoff: { type: 'webhook' },
-            removeOnComplete: { age: config.retentionSeconds },
-            removeOnFail: false,
-          },
-        );
-      }
+  recordOrder(multi: ChainableCommander, events: readonly ChangeEvent[]): ChainableCommander {
+    for (const target of this.#targets(events)) {
+      multi.zadd(target.order, 'NX', target.score, target.event.eventId);
+      multi.expire(target.order, this.#options.events.retentionSeconds);
     }
+    return multi;
+  }
+
+  /** Adds the jobs (jobId = eventId: adding an existing one again is a no-op). One round trip per service. */
+  async enqueue(events: readonly ChangeEvent[]): Promise<void> {
+    const config = this.#options.events;
+    const byService = new Map<string, ChangeEvent[]>();
+    for (const target of this.#targets(events)) {
+      byService.set(target.service, [...(byService.get(target.service) ?? []), target.event]);
+    }
+    await Promise.all(
+      [...byService].map(([service, list]) =>
+        this.#queues.get(service)?.addBulk(
+          list.map((event) => ({
+            name: event.type,
+            data: { service, event },
+            opts: {
+              jobId: event.eventId,
+              attempts: config.maxAttempts,
+              backoff: { type: 'webhook' },
+              removeOnComplete: { age: config.retentionSeconds },
+              removeOnFail: false,
+            },
+          })),
+        ),
+      ),
+    );
+  }
+
+  /** Order entries, then jobs, for every subscribed service. Safe to call again with the same events. */
+  async publish(events: readonly ChangeEvent[]): Promise<void> {
+    await this.recordOrder(this.#options.connection.multi(), events).exec().then(failOnError);
+    await this.enqueue(events);
   }
 
   async close(): Promise<void> {

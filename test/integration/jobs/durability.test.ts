@@ -102,6 +102,9 @@ describe('durable redis', () => {
       await handle.commit({ resourceId: `id-c${i % 20}` });
       committed.push(it.events[0]!.eventId);
     }
+    // The jobs are added after commit() returns; let them land so that the kill hits queued jobs.
+    await journal.drain();
+    expect(await client.zcard(`${PREFIX}journal:open`)).toBe(0);
     // ... and writes whose process "died" after begin(): two happened in the directory, two did not.
     const happened = [
       intent('add', 'uid=h1,ou=people,dc=example,dc=com'),
