@@ -153,19 +153,27 @@ export class JobsAdmin {
     return out;
   }
 
-  /** One line per service (and the journal), for /ready's warnings and the periodic log. */
-  async summary(): Promise<string[]> {
-    const lines = (await this.stats()).map(
-      (s) =>
-        `events → ${s.service}: ${s.waiting} waiting, ${s.active} active, ${s.delayed} delayed (retrying or held for order), ` +
-        `${s.failed} dead-lettered; ${s.delivered} delivered, ${s.failedAttempts} failed attempts` +
-        (s.lastLatencyMs !== undefined ? `; last delivery ${s.lastLatencyMs} ms after the change` : '') +
-        (s.oldestPendingMs !== undefined ? `; oldest pending ${Math.round(s.oldestPendingMs / 1000)} s` : ''),
-    );
+  /**
+   * Lines for /ready's warnings: a service with dead letters or a backlog older than
+   * `backlogMs` (with its queue depth, failures and last latency), and journal intents left
+   * unsettled longer than `journalMs`. Healthy queues give no line (a warning marks /ready degraded).
+   */
+  async problems(options: { backlogMs: number; journalMs: number }): Promise<string[]> {
+    const lines = (await this.stats())
+      .filter((s) => s.failed > 0 || (s.oldestPendingMs ?? 0) > options.backlogMs)
+      .map(
+        (s) =>
+          `events → ${s.service}: ${s.failed} dead-lettered, ${s.waiting} waiting, ${s.active} active, ${s.delayed} delayed` +
+          (s.oldestPendingMs !== undefined
+            ? `, oldest pending ${Math.round(s.oldestPendingMs / 1000)} s`
+            : '') +
+          `; ${s.delivered} delivered, ${s.failedAttempts} failed attempts` +
+          (s.lastLatencyMs !== undefined ? `, last delivery ${s.lastLatencyMs} ms after the change` : ''),
+      );
     const open = await openIntents(this.#redis, this.#keyPrefix);
-    if (open.count > 0)
+    if ((open.oldestMs ?? 0) > options.journalMs)
       lines.push(
-        `events journal: ${open.count} write(s) not yet settled, oldest ${Math.round((open.oldestMs ?? 0) / 1000)} s`,
+        `events journal: ${open.count} write(s) not yet settled, oldest ${Math.round((open.oldestMs ?? 0) / 1000)} s (is the directory reachable?)`,
       );
     return lines;
   }

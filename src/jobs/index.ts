@@ -26,6 +26,8 @@ export { backoffDelay, DeliveryError, deliver, sign, verifySignature } from './w
 export { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 
 const SUMMARY_LOG_INTERVAL_MS = 60_000;
+/** A service whose oldest pending delivery is older than this shows in /ready's warnings. */
+const BACKLOG_WARNING_MS = 60_000;
 
 export interface EventsOptions {
   events: EventsConfig;
@@ -46,7 +48,7 @@ export interface EventsRuntime {
   admin: JobsAdmin;
   /** Settles the intents older than the grace period now (also runs on a timer). */
   recover(): Promise<RecoveryReport>;
-  /** Queue depth, failures and latency per service, for /ready. */
+  /** Services with dead letters or an old backlog, and unsettled journal intents, for /ready. */
   warnings(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -117,8 +119,22 @@ export function startEvents(options: EventsOptions): EventsRuntime {
     journal,
     admin,
     recover,
-    warnings: () =>
-      admin.summary().catch((error: Error) => [`events: queue figures unavailable (${error.message})`]),
+    warnings: () => {
+      // /ready must answer promptly even when Redis does not.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500);
+      });
+      return Promise.race([
+        admin.problems({
+          backlogMs: BACKLOG_WARNING_MS,
+          journalMs: events.recoveryGraceMs + events.recoveryIntervalMs * 2,
+        }),
+        deadline,
+      ])
+        .catch((error: Error) => [`events: queue figures unavailable (${error.message})`])
+        .finally(() => clearTimeout(timer));
+    },
     stop() {
       stopping ??= stopAll();
       return stopping;

@@ -252,6 +252,7 @@ describe('delivery', () => {
     const delivered = await waitForEvents(id, 1, 10_000);
     expect(delivered[0]?.event.type).toBe('user.created');
     expect(await admin.list({ failed: true })).toEqual([]);
+    expect(await t.bridge.events!.warnings()).toEqual([]);
 
     // replay: the delivered event goes out once more, with the same event id.
     const before = receiver.requests.filter((d) => d.eventId === jobId).length;
@@ -273,6 +274,12 @@ describe('Redis down', () => {
     try {
       const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'ev-no-journal' });
       expect(r.status).toBe(503);
+      // /ready still answers promptly, saying why.
+      const started = Date.now();
+      const ready = await fetch(`${t.bridge.url}/ready`);
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain('events: queue figures unavailable');
     } finally {
       await local.restart();
     }
