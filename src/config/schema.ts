@@ -456,7 +456,11 @@ export const configSchema = {
         services: {
           type: 'array',
           description:
-            'External services that receive events: HTTP webhooks, each with its own queue, concurrency and rate. From the environment: a JSON array (or SCIM_BRIDGE_EVENTS_SERVICES_FILE naming a file holding it).',
+            'External services that receive events: HTTP webhooks, each with its own queue, concurrency and rate. ' +
+            'Each entry: name (letters, digits, _ or -; names its queue), url, secret or secretFile (HMAC-SHA256 key, at least 16 characters), ' +
+            'eventTypes (default ["*"]; `user.*`, `*.deleted`, `group.member_added`), timeoutMs (default 10000), concurrency (per worker process, default 4), ' +
+            'ratePerSecond (over all workers, default 50), required (reserved for sagas, default false). ' +
+            'From the environment: a JSON array (or SCIM_BRIDGE_EVENTS_SERVICES_FILE naming a file holding it).',
           default: [],
           examples: [
             [

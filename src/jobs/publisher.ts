@@ -12,6 +12,8 @@ import { bullPrefix, orderKey, queueName } from './keys.ts';
 export interface DeliveryJobData {
   service: string;
   event: ChangeEvent;
+  /** How many times the job waited for an earlier event of its resource. */
+  blocked?: number;
 }
 
 /** `user.*` matches `user.created`; `*.deleted` matches `group.deleted`; `*` matches everything. */

@@ -62,7 +62,8 @@ export function resolveSecrets(
 /** A head whose job is gone is dropped after this long. */
 const ORPHAN_HEAD_MS = 60_000;
 /** How long a job waits before looking again when an earlier event of its resource is pending. */
-const BLOCKED_DELAY_MS = 500;
+const BLOCKED_DELAY_MS = 250;
+const BLOCKED_DELAY_MAX_MS = 5_000;
 
 export interface WorkerPoolOptions {
   redisUrl: string;
@@ -106,10 +107,12 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
       const { event } = job.data;
       const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
       if (!(await isHead(command, queue, order, event.eventId))) {
-        await job.moveToDelayed(
-          Date.now() + BLOCKED_DELAY_MS + Math.floor(Math.random() * BLOCKED_DELAY_MS),
-          token,
-        );
+        // Looks again soon, then less and less often (up to every few seconds) while the
+        // earlier event is still being retried.
+        const blocked = (job.data.blocked ?? 0) + 1;
+        await job.updateData({ ...job.data, blocked });
+        const wait = Math.min(BLOCKED_DELAY_MAX_MS, BLOCKED_DELAY_MS * 2 ** Math.min(blocked - 1, 8));
+        await job.moveToDelayed(Date.now() + Math.round(wait / 2 + (Math.random() * wait) / 2), token);
         throw new DelayedError();
       }
       try {
