@@ -6,7 +6,7 @@ import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EventServiceConfig } from '../config/index.ts';
 import { openIntents } from './journal.ts';
-import { bullPrefix, queueName, statsKey } from './keys.ts';
+import { bullPrefix, LATENCY_SAMPLES, latencyKey, queueName, statsKey } from './keys.ts';
 import type { DeliveryJobData } from './publisher.ts';
 
 export interface JobRow {
@@ -33,6 +33,9 @@ export interface ServiceStats {
   delivered: number;
   failedAttempts: number;
   lastLatencyMs?: number;
+  /** Percentiles over the latest deliveries (ms from the change to the receiver's answer). */
+  latencyP50Ms?: number;
+  latencyP95Ms?: number;
   lastDeliveredAt?: number;
   /** Age of the oldest job waiting or delayed (ms). */
   oldestPendingMs?: number;
@@ -130,6 +133,13 @@ export class JobsAdmin {
         'prioritized',
       );
       const stats = await this.#redis.hgetall(statsKey(this.#keyPrefix, service));
+      const latencies = (
+        await this.#redis.lrange(latencyKey(this.#keyPrefix, service), 0, LATENCY_SAMPLES - 1)
+      )
+        .map(Number)
+        .sort((a, b) => a - b);
+      const percentile = (p: number) =>
+        latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
       const oldest = [
         ...(await queue.getJobs(['waiting'], 0, 0, true)),
         ...(await queue.getJobs(['delayed'], 0, 0, true)),
@@ -146,6 +156,7 @@ export class JobsAdmin {
         delivered: Number(stats.delivered ?? 0),
         failedAttempts: Number(stats.failedAttempts ?? 0),
         ...(stats.lastLatencyMs ? { lastLatencyMs: Number(stats.lastLatencyMs) } : {}),
+        ...(latencies.length > 0 ? { latencyP50Ms: percentile(0.5), latencyP95Ms: percentile(0.95) } : {}),
         ...(stats.lastDeliveredAt ? { lastDeliveredAt: Number(stats.lastDeliveredAt) } : {}),
         ...(oldest.length > 0 ? { oldestPendingMs: Date.now() - Math.min(...oldest) } : {}),
       });
@@ -168,7 +179,9 @@ export class JobsAdmin {
             ? `, oldest pending ${Math.round(s.oldestPendingMs / 1000)} s`
             : '') +
           `; ${s.delivered} delivered, ${s.failedAttempts} failed attempts` +
-          (s.lastLatencyMs !== undefined ? `, last delivery ${s.lastLatencyMs} ms after the change` : ''),
+          (s.latencyP50Ms !== undefined
+            ? `, delivery latency p50 ${s.latencyP50Ms} ms, p95 ${s.latencyP95Ms} ms (last ${latencies(s)})`
+            : ''),
       );
     const open = await openIntents(this.#redis, this.#keyPrefix);
     if ((open.oldestMs ?? 0) > options.journalMs)
@@ -181,6 +194,10 @@ export class JobsAdmin {
   async close(): Promise<void> {
     await Promise.allSettled([...this.#queues.values()].map((q) => q.close()));
   }
+}
+
+function latencies(s: ServiceStats): string {
+  return s.lastLatencyMs === undefined ? 'n/a' : `${s.lastLatencyMs} ms`;
 }
 
 function toRow(service: string, state: string, job: Job<DeliveryJobData>): JobRow {

@@ -71,7 +71,11 @@ export class RedisChangeJournal implements ChangeJournal {
    * The jobs are added in the background, so the client's answer does not wait for them.
    */
   async #commit(id: string, intent: ChangeIntent, resourceId: string, createdAt: number): Promise<void> {
-    const events = finishEvents(intent, resourceId || intent.resourceId || '', new Date());
+    const knownId = resourceId || intent.resourceId;
+    // Without the resource id the events would be useless: leave the intent to recovery, which
+    // reads the id from the directory.
+    if (!knownId) return;
+    const events = finishEvents(intent, knownId, new Date());
     const rest = await settle(this.#options, id, events, createdAt);
     const pending = rest().catch((error: Error) =>
       (this.#options.log ?? silentLog).warn(

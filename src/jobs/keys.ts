@@ -40,3 +40,11 @@ export function orderKey(
 export function statsKey(keyPrefix: string, service: string): string {
   return `${keyPrefix}events:stats:${service}`;
 }
+
+/** Capped list of the latest delivery latencies (ms, change to the receiver's answer) per service. */
+export function latencyKey(keyPrefix: string, service: string): string {
+  return `${keyPrefix}events:latency:${service}`;
+}
+
+/** How many latencies are kept for the percentiles. */
+export const LATENCY_SAMPLES = 500;

@@ -19,7 +19,7 @@ import {
   type EventServiceConfig,
   type EventsConfig,
 } from '../config/index.ts';
-import { bullPrefix, orderKey, queueName, statsKey } from './keys.ts';
+import { bullPrefix, LATENCY_SAMPLES, latencyKey, orderKey, queueName, statsKey } from './keys.ts';
 import { type JobLog, silentLog } from './log.ts';
 import type { DeliveryJobData } from './publisher.ts';
 import { backoffDelay, DeliveryError, deliver } from './webhooks.ts';
@@ -126,6 +126,8 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
           .multi()
           .zrem(order, event.eventId)
           .hincrby(statsKey(keyPrefix, service.name), 'delivered', 1)
+          .lpush(latencyKey(keyPrefix, service.name), String(latencyMs))
+          .ltrim(latencyKey(keyPrefix, service.name), 0, LATENCY_SAMPLES - 1)
           .hset(statsKey(keyPrefix, service.name), {
             lastLatencyMs: String(latencyMs),
             lastDeliveredAt: String(Date.now()),

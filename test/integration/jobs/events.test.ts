@@ -226,7 +226,12 @@ describe('delivery', () => {
     expect(failed.map((f) => f.resourceId)).toEqual([id]);
     // One attempt only: a 400 is not retried.
     expect(receiver.requests.filter((d) => d.event?.resourceId === id).length).toBe(1);
-    expect((await t.bridge.events!.warnings()).join('\n')).toMatch(/hook: .*1 dead-lettered/);
+    const warnings = (await t.bridge.events!.warnings()).join('\n');
+    expect(warnings).toMatch(/hook: .*1 dead-lettered/);
+    expect(warnings).toMatch(/delivery latency p50 \d+ ms, p95 \d+ ms/);
+    const [stats] = await admin.stats();
+    expect(stats?.delivered).toBeGreaterThan(10);
+    expect(stats?.failedAttempts).toBeGreaterThan(0);
     const ready = await fetch(`${t.bridge.url}/ready`).then((res) => res.json());
     expect(JSON.stringify(ready)).toContain('1 dead-lettered');
 
