@@ -6,7 +6,7 @@
  * between the directory write and the answer) had its user.created event delivered — exactly one
  * event id per entry, so a receiver de-duplicating on the event id sees each change once.
  *
- * KILL_TEST_CREATES (default 500; the issue asks for 1,000, which takes about a minute) sets the number of creates.
+ * KILL_TEST_CREATES (default 1000, as the issue asks; about 40 s on two cores) sets the number of creates.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ import { type Receiver, startReceiver } from './receiver.ts';
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const SECRET = 'kill-test-secret-0123456789';
-const CREATES = Number(process.env.KILL_TEST_CREATES ?? 500);
+const CREATES = Number(process.env.KILL_TEST_CREATES ?? 1000);
 const IN_FLIGHT = 8;
 
 let slapd: RunningSlapd;
@@ -115,7 +115,7 @@ describe('kill -9 during creates', () => {
     let serving: Promise<void> = Promise.resolve();
 
     const sender = async () => {
-      while (next < CREATES && Date.now() - started < 90_000) {
+      while (next < CREATES && Date.now() - started < 150_000) {
         await serving;
         const userName = `kill-${next++}`;
         try {
@@ -135,7 +135,7 @@ describe('kill -9 during creates', () => {
       }
     };
     const killer = async () => {
-      while (next < CREATES && Date.now() - started < 90_000) {
+      while (next < CREATES && Date.now() - started < 150_000) {
         await new Promise((res) => setTimeout(res, 50 + Math.random() * 350));
         if (next >= CREATES) break;
         let restarted = () => {};
@@ -216,5 +216,5 @@ describe('kill -9 during creates', () => {
         `${allIds.length} in the directory, ${accepted.length} distinct created events, ${duplicates} duplicate deliveries de-duplicated, ` +
         `${Math.round((Date.now() - started) / 1000)} s\n`,
     );
-  }, 180_000);
+  }, 240_000);
 });

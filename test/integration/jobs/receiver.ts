@@ -12,7 +12,6 @@ export interface Delivery {
   signature: string;
   signatureValid: boolean;
   body: string;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON event
   event: any;
   status: number;
 }
