@@ -176,6 +176,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
         redis,
         workers: config.events.workersInProcess,
         log: logger.child({ component: 'events' }),
+        // Called by a timer after start-up, once `resources` (below) exists.
+        settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
         probe: async (resourceType, dn) => {
           const rt = mappingSet().resourceTypes.find((r) => r.name === resourceType);
           if (!rt) return undefined;

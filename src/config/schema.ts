@@ -445,6 +445,14 @@ export const configSchema = {
           description: 'Longest retry delay (also the cap on a Retry-After the receiver asks for).',
           default: 600_000,
         },
+        sagaCompensation: {
+          type: 'string',
+          enum: ['disable', 'delete'],
+          description:
+            'When a service marked `required` fails for good to take a new user or group: keep the entry disabled (`disable`) or delete it (`delete`). ' +
+            'Until every required service has confirmed, a new entry is created disabled.',
+          default: 'disable',
+        },
         retentionSeconds: {
           type: 'integer',
           minimum: 60,
@@ -459,7 +467,7 @@ export const configSchema = {
             'External services that receive events: HTTP webhooks, each with its own queue, concurrency and rate. ' +
             'Each entry: name (letters, digits, _ or -; names its queue), url, secret or secretFile (HMAC-SHA256 key, at least 16 characters), ' +
             'eventTypes (default ["*"]; `user.*`, `*.deleted`, `group.member_added`), timeoutMs (default 10000), concurrency (per worker process, default 4), ' +
-            'ratePerSecond (over all workers, default 50), required (reserved for sagas, default false). ' +
+            'ratePerSecond (over all workers, default 50), required (default false: a new user or group stays disabled until every required service confirmed its created event; see sagaCompensation). ' +
             'From the environment: a JSON array (or SCIM_BRIDGE_EVENTS_SERVICES_FILE naming a file holding it).',
           default: [],
           examples: [
@@ -646,6 +654,7 @@ export interface EventsConfig {
   readonly workersInProcess: boolean;
   readonly recoveryGraceMs: number;
   readonly recoveryIntervalMs: number;
+  readonly sagaCompensation: 'disable' | 'delete';
   readonly maxAttempts: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;

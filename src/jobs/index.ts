@@ -5,11 +5,12 @@
  */
 import { Redis } from 'ioredis';
 import type { EventsConfig } from '../config/index.ts';
-import type { ChangeJournal } from '../ports/events.ts';
+import type { ChangeJournal, SagaOutcome } from '../ports/events.ts';
 import { JobsAdmin } from './admin.ts';
 import { type EntryProbe, type RecoveryReport, RedisChangeJournal, recoverOpenIntents } from './journal.ts';
 import type { JobLog } from './log.ts';
 import { EventPublisher } from './publisher.ts';
+import { requiredServices, settleSagas } from './sagas.ts';
 import { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 
 export { type JobRow, JobsAdmin, type ServiceStats } from './admin.ts';
@@ -26,6 +27,7 @@ export { backoffDelay, DeliveryError, deliver, sign, verifySignature } from './w
 export { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 
 const SUMMARY_LOG_INTERVAL_MS = 60_000;
+const SAGA_SETTLE_INTERVAL_MS = 500;
 /** A service whose oldest pending delivery is older than this shows in /ready's warnings. */
 const BACKLOG_WARNING_MS = 60_000;
 
@@ -40,6 +42,8 @@ export interface EventsOptions {
   probe?: EntryProbe;
   /** Start the delivery workers in this process. */
   workers: boolean;
+  /** Applies a finished provisioning saga (enable, or compensate); absent in a worker-only process. */
+  settleSaga?: (outcome: SagaOutcome) => Promise<void>;
   log: JobLog;
 }
 
@@ -64,7 +68,8 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   });
   connection.on('error', (error) => log.warn({ err: error.message }, 'events: redis connection problem'));
   const publisher = new EventPublisher({ connection, keyPrefix, events });
-  const journal = new RedisChangeJournal({ redis: options.redis, keyPrefix, publisher, log });
+  const requiredFor = (eventType: string) => requiredServices(events, eventType);
+  const journal = new RedisChangeJournal({ redis: options.redis, keyPrefix, publisher, log, requiredFor });
   const admin = new JobsAdmin(connection, keyPrefix, events.services);
   const pool: WorkerPool | undefined = options.workers
     ? startWorkers({
@@ -87,6 +92,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
       keyPrefix,
       publisher,
       probe,
+      requiredFor,
       graceMs: events.recoveryGraceMs,
       log,
     })
@@ -107,6 +113,18 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   quietRecover();
   const recoveryTimer = setInterval(quietRecover, events.recoveryIntervalMs);
   recoveryTimer.unref();
+  // Finished sagas are applied promptly (a new user waits disabled until then).
+  let settling: Promise<unknown> | undefined;
+  const sagaTimer = setInterval(() => {
+    const apply = options.settleSaga;
+    if (!apply || settling) return;
+    settling = settleSagas(options.redis, keyPrefix, apply, log)
+      .catch((error: Error) => log.warn({ err: error.message }, 'events: settling sagas failed'))
+      .finally(() => {
+        settling = undefined;
+      });
+  }, SAGA_SETTLE_INTERVAL_MS);
+  sagaTimer.unref();
   const summaryTimer = setInterval(() => {
     admin
       .stats()
@@ -143,6 +161,8 @@ export function startEvents(options: EventsOptions): EventsRuntime {
 
   async function stopAll(): Promise<void> {
     clearInterval(recoveryTimer);
+    clearInterval(sagaTimer);
+    await settling;
     clearInterval(summaryTimer);
     await recovering?.catch(() => undefined);
     await pool?.close();

@@ -19,6 +19,7 @@ import type { ChangeEvent, ChangeIntent, ChangeJournal, JournalEntry } from '../
 import { journalKeys } from './keys.ts';
 import { type JobLog, silentLog } from './log.ts';
 import { type EventPublisher, failOnError } from './publisher.ts';
+import { recordSaga } from './sagas.ts';
 
 /** The finished events of an intent. */
 export function finishEvents(intent: ChangeIntent, resourceId: string, timestamp: Date): ChangeEvent[] {
@@ -30,6 +31,8 @@ export interface RedisJournalOptions {
   keyPrefix: string;
   publisher: EventPublisher;
   log?: JobLog;
+  /** Services that must confirm an event type before its resource is enabled (sagas). */
+  requiredFor?: (eventType: string) => string[];
 }
 
 export class RedisChangeJournal implements ChangeJournal {
@@ -40,6 +43,10 @@ export class RedisChangeJournal implements ChangeJournal {
   constructor(options: RedisJournalOptions) {
     this.#options = options;
     this.#keys = journalKeys(options.keyPrefix);
+  }
+
+  confirmationRequired(resourceType: string): boolean {
+    return (this.#options.requiredFor?.(`${resourceType.toLowerCase()}.created`) ?? []).length > 0;
   }
 
   async begin(intent: ChangeIntent): Promise<JournalEntry> {
@@ -102,7 +109,7 @@ export class RedisChangeJournal implements ChangeJournal {
  * close the intent — to run now or in the background. Each step is safe to repeat.
  */
 async function settle(
-  options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher'>,
+  options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher' | 'requiredFor'>,
   id: string,
   events: ChangeEvent[],
   createdAt: number,
@@ -116,6 +123,9 @@ async function settle(
       createdAt: String(createdAt),
     })
     .zadd(keys.open, createdAt, id);
+  // A new resource waiting for required services: its saga is recorded with the decision.
+  for (const event of events)
+    recordSaga(multi, options.keyPrefix, event, options.requiredFor?.(event.type) ?? []);
   await options.publisher.recordOrder(multi, events).exec().then(failOnError);
   return async () => {
     await options.publisher.enqueue(events);
@@ -172,6 +182,7 @@ export interface RecoveryOptions {
   redis: Redis;
   keyPrefix: string;
   publisher: EventPublisher;
+  requiredFor?: (eventType: string) => string[];
   probe: EntryProbe;
   /** Only intents older than this are settled: younger ones may still be in flight. */
   graceMs: number;

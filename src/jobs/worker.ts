@@ -22,6 +22,7 @@ import {
 import { bullPrefix, LATENCY_SAMPLES, latencyKey, orderKey, queueName, statsKey } from './keys.ts';
 import { type JobLog, silentLog } from './log.ts';
 import type { DeliveryJobData } from './publisher.ts';
+import { markSagaDelivery } from './sagas.ts';
 import { backoffDelay, DeliveryError, deliver } from './webhooks.ts';
 
 /** Each service's HMAC key, from `secret` or `secretFile`. Throws ConfigError when one is missing. */
@@ -133,6 +134,7 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
             lastDeliveredAt: String(Date.now()),
           })
           .exec();
+        if (service.required) await markSagaDelivery(command, keyPrefix, event, service.name, { ok: true });
         log.debug(
           { service: service.name, eventId: event.eventId, type: event.type, status, latencyMs },
           'event delivered',
@@ -145,6 +147,12 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
         await command.hincrby(statsKey(keyPrefix, service.name), 'failedAttempts', 1).catch(() => undefined);
         if (final) {
           await command.zrem(order, event.eventId).catch(() => undefined);
+          if (service.required) {
+            await markSagaDelivery(command, keyPrefix, event, service.name, {
+              ok: false,
+              reason: failure.status ? `HTTP ${failure.status}` : failure.message,
+            }).catch(() => undefined);
+          }
           log.error(
             {
               service: service.name,

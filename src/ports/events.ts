@@ -11,7 +11,11 @@ export type ChangeEventType =
   | 'deactivated'
   | 'deleted'
   | 'member_added'
-  | 'member_removed';
+  | 'member_removed'
+  /** A new entry held disabled until every required service confirmed was enabled. */
+  | 'activated'
+  /** A required service refused a new entry for good; the compensation ran. */
+  | 'provisioning_failed';
 
 export interface ChangeEvent {
   /** Stable id, chosen before the write; receivers de-duplicate on it. */
@@ -25,6 +29,11 @@ export interface ChangeEvent {
   changedAttributes: string[];
   /** For membership events: ids of the members added or removed. */
   memberIds?: string[];
+  /**
+   * On a created event when required services must confirm first (a saga): the entry was created
+   * disabled, and becomes active once they all confirmed if the client asked for active.
+   */
+  pendingActivation?: boolean;
   /** The authenticated client that made the change. */
   actor: string;
   /** ISO 8601 time of the commit. */
@@ -57,4 +66,18 @@ export interface JournalEntry {
 
 export interface ChangeJournal {
   begin(intent: ChangeIntent): Promise<JournalEntry>;
+  /** Whether a new resource of this type must wait for required services (and so start disabled). */
+  confirmationRequired?(resourceType: string): boolean;
+}
+
+/** What a finished saga asks the bridge to do with the entry it held disabled. */
+export interface SagaOutcome {
+  resourceType: string;
+  resourceId: string;
+  outcome: 'confirmed' | 'failed';
+  /** Enable on confirmation (the client asked for an active resource). */
+  activate: boolean;
+  /** The required services and, on failure, which refused and why. */
+  services: string[];
+  reason?: string;
 }

@@ -33,7 +33,13 @@ import type {
   SortKey,
 } from '../ports/directory.ts';
 import { NotFoundError, TooManyResultsError, UnavailableError } from '../ports/errors.ts';
-import type { ChangeEvent, ChangeEventType, ChangeIntent, ChangeJournal } from '../ports/events.ts';
+import type {
+  ChangeEvent,
+  ChangeEventType,
+  ChangeIntent,
+  ChangeJournal,
+  SagaOutcome,
+} from '../ports/events.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
@@ -245,7 +251,12 @@ export class ResourceService {
 
   async create(rt: CompiledResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
-      const resource = canonicalizeResource(body, shapeOf(rt), 'create');
+      const requested = canonicalizeResource(body, shapeOf(rt), 'create');
+      // A saga (required services must confirm first): the entry starts disabled.
+      const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
+      const pending =
+        activeRule !== undefined && (this.#deps.journal?.confirmationRequired?.(rt.name) ?? false);
+      const resource = pending ? { ...requested, active: false } : requested;
       await this.#checkUniqueness(rt, resource, undefined);
       const refs = await this.#resolveReferenceIds(rt, resource);
       const mapped = resourceToAttributes(rt, resource, refs, 'create');
@@ -264,7 +275,12 @@ export class ResourceService {
         dn,
         resourceType: rt.name,
         actor: ctx.actor,
-        events: [eventOf(rt, 'created', presentAttributes(rt, resource), ctx)],
+        events: [
+          {
+            ...eventOf(rt, 'created', presentAttributes(rt, resource), ctx),
+            ...(pending ? { pendingActivation: requested.active !== false } : {}),
+          },
+        ],
       };
       const entry = await this.#journaled(
         intent,
@@ -466,6 +482,72 @@ export class ResourceService {
     }
   }
 
+  /**
+   * Applies a finished provisioning saga: enable the entry held disabled (when the client asked
+   * for an active resource), or compensate after a required service refused it for good — keep it
+   * disabled, or delete it — and record a provisioning_failed event either way. An entry the
+   * client deleted meanwhile is left alone.
+   */
+  async settleProvisioning(outcome: SagaOutcome, compensation: 'disable' | 'delete'): Promise<void> {
+    const rt = this.#deps.mappings().resourceTypes.find((r) => r.name === outcome.resourceType);
+    if (!rt) return;
+    const ctx: RequestContext = { baseUrl: '', actor: `saga:${outcome.services.join(',')}` };
+    const entry = await this.#findById(rt, outcome.resourceId, allReadAttributes(rt));
+    if (!entry) return;
+    if (outcome.outcome === 'confirmed') {
+      if (!outcome.activate) return;
+      const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
+      if (!activeRule) return;
+      const current = entryToResource(rt, entry, {
+        location: '',
+        references: new Map(),
+        include: (r) => !r.references,
+      });
+      const desired = resourceToAttributes(rt, { ...current, active: true }, new Map(), 'replace', entry);
+      const values = desired.get(activeRule.ldapKey)?.values ?? [];
+      if (values.length === 0) return;
+      const intent: ChangeIntent = {
+        operation: 'modify',
+        dn: entry.dn,
+        ...versionBefore(rt, entry),
+        resourceId: outcome.resourceId,
+        resourceType: rt.name,
+        actor: ctx.actor,
+        events: [eventOf(rt, 'activated', [rulePathName(activeRule)], ctx)],
+      };
+      await this.#journaled(
+        intent,
+        () =>
+          this.#directory.modify(entry.dn, [{ operation: 'replace', attribute: activeRule.ldap, values }]),
+        () => ({ resourceId: outcome.resourceId }),
+      );
+      return;
+    }
+    const failed: ChangeIntent = {
+      operation: compensation === 'delete' ? 'delete' : 'modify',
+      dn: entry.dn,
+      ...versionBefore(rt, entry),
+      resourceId: outcome.resourceId,
+      resourceType: rt.name,
+      actor: ctx.actor,
+      events: [
+        {
+          ...eventOf(rt, 'provisioning_failed', [], ctx),
+          ...(outcome.reason ? { changedAttributes: [`reason: ${outcome.reason}`] } : {}),
+        },
+        ...(compensation === 'delete' ? [eventOf(rt, 'deleted', [], ctx)] : []),
+      ],
+    };
+    await this.#journaled(
+      failed,
+      async () => {
+        if (compensation === 'delete') await this.#directory.delete(entry.dn);
+      },
+      () => ({ resourceId: outcome.resourceId }),
+    );
+    if (compensation === 'delete') this.#referenceCache.forget(entry.dn);
+  }
+
   /** Runs a use case, turning port errors into SCIM errors in one place. */
   async #guard<T>(rt: CompiledResourceType, work: () => Promise<T>): Promise<T> {
     try {
@@ -488,7 +570,6 @@ export class ResourceService {
     ctx: RequestContext,
     response: ResponseShape = {},
   ): Promise<ResourceResult> {
-    const current = entry;
     const resourceId = entryId(rt, entry) ?? '';
     const newDn = resource ? dnForResource(rt, resource) : entry.dn;
     const renames = resource !== undefined && (!sameDn(newDn, entry.dn) || rdnValueChanged(rt, entry, newDn));

@@ -29,6 +29,7 @@ function eventsConfig(url: string): EventsConfig {
     workersInProcess: true,
     recoveryGraceMs: 1,
     recoveryIntervalMs: 1000,
+    sagaCompensation: 'disable',
     maxAttempts: 20,
     backoffBaseMs: 50,
     backoffMaxMs: 500,

@@ -117,6 +117,8 @@ describe('kill -9 during creates', () => {
     const sender = async () => {
       while (next < CREATES && Date.now() - started < 150_000) {
         await serving;
+        // Several senders may have waited for the restart: count only up to CREATES.
+        if (next >= CREATES) break;
         const userName = `kill-${next++}`;
         try {
           const r = await fetch(`http://127.0.0.1:${port}/scim/v2/Users`, {

@@ -57,6 +57,7 @@ const everyKey: Full<BridgeConfig> = {
     workersInProcess: false,
     recoveryGraceMs: 1000,
     recoveryIntervalMs: 1000,
+    sagaCompensation: 'delete',
     maxAttempts: 3,
     backoffBaseMs: 10,
     backoffMaxMs: 100,
