@@ -12,7 +12,7 @@ import type { CompiledResourceType, CompiledRule, ComputedAttribute, SourceLocat
 import { LdapTextError, parseLdapFilter } from './ldap-text.ts';
 import type { MappingProblem, ParsedMappingFile } from './load.ts';
 import type { AttributeRuleSpec } from './model.ts';
-import { TRANSFORMS, type Transform } from './transforms.ts';
+import { splitTransform, TRANSFORMS, type Transform } from './transforms.ts';
 
 /** RFC 7643 §3.1: externalId is a common attribute of every resource, not part of the core schemas. */
 export const EXTERNAL_ID_DEFINITION: AttributeDefinition = {
@@ -171,6 +171,19 @@ export function compileResourceType(
     );
   }
   if (problems.length > 0) return { problems };
+  // Where each directory setting is written, for later checks (subschema.ts) to point at.
+  const directoryLocations: Record<string, SourceLocation> = {
+    directory: parsed.locate(['directory'], true),
+  };
+  const locateSetting = (path: (string | number)[], keyNotValue = false): void => {
+    directoryLocations[['directory', ...path].join('.')] = parsed.locate(['directory', ...path], keyNotValue);
+  };
+  for (const key of ['filter', 'dnTemplate', 'id', 'version', 'created', 'lastModified'] as const) {
+    if (dir[key] !== undefined) locateSetting([key]);
+  }
+  for (let i = 0; i < dir.objectClasses.length; i++) locateSetting(['objectClasses', i]);
+  if (dir.sort) locateSetting(['sort', 'attribute']);
+  for (const ldap of Object.keys(dir.computed ?? {})) locateSetting(['computed', ldap], true);
   const usedSchemas = new Set(rules.map((r) => r.schema));
   const resourceType: CompiledResourceType = {
     name: spec.resourceType,
@@ -198,6 +211,7 @@ export function compileResourceType(
       computed,
       ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
       deleteMode: dir.deleteMode ?? 'delete',
+      locations: directoryLocations,
       // The id attribute and attributes read through a binary transform (guid) come back as bytes.
       binaryAttributes: [
         ...new Set([
@@ -287,9 +301,23 @@ function compileRule(
     }
   }
   const transformName = spec.transform ?? DEFAULT_TRANSFORM_BY_TYPE[leafDefinition.type] ?? 'string';
-  const transform: Transform | undefined = TRANSFORMS.get(transformName);
+  if (spec.separator !== undefined && transformName !== 'split') {
+    fail('separator is only used by transform: split', 'add transform: split, or remove separator');
+    return undefined;
+  }
+  const transform: Transform | undefined =
+    transformName === 'split' ? splitTransform(spec.separator ?? ',') : TRANSFORMS.get(transformName);
   if (!transform) {
-    fail(`unknown transform "${transformName}"`, `known: ${[...TRANSFORMS.keys()].join(', ')}`);
+    fail(`unknown transform "${transformName}"`, `known: ${[...TRANSFORMS.keys(), 'split'].join(', ')}`);
+    return undefined;
+  }
+  // split keeps a whole SCIM list in one LDAP value: the rule must map a list, not one element.
+  const mapsList = typeValue === undefined && (leafDefinition.multiValued || attributeDefinition.multiValued);
+  if (transform.joinValues && !mapsList) {
+    fail(
+      `transform "split" joins the values of a multi-valued attribute, but ${key} holds one value`,
+      'use split on a multi-valued string attribute (e.g. a custom extension attribute with multiValued: true)',
+    );
     return undefined;
   }
   const expectedScimType =

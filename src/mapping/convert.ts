@@ -119,7 +119,11 @@ export function entryToResource(
     for (const v of raw) {
       try {
         const t = rule.transform;
-        values.push(typeof v !== 'string' && t.fromLdapBytes ? t.fromLdapBytes(v) : t.fromLdap(valueText(v)));
+        if (t.splitValue) values.push(...t.splitValue(valueText(v)));
+        else
+          values.push(
+            typeof v !== 'string' && t.fromLdapBytes ? t.fromLdapBytes(v) : t.fromLdap(valueText(v)),
+          );
       } catch (error) {
         if (!(error instanceof TransformError)) throw error;
         // A value the directory holds but SCIM cannot express is left out rather than failing the read.
@@ -300,6 +304,13 @@ export function resourceToAttributes(
     if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1)
       values = [values[0]];
     try {
+      const join = rule.transform.joinValues;
+      if (join) {
+        // split: the whole list is one LDAP value.
+        const joined = join(values);
+        if (joined !== '') put(rule.ldap, [joined]);
+        continue;
+      }
       put(
         rule.ldap,
         values

@@ -167,6 +167,16 @@ function compareFilter(
   rule: CompiledRule,
 ): DirFilter {
   const type = rule.leafDefinition.type;
+  // A list kept in one LDAP value (split) compares element-wise, substring operators included.
+  if (rule.transform.joinValues && rule.transform.compareFilter) {
+    try {
+      return rule.transform.compareFilter(attribute, operator, value);
+    } catch (error) {
+      if (error instanceof TransformError)
+        throw ScimError.invalidFilter(`value for ${rule.key}: ${error.message}`);
+      throw error;
+    }
+  }
   const substring = operator === 'co' || operator === 'sw' || operator === 'ew';
   if (substring) {
     if (type !== 'string' && type !== 'reference') {

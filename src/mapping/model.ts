@@ -64,6 +64,8 @@ export interface AttributeRuleSpec {
   ldap: string;
   /** Named transform between the SCIM and the LDAP representation (never code). */
   transform?: string;
+  /** With `transform: split`: the text between the elements of the list in the one LDAP value (default ","). */
+  separator?: string;
   /** Value written on create when the client sends none (a SCIM value). */
   default?: unknown;
   /** References: the resource type(s) whose entries the DNs in `ldap` point at. */

@@ -30,6 +30,14 @@ export interface Transform {
    * compared by equality (a bit inside userAccountControl). Throws TransformError when refused.
    */
   compareFilter?(attribute: string, operator: string, value: unknown): DirFilter;
+  /**
+   * For transforms that keep a whole SCIM list in ONE LDAP value (`split`): every SCIM value of the
+   * rule joined into that value, and one LDAP value split back into SCIM values. `toLdap` and
+   * `fromLdap` still convert a single element. Such a transform also compares with every operator
+   * through `compareFilter` (substring filters included).
+   */
+  joinValues?(values: unknown[]): string;
+  splitValue?(value: string): unknown[];
 }
 
 const stringTransform: Transform = {
@@ -253,6 +261,100 @@ const unicodePwdTransform: Transform = {
   },
 };
 
+/**
+ * RFC 4517 §3.3.28 Postal Address: lines separated by "$", with "\\" and "$" inside a line written
+ * as "\\5C" and "\\24". SCIM `addresses.formatted` is one string with line breaks (RFC 7643 §4.1.2),
+ * so writing splits on line breaks and joins with "$"; reading splits on "$" and joins with "\n".
+ */
+const postalAddressTransform: Transform = {
+  name: 'postalAddress',
+  scimType: 'string',
+  toLdap(value) {
+    const text = stringTransform.toLdap(value);
+    const lines = text.split(/\r\n|\r|\n/).map((line) => line.trim());
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    if (lines.length === 0) return '';
+    if (lines.some((line) => line === ''))
+      throw new TransformError(
+        'an empty line inside a postal address (RFC 4517 §3.3.28 needs at least one character per line)',
+      );
+    return lines.map((line) => line.replaceAll('\\', '\\5C').replaceAll('$', '\\24')).join('$');
+  },
+  fromLdap(value) {
+    return value
+      .split('$')
+      .map((line) =>
+        line.trim().replace(/\\(5c|24)/gi, (sequence) => (sequence.toLowerCase() === '\\5c' ? '\\' : '$')),
+      )
+      .join('\n');
+  },
+};
+
+/**
+ * `split`: a multi-valued SCIM string attribute kept in ONE LDAP value, its elements joined by a
+ * separator (`separator:` in the mapping, default ","). An element containing the separator could
+ * not be read back as written, so it is refused; empty elements are dropped. Filters: eq, sw, ew
+ * and co match one element through substring filters on the joined value (RFC 4515), ordering
+ * operators are refused.
+ */
+export function splitTransform(separator: string): Transform {
+  if (separator === '') throw new TransformError('the split separator must not be empty');
+  const element = (value: unknown): string => {
+    const text = stringTransform.toLdap(value);
+    if (text.includes(separator))
+      throw new TransformError(
+        `${JSON.stringify(text)} contains the separator ${JSON.stringify(separator)} this attribute is stored with`,
+      );
+    return text;
+  };
+  return {
+    name: 'split',
+    scimType: 'string',
+    toLdap: element,
+    fromLdap: (value) => value,
+    joinValues: (values) =>
+      values
+        .map(element)
+        .filter((v) => v !== '')
+        .join(separator),
+    splitValue: (value) => value.split(separator).filter((v) => v !== ''),
+    compareFilter(attribute, operator, value) {
+      const v = element(value);
+      const sub = (initial: string | undefined, any: string[], final?: string): DirFilter => ({
+        type: 'substring',
+        attribute,
+        ...(initial === undefined ? {} : { initial }),
+        any,
+        ...(final === undefined ? {} : { final }),
+      });
+      if (v === '') return operator === 'ne' ? { type: 'true' } : { type: 'present', attribute };
+      const equal: DirFilter = {
+        type: 'or',
+        filters: [
+          { type: 'equal', attribute, value: v },
+          sub(v + separator, []),
+          sub(undefined, [], separator + v),
+          sub(undefined, [separator + v + separator]),
+        ],
+      };
+      switch (operator) {
+        case 'eq':
+          return equal;
+        case 'ne':
+          return { type: 'not', filter: equal };
+        case 'sw':
+          return { type: 'or', filters: [sub(v, []), sub(undefined, [separator + v])] };
+        case 'ew':
+          return { type: 'or', filters: [sub(undefined, [], v), sub(undefined, [v + separator])] };
+        case 'co':
+          return sub(undefined, [v]);
+        default:
+          throw new TransformError(`operator "${operator}" cannot compare the elements of a split list`);
+      }
+    },
+  };
+}
+
 export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
   [
     stringTransform,
@@ -264,6 +366,7 @@ export const TRANSFORMS: ReadonlyMap<string, Transform> = new Map(
     adAccountDisabledTransform,
     guidTransform,
     unicodePwdTransform,
+    postalAddressTransform,
   ].map((t) => [t.name, t]),
 );
 
