@@ -74,6 +74,12 @@ export interface CompiledDirectory {
   deleteMode: 'delete' | 'disable';
   /** Attributes the directory returns as bytes (objectGUID). */
   binaryAttributes: string[];
+  /**
+   * Where the settings are written, by dotted key: `directory` (the block itself), `directory.id`,
+   * `directory.objectClasses.0`, `directory.sort.attribute`, `directory.computed.cn`, ... Settings
+   * left to their defaults have no entry; messages about them point at `directory`.
+   */
+  locations?: Record<string, SourceLocation>;
 }
 
 export interface CompiledResourceType {
