@@ -8,7 +8,7 @@
  * slapadd runs no overlay, so the LDIF writes `memberOf` on the members itself (the bridge reads
  * membership through those back-links). The bridge runs in this process; the HTTP client is curl
  * (the big GET, so this process's RSS is the bridge's) and node:http (the PATCHes).
- * `--index-memberof` / `--multival`: opt-in slapd tuning experiments, see tune().
+ * `--index-memberof` / `--multival` / `--disable-overlay NAME`: opt-in slapd experiments, see tune().
  * Prints figures; asserts nothing. Loopback only; loops are bounded by count and by duration.
  */
 import { execFile } from 'node:child_process';
@@ -204,10 +204,28 @@ async function tune(url: string, rootPassword: string, raw: Client): Promise<voi
         modification: new Attribute({ type: 'olcDbMultival', values: ['member 100,10'] }),
       }),
     );
-  if (changes.length === 0) return;
+  const disable = process.argv.filter((_, i) => process.argv[i - 1] === '--disable-overlay');
+  if (changes.length === 0 && disable.length === 0) return;
   const admin = new Client({ url });
   await admin.bind('cn=admin,cn=config', rootPassword);
-  await admin.modify('olcDatabase={1}mdb,cn=config', changes);
+  if (changes.length > 0) await admin.modify('olcDatabase={1}mdb,cn=config', changes);
+  // olcDisabled (OpenLDAP 2.5+) switches an overlay off without removing it, to see what it costs.
+  for (const name of disable) {
+    const { searchEntries } = await admin.search('olcDatabase={1}mdb,cn=config', {
+      scope: 'one',
+      filter: '(objectClass=olcOverlayConfig)',
+      attributes: ['olcOverlay'],
+    });
+    for (const entry of searchEntries.filter((e) => String(e.olcOverlay).endsWith(`}${name}`))) {
+      await admin.modify(entry.dn, [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'olcDisabled', values: ['TRUE'] }),
+        }),
+      ]);
+      console.log(`disabled overlay ${entry.dn}`);
+    }
+  }
   await admin.unbind();
   console.log(
     `tuned slapd through cn=config: ${changes.map((c) => c.modification.values.join()).join('; ')}`,
