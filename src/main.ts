@@ -18,8 +18,9 @@ import { type LocalServices, MissingBinariesError, startLocalServices } from './
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { entryId } from './mapping/convert.ts';
-import { formatProblem, MappingError } from './mapping/load.ts';
+import { formatProblem, MappingError, type MappingProblem } from './mapping/load.ts';
 import { MappingStore } from './mapping/reload.ts';
+import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';
 import { checkReadiness } from './services/readiness.ts';
 import { ResourceService } from './services/resources.ts';
@@ -85,6 +86,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     });
 
   // Hot reload: an invalid change keeps the last good mapping; /ready lists the problems.
+  // The files are validated now, before any service starts; the check against the directory's
+  // schema needs the directory, so it is attached below, before the first reload can happen.
+  let checkAgainstDirectory: ((set: MappingSet) => Promise<MappingProblem[]>) | undefined;
   const mappingStore = new MappingStore(config.mappings.dir, {
     catalog: STANDARD_SCHEMAS,
     onReload: (outcome, reason) =>
@@ -94,8 +98,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
             { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
             'mapping reload failed; the last good mapping stays in service',
           ),
+    verify: async (set) => (checkAgainstDirectory ? checkAgainstDirectory(set) : []),
   });
-  if (config.mappings.watch) mappingStore.watch();
   const mappingSet = mappingStore.mappings;
 
   const needLdap = !config.ldap.url;
@@ -137,6 +141,24 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     },
     logger.child({ component: 'ldap' }),
   );
+
+  // Every LDAP attribute and object class the mappings name must be in the directory's schema
+  // (RFC 4512 §4.2): at start-up and before each reloaded set goes into service. A directory that
+  // cannot be asked (down, or hiding its schema) skips the check with a warning.
+  checkAgainstDirectory = subschemaVerifier(directory, (reason) =>
+    logger.warn(
+      { reason, dir: config.mappings.dir },
+      'mappings not checked against the directory schema (skipped)',
+    ),
+  );
+  try {
+    await mappingStore.verify();
+  } catch (error) {
+    await directory.close().catch(() => undefined);
+    await local?.stop();
+    throw error;
+  }
+  if (config.mappings.watch) mappingStore.watch();
 
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = new Redis(redisUrl, {

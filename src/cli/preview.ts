@@ -13,6 +13,7 @@ import type {
   DirEntry,
   Directory,
   DirectoryCapabilities,
+  DirectorySubschema,
   DirFilter,
   DirValue,
   SearchRequest,
@@ -124,6 +125,11 @@ export class RecordingDirectory implements Directory {
       assertion: true,
       postRead: true,
     };
+  }
+
+  /** A preview has no directory to read a schema from. */
+  async subschema(): Promise<DirectorySubschema | undefined> {
+    return undefined;
   }
 
   async ping(): Promise<void> {}

@@ -19,13 +19,20 @@ import type {
   DirEntry,
   Directory,
   DirectoryCapabilities,
+  DirectorySubschema,
   DirValue,
   SearchRequest,
   SearchResult,
   SortKey,
   WriteOptions,
 } from '../ports/directory.ts';
-import { NotFoundError, RefusedError, TooManyResultsError, UnavailableError } from '../ports/errors.ts';
+import {
+  NotFoundError,
+  PortError,
+  RefusedError,
+  TooManyResultsError,
+  UnavailableError,
+} from '../ports/errors.ts';
 import { AssertionControl, PostReadControl, VirtualListViewControl } from './controls.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
 import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
@@ -34,6 +41,7 @@ import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from '.
 import { ConnectionPool, type RunMode } from './pool.ts';
 import { completeRanges } from './ranges.ts';
 import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
+import { SUBSCHEMA_ATTRIBUTES, subschemaDnOf, subschemaFromEntry } from './subschema.ts';
 import { wireValues } from './unicode-pwd.ts';
 
 /**
@@ -234,6 +242,33 @@ export class LdapDirectory implements Directory {
       );
     }
     return this.#capabilities;
+  }
+
+  /**
+   * Reads the subschema subentry the rootDSE names (RFC 4512 §5.1 subschemaSubentry; cn=Subschema
+   * when it names none), base scope with (objectClass=subschema) as RFC 4512 §4.4 recommends.
+   * A refusal (no such entry, access denied) is "cannot read": undefined. Unavailability is thrown.
+   */
+  async subschema(): Promise<DirectorySubschema | undefined> {
+    try {
+      const rootDse = await this.#readEntry('', ['subschemaSubentry']);
+      const dn = subschemaDnOf(rootDse);
+      const raw = await this.#searchBase(
+        dn,
+        toLdapFilter({ type: 'equal', attribute: 'objectClass', value: 'subschema' }),
+        SUBSCHEMA_ATTRIBUTES,
+      );
+      if (!raw) return undefined;
+      const entry = toDirEntry(raw, new Set());
+      // Active Directory may return a long attributeTypes in ranges like any multi-valued attribute.
+      await this.#completeRanges([entry], new Set(), `read subschema ${dn}`);
+      return subschemaFromEntry(entry);
+    } catch (error) {
+      const mapped = toPortError(error, 'read subschema');
+      if (mapped instanceof UnavailableError || !(mapped instanceof PortError)) throw mapped;
+      this.#logger.warn({ err: mapped.message }, 'the directory refused to show its subschema');
+      return undefined;
+    }
   }
 
   async ping(): Promise<void> {

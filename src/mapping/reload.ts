@@ -2,7 +2,8 @@
  * Hot reload of the mapping directory. A MappingStore serves the current MappingSet; reload()
  * re-validates the whole directory and swaps the set in one assignment, so a request sees either
  * the old set or the new one, never a mix. An invalid directory keeps the last good set in service
- * and exposes the problems (for logs and /ready) until a later reload succeeds.
+ * and exposes the problems (for logs and /ready) until a later reload succeeds. An optional `verify`
+ * hook (the directory's subschema, see subschema.ts) must also pass before a set is swapped in.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import type { SchemaDefinition } from '../scim/schema-types.ts';
@@ -17,6 +18,12 @@ export interface MappingStoreOptions {
   onReload?: (outcome: ReloadOutcome, reason: string) => void;
   /** Quiet period after the last file event before reloading; editors write several events. */
   debounceMs?: number;
+  /**
+   * Checks of a set that has passed the files' own validation, against something outside them (the
+   * directory's subschema). A set with problems is not swapped in; reload() reports them like any
+   * other mapping problem. verify() runs it on the set in service (start-up).
+   */
+  verify?: (set: MappingSet) => Promise<MappingProblem[]>;
 }
 
 export class MappingStore {
@@ -27,6 +34,9 @@ export class MappingStore {
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #signalHandler: (() => void) | undefined;
+  /** Reload attempts started so far; an attempt that a newer one overtook swaps nothing in. */
+  #generation = 0;
+  #latest: Promise<ReloadOutcome> | undefined;
 
   /** Loads the directory; throws MappingError when it is invalid (there is no last good set yet). */
   constructor(dir: string, options: MappingStoreOptions) {
@@ -52,15 +62,41 @@ export class MappingStore {
     return this.#problems.map((p) => `mapping reload failed, last good mapping in use: ${formatProblem(p)}`);
   }
 
-  /** Re-validates the directory; swaps the set in when valid, keeps the last good one otherwise. */
-  reload(reason = 'reload'): ReloadOutcome {
+  /**
+   * Runs the verify hook on the set in service (at start-up, once what it needs exists). Throws
+   * MappingError listing the problems; the set stays in service either way.
+   */
+  async verify(): Promise<void> {
+    const problems = (await this.#options.verify?.(this.#current)) ?? [];
+    if (problems.length > 0) throw new MappingError(problems);
+  }
+
+  /**
+   * Re-validates the directory, then runs the verify hook; swaps the set in when both pass, keeps
+   * the last good one otherwise. Problems (the hook's failures too) make an outcome, not a
+   * rejection. Without a verify hook it settles synchronously
+   * (onReload has run when reload() returns). When reloads overlap (a file changed again while the
+   * directory was asked), the newest one decides and the others resolve to its outcome.
+   */
+  reload(reason = 'reload'): Promise<ReloadOutcome> {
+    const attempt = this.#attempt(reason, ++this.#generation);
+    this.#latest = attempt;
+    return attempt;
+  }
+
+  async #attempt(reason: string, generation: number): Promise<ReloadOutcome> {
     let outcome: ReloadOutcome;
     try {
       const set = loadMappingDirectory(this.dir, this.#options.catalog);
+      // No await without a hook: the swap below happens in the same tick as the call.
+      const problems = this.#options.verify ? await this.#options.verify(set) : [];
+      if (generation !== this.#generation && this.#latest) return this.#latest;
+      if (problems.length > 0) throw new MappingError(problems);
       this.#current = set;
       this.#problems = [];
       outcome = { ok: true, set };
     } catch (error) {
+      if (generation !== this.#generation && this.#latest) return this.#latest;
       const problems =
         error instanceof MappingError
           ? error.problems
@@ -80,13 +116,13 @@ export class MappingStore {
       this.#schedule(`file ${file ?? '(unknown)'} changed`);
     });
     this.#watcher.on('error', () => this.#schedule('watch error'));
-    this.#signalHandler = () => this.reload('SIGHUP');
+    this.#signalHandler = () => void this.reload('SIGHUP');
     process.on('SIGHUP', this.#signalHandler);
   }
 
   #schedule(reason: string): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.reload(reason), this.#options.debounceMs ?? 200);
+    this.#timer = setTimeout(() => void this.reload(reason), this.#options.debounceMs ?? 200);
     this.#timer.unref();
   }
 

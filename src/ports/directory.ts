@@ -110,6 +110,18 @@ export interface DirectoryCapabilities {
   postRead: boolean;
 }
 
+/**
+ * The directory's schema as far as mapping checks need it, read from its subschema subentry
+ * (RFC 4512 §4.2): every name (NAME and its aliases) and the numeric OID of each attribute type
+ * and object class, as the directory spells them. Names compare case-insensitively (RFC 4512 §1.4).
+ */
+export interface DirectorySubschema {
+  /** DN of the subschema subentry that was read, for messages. */
+  source: string;
+  attributeTypes: readonly string[];
+  objectClasses: readonly string[];
+}
+
 export interface Directory {
   search(request: SearchRequest): Promise<SearchResult>;
   /** Reads one entry by DN; undefined when it does not exist. */
@@ -127,6 +139,12 @@ export interface Directory {
   delete(dn: string, options?: WriteOptions): Promise<void>;
   /** The rootDSE's advertised controls, read once and cached. */
   capabilities(): Promise<DirectoryCapabilities>;
+  /**
+   * The directory's schema, read afresh on every call (an admin may load a schema, then fix a
+   * mapping). undefined when the directory does not let the bridge read it (no subschema subentry,
+   * access denied, attributes hidden); throws UnavailableError when the directory is unreachable.
+   */
+  subschema(): Promise<DirectorySubschema | undefined>;
   /** Cheap liveness probe of the directory (a rootDSE read). */
   ping(): Promise<void>;
   close(): Promise<void>;

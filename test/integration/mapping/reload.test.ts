@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
-import { MappingError } from '../../../src/mapping/load.ts';
+import { MappingError, type MappingProblem } from '../../../src/mapping/load.ts';
 import { MappingStore, type ReloadOutcome } from '../../../src/mapping/reload.ts';
 
 let dir: string;
@@ -58,13 +58,13 @@ describe('MappingStore', () => {
     expect(() => open()).toThrow(MappingError);
   });
 
-  it('keeps the last good set when a file breaks, exposes the errors, and swaps in the fix', () => {
+  it('keeps the last good set when a file breaks, exposes the errors, and swaps in the fix', async () => {
     store = open();
     const good = store.current();
     expect(userRule(store, 'title')).toBeDefined();
 
     edit('title: { ldap: title }', 'title: { ldap: title, transform: shout }');
-    const broken = store.reload();
+    const broken = await store.reload();
     expect(broken.ok).toBe(false);
     expect(store.current()).toBe(good);
     expect(store.mappings()).toBe(good);
@@ -81,7 +81,7 @@ describe('MappingStore', () => {
     expect(store.warnings()[0]).toContain(`users.yaml:${line}:`);
 
     edit('  title: { ldap: title, transform: shout }\n', '');
-    const fixed = store.reload();
+    const fixed = await store.reload();
     expect(fixed.ok).toBe(true);
     expect(store.current()).not.toBe(good);
     expect(userRule(store, 'title')).toBeUndefined();
@@ -100,13 +100,44 @@ describe('MappingStore', () => {
         rmSync(join(dir, 'groups.yaml'));
       },
     ],
-  ])('keeps serving after %s', (_, breakIt) => {
+  ])('keeps serving after %s', async (_, breakIt) => {
     store = open();
     const good = store.current();
     breakIt();
-    expect(store.reload().ok).toBe(false);
+    expect((await store.reload()).ok).toBe(false);
     expect(store.current()).toBe(good);
     expect(store.problems().length).toBeGreaterThan(0);
+  });
+
+  it('swaps in only after the verify hook passes; the newest of overlapping reloads decides', async () => {
+    const pending: ((problems: MappingProblem[]) => void)[] = [];
+    store = new MappingStore(dir, {
+      catalog: STANDARD_SCHEMAS,
+      onReload: (outcome, reason) => outcomes.push({ outcome, reason }),
+      verify: () => new Promise((resolve) => pending.push(resolve)),
+    });
+    const good = store.current();
+    const older = store.reload('older');
+    edit('title: { ldap: title }', 'title: { ldap: title, readOnly: true }');
+    const newer = store.reload('newer');
+    expect(pending).toHaveLength(2);
+    // Nothing is swapped in while the hook has not answered.
+    expect(store.current()).toBe(good);
+    const problem = { file: usersFile(), line: 3, column: 5, key: 'attributes.title', message: 'refused' };
+    pending[1]?.([]);
+    pending[0]?.([problem]);
+    const [first, second] = await Promise.all([older, newer]);
+    expect(second.ok).toBe(true);
+    // The older attempt, overtaken, neither swaps nor reports: it resolves to the newer outcome.
+    expect(first).toBe(second);
+    expect(outcomes.map((o) => o.reason)).toEqual(['newer']);
+    expect(userRule(store, 'title')?.readOnly).toBe(true);
+
+    const refused = store.reload('refused');
+    pending[2]?.([problem]);
+    expect((await refused).ok).toBe(false);
+    expect(store.problems()).toEqual([problem]);
+    expect(userRule(store, 'title')?.readOnly).toBe(true);
   });
 
   it('reloads when a file changes (debounced) and on SIGHUP', async () => {
