@@ -2,9 +2,11 @@
  * `npm run conformance -- azure|okta`: starts a bridge on its own throwaway slapd and Redis
  * (empty directory for Microsoft's suite, which needs one; the sample directory for Okta's, which
  * needs an existing user), runs the vendor suite from ../shared/conformance against it, stops.
+ * Microsoft's validator is configured as an Entra ID client would be: its token answers a PATCH
+ * with 204 (auth.tokens[].patchResponse). `--default-patch` leaves the mappings' 200 instead.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.ts';
@@ -22,9 +24,20 @@ if (!existsSync(runner)) {
   process.exit(2);
 }
 const token = randomBytes(24).toString('base64url');
+const asEntra = suite === 'azure' && !process.argv.includes('--default-patch');
 const config = loadConfig({
   env: {
-    SCIM_BRIDGE_TOKEN: token,
+    ...(asEntra
+      ? {
+          SCIM_BRIDGE_AUTH_TOKENS: JSON.stringify([
+            {
+              name: 'entra-validator',
+              sha256: createHash('sha256').update(token).digest('hex'),
+              patchResponse: 204,
+            },
+          ]),
+        }
+      : { SCIM_BRIDGE_TOKEN: token }),
     SCIM_BRIDGE_SERVER_PORT: '0',
     SCIM_BRIDGE_LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
   },

@@ -9,11 +9,14 @@ export interface TokenEntry {
   name: string;
   /** Hex SHA-256 of the token. */
   sha256: string;
+  /** The client's preferred answer to a successful PATCH (over the mapping's). */
+  patchResponse?: 200 | 204;
 }
 
 export interface Principal {
   /** The configured name of the token, used as the actor in logs and events. */
   name: string;
+  patchResponse?: 200 | 204;
 }
 
 export function sha256Hex(token: string): string {
@@ -25,10 +28,13 @@ export type AuthResult =
   | { ok: false; reason: 'missing' | 'malformed' | 'invalid' };
 
 export class TokenVerifier {
-  readonly #entries: { name: string; digest: Buffer }[];
+  readonly #entries: { principal: Principal; digest: Buffer }[];
 
   constructor(entries: TokenEntry[]) {
-    this.#entries = entries.map((e) => ({ name: e.name, digest: Buffer.from(e.sha256, 'hex') }));
+    this.#entries = entries.map((e) => ({
+      principal: { name: e.name, ...(e.patchResponse ? { patchResponse: e.patchResponse } : {}) },
+      digest: Buffer.from(e.sha256, 'hex'),
+    }));
   }
 
   get size(): number {
@@ -45,7 +51,7 @@ export class TokenVerifier {
     // Compare against every entry without stopping early.
     for (const entry of this.#entries) {
       if (entry.digest.length === presented.length && timingSafeEqual(entry.digest, presented) && !found) {
-        found = { name: entry.name };
+        found = entry.principal;
       }
     }
     return found ? { ok: true, principal: found } : { ok: false, reason: 'invalid' };

@@ -293,6 +293,14 @@ export const configSchema = {
                 'x-expected': 'exactly 64 hexadecimal characters (the SHA-256 of the token)',
                 description: 'Hex SHA-256 of the token.',
               },
+              patchResponse: {
+                enum: [200, 204],
+                'x-expected': '200 or 204',
+                description:
+                  "This client's answer to a successful PATCH, over the mapping's patchResponse (RFC 7644 §3.5.2 allows " +
+                  "both): Microsoft's Entra ID validator expects 204 after a user PATCH, while Okta reads the 200 body. " +
+                  'A PATCH with `attributes` is always answered 200 with the resource.',
+              },
             },
           },
         },
@@ -610,6 +618,8 @@ export interface TokenHash {
   readonly name: string;
   /** Lower-case hex after loading. */
   readonly sha256: string;
+  /** This client's PATCH answer, over the mapping's. */
+  readonly patchResponse?: 200 | 204;
 }
 
 export interface AuthConfig {

@@ -3,6 +3,7 @@
  * documentation), replayed over HTTP against the real stack; outcomes checked in the directory.
  * Each quirk is named beside its fixture.
  */
+import { createHash } from 'node:crypto';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
@@ -12,6 +13,9 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 let t: TestBridge;
 let ldap: Client;
+/** A second client configured as Entra ID is: `patchResponse: 204` on its token. */
+const ENTRA_TOKEN = 'entra-token-for-dialect-tests-0123456789';
+const asEntra = { Authorization: `Bearer ${ENTRA_TOKEN}` };
 
 async function entry(uid: string): Promise<Record<string, unknown> | undefined> {
   const { searchEntries } = await ldap.search('ou=People,dc=example,dc=com', {
@@ -23,7 +27,18 @@ async function entry(uid: string): Promise<Record<string, unknown> | undefined> 
 }
 
 beforeAll(async () => {
-  t = await startTestBridge({ seed: 'empty' });
+  t = await startTestBridge({
+    seed: 'empty',
+    env: {
+      SCIM_BRIDGE_AUTH_TOKENS: JSON.stringify([
+        {
+          name: 'entra',
+          sha256: createHash('sha256').update(ENTRA_TOKEN).digest('hex'),
+          patchResponse: 204,
+        },
+      ]),
+    },
+  });
   const slapd = t.bridge.local!.slapd!;
   ldap = new Client({ url: slapd.url });
   await ldap.bind(slapd.rootDn, slapd.rootPassword);
@@ -73,6 +88,24 @@ describe('Microsoft Entra ID', () => {
       employeeNumber: '42',
       mail: 'pat@example.org',
     });
+  });
+
+  // Entra's own validator expects 204 after a user PATCH; Okta reads the 200 body. Per client.
+  it('a client configured with patchResponse 204 gets 204 (200 when it asks for attributes); others 200', async () => {
+    const created = await t.request('POST', '/Users', { schemas: [USER], userName: 'entra.204' });
+    const path = `/Users/${created.body.id}`;
+    const op = (value: string) => ({ schemas: [PATCH], Operations: [{ op: 'Replace', path: 'title', value }] });
+    const quiet = await t.request('PATCH', path, op('One'), asEntra);
+    expect(quiet.status).toBe(204);
+    expect(quiet.text).toBe('');
+    expect(quiet.headers.get('etag')).toMatch(/^W\//);
+    expect((await entry('entra.204'))?.title).toBe('One');
+    const asked = await t.request('PATCH', `${path}?attributes=title`, op('Two'), asEntra);
+    expect(asked.status).toBe(200);
+    expect(asked.body.title).toBe('Two');
+    const other = await t.request('PATCH', path, op('Three'));
+    expect(other.status).toBe(200);
+    expect(other.body.title).toBe('Three');
   });
 
   it('manager as a bare id and as [{"value": id}]', async () => {

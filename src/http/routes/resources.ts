@@ -4,6 +4,7 @@
  */
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { Principal } from '../../auth/tokens.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { type Projection, parseAttributeList } from '../../scim/projection.ts';
 import {
@@ -108,7 +109,9 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
     const projection = projectionFromUrl(ctx.query);
     // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource. Without
     // a body the resource is not built (a big group's members are never read for a 204).
-    const body = rt.patchResponse !== 204 || projection.attributes !== undefined;
+    const principal = ctx.state.principal as Principal | undefined;
+    const body =
+      (principal?.patchResponse ?? rt.patchResponse) !== 204 || projection.attributes !== undefined;
     const result = await resources.patch(
       rt,
       String(ctx.params.id),

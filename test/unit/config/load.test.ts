@@ -107,6 +107,11 @@ describe('bad YAML files: every message names the setting, file:line:column and 
       ],
     ],
     [
+      'a PATCH answer other than 200 or 204',
+      `auth:\n  tokens:\n    - name: entra\n      sha256: ${HEX}\n      patchResponse: 201\n`,
+      ['auth.tokens[0].patchResponse (from bridge.yaml:5:22): 201 is not a valid value; expected 200 or 204'],
+    ],
+    [
       'token without name',
       `auth:\n  tokens:\n    - sha256: ${HEX}\n`,
       ['auth.tokens[0].name (from bridge.yaml:3:7): is missing; expected a non-empty string'],
@@ -273,7 +278,7 @@ describe('bad environment variables', () => {
       'JSON list that is not JSON',
       { SCIM_BRIDGE_AUTH_TOKENS: '[{name: a}]' },
       [
-        'auth.tokens (from SCIM_BRIDGE_AUTH_TOKENS): is not valid JSON; expected a list of { name, sha256 } written as JSON',
+        'auth.tokens (from SCIM_BRIDGE_AUTH_TOKENS): is not valid JSON; expected a list of { name, sha256, patchResponse } written as JSON',
       ],
     ],
     [
