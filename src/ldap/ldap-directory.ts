@@ -80,6 +80,11 @@ export class LdapDirectory implements Directory {
       lowerCaseSet(request.binaryAttributes),
       `search ${request.base}`,
     );
+    // A walk with a visitor (#pagedWindow) has already handed its entries out, page by page.
+    if (request.each && result.entries.length > 0) {
+      for (const entry of result.entries) request.each(entry);
+      return { ...result, entries: [], total: result.total ?? result.entries.length };
+    }
     return result;
   }
 
@@ -129,7 +134,7 @@ export class LdapDirectory implements Directory {
         if (!capabilities.pagedResults) {
           throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
         }
-        return await this.#pagedWindow(query, page.startIndex, page.count);
+        return await this.#pagedWindow(query, page.startIndex, page.count, request.each);
       }
       // Small limits (a lookup by id, a user's groups) are one plain search on a shared connection:
       // every server we target allows far more than SMALL_SIZE_LIMIT entries per search, so the
@@ -366,7 +371,12 @@ export class LdapDirectory implements Directory {
    * Offset window by walking simple paged results (RFC 2696) to the end: only the window is kept,
    * the rest is counted for the total.
    */
-  async #pagedWindow(query: Query, startIndex: number, count: number): Promise<SearchResult> {
+  async #pagedWindow(
+    query: Query,
+    startIndex: number,
+    count: number,
+    each?: (entry: DirEntry) => void,
+  ): Promise<SearchResult> {
     const options: SearchOptions = {
       ...query.options,
       ...(count === 0 ? { attributes: [NO_ATTRIBUTES] } : {}),
@@ -378,11 +388,19 @@ export class LdapDirectory implements Directory {
         let position = 0;
         const controls = query.sort ? [sortControl(query.sort)] : [];
         for await (const page of client.searchPaginated(query.base, options, controls)) {
+          const window: DirEntry[] = [];
           for (const raw of page.searchEntries) {
             position++;
             if (position >= startIndex && position < startIndex + count)
-              entries.push(toDirEntry(raw, query.binary));
+              window.push(toDirEntry(raw, query.binary));
           }
+          if (!each) {
+            entries.push(...window);
+            continue;
+          }
+          // Visited page by page: only one page of entries is alive at a time.
+          await this.#completeRanges(window, query.binary, `search ${query.base}`);
+          for (const entry of window) each(entry);
         }
         return { entries, total: position };
       },

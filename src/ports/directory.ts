@@ -71,6 +71,12 @@ export interface SearchRequest {
    * the directory's own size limit applies the same way. Ignored when `page` is given.
    */
   sizeLimit?: number;
+  /**
+   * Hands each entry (ranged values completed) to this visitor as it arrives instead of collecting
+   * them: `entries` of the result is then empty and `total` counts what was visited. For walks over
+   * very many entries (a group's 100,000 members) that the caller reduces as it goes.
+   */
+  each?: (entry: DirEntry) => void;
 }
 
 export interface SearchResult {

@@ -795,24 +795,28 @@ export class ResourceService {
       const out: ReferenceValue[] = [];
       for (const target of targets) {
         const displayRule = displayRuleOf(target);
-        const result = await this.#searchAll({
-          base: target.directory.base,
-          scope: target.directory.scope,
-          filter: {
-            type: 'and',
-            filters: [
-              target.directory.scopeFilter,
-              { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn },
-            ],
+        // Each member is reduced to its reference as it arrives: a 100,000-member group never has
+        // its member entries in memory all at once.
+        await this.#searchAll(
+          {
+            base: target.directory.base,
+            scope: target.directory.scope,
+            filter: {
+              type: 'and',
+              filters: [
+                target.directory.scopeFilter,
+                { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn },
+              ],
+            },
+            attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+            binaryAttributes: target.directory.binaryAttributes,
           },
-          attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
-          binaryAttributes: target.directory.binaryAttributes,
-        });
-        for (const ref of result.entries) {
-          const id = entryId(target, ref);
-          const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
-          if (id) out.push(toValue(target, id, display === undefined ? undefined : valueText(display)));
-        }
+          (ref) => {
+            const id = entryId(target, ref);
+            const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
+            if (id) out.push(toValue(target, id, display === undefined ? undefined : valueText(display)));
+          },
+        );
       }
       return out;
     }
@@ -869,14 +873,26 @@ export class ResourceService {
    * All entries matching a search that is usually small (a user's groups): one plain search first;
    * only when the directory's size limit stops it, a paged walk (which holds a connection).
    */
-  async #searchAll(request: Omit<SearchRequest, 'page' | 'sizeLimit'>): Promise<SearchResult> {
+  async #searchAll(
+    request: Omit<SearchRequest, 'page' | 'sizeLimit' | 'each'>,
+    /** Visit entries as they arrive (the result's entries are then empty). */
+    each?: (entry: DirEntry) => void,
+  ): Promise<SearchResult> {
+    let small: SearchResult;
     try {
-      return await this.#directory.search({ ...request, sizeLimit: UNPAGED_SEARCH_LIMIT });
+      small = await this.#directory.search({ ...request, sizeLimit: UNPAGED_SEARCH_LIMIT });
     } catch (error) {
       if (!(error instanceof TooManyResultsError)) throw error;
       const count = this.#deps.limits.maxMembersReturned;
-      return this.#directory.search({ ...request, page: { kind: 'offset', startIndex: 1, count } });
+      return this.#directory.search({
+        ...request,
+        page: { kind: 'offset', startIndex: 1, count },
+        ...(each ? { each } : {}),
+      });
     }
+    if (!each) return small;
+    for (const entry of small.entries) each(entry);
+    return { entries: [], total: small.entries.length };
   }
 
   /** Uniqueness (RFC 7643 §2.2) by a directory search, for values that are new to this entry. */
