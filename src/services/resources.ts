@@ -959,6 +959,9 @@ export class ResourceService {
     for (const name of typeNames) {
       const target = mappings.resourceTypes.find((r) => r.name === name);
       if (!target) continue;
+      // The display attribute is read too, so that what goes into the reference cache is whole:
+      // a later read of memberOf (user.groups) takes display from there.
+      const displayRule = displayRuleOf(target);
       for (let i = 0; i < unique.length; i += 200) {
         const batch = unique.slice(i, i + 200).filter((id) => !found.has(id));
         const filters: DirFilter[] = [];
@@ -977,7 +980,11 @@ export class ResourceService {
           base: target.directory.base,
           scope: target.directory.scope,
           filter: { type: 'and', filters: [target.directory.scopeFilter, idFilter] },
-          attributes: [target.directory.idAttribute, ...extraAttributes],
+          attributes: [
+            target.directory.idAttribute,
+            ...extraAttributes,
+            ...(displayRule ? [displayRule.ldap] : []),
+          ],
           binaryAttributes: target.directory.binaryAttributes,
           sizeLimit: batch.length + 1,
         });
@@ -985,7 +992,12 @@ export class ResourceService {
           const id = entryId(target, entry);
           if (id) {
             found.set(id, entry);
-            this.#referenceCache.set(entry.dn, { resourceType: target.name, id });
+            const display = displayRule ? entry.attributes[displayRule.ldapKey]?.[0] : undefined;
+            this.#referenceCache.set(entry.dn, {
+              resourceType: target.name,
+              id,
+              ...(display !== undefined ? { display: valueText(display) } : {}),
+            });
           }
         }
       }

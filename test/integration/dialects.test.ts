@@ -94,7 +94,10 @@ describe('Microsoft Entra ID', () => {
   it('a client configured with patchResponse 204 gets 204 (200 when it asks for attributes); others 200', async () => {
     const created = await t.request('POST', '/Users', { schemas: [USER], userName: 'entra.204' });
     const path = `/Users/${created.body.id}`;
-    const op = (value: string) => ({ schemas: [PATCH], Operations: [{ op: 'Replace', path: 'title', value }] });
+    const op = (value: string) => ({
+      schemas: [PATCH],
+      Operations: [{ op: 'Replace', path: 'title', value }],
+    });
     const quiet = await t.request('PATCH', path, op('One'), asEntra);
     expect(quiet.status).toBe(204);
     expect(quiet.text).toBe('');

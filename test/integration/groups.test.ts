@@ -135,6 +135,25 @@ describe('groups', () => {
     expect(got.body.members).toEqual([expect.objectContaining({ value: inner.body.id, type: 'Group' })]);
   });
 
+  // Found on 389-DS: a group looked up by id as a member (above) went into the reference cache
+  // without its display, and a user's `groups` then showed it without one.
+  it('a nested group keeps its display in a member user\'s groups', async () => {
+    const inner = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'inner2' });
+    const user = await createUser('nested.member');
+    await t.request('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'outer2',
+      members: [{ value: inner.body.id }],
+    });
+    const patch = await t.request('PATCH', `/Groups/${inner.body.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }],
+    });
+    expect([200, 204]).toContain(patch.status);
+    const got = await t.request('GET', `/Users/${user.id}`);
+    expect(got.body.groups).toEqual([expect.objectContaining({ value: inner.body.id, display: 'inner2' })]);
+  });
+
   it('refuses unknown member ids with 400 invalidValue naming them, and changes nothing', async () => {
     const a = await createUser('gu-a');
     const g = await t.request('POST', '/Groups', {

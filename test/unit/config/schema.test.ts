@@ -42,7 +42,10 @@ const everyKey: Full<BridgeConfig> = {
     operationTimeoutMs: 1000,
   },
   redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: 'x:', password: 'pw' },
-  auth: { tokens: [{ name: 'a', sha256: 'a'.repeat(64), patchResponse: 204 }], token: 'a-token-of-sixteen-chars' },
+  auth: {
+    tokens: [{ name: 'a', sha256: 'a'.repeat(64), patchResponse: 204 }],
+    token: 'a-token-of-sixteen-chars',
+  },
   mappings: { dir: 'mappings/ad', watch: false },
   limits: {
     defaultPageSize: 10,
