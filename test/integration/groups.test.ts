@@ -137,7 +137,7 @@ describe('groups', () => {
 
   // Found on 389-DS: a group looked up by id as a member (above) went into the reference cache
   // without its display, and a user's `groups` then showed it without one.
-  it('a nested group keeps its display in a member user\'s groups', async () => {
+  it("a nested group keeps its display in a member user's groups", async () => {
     const inner = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: 'inner2' });
     const user = await createUser('nested.member');
     await t.request('POST', '/Groups', {
