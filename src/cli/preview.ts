@@ -81,7 +81,9 @@ export class RecordingDirectory implements Directory {
 
   async read(dn: string, attributes: string[]): Promise<DirEntry | undefined> {
     this.operations.push({ kind: 'read', dn, attributes });
-    return undefined;
+    // An existence probe (no attributes, e.g. the new parent of a move) is assumed to succeed:
+    // the preview shows what would be written, not what the directory holds.
+    return attributes.length === 0 ? { dn, attributes: {} } : undefined;
   }
 
   async add(

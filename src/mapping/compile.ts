@@ -8,7 +8,14 @@
 import { parsePatchPath } from '../scim/filter.ts';
 import type { FilterNode, PatchPath } from '../scim/filter-ast.ts';
 import type { AttributeDefinition, SchemaDefinition } from '../scim/schema-types.ts';
-import type { CompiledResourceType, CompiledRule, ComputedAttribute, SourceLocation } from './compiled.ts';
+import {
+  type CompiledResourceType,
+  type CompiledRule,
+  type ComputedAttribute,
+  ruleMatchesPath,
+  rulePath,
+  type SourceLocation,
+} from './compiled.ts';
 import { LdapTextError, parseLdapFilter } from './ldap-text.ts';
 import type { MappingProblem, ParsedMappingFile } from './load.ts';
 import type { AttributeRuleSpec } from './model.ts';
@@ -112,7 +119,7 @@ export function compileResourceType(
   const checkTemplate = (template: string, at: SourceLocation, key: string): string[] => {
     const alternatives = placeholders(template);
     for (const path of alternatives.flat()) {
-      if (!mappedPaths.has(path.toLowerCase())) {
+      if (!rules.some((rule) => ruleMatchesPath(rule, path))) {
         problem(
           at,
           key,
@@ -379,10 +386,7 @@ function typeSelector(filter: FilterNode): string | undefined {
 }
 
 /** The path a template refers to for a rule: `name.givenName`, `emails`, `userName`. */
-export function rulePath(rule: CompiledRule): string {
-  if (rule.typeValue !== undefined) return rule.attribute;
-  return rule.subAttribute ? `${rule.attribute}.${rule.subAttribute}` : rule.attribute;
-}
+export { rulePath } from './compiled.ts';
 
 /** `{displayName|userName} x {a}` -> [["displayName","userName"],["a"]]. */
 export function placeholders(template: string): string[][] {

@@ -104,6 +104,19 @@ export interface MappingSet {
   loadedAt: Date;
 }
 
+/** The SCIM path a rule maps, as templates name it: `userName`, `name.givenName`, `emails`. */
+export function rulePath(rule: CompiledRule): string {
+  if (rule.typeValue !== undefined) return rule.attribute;
+  return rule.subAttribute ? `${rule.attribute}.${rule.subAttribute}` : rule.attribute;
+}
+
+/** Whether a template placeholder names a rule's value, short or schema-URN-qualified (RFC 7644 §3.10). */
+export function ruleMatchesPath(rule: CompiledRule, path: string): boolean {
+  const wanted = path.toLowerCase();
+  const own = rulePath(rule).toLowerCase();
+  return wanted === own || wanted === `${rule.schema.toLowerCase()}:${own}`;
+}
+
 export function findResourceTypeByEndpoint(
   set: MappingSet,
   segment: string,

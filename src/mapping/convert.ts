@@ -3,7 +3,7 @@
  * resolved by the caller, which passes them in.
  */
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
-import type { CompiledResourceType, CompiledRule } from './compiled.ts';
+import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
 import { escapeDnValue, normalizeDn as normalizeDnText } from './ldap-text.ts';
 import { guidToString, parseGeneralizedTime, TransformError } from './transforms.ts';
 
@@ -212,16 +212,7 @@ function matchesType(element: ScimObject, rule: CompiledRule): boolean {
 
 /** Reads a template path (`userName`, `name.givenName`, `emails`) as text, or undefined when absent. */
 export function textAtPath(rt: CompiledResourceType, resource: ScimObject, path: string): string | undefined {
-  const lower = path.toLowerCase();
-  const rule = rt.rules.find((r) => {
-    const p =
-      r.typeValue !== undefined
-        ? r.attribute
-        : r.subAttribute
-          ? `${r.attribute}.${r.subAttribute}`
-          : r.attribute;
-    return p.toLowerCase() === lower;
-  });
+  const rule = rt.rules.find((r) => ruleMatchesPath(r, path));
   if (!rule) return undefined;
   const first = valuesForRule(resource, rule)[0];
   if (first === undefined || first === '') return undefined;

@@ -23,6 +23,7 @@ import {
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
 import { simplify, translateFilter } from '../mapping/filter.ts';
+import { parentDn } from '../mapping/ldap-text.ts';
 import type {
   DirChange,
   DirEntry,
@@ -285,10 +286,19 @@ export class ResourceService {
       const entry = await this.#journaled(
         intent,
         () =>
-          this.#directory.add(dn, attributesForAdd(rt, mapped), {
-            returnAttributes: allReadAttributes(rt),
-            binaryAttributes: rt.directory.binaryAttributes,
-          }),
+          this.#directory
+            .add(dn, attributesForAdd(rt, mapped), {
+              returnAttributes: allReadAttributes(rt),
+              binaryAttributes: rt.directory.binaryAttributes,
+            })
+            .catch((error: unknown) => {
+              // noSuchObject on an add is the parent: a value the DN template places by names no OU.
+              if (error instanceof NotFoundError)
+                throw ScimError.invalidValue(
+                  `the new ${rt.name} would be placed under "${parentDn(dn)}", which does not exist in the directory (directory.dnTemplate ${rt.directory.dnTemplate})`,
+                );
+              throw error;
+            }),
         (added) => ({ resourceId: added ? (entryId(rt, added) ?? '') : '' }),
       );
       if (!entry) throw ScimError.internal('the directory did not return the new entry');
@@ -611,6 +621,16 @@ export class ResourceService {
     response: ResponseShape,
   ): Promise<ResourceResult> {
     let current = entry;
+    // A move (the DN template places entries by an attribute value) needs its new parent: checked
+    // before anything is written, since the rename comes after the modify.
+    if (newDn !== undefined && !sameDn(parentDn(newDn), parentDn(entry.dn))) {
+      const parent = parentDn(newDn);
+      if (!(await this.#directory.read(parent, []))) {
+        throw ScimError.invalidValue(
+          `the ${rt.name} would move to "${parent}", which does not exist in the directory (directory.dnTemplate ${rt.directory.dnTemplate})`,
+        );
+      }
+    }
     // The modify goes first: it carries the If-Match assertion and the values the directory may
     // still refuse, so a failure leaves nothing written. A rename (a changed RDN source such as
     // userName; modifyDN keeps the entryUUID) follows; its usual failure, a taken name, was

@@ -63,19 +63,19 @@ describe('mapping presets', () => {
         Operations: [{ op: 'replace', path: 'active', value: false }],
       },
       current: {
-        dn: 'CN=alice,CN=Users,DC=example,DC=com',
+        dn: 'CN=alice,CN=Users,DC=example,DC=test',
         // DONT_EXPIRE_PASSWORD | NORMAL_ACCOUNT
         attributes: { sAMAccountName: ['alice'], userAccountControl: ['66048'] },
       },
     });
-    expect(result.error).toBeUndefined();
+    expect(result.error, JSON.stringify(result.error)).toBeUndefined();
     const lookup = result.operations[0];
     // The id is looked up as the 16 objectGUID bytes (first three groups little-endian).
     expect(lookup?.kind === 'search' && JSON.stringify(lookup.request.filter)).toContain(
       JSON.stringify({ type: 'equal', attribute: 'objectGUID', value: Buffer.from([...Array(16).keys()]) }),
     );
     expect(result.operations.find((o) => o.kind === 'modify')).toMatchObject({
-      dn: 'CN=alice,CN=Users,DC=example,DC=com',
+      dn: 'CN=alice,CN=Users,DC=example,DC=test',
       changes: [{ operation: 'replace', attribute: 'userAccountControl', values: ['66050'] }],
     });
   });
