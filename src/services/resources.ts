@@ -149,7 +149,8 @@ export class ResourceService {
       if (query.cursor !== undefined && query.startIndex !== undefined) {
         throw ScimError.badRequest('cursor and startIndex cannot be used together (RFC 9865 §2)');
       }
-      const queryKey = cursorQueryKey(rt, query);
+      // Only cursor paging needs the query's digest (a hash per list request otherwise).
+      const queryKey = query.cursor !== undefined ? cursorQueryKey(rt, query) : '';
       const startIndex =
         query.cursor !== undefined
           ? decodeCursor(query.cursor, queryKey)
