@@ -75,6 +75,39 @@ export interface StartOptions {
   containers?: 'auto' | 'never';
 }
 
+/**
+ * The directory the configuration names (ldap.*), or the local default's throwaway slapd. Also
+ * used by `scim-ldap-bridge validate --directory`.
+ */
+export function directoryFromConfig(
+  config: BridgeConfig,
+  local: LocalServices | undefined,
+  logger: Logger,
+): Directory {
+  const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
+  return createLdapDirectory(
+    {
+      url: ldapUrl,
+      ...(config.ldap.url
+        ? {
+            ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}),
+            ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}),
+          }
+        : { bindDn: local?.slapd?.serviceDn ?? '', bindPassword: local?.slapd?.servicePassword ?? '' }),
+      startTls: config.ldap.startTls,
+      tls: {
+        rejectUnauthorized: config.ldap.tls.rejectUnauthorized,
+        ...(config.ldap.tls.caFile ? { ca: readFileSync(config.ldap.tls.caFile) } : {}),
+        ...(config.ldap.tls.serverName ? { serverName: config.ldap.tls.serverName } : {}),
+      },
+      poolSize: config.ldap.poolSize,
+      connectTimeoutMs: config.ldap.connectTimeoutMs,
+      operationTimeoutMs: config.ldap.operationTimeoutMs,
+    },
+    logger.child({ component: 'ldap' }),
+  );
+}
+
 export async function startBridge(options: StartOptions): Promise<RunningBridge> {
   const { config } = options;
   const logger =
@@ -119,28 +152,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     );
   }
 
-  const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
-  const directory = createLdapDirectory(
-    {
-      url: ldapUrl,
-      ...(config.ldap.url
-        ? {
-            ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}),
-            ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}),
-          }
-        : { bindDn: local?.slapd?.serviceDn ?? '', bindPassword: local?.slapd?.servicePassword ?? '' }),
-      startTls: config.ldap.startTls,
-      tls: {
-        rejectUnauthorized: config.ldap.tls.rejectUnauthorized,
-        ...(config.ldap.tls.caFile ? { ca: readFileSync(config.ldap.tls.caFile) } : {}),
-        ...(config.ldap.tls.serverName ? { serverName: config.ldap.tls.serverName } : {}),
-      },
-      poolSize: config.ldap.poolSize,
-      connectTimeoutMs: config.ldap.connectTimeoutMs,
-      operationTimeoutMs: config.ldap.operationTimeoutMs,
-    },
-    logger.child({ component: 'ldap' }),
-  );
+  const directory = directoryFromConfig(config, local, logger);
 
   // Every LDAP attribute and object class the mappings name must be in the directory's schema
   // (RFC 4512 §4.2): at start-up and before each reloaded set goes into service. A directory that

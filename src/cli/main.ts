@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { type BridgeConfig, ConfigError, loadConfig } from '../config/index.ts';
 import { STANDARD_SCHEMAS } from '../mapping/catalog.ts';
-import { formatProblem, loadMappingDirectory, MappingError } from '../mapping/load.ts';
+import type { MappingSet } from '../mapping/compiled.ts';
+import { formatProblem, loadMappingDirectory, MappingError, type MappingProblem } from '../mapping/load.ts';
+import { subschemaVerifier } from '../mapping/subschema.ts';
 import type { DirEntry } from '../ports/directory.ts';
 import { formatPreview, type PreviewRequest, PreviewUsageError, previewRequest } from './preview.ts';
 
@@ -13,7 +15,8 @@ const HELP: Record<string, string> = {
 
 commands:
   serve               run the SCIM service (what npm start does)
-  validate [dir]      check the mapping files in dir (default: mappings/openldap)
+  validate [dir]      check the mapping files in dir (default: mappings/openldap); --directory
+                      also checks them against the configured directory's schema
   preview METHOD PATH print the LDAP operations a SCIM request would perform (no directory needed)
   jobs list|retry|replay  inspect and repair event deliveries (dead letters, replay)
   worker              run event delivery workers only (scale out beside the servers)
@@ -25,11 +28,16 @@ Run "scim-ldap-bridge <command> --help" for a command's options.
 Runs the SCIM service with the configuration from config/bridge.yaml and SCIM_BRIDGE_* variables.
 With no ldap.url / redis.url it starts a throwaway slapd and redis-server (the local default).
 `,
-  validate: `usage: scim-ldap-bridge validate [dir]
+  validate: `usage: scim-ldap-bridge validate [--directory] [dir]
 
 Loads every *.yaml mapping file in dir (default: mappings/openldap), checks it against
 mappings/mapping.schema.json and the SCIM schemas, and prints each problem as
   file:line:column key: message (hint: ...)
+
+  --directory   also check every LDAP attribute and object class the mappings name against the
+                schema of the directory in the configuration (ldap.url, ldap.bindDn,
+                ldap.bindPassword from config/bridge.yaml or SCIM_BRIDGE_* variables), as the
+                service does at start-up. A directory that cannot be asked is an error here.
 Exit status: 0 when the mappings are valid, 1 when any problem was found, 2 on usage errors.
 `,
   preview: `usage: scim-ldap-bridge preview [options] METHOD PATH
@@ -113,23 +121,58 @@ function usage(message: string): number {
   return 2;
 }
 
-function validate(args: string[]): number {
-  const options = args.filter((a) => a.startsWith('-'));
+async function validate(args: string[]): Promise<number> {
+  const againstDirectory = args.includes('--directory');
+  const rest = args.filter((a) => a !== '--directory');
+  const options = rest.filter((a) => a.startsWith('-'));
   if (options.length > 0) return usage(`validate: unknown option ${options[0]}`);
-  if (args.length > 1) return usage('validate takes one directory');
-  const dir = args[0] ?? 'mappings/openldap';
+  if (rest.length > 1) return usage('validate takes one directory');
+  const dir = rest[0] ?? 'mappings/openldap';
+  const report = (problems: MappingProblem[]): number => {
+    for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
+    process.stderr.write(`${problems.length} problem(s) in ${dir}\n`);
+    return 1;
+  };
+  let set: MappingSet;
   try {
-    const set = loadMappingDirectory(dir, STANDARD_SCHEMAS);
-    process.stdout.write(
-      `${dir}: valid — ${set.resourceTypes.map((r) => `${r.name} (${r.endpoint}, ${r.rules.length} attributes)`).join(', ')}\n`,
-    );
-    return 0;
+    set = loadMappingDirectory(dir, STANDARD_SCHEMAS);
   } catch (error) {
     if (!(error instanceof MappingError)) throw error;
-    for (const problem of error.problems) process.stdout.write(`${formatProblem(problem)}\n`);
-    process.stderr.write(`${error.problems.length} problem(s) in ${dir}\n`);
-    return 1;
+    return report(error.problems);
   }
+  let checked = '';
+  if (againstDirectory) {
+    let config: BridgeConfig;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
+      return 2;
+    }
+    if (!config.ldap.url)
+      return usage('validate --directory needs ldap.url (config/bridge.yaml or SCIM_BRIDGE_LDAP_URL)');
+    const { createLogger, directoryFromConfig } = await import('../main.ts');
+    const directory = directoryFromConfig(config, undefined, createLogger('silent'));
+    try {
+      let skipped: string | undefined;
+      const problems = await subschemaVerifier(directory, (reason) => {
+        skipped = reason;
+      })(set);
+      if (skipped !== undefined) {
+        process.stderr.write(`scim-ldap-bridge: cannot check against ${config.ldap.url}: ${skipped}\n`);
+        return 1;
+      }
+      if (problems.length > 0) return report(problems);
+      checked = `, checked against the schema of ${config.ldap.url}`;
+    } finally {
+      await directory.close().catch(() => undefined);
+    }
+  }
+  process.stdout.write(
+    `${dir}: valid — ${set.resourceTypes.map((r) => `${r.name} (${r.endpoint}, ${r.rules.length} attributes)`).join(', ')}${checked}\n`,
+  );
+  return 0;
 }
 
 const PREVIEW_OPTIONS = new Set(['--mappings', '--body', '--data', '--filter', '--if-match', '--current']);
