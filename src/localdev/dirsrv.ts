@@ -47,13 +47,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { constants, readFileSync } from 'node:fs';
+import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { Attribute, Client } from 'ldapts';
 import { freeLoopbackPort } from './net.ts';
+import { isAccessible, ownDir, portAnswers, removeOwnedDir, supervise } from './process.ts';
 
 const NS_SLAPD = '/usr/sbin/ns-slapd';
 const TEMPLATE_DSE = '/usr/share/dirsrv/data/template-dse.ldif';
@@ -104,15 +104,6 @@ export function missingDirsrvBinaries(): string[] {
   return missing;
 }
 
-function isAccessible(file: string, mode: number): boolean {
-  try {
-    accessSync(file, mode);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** uid/gid of the `dirsrv` user from /etc/passwd. */
 function serviceAccount(): { uid: number; gid: number } | undefined {
   try {
@@ -126,30 +117,6 @@ function serviceAccount(): { uid: number; gid: number } | undefined {
   return undefined;
 }
 
-const liveChildren = new Set<ChildProcess>();
-const ownedDataDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-    for (const dir of ownedDataDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-/** Kills ns-slapd when our stdin pipe closes (this process died without running 'exit'). */
-function spawnWatchdog(pid: number): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -9 ${pid} 2>/dev/null`], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  watchdog.on('error', () => {});
-  watchdog.unref();
-  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
-  return watchdog;
-}
-
 /**
  * Starts a fresh 389-DS in a temp dir on a free loopback port: suffix dc=example,dc=com with
  * ou=People, ou=Groups, ou=Services, the MemberOf plug-in on, and a service account whose ACI lets
@@ -160,7 +127,6 @@ export async function startDirsrv(): Promise<RunningDirsrv> {
   const missing = missingDirsrvBinaries();
   if (missing.length > 0)
     throw new Error(`389 Directory Server cannot start, missing: ${missing.join(', ')}`);
-  installExitHook();
 
   const rootPassword = randomBytes(12).toString('hex');
   const servicePassword = randomBytes(12).toString('hex');
@@ -168,7 +134,7 @@ export async function startDirsrv(): Promise<RunningDirsrv> {
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freeLoopbackPort();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dirsrv-'));
-    ownedDataDirs.add(dataDir);
+    ownDir(dataDir);
     try {
       await prepareInstance(dataDir, port, rootPassword);
       const started = Date.now();
@@ -195,23 +161,18 @@ export async function startDirsrv(): Promise<RunningDirsrv> {
         startMs: Date.now() - started,
         async stop() {
           await instance.stop();
-          await removeDataDir(dataDir);
+          await removeOwnedDir(dataDir);
         },
       };
       return running;
     } catch (error) {
-      await removeDataDir(dataDir);
+      await removeOwnedDir(dataDir);
       lastError = error;
       // Another process may have taken the port we picked; anything else fails again the same way.
       if (!(error instanceof DirsrvStartError) || !error.portTaken) throw error;
     }
   }
   throw lastError;
-}
-
-async function removeDataDir(dir: string): Promise<void> {
-  ownedDataDirs.delete(dir);
-  await rm(dir, { recursive: true, force: true });
 }
 
 /** `{SSHA512}` = base64(SHA-512(password + salt) + salt): a scheme ns-slapd accepts for rootpw. */
@@ -322,20 +283,6 @@ class DirsrvStartError extends Error {
   }
 }
 
-/** Resolves true when something accepts TCP on 127.0.0.1:port. */
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (answers: boolean) => {
-      socket.destroy();
-      resolve(answers);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 class DirsrvExitedError extends Error {
   constructor(status: number | string | null) {
     super(`ns-slapd exited during start-up (status ${String(status)})`);
@@ -346,38 +293,11 @@ async function launch(dataDir: string, port: number, rootPassword: string): Prom
   const child = spawn(NS_SLAPD, ['-D', dataDir, '-i', path.join(dataDir, 'run', 'slapd.pid'), '-d', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const keepTail = (chunk: string) => {
-    output = (output + chunk).slice(-16_384);
-  };
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', keepTail);
-  child.stderr?.on('data', keepTail);
-  const exited = new Promise<number | string | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-    child.once('error', (error) => resolve(error.message));
-  });
-  let exitStatus: number | string | null | undefined;
-  liveChildren.add(child);
-  const watchdog = child.pid === undefined ? undefined : spawnWatchdog(child.pid);
-  void exited.then((status) => {
-    exitStatus = status;
-    liveChildren.delete(child);
-    watchdog?.kill('SIGKILL');
-  });
-
-  const stop = async (): Promise<void> => {
-    watchdog?.kill('SIGKILL');
-    if (exitStatus !== undefined) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
+  const supervised = supervise(child);
+  const stop = () => supervised.stop(STOP_GRACE_MS);
 
   try {
-    await waitForBind(port, rootPassword, exited);
+    await waitForBind(port, rootPassword, supervised.exited);
   } catch (error) {
     await stop();
     const errorsLog = await readFile(path.join(dataDir, 'log', 'errors'), 'utf8').catch(() => '');
@@ -387,7 +307,7 @@ async function launch(dataDir: string, port: number, rootPassword: string): Prom
     const portTaken = error instanceof DirsrvExitedError && (await portAnswers(port));
     throw new DirsrvStartError(
       `389-DS did not start on 127.0.0.1:${port}: ${cause.message}`,
-      `${output}\n${errorsLog.slice(-8_192)}`,
+      `${supervised.output()}\n${errorsLog.slice(-8_192)}`,
       portTaken,
       cause,
     );

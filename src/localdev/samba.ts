@@ -8,15 +8,14 @@
  * its self-signed TLS certificate then). Simple binds over plain ldap:// are refused
  * (strongAuthRequired): use `ldapsUrl` with `caFile` and `serverName`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
+import { isExecutable, ownDir, portAnswers, removeOwnedDir, supervise } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -59,63 +58,6 @@ export function missingSambaBinaries(): string[] {
   return missing;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const liveChildren = new Set<ChildProcess>();
-const ownedDataDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveChildren) killGroup(child, 'SIGKILL');
-    for (const dir of ownedDataDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-/** Samba runs in a process group of its own (detached), led by the PID we spawned. */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
-
-/** Kills samba's process group when our stdin pipe closes (this process died without 'exit'). */
-function spawnWatchdog(groupId: number): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -9 -${groupId} 2>/dev/null`], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  watchdog.on('error', () => {});
-  watchdog.unref();
-  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
-  return watchdog;
-}
-
-/** Resolves true when something already accepts TCP on 127.0.0.1:port. */
-function portTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (taken: boolean) => {
-      socket.destroy();
-      resolve(taken);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /**
  * Provisions a fresh domain EXAMPLE.TEST into a temp dir (password ages 0 and complexity off, so
  * password-change tests can run back to back), starts `samba -i -M single` as our child and
@@ -125,16 +67,15 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
   const missing = missingSambaBinaries();
   if (missing.length > 0) throw new Error(`Samba AD DC cannot start, missing: ${missing.join(', ')}`);
   for (const port of [LDAP_PORT, LDAPS_PORT]) {
-    if (await portTaken(port)) {
+    if (await portAnswers(port)) {
       throw new Error(
         `Samba AD DC cannot start: 127.0.0.1:${port} is already in use (another Samba or LDAP server?)`,
       );
     }
   }
 
-  installExitHook();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'samba-ad-'));
-  ownedDataDirs.add(dataDir);
+  ownDir(dataDir);
   // Meets AD's default complexity rules too (upper, lower, digit, symbol; 8+ characters).
   const adminPassword = `Aa1!${randomBytes(12).toString('hex')}`;
   const confFile = path.join(dataDir, 'etc', 'smb.conf');
@@ -167,7 +108,7 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
       '--complexity=off',
     ]);
   } catch (error) {
-    await removeDataDir(dataDir);
+    await removeOwnedDir(dataDir);
     throw error;
   }
 
@@ -175,35 +116,9 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
-  const keepTail = (chunk: string) => {
-    output = (output + chunk).slice(-16_384);
-  };
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', keepTail);
-  child.stderr?.on('data', keepTail);
-  const exited = new Promise<number | string | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-    child.once('error', (error) => resolve(error.message));
-  });
-  let exitStatus: number | string | null | undefined;
-  liveChildren.add(child);
-  const watchdog = child.pid === undefined ? undefined : spawnWatchdog(child.pid);
-  void exited.then((status) => {
-    exitStatus = status;
-    liveChildren.delete(child);
-    watchdog?.kill('SIGKILL');
-  });
-
-  const stopProcess = async (): Promise<void> => {
-    watchdog?.kill('SIGKILL');
-    if (exitStatus !== undefined) return;
-    killGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
+  // Samba forks helpers into the process group it leads (detached): signals go to the group.
+  const supervised = supervise(child, { processGroup: true });
+  const stopProcess = () => supervised.stop(STOP_GRACE_MS);
 
   const running: RunningSambaAd = {
     ldapsUrl: `ldaps://127.0.0.1:${LDAPS_PORT}`,
@@ -217,16 +132,16 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
     pid: child.pid ?? -1,
     async stop() {
       await stopProcess();
-      await removeDataDir(dataDir);
+      await removeOwnedDir(dataDir);
     },
   };
 
   try {
-    await waitForBind(running, exited);
+    await waitForBind(running, supervised.exited);
   } catch (error) {
     await running.stop();
     throw new Error(
-      `Samba AD DC did not start: ${error instanceof Error ? error.message : String(error)}\n--- samba output ---\n${output.trim() || '(empty)'}`,
+      `Samba AD DC did not start: ${error instanceof Error ? error.message : String(error)}\n--- samba output ---\n${supervised.output().trim() || '(empty)'}`,
       { cause: error },
     );
   }
@@ -242,11 +157,6 @@ async function runTool(args: string[]): Promise<void> {
       cause: error,
     });
   }
-}
-
-async function removeDataDir(dir: string): Promise<void> {
-  ownedDataDirs.delete(dir);
-  await rm(dir, { recursive: true, force: true });
 }
 
 class SambaExitedError extends Error {

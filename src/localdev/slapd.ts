@@ -9,14 +9,15 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
 import { freeLoopbackPort } from './net.ts';
+import { isExecutable, ownDir, removeOwnedDir, supervise } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -85,46 +86,6 @@ export function missingLdapBinaries(): string[] {
   return needed.filter(([file]) => !isExecutable(file)).map(([, hint]) => hint);
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every slapd this process started and has not stopped; killed if the process exits. */
-const liveChildren = new Set<ChildProcess>();
-/** Temp data dirs not yet removed by stop(); removed if the process exits. */
-const ownedDataDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: kill and rmSync are all we can do here.
-  process.on('exit', () => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-    for (const dir of ownedDataDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-/**
- * A `sh` that kills slapd when our stdin pipe closes, i.e. when this process dies in a way that
- * skips 'exit' handlers (SIGKILL of a test worker). stop() kills the watchdog first.
- */
-function spawnWatchdog(slapdPid: number): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -9 ${slapdPid} 2>/dev/null`], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  watchdog.on('error', () => {});
-  // Neither the watchdog nor its pipe may keep this process alive.
-  watchdog.unref();
-  (watchdog.stdin as { unref?: () => void } | null)?.unref?.();
-  return watchdog;
-}
-
 export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSlapd> {
   const missing = missingLdapBinaries();
   if (missing.length > 0) throw new Error(`OpenLDAP binaries missing: ${missing.join(', ')}`);
@@ -132,8 +93,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   const suffix = options.suffix ?? DEFAULT_SUFFIX;
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'slapd-')));
-  installExitHook();
-  if (ownsDataDir) ownedDataDirs.add(dataDir);
+  if (ownsDataDir) ownDir(dataDir);
   const rootPassword = randomBytes(12).toString('hex');
   const serviceDn = `cn=svc,${suffix}`;
   const rootDn = `cn=admin,${suffix}`;
@@ -157,7 +117,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       for (const ldif of options.seedLdif ?? defaultSeed) await slapadd(confPath, ldif);
     }
   } catch (error) {
-    if (ownsDataDir) await removeDataDir(dataDir);
+    if (ownsDataDir) await removeOwnedDir(dataDir);
     throw error;
   }
 
@@ -176,7 +136,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       const mayRetryOtherPort =
         options.port === undefined && attempt < PORT_ATTEMPTS && error instanceof SlapdStartError;
       if (!mayRetryOtherPort) {
-        if (ownsDataDir) await removeDataDir(dataDir);
+        if (ownsDataDir) await removeOwnedDir(dataDir);
         throw error;
       }
       port = await freeLoopbackPort();
@@ -201,7 +161,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       if (stopped) return;
       stopped = true;
       await current.stop();
-      if (ownsDataDir) await removeDataDir(dataDir);
+      if (ownsDataDir) await removeOwnedDir(dataDir);
     },
     async restart() {
       if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
@@ -211,11 +171,6 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     },
   };
   return running;
-}
-
-async function removeDataDir(dir: string): Promise<void> {
-  ownedDataDirs.delete(dir);
-  await rm(dir, { recursive: true, force: true });
 }
 
 interface ConfigValues {
@@ -280,44 +235,21 @@ async function launch(
   rootDn: string,
   rootPassword: string,
 ): Promise<SlapdProcess> {
-  installExitHook();
   const child = spawn(SLAPD, ['-f', confPath, '-h', listenerUrls.join(' '), '-d', '32768'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    // Keep the tail only: enough to explain a failed start without growing forever.
-    stderr = (stderr + chunk).slice(-16_384);
-  });
-  const exited = new Promise<number | string | null>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-    child.once('error', (error) => resolve(error.message));
-  });
-  let exitStatus: number | string | null | undefined;
-  liveChildren.add(child);
-  const watchdog = child.pid === undefined ? undefined : spawnWatchdog(child.pid);
-  void exited.then((status) => {
-    exitStatus = status;
-    liveChildren.delete(child);
-    watchdog?.kill('SIGKILL');
-  });
-
-  const stop = async (): Promise<void> => {
-    watchdog?.kill('SIGKILL');
-    if (exitStatus !== undefined) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-
+  const supervised = supervise(child);
+  const stop = () => supervised.stop(STOP_GRACE_MS);
   try {
-    await waitForAnswer(port, rootDn, rootPassword, exited);
+    await waitForAnswer(port, rootDn, rootPassword, supervised.exited);
   } catch (error) {
     await stop();
     const cause = error instanceof Error ? error : new Error(String(error));
-    throw new SlapdStartError(`slapd did not start on port ${port}: ${cause.message}`, stderr, cause);
+    throw new SlapdStartError(
+      `slapd did not start on port ${port}: ${cause.message}`,
+      supervised.output(),
+      cause,
+    );
   }
   return { child, stop };
 }
