@@ -1,8 +1,8 @@
 /**
  * Provisioning sagas: with a `required` service, a new user is created disabled and enabled only
  * once that service took its created event; when the service refuses it for good, the configured
- * compensation runs (here: delete) and a provisioning_failed event records it. Real slapd, real
- * redis-server, real HTTP receivers; outcomes checked in the directory.
+ * compensation runs (delete, or keep it disabled) and a provisioning_failed event records it. Real
+ * slapd, real redis-server, real HTTP receivers; outcomes checked in the directory.
  */
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,42 +42,47 @@ async function eventually<T>(
   }
 }
 
-beforeAll(async () => {
-  required = await startReceiver(SECRET);
-  audit = await startReceiver(SECRET);
-  t = await startTestBridge({
-    seed: 'empty',
-    env: {
-      SCIM_BRIDGE_EVENTS_ENABLED: 'true',
-      SCIM_BRIDGE_EVENTS_SAGA_COMPENSATION: 'delete',
-      SCIM_BRIDGE_EVENTS_BACKOFF_BASE_MS: '50',
-      SCIM_BRIDGE_EVENTS_BACKOFF_MAX_MS: '200',
-      SCIM_BRIDGE_EVENTS_MAX_ATTEMPTS: '3',
-      SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([
-        {
-          name: 'hr',
-          url: required.url,
-          secret: SECRET,
-          eventTypes: ['user.created'],
-          required: true,
-          ratePerSecond: 1000,
-        },
-        { name: 'audit', url: audit.url, secret: SECRET, ratePerSecond: 1000 },
-      ]),
-    },
+/** A bridge whose sagas compensate as given, with a required service and an audit receiver. */
+function sagaBridge(compensation: 'delete' | 'disable'): void {
+  beforeAll(async () => {
+    required = await startReceiver(SECRET);
+    audit = await startReceiver(SECRET);
+    t = await startTestBridge({
+      seed: 'empty',
+      env: {
+        SCIM_BRIDGE_EVENTS_ENABLED: 'true',
+        SCIM_BRIDGE_EVENTS_SAGA_COMPENSATION: compensation,
+        SCIM_BRIDGE_EVENTS_BACKOFF_BASE_MS: '50',
+        SCIM_BRIDGE_EVENTS_BACKOFF_MAX_MS: '200',
+        SCIM_BRIDGE_EVENTS_MAX_ATTEMPTS: '3',
+        SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([
+          {
+            name: 'hr',
+            url: required.url,
+            secret: SECRET,
+            eventTypes: ['user.created'],
+            required: true,
+            ratePerSecond: 1000,
+          },
+          { name: 'audit', url: audit.url, secret: SECRET, ratePerSecond: 1000 },
+        ]),
+      },
+    });
+    const slapd = t.bridge.local!.slapd!;
+    ldap = new Client({ url: slapd.url });
+    await ldap.bind(slapd.rootDn, slapd.rootPassword);
   });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
-});
-afterAll(async () => {
-  await ldap?.unbind();
-  await t?.stop();
-  await required?.close();
-  await audit?.close();
-});
+  afterAll(async () => {
+    await ldap?.unbind();
+    await t?.stop();
+    await required?.close();
+    await audit?.close();
+  });
+}
 
-describe('provisioning sagas', () => {
+describe('provisioning sagas, compensation delete', () => {
+  sagaBridge('delete');
+
   it('holds a new user disabled until the required service confirmed, then enables it', async () => {
     required.mode = 503; // not yet: the service is retried
     const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'saga-ok', active: true });
@@ -132,5 +137,42 @@ describe('provisioning sagas', () => {
       'the provisioning_failed event',
     );
     expect((await t.request('GET', `/Users/${r.body.id}`)).status).toBe(404);
+  });
+});
+
+describe('provisioning sagas, compensation disable', () => {
+  sagaBridge('disable');
+
+  it('keeps a refused user disabled in the directory and records the failure', async () => {
+    required.mode = 422;
+    const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'saga-kept', active: true });
+    expect(r.status).toBe(201);
+    await audit.waitFor(
+      () =>
+        audit
+          .accepted()
+          .some((d) => d.event?.resourceId === r.body.id && d.event?.type === 'user.provisioning_failed'),
+      10_000,
+      'the provisioning_failed event',
+    );
+    // Pending, then refused: never enabled, and still there.
+    expect(await activeInLdap('saga-kept')).toBe('FALSE');
+    const read = await t.request('GET', `/Users/${r.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.active).toBe(false);
+    // It stays so: the saga is settled, nothing enables it later.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await activeInLdap('saga-kept')).toBe('FALSE');
+  });
+
+  it('a user the required service accepts is enabled as usual', async () => {
+    required.mode = 200;
+    const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'saga-ok', active: true });
+    expect(r.status).toBe(201);
+    await eventually(
+      () => activeInLdap('saga-ok'),
+      (v) => v === 'TRUE',
+      'saga-ok to be enabled',
+    );
   });
 });
