@@ -815,7 +815,6 @@ export class ResourceService {
       // paged when large, never the group's whole member attribute.
       const out: ReferenceValue[] = [];
       for (const target of targets) {
-        const displayRule = displayRuleOf(target);
         // Each member is reduced to its reference as it arrives: a 100,000-member group never has
         // its member entries in memory all at once.
         await this.#searchAll(
@@ -829,13 +828,12 @@ export class ResourceService {
                 { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn },
               ],
             },
-            attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+            attributes: referenceAttributes(target),
             binaryAttributes: target.directory.binaryAttributes,
           },
-          (ref) => {
-            const id = entryId(target, ref);
-            const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
-            if (id) out.push(toValue(target, id, display === undefined ? undefined : valueText(display)));
+          (entry) => {
+            const ref = referenceOf(target, entry);
+            if (ref) out.push(toValue(target, ref.id, ref.display));
           },
         );
       }
@@ -859,14 +857,13 @@ export class ResourceService {
     let found: CachedReference | null = null;
     for (const target of targets) {
       if (!isUnder(dn, target.directory.base)) continue;
-      const displayRule = displayRuleOf(target);
       // A base-scope search with the type's scope filter: the directory decides membership of the type.
       const result = await this.#directory
         .search({
           base: dn,
           scope: 'base',
           filter: target.directory.scopeFilter,
-          attributes: [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])],
+          attributes: referenceAttributes(target),
           binaryAttributes: target.directory.binaryAttributes,
           sizeLimit: 1,
         })
@@ -874,15 +871,9 @@ export class ResourceService {
           if (error instanceof NotFoundError) return { entries: [] };
           throw error;
         });
-      const ref = result.entries[0];
-      const id = ref && entryId(target, ref);
-      if (ref && id) {
-        const display = displayRule ? ref.attributes[displayRule.ldapKey]?.[0] : undefined;
-        found = {
-          resourceType: target.name,
-          id,
-          ...(display !== undefined ? { display: valueText(display) } : {}),
-        };
+      const ref = result.entries[0] && referenceOf(target, result.entries[0]);
+      if (ref) {
+        found = ref;
         break;
       }
     }
@@ -982,7 +973,6 @@ export class ResourceService {
       if (!target) continue;
       // The display attribute is read too, so that what goes into the reference cache is whole:
       // a later read of memberOf (user.groups) takes display from there.
-      const displayRule = displayRuleOf(target);
       for (let i = 0; i < unique.length; i += 200) {
         const batch = unique.slice(i, i + 200).filter((id) => !found.has(id));
         const filters: DirFilter[] = [];
@@ -1001,24 +991,15 @@ export class ResourceService {
           base: target.directory.base,
           scope: target.directory.scope,
           filter: { type: 'and', filters: [target.directory.scopeFilter, idFilter] },
-          attributes: [
-            target.directory.idAttribute,
-            ...extraAttributes,
-            ...(displayRule ? [displayRule.ldap] : []),
-          ],
+          attributes: [...referenceAttributes(target), ...extraAttributes],
           binaryAttributes: target.directory.binaryAttributes,
           sizeLimit: batch.length + 1,
         });
         for (const entry of result.entries) {
-          const id = entryId(target, entry);
-          if (id) {
-            found.set(id, entry);
-            const display = displayRule ? entry.attributes[displayRule.ldapKey]?.[0] : undefined;
-            this.#referenceCache.set(entry.dn, {
-              resourceType: target.name,
-              id,
-              ...(display !== undefined ? { display: valueText(display) } : {}),
-            });
+          const ref = referenceOf(target, entry);
+          if (ref) {
+            found.set(ref.id, entry);
+            this.#referenceCache.set(entry.dn, ref);
           }
         }
       }
@@ -1281,6 +1262,21 @@ function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
   return rt.rules.find(
     (r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued,
   );
+}
+
+/** What an entry read with referenceAttributes() is as a reference: its type, id and display. */
+function referenceOf(target: CompiledResourceType, entry: DirEntry): CachedReference | undefined {
+  const id = entryId(target, entry);
+  if (!id) return undefined;
+  const displayRule = displayRuleOf(target);
+  const display = displayRule ? entry.attributes[displayRule.ldapKey]?.[0] : undefined;
+  return { resourceType: target.name, id, ...(display !== undefined ? { display: valueText(display) } : {}) };
+}
+
+/** The attributes referenceOf() needs. */
+function referenceAttributes(target: CompiledResourceType): string[] {
+  const displayRule = displayRuleOf(target);
+  return [target.directory.idAttribute, ...(displayRule ? [displayRule.ldap] : [])];
 }
 
 function displayRuleOf(rt: CompiledResourceType): CompiledRule | undefined {
