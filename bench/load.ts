@@ -3,9 +3,9 @@
  * the bridge's event loop. The same worker drives both sides: HTTP to the bridge (node:http with
  * keep-alive) and raw ldapts calls to slapd. Loopback only; every phase is bounded by a count.
  */
-import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AndFilter, Client, EqualityFilter } from 'ldapts';
+import { httpClient, measure as measureLoop } from './measure.ts';
 
 export interface LoadSetup {
   bridgeUrl: string;
@@ -32,64 +32,19 @@ export interface Figure {
 }
 
 const setup = workerData as LoadSetup;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-const base = new URL(setup.bridgeUrl);
+const bridge = httpClient(setup.bridgeUrl, setup.token);
 const clients: Client[] = [];
 const bridgeIds: string[] = [];
 const rawUuids: string[] = [];
 
-function request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path: `${base.pathname}${path}`,
-        headers: {
-          Authorization: `Bearer ${setup.token}`,
-          ...(body
-            ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(body) }
-            : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
+/** The shared loop (bench/measure.ts), as the figure this worker reports. */
 async function measure(
   total: number,
   concurrency: number,
   op: (i: number) => Promise<void>,
 ): Promise<Figure> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { opsPerSecond: total / seconds, p50: at(0.5), p99: at(0.99) };
+  const f = await measureLoop(total, concurrency, 600, op);
+  return { opsPerSecond: f.perSecond, p50: f.p50, p99: f.p99 };
 }
 
 async function runPhase(phase: Phase): Promise<Figure> {
@@ -98,18 +53,14 @@ async function runPhase(phase: Phase): Promise<Figure> {
     case 'bridgePost':
       return measure(count, concurrency, async (i) => {
         const userName = `b${setup.run}${tag}u${i}`;
-        const r = await request(
-          'POST',
-          '/Users',
-          JSON.stringify({
-            schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-            userName,
-            name: { givenName: 'Bench', familyName: `User${i}` },
-            displayName: `Bench User ${i}`,
-            emails: [{ value: `${userName}@example.org`, type: 'work', primary: true }],
-            active: true,
-          }),
-        );
+        const r = await bridge.request('POST', '/Users', {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName,
+          name: { givenName: 'Bench', familyName: `User${i}` },
+          displayName: `Bench User ${i}`,
+          emails: [{ value: `${userName}@example.org`, type: 'work', primary: true }],
+          active: true,
+        });
         if (r.status !== 201) throw new Error(`POST failed: ${r.status} ${r.text}`);
         bridgeIds.push((JSON.parse(r.text) as { id: string }).id);
       });
@@ -129,7 +80,7 @@ async function runPhase(phase: Phase): Promise<Figure> {
       });
     case 'bridgeGet':
       return measure(count, concurrency, async (i) => {
-        const r = await request('GET', `/Users/${bridgeIds[i % bridgeIds.length]}`);
+        const r = await bridge.request('GET', `/Users/${bridgeIds[i % bridgeIds.length]}`);
         if (r.status !== 200) throw new Error(`GET failed: ${r.status}`);
       });
     case 'rawGet': {
@@ -168,7 +119,7 @@ for (let i = 0; i < setup.pool; i++) {
 parentPort?.on('message', (phase: Phase | 'close') => {
   if (phase === 'close') {
     Promise.all(clients.map((c) => c.unbind())).finally(() => {
-      agent.destroy();
+      bridge.close();
       parentPort?.postMessage('closed');
     });
     return;

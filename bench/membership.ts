@@ -13,8 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { Attribute, Change, Client, EqualityFilter } from 'ldapts';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
+import { argValue, fmt, httpClient, measure, writeLdif } from './measure.ts';
 
 const execFileAsync = promisify(execFile);
 v8.setFlagsFromString('--expose-gc');
@@ -33,92 +33,6 @@ const SUFFIX = 'dc=example,dc=com';
 const PEOPLE = `ou=People,${SUFFIX}`;
 const GROUPS = `ou=Groups,${SUFFIX}`;
 const PLACEHOLDER = `cn=empty-group-placeholder,${SUFFIX}`;
-
-export interface Figure {
-  count: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-export function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** Runs `op` at `concurrency` until `total` calls or `seconds` have passed, whichever comes first. */
-export async function measure(
-  total: number,
-  concurrency: number,
-  seconds: number,
-  op: (i: number) => Promise<void>,
-): Promise<Figure> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total && performance.now() < deadline) {
-        const i = next++;
-        const t0 = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { count: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
-}
-
-export const fmt = (f: Figure) =>
-  `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(8)} ms  p99 ${f.p99.toFixed(2).padStart(8)} ms  (n=${f.count})`;
-
-export interface HttpClient {
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
-  close(): void;
-}
-
-/** node:http keep-alive client for the bridge's base URL. */
-export function httpClient(baseUrl: string, token: string): HttpClient {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const base = new URL(baseUrl);
-  return {
-    request: (method, p, body) =>
-      new Promise((resolve, reject) => {
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = http.request(
-          {
-            agent,
-            host: base.hostname,
-            port: base.port,
-            method,
-            path: `${base.pathname}${p}`,
-            headers: {
-              Authorization: `Bearer ${token}`,
-              ...(payload
-                ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(payload) }
-                : {}),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      }),
-    close: () => agent.destroy(),
-  };
-}
 
 const memberUid = (i: number) => `m${String(i).padStart(6, '0')}`;
 const freshUid = (size: number, side: 'b' | 'r', i: number) => `f${size}${side}${String(i).padStart(5, '0')}`;
@@ -143,24 +57,18 @@ ${memberOf.map((dn) => `memberOf: ${dn}\n`).join('')}
 `;
 }
 
-async function writeLdif(file: string, reps: number): Promise<void> {
-  const out = createWriteStream(file);
-  const write = async (chunk: string) => {
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-  };
+function* membershipLdif(reps: number): Generator<string> {
   const largest = SIZES[SIZES.length - 1]!;
   for (let i = 0; i < largest; i++) {
-    await write(
-      userLdif(
-        memberUid(i),
-        SIZES.filter((s) => i < s).map((s) => groupDn(s)),
-      ),
+    yield userLdif(
+      memberUid(i),
+      SIZES.filter((s) => i < s).map((s) => groupDn(s)),
     );
   }
   for (const size of SIZES) {
     for (let i = 0; i < reps; i++) {
-      await write(userLdif(freshUid(size, 'b', i), []));
-      await write(userLdif(freshUid(size, 'r', i), []));
+      yield userLdif(freshUid(size, 'b', i), []);
+      yield userLdif(freshUid(size, 'r', i), []);
     }
   }
   for (const size of SIZES) {
@@ -173,11 +81,8 @@ cn: ${groupCn(size)}
 member: ${PLACEHOLDER}
 `;
     for (let i = 0; i < size; i++) group += `member: uid=${memberUid(i)},${PEOPLE}\n`;
-    await write(`${group}\n`);
+    yield `${group}\n`;
   }
-  await new Promise<void>((resolve, reject) =>
-    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
 }
 
 /**
@@ -253,7 +158,7 @@ export async function runMembership(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-membership-'));
   const ldif = path.join(dir, 'membership.ldif');
   let t0 = performance.now();
-  await writeLdif(ldif, reps);
+  await writeLdif(ldif, membershipLdif(reps));
   console.log(
     `generated ${SIZES[SIZES.length - 1]} member users, ${SIZES.length * 2 * reps} fresh users and groups of ${SIZES.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );

@@ -6,13 +6,14 @@
  * Prints figures; asserts nothing. Loopback only; every loop is bounded by a count.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, EqualityFilter, SubstringFilter } from 'ldapts';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
+import { argValue, fmt, measure, writeLdif, wrkFigure } from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 /**
@@ -31,16 +32,10 @@ end
 `;
 }
 
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function writeLdif(file: string, users: number): Promise<void> {
-  const out = createWriteStream(file);
+function* usersLdif(users: number): Generator<string> {
   for (let i = 0; i < users; i++) {
     const uid = `user${String(i).padStart(6, '0')}`;
-    const chunk = `dn: uid=${uid},ou=People,dc=example,dc=com
+    yield `dn: uid=${uid},ou=People,dc=example,dc=com
 objectClass: top
 objectClass: person
 objectClass: organizationalPerson
@@ -55,52 +50,15 @@ mail: ${uid}@example.org
 scimActive: TRUE
 
 `;
-    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise<void>((resolve, reject) =>
-    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
 }
-
-interface Figure {
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-async function measure(
-  total: number,
-  concurrency: number,
-  op: (i: number) => Promise<void>,
-): Promise<Figure> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await op(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { perSecond: total / seconds, p50: at(0.5), p99: at(0.99) };
-}
-
-const fmt = (f: Figure) =>
-  `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(7)} ms  p99 ${f.p99.toFixed(2).padStart(7)} ms`;
 
 export async function runScale(): Promise<void> {
   const users = argValue('--users', 100_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
   const ldif = path.join(dir, 'users.ldif');
   let t0 = performance.now();
-  await writeLdif(ldif, users);
+  await writeLdif(ldif, usersLdif(users));
   console.log(`generated ${users} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const token = randomBytes(18).toString('base64url');
   const config = loadConfig({
@@ -149,16 +107,12 @@ export async function runScale(): Promise<void> {
   );
   // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
   const bridgeEq = useWrk
-    ? await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5).then((f) => ({
-        perSecond: f.opsPerSecond,
-        p50: f.p50,
-        p99: f.p99,
-      }))
-    : await measure(4000, 16, async (i) => {
+    ? wrkFigure(await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5), 5)
+    : await measure(4000, 16, 120, async (i) => {
         const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
         if (body.totalResults !== 1) throw new Error('userName eq found no user');
       });
-  const rawEq = await measure(4000, 16, async (i) => {
+  const rawEq = await measure(4000, 16, 120, async (i) => {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
@@ -181,10 +135,10 @@ export async function runScale(): Promise<void> {
     `userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`,
   );
 
-  const first = await measure(20, 1, async () => {
+  const first = await measure(20, 1, 120, async () => {
     await get('startIndex=1&count=100');
   });
-  const deep = await measure(20, 1, async () => {
+  const deep = await measure(20, 1, 120, async () => {
     const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
     if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
   });
@@ -192,10 +146,10 @@ export async function runScale(): Promise<void> {
     `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
   );
 
-  const co = await measure(20, 1, async () => {
+  const co = await measure(20, 1, 120, async () => {
     await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
   });
-  const rawCo = await measure(20, 1, async () => {
+  const rawCo = await measure(20, 1, 120, async () => {
     await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new SubstringFilter({ attribute: 'displayName', any: ['Team 42'] }),
@@ -207,7 +161,7 @@ export async function runScale(): Promise<void> {
     `displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`,
   );
 
-  const countOnly = await measure(20, 1, async () => {
+  const countOnly = await measure(20, 1, 120, async () => {
     const body = await get('count=0');
     if (body.totalResults !== users) throw new Error(`totalResults ${body.totalResults}`);
   });

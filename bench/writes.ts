@@ -7,13 +7,13 @@
  * `npm run bench`) while the bridge is idle. Prints figures and ratios; asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
-import { argValue, type Figure, fmt, httpClient, measure } from './membership.ts';
+import { argValue, type Figure, fmt, httpClient, measure, writeLdif, wrkFigure } from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 const PEOPLE = 'ou=People,dc=example,dc=com';
@@ -26,12 +26,11 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 const uidOf = (side: 'b' | 'r', i: number) => `w${side}${String(i).padStart(6, '0')}`;
 
-async function writeLdif(file: string, users: number): Promise<void> {
-  const out = createWriteStream(file);
+function* usersLdif(users: number): Generator<string> {
   for (const side of ['b', 'r'] as const) {
     for (let i = 0; i < users; i++) {
       const uid = uidOf(side, i);
-      const chunk = `dn: uid=${uid},${PEOPLE}
+      yield `dn: uid=${uid},${PEOPLE}
 objectClass: top
 objectClass: person
 objectClass: organizationalPerson
@@ -46,12 +45,8 @@ mail: ${uid}@example.org
 scimActive: TRUE
 
 `;
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
   }
-  await new Promise<void>((resolve, reject) =>
-    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  );
 }
 
 /** The PUT body for a user: the same attributes it was seeded with, a new displayName. */
@@ -98,7 +93,7 @@ export async function runWrites(): Promise<void> {
   const users = argValue('--users', 2000);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-writes-'));
   const ldif = path.join(dir, 'users.ldif');
-  await writeLdif(ldif, users);
+  await writeLdif(ldif, usersLdif(users));
   const token = randomBytes(18).toString('base64url');
   const config = loadConfig({
     env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
@@ -152,12 +147,7 @@ export async function runWrites(): Promise<void> {
         concurrency,
         WRK_SECONDS,
       );
-      return {
-        count: Math.round(f.opsPerSecond * WRK_SECONDS),
-        perSecond: f.opsPerSecond,
-        p50: f.p50,
-        p99: f.p99,
-      };
+      return wrkFigure(f, WRK_SECONDS);
     }
     return measure(RAW_COUNT[concurrency] ?? 1000, concurrency, 30, async (i) => {
       const u = bridgeUsers[i % bridgeUsers.length]!;

@@ -1,0 +1,109 @@
+/**
+ * What every benchmark shares: bounded measurement loops with percentiles, the figure format,
+ * numeric command-line options, a keep-alive HTTP client for the bridge, and streaming LDIF out for
+ * slapadd. Loopback only; every loop is bounded by a count and a duration.
+ */
+import { createWriteStream } from 'node:fs';
+import http from 'node:http';
+
+export interface Figure {
+  count: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+export function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** Runs `op` at `concurrency` until `total` calls or `seconds` have passed, whichever comes first. */
+export async function measure(
+  total: number,
+  concurrency: number,
+  seconds: number,
+  op: (i: number) => Promise<void>,
+): Promise<Figure> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total && performance.now() < deadline) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { count: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+export const fmt = (f: Figure) =>
+  `${f.perSecond.toFixed(0).padStart(6)}/s  p50 ${f.p50.toFixed(2).padStart(8)} ms  p99 ${f.p99.toFixed(2).padStart(8)} ms  (n=${f.count})`;
+
+export interface HttpClient {
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }>;
+  close(): void;
+}
+
+/** node:http keep-alive client for the bridge's base URL. */
+export function httpClient(baseUrl: string, token: string): HttpClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const base = new URL(baseUrl);
+  return {
+    request: (method, p, body) =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(
+          {
+            agent,
+            host: base.hostname,
+            port: base.port,
+            method,
+            path: `${base.pathname}${p}`,
+            headers: {
+              Authorization: `Bearer ${token}`,
+              ...(payload
+                ? { 'Content-Type': 'application/scim+json', 'Content-Length': Buffer.byteLength(payload) }
+                : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** A wrk run (requests/s and latency percentiles over `seconds`) as a Figure. */
+export function wrkFigure(f: { opsPerSecond: number; p50: number; p99: number }, seconds: number): Figure {
+  return { count: Math.round(f.opsPerSecond * seconds), perSecond: f.opsPerSecond, p50: f.p50, p99: f.p99 };
+}
+
+/** Writes LDIF entries (each ending in a blank line) to `file` as they are generated. */
+export async function writeLdif(file: string, entries: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file);
+  for (const entry of entries) {
+    if (!out.write(entry)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
