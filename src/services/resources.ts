@@ -821,13 +821,7 @@ export class ResourceService {
           {
             base: target.directory.base,
             scope: target.directory.scope,
-            filter: {
-              type: 'and',
-              filters: [
-                target.directory.scopeFilter,
-                { type: 'equal', attribute: rule.reverse ?? '', value: entry.dn },
-              ],
-            },
+            filter: backLinkFilter(target, rule.reverse ?? '', entry.dn),
             attributes: referenceAttributes(target),
             binaryAttributes: target.directory.binaryAttributes,
           },
@@ -1080,25 +1074,20 @@ export class ResourceService {
     for (const name of rule.references ?? []) {
       const target = mappings.resourceTypes.find((r) => r.name === name);
       if (!target) continue;
-      const result = await this.#directory.search({
-        base: target.directory.base,
-        scope: target.directory.scope,
-        filter: {
-          type: 'and',
-          filters: [
-            target.directory.scopeFilter,
-            { type: 'equal', attribute: rule.reverse, value: group.dn },
-          ],
+      await this.#searchAll(
+        {
+          base: target.directory.base,
+          scope: target.directory.scope,
+          filter: backLinkFilter(target, rule.reverse, group.dn),
+          attributes: referenceAttributes(target),
+          binaryAttributes: target.directory.binaryAttributes,
         },
-        attributes: [target.directory.idAttribute],
-        binaryAttributes: target.directory.binaryAttributes,
-        page: { kind: 'offset', startIndex: 1, count: Number.MAX_SAFE_INTEGER },
-      });
-      for (const e of result.entries) {
-        const id = entryId(target, e);
-        if (id) this.#referenceCache.set(e.dn, { resourceType: target.name, id });
-        dns.push(e.dn);
-      }
+        (entry) => {
+          const ref = referenceOf(target, entry);
+          if (ref) this.#referenceCache.set(entry.dn, ref);
+          dns.push(entry.dn);
+        },
+      );
     }
     return dns;
   }
@@ -1262,6 +1251,14 @@ function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
   return rt.rules.find(
     (r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued,
   );
+}
+
+/** The entries of `target` whose back-link attribute (memberOf) names `dn`: a group's members, from their side. */
+function backLinkFilter(target: CompiledResourceType, reverse: string, dn: string): DirFilter {
+  return {
+    type: 'and',
+    filters: [target.directory.scopeFilter, { type: 'equal', attribute: reverse, value: dn }],
+  };
 }
 
 /** What an entry read with referenceAttributes() is as a reference: its type, id and display. */
