@@ -29,6 +29,8 @@ export interface Figure {
   opsPerSecond: number;
   p50: number;
   p99: number;
+  /** CPU of the measured process per operation, when known (µs). */
+  cpuMicrosPerOp?: number;
 }
 
 const setup = workerData as LoadSetup;

@@ -18,7 +18,7 @@ const POOL = 4;
 function row(name: string, concurrency: number, bridge: Figure, raw: Figure): string {
   const f = (n: number) => n.toFixed(0).padStart(6);
   const ms = (n: number) => n.toFixed(2).padStart(6);
-  return `${name.padEnd(26)} c=${String(concurrency).padEnd(3)} bridge ${f(bridge.opsPerSecond)}/s (p50 ${ms(bridge.p50)} ms, p99 ${ms(bridge.p99)} ms)  raw ${f(raw.opsPerSecond)}/s (p50 ${ms(raw.p50)} ms, p99 ${ms(raw.p99)} ms)  ratio ${(bridge.opsPerSecond / raw.opsPerSecond).toFixed(2)}`;
+  return `${name.padEnd(26)} c=${String(concurrency).padEnd(3)} bridge ${f(bridge.opsPerSecond)}/s (p50 ${ms(bridge.p50)} ms, p99 ${ms(bridge.p99)} ms)  raw ${f(raw.opsPerSecond)}/s (p50 ${ms(raw.p50)} ms, p99 ${ms(raw.p99)} ms)  ratio ${(bridge.opsPerSecond / raw.opsPerSecond).toFixed(2)}${bridge.cpuMicrosPerOp ? `  (bridge CPU ${bridge.cpuMicrosPerOp.toFixed(0)} µs/op)` : ''}`;
 }
 
 async function main(): Promise<void> {

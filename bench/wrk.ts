@@ -30,6 +30,7 @@ export async function runWrk(
   try {
     const script = path.join(dir, 'script.lua');
     writeFileSync(script, lua);
+    const cpuBefore = process.cpuUsage();
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         'wrk',
@@ -43,7 +44,15 @@ export async function runWrk(
     if (failures) throw new Error(`wrk saw ${failures[1]} failed responses:\n${output}`);
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
     if (!rps) throw new Error(`unexpected wrk output:\n${output}`);
-    return { opsPerSecond: Number(rps[1]), p50: latency(output, '50%'), p99: latency(output, '99%') };
+    const cpu = process.cpuUsage(cpuBefore);
+    const total = Number(/(\d+) requests in/.exec(output)?.[1] ?? Number.NaN);
+    return {
+      opsPerSecond: Number(rps[1]),
+      p50: latency(output, '50%'),
+      p99: latency(output, '99%'),
+      // This process's CPU (the bridge, when it runs in the benchmark's process) per request.
+      cpuMicrosPerOp: (cpu.user + cpu.system) / total,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -29,7 +29,11 @@ const SLICE = 1_000;
 function hasLongArray(value: unknown, depth: number): boolean {
   if (Array.isArray(value)) return value.length > LONG_ARRAY;
   if (depth === 0 || value === null || typeof value !== 'object') return false;
-  return Object.values(value).some((v) => hasLongArray(v, depth - 1));
+  // A plain loop: this runs for every response body.
+  for (const key in value) {
+    if (hasLongArray((value as Record<string, unknown>)[key], depth - 1)) return true;
+  }
+  return false;
 }
 
 /**

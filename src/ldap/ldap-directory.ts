@@ -34,7 +34,7 @@ import {
   UnavailableError,
 } from '../ports/errors.ts';
 import { AssertionControl, PostReadControl, VirtualListViewControl } from './controls.ts';
-import { lowerCaseSet, toDirEntry } from './entries.ts';
+import { lowerCaseSet, pendingRangesOf, toDirEntry } from './entries.ts';
 import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
@@ -65,6 +65,8 @@ export class LdapDirectory implements Directory {
   /** TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent. */
   readonly #encrypted: boolean;
   #capabilities: Promise<DirectoryCapabilities> | undefined;
+  /** The settled value of #capabilities: searches skip an await once it is known. */
+  #knownCapabilities: DirectoryCapabilities | undefined;
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
     this.#pool = new ConnectionPool(options, logger);
@@ -75,11 +77,14 @@ export class LdapDirectory implements Directory {
 
   async search(request: SearchRequest): Promise<SearchResult> {
     const result = await this.#search(request);
-    await this.#completeRanges(
-      result.entries,
-      lowerCaseSet(request.binaryAttributes),
-      `search ${request.base}`,
-    );
+    // Only AD splits long values into ranges; most searches have nothing left to fetch.
+    if (result.entries.some((entry) => pendingRangesOf(entry).length > 0)) {
+      await this.#completeRanges(
+        result.entries,
+        lowerCaseSet(request.binaryAttributes),
+        `search ${request.base}`,
+      );
+    }
     // A walk with a visitor (#pagedWindow) has already handed its entries out, page by page.
     if (request.each && result.entries.length > 0) {
       for (const entry of result.entries) request.each(entry);
@@ -105,7 +110,7 @@ export class LdapDirectory implements Directory {
     };
     const context = `search ${request.base}`;
     try {
-      const capabilities = await this.capabilities();
+      const capabilities = this.#knownCapabilities ?? (await this.capabilities());
       if (query.sort && !capabilities.serverSideSort) {
         throw new RefusedError(`${context}: the directory does not offer server-side sorting (RFC 2891)`);
       }
@@ -236,6 +241,7 @@ export class LdapDirectory implements Directory {
       this.#capabilities = this.#readRootDse().then(
         (rootDse) => {
           const capabilities = capabilitiesFromRootDse(rootDse);
+          this.#knownCapabilities = capabilities;
           this.#logger.info(capabilities, 'directory capabilities');
           return capabilities;
         },

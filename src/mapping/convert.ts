@@ -5,7 +5,7 @@
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
 import { escapeDnValue, normalizeDn as normalizeDnText } from './ldap-text.ts';
-import { guidToString, parseGeneralizedTime, TransformError } from './transforms.ts';
+import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
 // GUID helpers moved to transforms.ts (the `guid` transform); re-exported for existing importers.
 export { guidToBytes, guidToString } from './transforms.ts';
@@ -157,7 +157,7 @@ export function entryToResource(
 
 function timestamp(raw: DirValue | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  return parseGeneralizedTime(valueText(raw))?.toISOString();
+  return generalizedTimeToIso(valueText(raw));
 }
 
 function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[]): void {

@@ -244,6 +244,11 @@ function orderedCompare(attribute: string, operator: CompareOperator, value: str
   }
 }
 
+/** `id eq "<id>"` as a directory filter, without parsing (a lookup by id on every GET/PUT/PATCH). */
+export function idEqualsFilter(rt: CompiledResourceType, id: string): DirFilter {
+  return idFilter(rt, { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id });
+}
+
 function idFilter(rt: CompiledResourceType, node: Leaf): DirFilter {
   const attribute = rt.directory.idAttribute;
   if (node.type === 'present') return { type: 'present', attribute };

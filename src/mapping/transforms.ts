@@ -382,6 +382,35 @@ export function toGeneralizedTime(date: Date): string {
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
+/**
+ * GeneralizedTime -> ISO 8601 text as Date#toISOString writes it. Timestamps are read on every
+ * GET (meta.created, meta.lastModified): the common form `YYYYMMDDHHMMSSZ` with in-range fields is
+ * rewritten directly; anything else goes through parseGeneralizedTime (same result).
+ */
+export function generalizedTimeToIso(text: string): string | undefined {
+  if (text.length === 15 && text.charCodeAt(14) === 90 /* Z */ && /^\d{14}Z$/.test(text)) {
+    const year = Number(text.slice(0, 4));
+    const month = Number(text.slice(4, 6));
+    const day = Number(text.slice(6, 8));
+    if (
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= daysInMonth(year, month) &&
+      Number(text.slice(8, 10)) <= 23 &&
+      Number(text.slice(10, 12)) <= 59 &&
+      Number(text.slice(12, 14)) <= 59
+    ) {
+      return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(8, 10)}:${text.slice(10, 12)}:${text.slice(12, 14)}.000Z`;
+    }
+  }
+  return parseGeneralizedTime(text)?.toISOString();
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 export function parseGeneralizedTime(text: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})?(\d{2})?(?:[.,](\d+))?(Z|[+-]\d{4})$/.exec(text);
   if (!m) return undefined;

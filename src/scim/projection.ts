@@ -66,6 +66,8 @@ export function isReturned(
 ): boolean {
   if (returned === 'never') return false;
   if (returned === 'always') return true;
+  // No projection (most requests): everything `default` is returned; no names to compare.
+  if (!projection.attributes && !projection.excludedAttributes) return returned !== 'request';
   const s = schema.toLowerCase();
   const a = attribute.toLowerCase();
   const names = (list: string[]) => list.map((p) => splitPath(p, coreSchema));
@@ -90,6 +92,7 @@ export function projectSubAttributes(
   projection: Projection,
   coreSchema: string,
 ): Record<string, unknown> {
+  if (!projection.attributes && !projection.excludedAttributes) return resource;
   const subRequests = new Map<string, Set<string>>();
   for (const p of projection.attributes ?? []) {
     const { schema, attribute, sub } = splitPath(p, coreSchema);

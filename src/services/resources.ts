@@ -22,7 +22,7 @@ import {
   valueText,
   withMissingObjectClasses,
 } from '../mapping/convert.ts';
-import { simplify, translateFilter } from '../mapping/filter.ts';
+import { idEqualsFilter, simplify, translateFilter } from '../mapping/filter.ts';
 import { parentDn } from '../mapping/ldap-text.ts';
 import type {
   DirChange,
@@ -51,6 +51,8 @@ import { type CachedReference, ReferenceCache } from './reference-cache.ts';
 
 /** Lists usually this small (a user's groups) are read with one plain search; larger ones are paged. */
 const UNPAGED_SEARCH_LIMIT = 100;
+/** LDAP attributes read for an unprojected resource, per compiled resource type (a reload makes new ones). */
+const defaultReadAttributes = new WeakMap<CompiledResourceType, string[]>();
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
@@ -739,6 +741,18 @@ export class ResourceService {
   }
 
   #readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
+    // Without a projection the list depends on the resource type only (every GET asks for it).
+    const unprojected = !projection.attributes && !projection.excludedAttributes;
+    if (unprojected) {
+      const known = defaultReadAttributes.get(rt);
+      if (known) return known;
+    }
+    const names = this.#projectedReadAttributes(rt, projection);
+    if (unprojected) defaultReadAttributes.set(rt, names);
+    return names;
+  }
+
+  #projectedReadAttributes(rt: CompiledResourceType, projection: Projection): string[] {
     const d = rt.directory;
     const names = new Set<string>([
       d.idAttribute,
@@ -751,11 +765,7 @@ export class ResourceService {
   }
 
   async #findById(rt: CompiledResourceType, id: string, attributes: string[]): Promise<DirEntry | undefined> {
-    const idFilter = await translateFilter(
-      rt,
-      { type: 'compare', path: { attribute: 'id' }, operator: 'eq', value: id },
-      { resolveId: async () => undefined },
-    );
+    const idFilter = idEqualsFilter(rt, id);
     if (idFilter.type === 'false') return undefined;
     const result = await this.#directory.search({
       base: rt.directory.base,
@@ -781,6 +791,11 @@ export class ResourceService {
     const references = new Map<string, ReferenceValue[]>();
     for (const rule of rt.rules) {
       if (!rule.references || withoutReferences || !wanted(rt, rule, projection)) continue;
+      // An entry without the attribute (a user in no group, without a manager) needs no lookup.
+      if (readsForward(rule) && !entry.attributes[rule.ldapKey]?.length) {
+        references.set(rule.key, []);
+        continue;
+      }
       references.set(rule.key, await this.#referencesOf(rule, entry, ctx));
     }
     let resource = entryToResource(rt, entry, {

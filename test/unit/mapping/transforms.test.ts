@@ -7,7 +7,12 @@ import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { entryToResource, resourceToAttributes } from '../../../src/mapping/convert.ts';
 import { translateFilter } from '../../../src/mapping/filter.ts';
 import { compileMappingTexts } from '../../../src/mapping/load.ts';
-import { TRANSFORMS, type Transform, TransformError } from '../../../src/mapping/transforms.ts';
+import {
+  generalizedTimeToIso,
+  TRANSFORMS,
+  type Transform,
+  TransformError,
+} from '../../../src/mapping/transforms.ts';
 import { parseFilter } from '../../../src/scim/filter.ts';
 
 function transform(name: string): Transform {
@@ -265,5 +270,27 @@ describe('AD transforms inside the converter', () => {
       type: 'not',
       filter: { type: 'extensible', attribute: 'userAccountControl' },
     });
+  });
+});
+
+describe('generalizedTimeToIso (meta.created / meta.lastModified)', () => {
+  const cases: [string, string | undefined][] = [
+    ['20261123101010Z', '2026-11-23T10:10:10.000Z'],
+    ['20240229235959Z', '2024-02-29T23:59:59.000Z'],
+    ['19991231000000Z', '1999-12-31T00:00:00.000Z'],
+    // Other forms go the long way and still come out in ISO form.
+    ['20240501123000.5Z', '2024-05-01T12:30:00.500Z'],
+    ['20240501123000+0200', '2024-05-01T10:30:00.000Z'],
+    ['202405011230Z', '2024-05-01T12:30:00.000Z'],
+    // Out-of-range fields are not rewritten blindly.
+    ['20241301000000Z', undefined],
+    ['20240101240000Z', '2024-01-02T00:00:00.000Z'],
+    ['20240101236000Z', undefined],
+    ['2024010100000aZ', undefined],
+    ['', undefined],
+    ['not a time', undefined],
+  ];
+  it.each(cases)('%s -> %s', (text, expected) => {
+    expect(generalizedTimeToIso(text)).toBe(expected);
   });
 });
