@@ -32,6 +32,9 @@ end
 `;
 }
 
+/** Raw searches in the throughput phase: a few seconds' worth, like the bridge's 5 s of wrk. */
+const RAW_EQ_SEARCHES = 40_000;
+
 function* usersLdif(users: number): Generator<string> {
   for (let i = 0; i < users; i++) {
     const uid = `user${String(i).padStart(6, '0')}`;
@@ -72,9 +75,15 @@ export async function runScale(): Promise<void> {
   await raw.bind(slapd.serviceDn, slapd.servicePassword);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const base = new URL(bridge.baseUrl);
-  let rssPeak = process.memoryUsage().rss;
+  let peak = process.memoryUsage();
+  let peakPhase = 'start';
+  let phase = 'start';
   const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    const now = process.memoryUsage();
+    if (now.rss > peak.rss) {
+      peak = now;
+      peakPhase = phase;
+    }
   }, 50);
   const get = (query: string) =>
     new Promise<any>((resolve, reject) => {
@@ -105,14 +114,36 @@ export async function runScale(): Promise<void> {
   console.log(
     `\n${users} users; bridge vs raw ldapts on the same slapd (concurrency 16 unless noted; HTTP load at c=16 from ${useWrk ? 'wrk' : 'this process'})`,
   );
+  // The bridge's phases first, with its RSS sampled; the raw searches run afterwards from this
+  // same process, so that their client's memory is not counted as the bridge's.
   // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
+  phase = 'userName eq';
   const bridgeEq = useWrk
     ? wrkFigure(await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5), 5)
     : await measure(4000, 16, 120, async (i) => {
         const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
         if (body.totalResults !== 1) throw new Error('userName eq found no user');
       });
-  const rawEq = await measure(4000, 16, 120, async (i) => {
+  phase = 'pages';
+  const first = await measure(20, 1, 120, async () => {
+    await get('startIndex=1&count=100');
+  });
+  const deep = await measure(20, 1, 120, async () => {
+    const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
+    if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
+  });
+  phase = 'displayName co';
+  const co = await measure(20, 1, 120, async () => {
+    await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
+  });
+  phase = 'totalResults';
+  const countOnly = await measure(20, 1, 120, async () => {
+    const body = await get('count=0');
+    if (body.totalResults !== users) throw new Error(`totalResults ${body.totalResults}`);
+  });
+  clearInterval(sampler);
+
+  const rawEq = await measure(RAW_EQ_SEARCHES, 16, 120, async (i) => {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
@@ -131,24 +162,6 @@ export async function runScale(): Promise<void> {
     });
     if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
   });
-  console.log(
-    `userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`,
-  );
-
-  const first = await measure(20, 1, 120, async () => {
-    await get('startIndex=1&count=100');
-  });
-  const deep = await measure(20, 1, 120, async () => {
-    const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
-    if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
-  });
-  console.log(
-    `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
-  );
-
-  const co = await measure(20, 1, 120, async () => {
-    await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
-  });
   const rawCo = await measure(20, 1, 120, async () => {
     await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
@@ -157,18 +170,20 @@ export async function runScale(): Promise<void> {
       paged: { pageSize: 500 },
     });
   });
+
+  console.log(
+    `userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`,
+  );
+  console.log(
+    `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
+  );
   console.log(
     `displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`,
   );
-
-  const countOnly = await measure(20, 1, 120, async () => {
-    const body = await get('count=0');
-    if (body.totalResults !== users) throw new Error(`totalResults ${body.totalResults}`);
-  });
   console.log(`totalResults only (c=1) bridge ${fmt(countOnly)}`);
-  clearInterval(sampler);
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
   console.log(
-    `bridge process RSS peak ${(rssPeak / 1024 / 1024).toFixed(0)} MB (includes this load generator)`,
+    `bridge process RSS peak ${mb(peak.rss)} during ${peakPhase} (heap ${mb(peak.heapUsed)} of ${mb(peak.heapTotal)}; the process also runs the in-process HTTP client of the c=1 phases)`,
   );
   agent.destroy();
   await raw.unbind();

@@ -4,6 +4,7 @@
  */
 import { Router } from '@koa/router';
 import Koa from 'koa';
+import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { DiscoveryOptions } from '../services/discovery.ts';
@@ -64,30 +65,39 @@ export function createApp(deps: HttpDeps): Koa {
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });
 
-  const inScimBase = (path: string) =>
-    path.toLowerCase() === deps.basePath.toLowerCase() ||
-    path.toLowerCase().startsWith(`${deps.basePath.toLowerCase()}/`);
+  const basePath = deps.basePath.toLowerCase();
+  const inScimBase = (path: string) => {
+    const lower = path.toLowerCase();
+    return lower === basePath || lower.startsWith(`${basePath}/`);
+  };
 
-  const stack: [string, Koa.Middleware][] = [
+  // Every request, outermost first.
+  const envelope: [string, Koa.Middleware][] = [
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
-    ['health and readiness: unauthenticated', operational.routes() as unknown as Koa.Middleware],
-    ['authentication: bearer token on every SCIM route', guardScim(inScimBase, authenticate(deps.tokens))],
-    ['JSON body: size limit, media type, syntax', guardScim(inScimBase, jsonBody(deps.bodyLimitBytes))],
-    [
-      'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
-      deps.idempotency ? guardScim(inScimBase, idempotency(deps.idempotency)) : passThrough,
-    ],
+  ];
+  // Requests under the SCIM base path.
+  const scimStack: [string, Koa.Middleware][] = [
+    ['authentication: bearer token on every SCIM route', authenticate(deps.tokens)],
+    ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
+    ...(deps.idempotency
+      ? [
+          [
+            'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
+            idempotency(deps.idempotency),
+          ] as [string, Koa.Middleware],
+        ]
+      : []),
     ['SCIM routes', scim.routes() as unknown as Koa.Middleware],
     ['405 with Allow for known paths', scim.allowedMethods() as unknown as Koa.Middleware],
   ];
-  for (const [, middleware] of stack) app.use(middleware);
+  // Everything else: health and readiness, unauthenticated; any other path is a SCIM 404.
+  const outside = operational.routes() as unknown as Koa.Middleware;
+
+  for (const [, middleware] of envelope) app.use(middleware);
+  const scimHandler = compose(scimStack.map(([, middleware]) => middleware));
+  // The path decides once which stack a request meets.
+  app.use((ctx, next) => (inScimBase(ctx.path) ? scimHandler(ctx, next) : outside(ctx, next)));
   return app;
-}
-
-const passThrough: Koa.Middleware = (_ctx, next) => next();
-
-function guardScim(applies: (path: string) => boolean, middleware: Koa.Middleware): Koa.Middleware {
-  return (ctx, next) => (applies(ctx.path) ? middleware(ctx, next) : next());
 }

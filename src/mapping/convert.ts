@@ -91,19 +91,18 @@ export function entryToResource(
 ): ScimObject {
   const id = entryId(rt, entry);
   const resource: ScimObject = { schemas: [rt.coreSchema.id], id };
-  const extensionsUsed = new Set<string>();
   for (const rule of rt.rules) {
     if (rule.leafDefinition.returned === 'never') continue;
     if (options.include && !options.include(rule)) continue;
-    const container = (() => {
-      if (rule.isCore) return resource;
-      extensionsUsed.add(rule.schema);
+    let container = resource;
+    if (!rule.isCore) {
       const existing = resource[rule.schema];
-      if (existing && typeof existing === 'object') return existing as ScimObject;
-      const created: ScimObject = {};
-      resource[rule.schema] = created;
-      return created;
-    })();
+      if (existing && typeof existing === 'object') container = existing as ScimObject;
+      else {
+        container = {};
+        resource[rule.schema] = container;
+      }
+    }
     if (rule.references) {
       const refs = options.references.get(rule.key);
       if (!refs) continue;
@@ -114,7 +113,8 @@ export function entryToResource(
       }
       continue;
     }
-    const raw = entry.attributes[rule.ldapKey] ?? [];
+    const raw = entry.attributes[rule.ldapKey];
+    if (!raw) continue;
     const values: unknown[] = [];
     for (const v of raw) {
       try {
@@ -151,7 +151,6 @@ export function entryToResource(
   const version = entryVersion(rt, entry);
   if (version) meta.version = version;
   resource.meta = meta;
-  void extensionsUsed;
   return resource;
 }
 

@@ -7,15 +7,15 @@ import type { Logger } from 'pino';
  */
 export function accessLog(logger: Logger) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
       await next();
     } finally {
       if (logger.isLevelEnabled(ctx.status >= 500 ? 'error' : 'info')) write(ctx, started);
     }
   };
-  function write(ctx: Context, started: bigint): void {
-    const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+  function write(ctx: Context, started: number): void {
+    const latencyMs = performance.now() - started;
     const status = ctx.status;
     const fields = {
       requestId: ctx.state.requestId as string | undefined,
