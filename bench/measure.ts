@@ -5,6 +5,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
+import type { RunningBridge } from '../src/main.ts';
+import { readAttributes } from '../src/services/resources.ts';
 
 export interface Figure {
   count: number;
@@ -106,4 +108,11 @@ export async function writeLdif(file: string, entries: Iterable<string>): Promis
   await new Promise<void>((resolve, reject) =>
     out.end((error?: Error | null) => (error ? reject(error) : resolve())),
   );
+}
+
+/** What the bridge asks the directory for when it reads a User (no projection): the raw side's attribute list. */
+export function userReadAttributes(bridge: RunningBridge): string[] {
+  const user = bridge.mappings().resourceTypes.find((rt) => rt.name === 'User');
+  if (!user) throw new Error('the mapping has no User resource type');
+  return readAttributes(user, {});
 }

@@ -7,9 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import pino from 'pino';
 import { loadConfig } from '../src/config/index.ts';
-import { startBridge } from '../src/main.ts';
+import { createLogger, startBridge } from '../src/main.ts';
 import type { Figure, LoadSetup, Phase } from './load.ts';
+import { userReadAttributes } from './measure.ts';
 import { getUsersLua, postUsersLua, runWrk, wrkAvailable } from './wrk.ts';
 
 const COUNTS: Record<number, number> = { 1: 500, 16: 3000 };
@@ -26,7 +28,15 @@ async function main(): Promise<void> {
   const config = loadConfig({
     env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
   });
-  const bridge = await startBridge({ config, seedLdif: [] });
+  // --with-logs: the access log at info, as in service, written (synchronously) to /dev/null.
+  const withLogs = process.argv.includes('--with-logs');
+  const bridge = await startBridge({
+    config,
+    seedLdif: [],
+    ...(withLogs
+      ? { logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: true })) }
+      : {}),
+  });
   const slapd = bridge.local?.slapd;
   if (!slapd) throw new Error('the benchmark needs the local default slapd');
   const setup: LoadSetup = {
@@ -37,27 +47,8 @@ async function main(): Promise<void> {
     bindPassword: slapd.servicePassword,
     pool: POOL,
     run: randomBytes(3).toString('hex'),
-    readAttributes: [
-      'entryUUID',
-      'entryCSN',
-      'createTimestamp',
-      'modifyTimestamp',
-      'uid',
-      'scimExternalId',
-      'givenName',
-      'sn',
-      'displayName',
-      'title',
-      'preferredLanguage',
-      'mail',
-      'telephoneNumber',
-      'mobile',
-      'scimActive',
-      'employeeNumber',
-      'departmentNumber',
-      'o',
-      'manager',
-    ],
+    // The very attributes the bridge asks slapd for on GET /Users/{id}: the same search.
+    readAttributes: userReadAttributes(bridge),
   };
   const worker = new Worker(new URL('./load.ts', import.meta.url), { workerData: setup });
   const replies: ((value: unknown) => void)[] = [];
@@ -79,7 +70,7 @@ async function main(): Promise<void> {
   const basePath = new URL(bridge.baseUrl).pathname;
   const origin = new URL(bridge.baseUrl).origin;
   console.log(
-    `HTTP load: ${useWrk ? 'wrk (1 thread), 5 s per phase' : 'worker thread with node:http keep-alive (install wrk for a cheaper client)'}`,
+    `access log: ${withLogs ? 'on (info, to /dev/null)' : 'off (--with-logs to turn it on)'}; HTTP load: ${useWrk ? 'wrk (1 thread), 5 s per phase' : 'worker thread with node:http keep-alive (install wrk for a cheaper client)'}`,
   );
   const ratios: Record<string, number> = {};
   for (const concurrency of [1, 16]) {

@@ -11,8 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, EqualityFilter, SubstringFilter } from 'ldapts';
-import { loadConfig } from '../src/config/index.ts';
-import { startBridge } from '../src/main.ts';
+import { startBridgeProcess } from './bridge-process.ts';
 import { argValue, fmt, measure, writeLdif, wrkFigure } from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
@@ -64,22 +63,19 @@ export async function runScale(): Promise<void> {
   await writeLdif(ldif, usersLdif(users));
   console.log(`generated ${users} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const token = randomBytes(18).toString('base64url');
-  const config = loadConfig({
-    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
-  });
   t0 = performance.now();
-  const bridge = await startBridge({ config, seedLdif: [ldif] });
+  // The bridge runs in its own process: its RSS is read from /proc, without this load generator.
+  const bridge = await startBridgeProcess(token, [ldif]);
   console.log(`slapadd + slapd + bridge ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const slapd = bridge.local!.slapd!;
-  const raw = new Client({ url: slapd.url });
-  await raw.bind(slapd.serviceDn, slapd.servicePassword);
+  const raw = new Client({ url: bridge.ldapUrl });
+  await raw.bind(bridge.serviceDn, bridge.servicePassword);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const base = new URL(bridge.baseUrl);
-  let peak = process.memoryUsage();
+  let peak = bridge.memory();
   let peakPhase = 'start';
   let phase = 'start';
   const sampler = setInterval(() => {
-    const now = process.memoryUsage();
+    const now = bridge.memory();
     if (now.rss > peak.rss) {
       peak = now;
       peakPhase = phase;
@@ -143,22 +139,13 @@ export async function runScale(): Promise<void> {
   });
   clearInterval(sampler);
 
+  // The very attributes the bridge asks slapd for on a User read: the same search.
+  const readAttributes = bridge.userReadAttributes;
   const rawEq = await measure(RAW_EQ_SEARCHES, 16, 120, async (i) => {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
-      attributes: [
-        'entryUUID',
-        'entryCSN',
-        'uid',
-        'givenName',
-        'sn',
-        'cn',
-        'displayName',
-        'mail',
-        'scimActive',
-        'memberOf',
-      ],
+      attributes: readAttributes,
     });
     if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
   });
@@ -183,7 +170,7 @@ export async function runScale(): Promise<void> {
   console.log(`totalResults only (c=1) bridge ${fmt(countOnly)}`);
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
   console.log(
-    `bridge process RSS peak ${mb(peak.rss)} during ${peakPhase} (heap ${mb(peak.heapUsed)} of ${mb(peak.heapTotal)}; the process also runs the in-process HTTP client of the c=1 phases)`,
+    `bridge process RSS: peak ${mb(bridge.memory().peakRss)} (kernel high-water mark, whole run); sampled peak ${mb(peak.rss)} during ${peakPhase}`,
   );
   agent.destroy();
   await raw.unbind();

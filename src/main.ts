@@ -110,13 +110,7 @@ export function directoryFromConfig(
 
 export async function startBridge(options: StartOptions): Promise<RunningBridge> {
   const { config } = options;
-  const logger =
-    options.logger ??
-    pino({
-      level: config.log.level,
-      redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' },
-      base: { service: 'scim-ldap-bridge' },
-    });
+  const logger = options.logger ?? createLogger(config.log.level);
 
   // Hot reload: an invalid change keeps the last good mapping; /ready lists the problems.
   // The files are validated now, before any service starts; the check against the directory's

@@ -137,7 +137,7 @@ export class ResourceService {
     ctx: RequestContext,
   ): Promise<ResourceResult> {
     return this.#guard(rt, async () => {
-      const entry = await this.#findById(rt, id, this.#readAttributes(rt, projection));
+      const entry = await this.#findById(rt, id, readAttributes(rt, projection));
       if (!entry) throw notFound(rt, id);
       return this.#toResult(rt, entry, projection, ctx);
     });
@@ -181,7 +181,7 @@ export class ResourceService {
         base: rt.directory.base,
         scope: rt.directory.scope,
         filter: combined,
-        attributes: this.#readAttributes(rt, projection),
+        attributes: readAttributes(rt, projection),
         binaryAttributes: rt.directory.binaryAttributes,
         ...(sort ? { sort } : {}),
         page: { kind: 'offset', startIndex, count },
@@ -740,30 +740,6 @@ export class ResourceService {
     }
   }
 
-  #readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
-    // Without a projection the list depends on the resource type only (every GET asks for it).
-    const unprojected = !projection.attributes && !projection.excludedAttributes;
-    if (unprojected) {
-      const known = defaultReadAttributes.get(rt);
-      if (known) return known;
-    }
-    const names = this.#projectedReadAttributes(rt, projection);
-    if (unprojected) defaultReadAttributes.set(rt, names);
-    return names;
-  }
-
-  #projectedReadAttributes(rt: CompiledResourceType, projection: Projection): string[] {
-    const d = rt.directory;
-    const names = new Set<string>([
-      d.idAttribute,
-      d.versionAttribute,
-      d.createdAttribute,
-      d.lastModifiedAttribute,
-    ]);
-    for (const rule of rt.rules) if (readsForward(rule) && wanted(rt, rule, projection)) names.add(rule.ldap);
-    return [...names];
-  }
-
   async #findById(rt: CompiledResourceType, id: string, attributes: string[]): Promise<DirEntry | undefined> {
     const idFilter = idEqualsFilter(rt, id);
     if (idFilter.type === 'false') return undefined;
@@ -1296,6 +1272,30 @@ function displayRuleOf(rt: CompiledResourceType): CompiledRule | undefined {
     rt.rules.find((r) => r.isCore && r.attribute === 'displayName') ??
     rt.rules.find((r) => r.isCore && r.attribute === 'userName')
   );
+}
+
+/**
+ * The LDAP attributes a read of `rt` asks for under a projection (RFC 7644 §3.9): the id, version
+ * and timestamps, and every forward-read rule that will be returned.
+ */
+export function readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
+  // Without a projection the list depends on the resource type only (every GET asks for it).
+  const unprojected = !projection.attributes && !projection.excludedAttributes;
+  if (unprojected) {
+    const known = defaultReadAttributes.get(rt);
+    if (known) return known;
+  }
+  const d = rt.directory;
+  const names = new Set<string>([
+    d.idAttribute,
+    d.versionAttribute,
+    d.createdAttribute,
+    d.lastModifiedAttribute,
+  ]);
+  for (const rule of rt.rules) if (readsForward(rule) && wanted(rt, rule, projection)) names.add(rule.ldap);
+  const list = [...names];
+  if (unprojected) defaultReadAttributes.set(rt, list);
+  return list;
 }
 
 function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
