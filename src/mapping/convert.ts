@@ -50,17 +50,26 @@ export function entryVersion(rt: CompiledResourceType, entry: DirEntry): string 
   return raw === undefined ? undefined : `W/"${valueText(raw)}"`;
 }
 
-/** LDAP attributes to read for a full resource (before projection). */
+/** LDAP attributes to read for a full resource (before projection), with objectClass for writes. */
 export function allReadAttributes(rt: CompiledResourceType): string[] {
+  return readAttributeNames(rt, () => true, ['objectClass']);
+}
+
+/** The id, version and timestamps, and the attributes of the forward-read rules `include` keeps. */
+export function readAttributeNames(
+  rt: CompiledResourceType,
+  include: (rule: CompiledRule) => boolean,
+  extra: readonly string[] = [],
+): string[] {
   const d = rt.directory;
   const names = new Set<string>([
     d.idAttribute,
     d.versionAttribute,
     d.createdAttribute,
     d.lastModifiedAttribute,
-    'objectClass',
+    ...extra,
   ]);
-  for (const rule of rt.rules) if (readsForward(rule)) names.add(rule.ldap);
+  for (const rule of rt.rules) if (readsForward(rule) && include(rule)) names.add(rule.ldap);
   return [...names];
 }
 

@@ -13,6 +13,7 @@ import {
   entryToResource,
   normalizeDn,
   type ReferenceValue,
+  readAttributeNames,
   readsForward,
   referenceIds,
   resourceToAttributes,
@@ -1285,15 +1286,7 @@ export function readAttributes(rt: CompiledResourceType, projection: Projection)
     const known = defaultReadAttributes.get(rt);
     if (known) return known;
   }
-  const d = rt.directory;
-  const names = new Set<string>([
-    d.idAttribute,
-    d.versionAttribute,
-    d.createdAttribute,
-    d.lastModifiedAttribute,
-  ]);
-  for (const rule of rt.rules) if (readsForward(rule) && wanted(rt, rule, projection)) names.add(rule.ldap);
-  const list = [...names];
+  const list = readAttributeNames(rt, (rule) => wanted(rt, rule, projection));
   if (unprojected) defaultReadAttributes.set(rt, list);
   return list;
 }
