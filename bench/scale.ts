@@ -33,6 +33,8 @@ end
 
 /** Raw searches in the throughput phase: a few seconds' worth, like the bridge's 5 s of wrk. */
 const RAW_EQ_SEARCHES = 40_000;
+/** Cursor pages read after the first in the cursor walk. */
+const CURSOR_PAGES = 50;
 
 function* usersLdif(users: number): Generator<string> {
   for (let i = 0; i < users; i++) {
@@ -128,6 +130,18 @@ export async function runScale(): Promise<void> {
     const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
     if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
   });
+  phase = 'cursor walk';
+  // RFC 9865 cursors: the first page counts the matches and opens a paged search; the next pages
+  // are that search's next pages (RFC 2696 cookie), with no sort and no skip to an offset.
+  const started = performance.now();
+  const firstCursorPage = await get('count=100&cursor=');
+  const cursorFirstMs = performance.now() - started;
+  let cursor = String(firstCursorPage.nextCursor);
+  const cursorNext = await measure(CURSOR_PAGES, 1, 120, async () => {
+    const body = await get(`count=100&cursor=${encodeURIComponent(cursor)}`);
+    if (body.Resources.length !== 100) throw new Error(`cursor page had ${body.Resources.length} users`);
+    cursor = String(body.nextCursor);
+  });
   phase = 'displayName co';
   const co = await measure(20, 1, 120, async () => {
     await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
@@ -163,6 +177,9 @@ export async function runScale(): Promise<void> {
   );
   console.log(
     `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
+  );
+  console.log(
+    `cursor walk (c=1)       first page (counts ${users}) ${cursorFirstMs.toFixed(0)} ms   next ${CURSOR_PAGES} pages of 100 ${fmt(cursorNext)}`,
   );
   console.log(
     `displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`,

@@ -101,6 +101,8 @@ export function directoryFromConfig(
         ...(config.ldap.tls.serverName ? { serverName: config.ldap.tls.serverName } : {}),
       },
       poolSize: config.ldap.poolSize,
+      cursorSessions: config.ldap.cursorSessions,
+      cursorIdleMs: config.ldap.cursorIdleMs,
       connectTimeoutMs: config.ldap.connectTimeoutMs,
       operationTimeoutMs: config.ldap.operationTimeoutMs,
     },

@@ -217,6 +217,20 @@ export const configSchema = {
           description: 'Number of bound connections kept open to the directory.',
           default: 4,
         },
+        cursorSessions: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 256,
+          description:
+            'Paged searches (RFC 2696 cookies) kept open per instance to serve RFC 9865 cursor pages; each holds one extra directory connection. 0: every cursor page re-runs the query to its position.',
+          default: 8,
+        },
+        cursorIdleMs: {
+          ...millis,
+          description:
+            'A cursor session not continued within this time is closed (its next page is then re-run to its position).',
+          default: 60_000,
+        },
         connectTimeoutMs: {
           ...millis,
           description: 'Time allowed to open (and secure) a directory connection.',
@@ -603,6 +617,8 @@ export interface LdapConfig {
   readonly startTls: boolean;
   readonly tls: LdapTlsConfig;
   readonly poolSize: number;
+  readonly cursorSessions: number;
+  readonly cursorIdleMs: number;
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
 }

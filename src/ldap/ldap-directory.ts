@@ -21,6 +21,7 @@ import type {
   DirectoryCapabilities,
   DirectorySubschema,
   DirValue,
+  PageRequest,
   SearchRequest,
   SearchResult,
   SortKey,
@@ -38,6 +39,7 @@ import { lowerCaseSet, pendingRangesOf, toDirEntry } from './entries.ts';
 import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
+import { PagedSessions } from './paged-sessions.ts';
 import { ConnectionPool, type RunMode } from './pool.ts';
 import { completeRanges } from './ranges.ts';
 import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
@@ -50,6 +52,8 @@ import { wireValues } from './unicode-pwd.ts';
  * (Active Directory's MaxPageSize is 1000).
  */
 const PAGE_SIZE = 500;
+const DEFAULT_CURSOR_SESSIONS = 8;
+const DEFAULT_CURSOR_IDLE_MS = 60_000;
 /** Size limits up to this are sent to the server as they are (see search()); beyond, a paged walk. */
 const SMALL_SIZE_LIMIT = 100;
 /** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
@@ -60,6 +64,7 @@ const PING_TIMEOUT_MS = 2_000;
 
 export class LdapDirectory implements Directory {
   readonly #pool: ConnectionPool;
+  readonly #cursorSessions: PagedSessions;
   readonly #logger: DirectoryLogger;
   readonly #pingTimeoutMs: number;
   /** TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent. */
@@ -70,6 +75,14 @@ export class LdapDirectory implements Directory {
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
     this.#pool = new ConnectionPool(options, logger);
+    this.#cursorSessions = new PagedSessions(
+      () => this.#pool.openDedicated(),
+      {
+        maxSessions: options.cursorSessions ?? DEFAULT_CURSOR_SESSIONS,
+        idleMs: options.cursorIdleMs ?? DEFAULT_CURSOR_IDLE_MS,
+      },
+      logger,
+    );
     this.#logger = logger;
     this.#pingTimeoutMs = Math.min(PING_TIMEOUT_MS, options.operationTimeoutMs);
     this.#encrypted = options.url.toLowerCase().startsWith('ldaps:') || options.startTls === true;
@@ -95,7 +108,6 @@ export class LdapDirectory implements Directory {
 
   async #search(request: SearchRequest): Promise<SearchResult> {
     const page = request.page;
-    if (page?.kind === 'cursor') throw new Error('cursor paging not implemented');
     if (page) checkWindow(page.startIndex, page.count);
     const query: Query = {
       base: request.base,
@@ -113,6 +125,12 @@ export class LdapDirectory implements Directory {
       const capabilities = this.#knownCapabilities ?? (await this.capabilities());
       if (query.sort && !capabilities.serverSideSort) {
         throw new RefusedError(`${context}: the directory does not offer server-side sorting (RFC 2891)`);
+      }
+      if (page?.kind === 'cursor') {
+        if (!capabilities.pagedResults) {
+          throw new RefusedError(`${context}: cursors need simple paged results (RFC 2696)`);
+        }
+        return await this.#cursorPage(query, page);
       }
       if (page && request.expectFew) {
         try {
@@ -303,7 +321,69 @@ export class LdapDirectory implements Directory {
   }
 
   close(): Promise<void> {
+    this.#cursorSessions.closeAll();
     return this.#pool.close();
+  }
+
+  /**
+   * One page of an RFC 9865 cursor walk. Pages after the first come from the paged search a
+   * session keeps open (the server's RFC 2696 cookie) when this process holds it; otherwise from
+   * the offset path in the same order (VLV with the sort keys, or a paged walk in the directory's
+   * order when unsorted), so a cursor issued by another instance or an evicted session still gives
+   * the right page. The first page counts the matches (totalResults) and opens the session.
+   */
+  async #cursorPage(query: Query, page: Extract<PageRequest, { kind: 'cursor' }>): Promise<SearchResult> {
+    const signature = JSON.stringify([
+      query.base,
+      query.options.scope,
+      String(query.options.filter),
+      query.options.attributes,
+      query.sort ?? [],
+    ]);
+    const toEntries = (raw: Entry[]) => raw.map((entry) => toDirEntry(entry, query.binary));
+    if (page.session !== undefined && page.total !== undefined) {
+      const next = await this.#cursorSessions.continue(
+        page.session,
+        signature,
+        page.startIndex,
+        page.count,
+        page.total,
+      );
+      if (next) {
+        return {
+          entries: toEntries(next.entries),
+          total: page.total,
+          ...(next.session ? { session: next.session } : {}),
+        };
+      }
+    }
+    // Counted without sorting: the order does not change the number.
+    const total = page.total ?? (await this.#pagedWindow({ ...query, sort: undefined }, 1, 0)).total ?? 0;
+    if (page.startIndex === 1 && page.count > 0 && total > 0) {
+      const controls: Control[] = query.sort ? [sortControl(query.sort)] : [];
+      const first = await this.#cursorSessions.start(
+        query.base,
+        query.options,
+        controls,
+        signature,
+        page.count,
+        total,
+      );
+      if (first) {
+        return {
+          entries: toEntries(first.entries),
+          total,
+          ...(first.session ? { session: first.session } : {}),
+        };
+      }
+    }
+    if (page.count === 0 || page.startIndex > total) return { entries: [], total };
+    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
+    const window =
+      query.sort && capabilities.virtualListView && page.count <= PAGE_SIZE
+        ? await this.#virtualListViewWindow(query, page.startIndex, page.count)
+        : await this.#pagedWindow(query, page.startIndex, page.count);
+    return { entries: window.entries, total };
   }
 
   /**

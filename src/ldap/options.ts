@@ -10,6 +10,10 @@ export interface LdapDirectoryOptions {
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; serverName?: string };
   /** Connections kept open; operations are multiplexed over them (RFC 4511 §4.1.1 message IDs). */
   poolSize: number;
+  /** Paged searches kept open for cursor pages (each on a connection of its own); default 8. */
+  cursorSessions?: number;
+  /** An unused cursor session is closed after this long; default 60 s. */
+  cursorIdleMs?: number;
   connectTimeoutMs: number;
   /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
   operationTimeoutMs: number;

@@ -35,7 +35,7 @@ export interface RunMode {
  * keeps its close handler on the plain socket it replaced and would go on reporting the Client as
  * connected after the directory hung up.
  */
-class PooledConnection {
+export class PooledConnection {
   readonly client: Client;
   readonly socket: net.Socket;
   closed = false;
@@ -138,6 +138,15 @@ export class ConnectionPool {
         if (mode.pagedWalk) this.#endWalk(slot);
       }
     }
+  }
+
+  /**
+   * A bound connection outside the pool's slots, for state that outlives one operation (a paged
+   * search continued by later requests); the caller disposes of it.
+   */
+  async openDedicated(): Promise<PooledConnection> {
+    if (this.#closed) throw new Error('the directory connection pool is closed');
+    return this.#open();
   }
 
   async close(): Promise<void> {

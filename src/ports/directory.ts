@@ -44,10 +44,13 @@ export type PageRequest =
   /** 1-based offset window; served by server-side sort + VLV when offered, else by paging through. */
   | { kind: 'offset'; startIndex: number; count: number }
   /**
-   * Opaque continuation from the directory's simple paged results control (RFC 2696).
-   * Not implemented by src/ldap yet (RFC 2696 cookies are bound to one connection).
+   * A page of a walk through the result (RFC 9865 cursors): `session` is the adapter's handle from
+   * the previous page (RFC 2696 paged-results state it may still hold), `startIndex` the 1-based
+   * position the page starts at, used when the handle cannot serve (the page then comes from the
+   * offset path in the same order: the sort keys' when given, else the directory's own), `total`
+   * the count the first page reported. The first page (no total) counts the matches.
    */
-  | { kind: 'cursor'; cursor?: string; count: number };
+  | { kind: 'cursor'; session?: string; startIndex: number; count: number; total?: number };
 
 export interface SearchRequest {
   base: string;
@@ -83,8 +86,8 @@ export interface SearchResult {
   entries: DirEntry[];
   /** Total number of matching entries when the directory could tell (VLV contentCount) or it was counted. */
   total?: number;
-  /** Continuation for cursor paging; absent on the last page. */
-  nextCursor?: string;
+  /** Cursor paging: the handle that continues this walk on the next page, while the adapter holds it. */
+  session?: string;
 }
 
 export interface DirChange {

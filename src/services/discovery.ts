@@ -27,7 +27,8 @@ export function serviceProviderConfig(baseUrl: string, options: DiscoveryOptions
     filter: { supported: true, maxResults: options.maxPageSize },
     changePassword: { supported: true },
     sort: { supported: true },
-    // RFC 9865: cursors as well as startIndex; cursors do not expire (they encode a position).
+    // RFC 9865: cursors as well as startIndex. Cursors do not expire: they carry their position, and
+    // the directory's paged-results session behind one only makes its next page cheaper.
     pagination: {
       cursor: true,
       index: true,

@@ -154,10 +154,8 @@ export class ResourceService {
       }
       // Only cursor paging needs the query's digest (a hash per list request otherwise).
       const queryKey = query.cursor !== undefined ? cursorQueryKey(rt, query) : '';
-      const startIndex =
-        query.cursor !== undefined
-          ? decodeCursor(query.cursor, queryKey)
-          : Math.max(1, Math.trunc(query.startIndex ?? 1));
+      const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, queryKey) : undefined;
+      const startIndex = cursor ? cursor.position : Math.max(1, Math.trunc(query.startIndex ?? 1));
       const count = Math.min(
         Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)),
         limits.maxPageSize,
@@ -171,7 +169,9 @@ export class ResourceService {
       // Without sortBy the order is the server's choice (RFC 7644 §3.4.2.3): a selective query
       // (a few entries at most) skips the directory's sort; any other keeps the default order so
       // that pages are stable.
-      const sort = selective && !query.sortBy ? undefined : this.#sortKeys(rt, query);
+      // A cursor walk without sortBy follows the directory's own order: its pages after the first
+      // come from one paged search (RFC 2696), which needs no sort of the whole result.
+      const sort = (selective || cursor) && !query.sortBy ? undefined : this.#sortKeys(rt, query);
       const combined = simplify({ type: 'and', filters: [rt.directory.scopeFilter, filter] });
       const projection: Projection = {
         ...(query.attributes ? { attributes: query.attributes } : {}),
@@ -185,22 +185,33 @@ export class ResourceService {
         attributes: readAttributes(rt, projection),
         binaryAttributes: rt.directory.binaryAttributes,
         ...(sort ? { sort } : {}),
-        page: { kind: 'offset', startIndex, count },
-        ...(selective ? { expectFew: true } : {}),
+        page: cursor
+          ? {
+              kind: 'cursor',
+              startIndex,
+              count,
+              ...(cursor.session ? { session: cursor.session } : {}),
+              ...(cursor.total !== undefined ? { total: cursor.total } : {}),
+            }
+          : { kind: 'offset', startIndex, count },
+        ...(selective && !cursor ? { expectFew: true } : {}),
       });
       const resources = await Promise.all(
         result.entries.map(async (entry) => (await this.#toResult(rt, entry, projection, ctx)).resource),
       );
       const total = result.total ?? resources.length;
-      if (query.cursor === undefined) return listResult(resources, total, startIndex);
+      if (!cursor) return listResult(resources, total, startIndex);
       const next = startIndex + resources.length;
       const previous = Math.max(1, startIndex - count);
       return {
         schemas: [LIST_RESPONSE_SCHEMA],
         totalResults: total,
         itemsPerPage: resources.length,
-        ...(resources.length > 0 && next <= total ? { nextCursor: encodeCursor(next, queryKey) } : {}),
-        ...(startIndex > 1 ? { previousCursor: encodeCursor(previous, queryKey) } : {}),
+        ...(resources.length > 0 && next <= total
+          ? { nextCursor: encodeCursor({ position: next, total, session: result.session }, queryKey) }
+          : {}),
+        // A previous page is never a session's next one: it comes from the offset path.
+        ...(startIndex > 1 ? { previousCursor: encodeCursor({ position: previous, total }, queryKey) } : {}),
         Resources: resources,
       };
     });
@@ -214,6 +225,12 @@ export class ResourceService {
    */
   async listAll(query: ListQuery, ctx: RequestContext): Promise<ListResult> {
     const { limits } = this.#deps;
+    if (query.cursor !== undefined) {
+      // RFC 9865 cursors walk one directory search; a root query is one search per type.
+      throw ScimError.badRequest(
+        'cursor paging is offered per resource type (/Users, /Groups); use startIndex here',
+      );
+    }
     const startIndex = Math.max(1, Math.trunc(query.startIndex ?? 1));
     const count = Math.min(
       Math.max(0, Math.trunc(query.count ?? limits.defaultPageSize)),
@@ -1156,10 +1173,11 @@ function isSelective(rt: CompiledResourceType, filter: DirFilter): boolean {
 }
 
 /**
- * Cursors (RFC 9865) are opaque to clients and stateless here: the position in the query's sorted
- * result, sealed with a digest of the query so a cursor cannot be replayed against another one.
- * LDAP simple-paged-results cookies cannot serve: they belong to one connection of one server
- * process, and the next page may arrive at another connection or another bridge instance.
+ * Cursors (RFC 9865) are opaque to clients: the position in the query's result, the total counted
+ * on the first page, and the directory's handle for its open paged search (RFC 2696) when it kept
+ * one, sealed with a digest of the query so a cursor cannot be replayed against another query.
+ * The position alone is enough to answer: a handle that this instance does not hold (another
+ * instance issued it, or the session expired) only means the page is found by its position.
  */
 function cursorQueryKey(rt: CompiledResourceType, query: ListQuery): string {
   return createHash('sha256')
@@ -1168,18 +1186,31 @@ function cursorQueryKey(rt: CompiledResourceType, query: ListQuery): string {
     .slice(0, 16);
 }
 
-function encodeCursor(position: number, queryKey: string): string {
-  return Buffer.from(`${position}.${queryKey}`, 'utf8').toString('base64url');
+interface CursorState {
+  position: number;
+  total?: number;
+  session?: string | undefined;
 }
 
-function decodeCursor(cursor: string, queryKey: string): number {
-  if (cursor === '') return 1;
+function encodeCursor(state: CursorState, queryKey: string): string {
+  return Buffer.from(
+    `${state.position}.${state.total ?? ''}.${state.session ?? ''}.${queryKey}`,
+    'utf8',
+  ).toString('base64url');
+}
+
+function decodeCursor(cursor: string, queryKey: string): CursorState {
+  if (cursor === '') return { position: 1 };
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{1,15})\.(.+)$/.exec(text);
-  if (!match || match[2] !== queryKey || Number(match[1]) < 1) {
+  const match = /^(\d{1,15})\.(\d{0,15})\.([A-Za-z0-9_-]{0,64})\.(.+)$/.exec(text);
+  if (!match || match[4] !== queryKey || Number(match[1]) < 1) {
     throw ScimError.invalidCursor('the cursor is not one this server issued for this query');
   }
-  return Number(match[1]);
+  return {
+    position: Number(match[1]),
+    ...(match[2] ? { total: Number(match[2]) } : {}),
+    ...(match[3] ? { session: match[3] } : {}),
+  };
 }
 
 function eventOf(

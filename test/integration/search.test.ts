@@ -52,6 +52,9 @@ describe('searches', () => {
     const none = await t.request('POST', '/.search', { schemas: [SEARCH], filter: 'nickName eq "x"' });
     expect(none.status).toBe(400);
     expect(none.body.scimType).toBe('invalidFilter');
+    const cursor = await t.request('POST', '/.search', { schemas: [SEARCH], cursor: '' });
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.detail).toMatch(/per resource type/);
   });
 
   it('normalises startIndex < 1 to 1 and count < 0 to 0 (RFC 7644 §3.4.2.4)', async () => {
@@ -81,10 +84,39 @@ describe('searches', () => {
       if (!r.body.nextCursor) break;
       cursor = r.body.nextCursor;
     }
-    // the sample directory's users, in the default order (uid)
-    expect(seen).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
+    // Every user of the sample directory once, in the directory's own order (no sortBy).
+    expect([...seen].sort()).toEqual(['alice', 'bob', 'carol', 'dave', 'erin']);
+    expect(new Set(seen).size).toBe(5);
     const spc = await t.request('GET', '/ServiceProviderConfig');
     expect(spc.body.pagination).toMatchObject({ cursor: true, index: true });
+  });
+
+  it('walks with cursors in the sortBy order, and a cursor whose session this instance does not hold still gives its page', async () => {
+    const walk = async (rewrite: (cursor: string) => string) => {
+      const seen: string[] = [];
+      let cursor = '';
+      for (let page = 0; page < 10; page++) {
+        const r = await t.request(
+          'GET',
+          `/Users?count=2&sortBy=userName&sortOrder=descending&cursor=${encodeURIComponent(cursor)}`,
+        );
+        expect(r.status).toBe(200);
+        expect(r.body.totalResults).toBe(5);
+        seen.push(...r.body.Resources.map((u: { userName: string }) => u.userName));
+        if (!r.body.nextCursor) break;
+        cursor = rewrite(r.body.nextCursor);
+      }
+      return seen;
+    };
+    const expected = ['erin', 'dave', 'carol', 'bob', 'alice'];
+    expect(await walk((cursor) => cursor)).toEqual(expected);
+    // The same cursors with the directory session's handle replaced, as if another bridge
+    // instance (or an expired session) had issued them: the position alone answers.
+    const foreign = (cursor: string) => {
+      const [position, total, , key] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+      return Buffer.from(`${position}.${total}.${'x'.repeat(22)}.${key}`, 'utf8').toString('base64url');
+    };
+    expect(await walk(foreign)).toEqual(expected);
   });
 
   it('refuses a cursor from another query, a forged one, and cursor with startIndex', async () => {

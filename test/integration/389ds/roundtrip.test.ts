@@ -353,6 +353,42 @@ describe.skipIf(!ENABLED)('389-DS preset against a real 389 Directory Server', (
     expect(pagedLog.some((line) => / SORT uid\b/.test(line))).toBe(true);
     expect(pagedLog.some((line) => /notes=P details="Paged Search" pr_idx=0/.test(line))).toBe(true);
     expect(pagedLog.some((line) => / VLV /.test(line))).toBe(false);
+
+    // RFC 9865 cursors: one sorted paged search, continued through its cookie, then the same walk
+    // with a handle this instance does not hold, answered by position.
+    const cursorWalk = async (rewrite: (cursor: string) => string) => {
+      const names: string[] = [];
+      const logs: string[] = [];
+      let cursor = '';
+      for (let page = 0; page < 5; page++) {
+        const { r, log: lines } = await getLogged(
+          `/Users?sortBy=userName&count=2&cursor=${encodeURIComponent(cursor)}`,
+        );
+        expect(r.status, r.text).toBe(200);
+        expect(r.body.totalResults).toBe(4);
+        names.push(...r.body.Resources.map((u: { userName: string }) => u.userName));
+        logs.push(...lines);
+        if (!r.body.nextCursor) break;
+        cursor = rewrite(r.body.nextCursor);
+      }
+      return { names, logs };
+    };
+    const held = await cursorWalk((cursor) => cursor);
+    expect(held.names).toEqual(['alice', 'bob', 'carol', 'dave']);
+    // Both pages are results of paged searches on one connection (the session's), the last one
+    // ending the search (pr_cookie=-1); the counting walk (attrs="1.1") is the only other search.
+    const pagedResults = held.logs.filter((line) =>
+      /RESULT .*nentries=2 .*notes=P details="Paged Search"/.test(line),
+    );
+    expect(pagedResults).toHaveLength(2);
+    expect(new Set(pagedResults.map((line) => /conn=(\d+)/.exec(line)?.[1])).size).toBe(1);
+    expect(pagedResults[1]).toMatch(/pr_cookie=-1/);
+    expect(held.logs.some((line) => / SORT uid\b/.test(line))).toBe(true);
+    const foreign = await cursorWalk((cursor) => {
+      const [position, total, , key] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+      return Buffer.from(`${position}.${total}.${'x'.repeat(22)}.${key}`, 'utf8').toString('base64url');
+    });
+    expect(foreign.names).toEqual(['alice', 'bob', 'carol', 'dave']);
   });
 
   it('active=false sets nsAccountLock: TRUE (the server then refuses the user to bind); active=true unlocks', async () => {

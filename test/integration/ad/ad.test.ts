@@ -351,5 +351,30 @@ describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
     expect(add.status, add.text).toBe(204);
     console.info(`PATCH add one member to the ${count}-member group: ${Date.now() - at} ms`);
     expect(values((await raw(groupDn, ['member']))?.member)).toHaveLength(count + 1);
+
+    // RFC 9865 cursors over AD's paged results (with its server-side sort): every one of the
+    // 1,600 members and carol once, past AD's MaxPageSize of 1000 per search, in userName order.
+    at = Date.now();
+    const names: string[] = [];
+    let cursor = '';
+    let total = 0;
+    for (let page = 0; page < 20; page++) {
+      const r = await t.request(
+        'GET',
+        `/Users?sortBy=userName&count=250&cursor=${encodeURIComponent(cursor)}`,
+      );
+      expect(r.status, r.text).toBe(200);
+      total = r.body.totalResults;
+      names.push(...r.body.Resources.map((u: { userName: string }) => u.userName));
+      if (!r.body.nextCursor) break;
+      cursor = r.body.nextCursor;
+    }
+    console.info(`cursor walk of ${names.length} users: ${Date.now() - at} ms`);
+    expect(names).toHaveLength(total);
+    expect(new Set(names).size).toBe(total);
+    for (let i = 0; i < count; i++) expect(names).toContain(`m${i}`);
+    expect(names).toContain('carol');
+    const lower = names.map((n) => n.toLowerCase());
+    expect(lower).toEqual([...lower].sort());
   }, 120_000);
 });

@@ -291,9 +291,155 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
     });
   });
 
-  it('says plainly that cursor paging is not implemented', async () => {
-    await expect(search({ page: { kind: 'cursor', count: 10 } })).rejects.toThrow(
-      'cursor paging not implemented',
-    );
+  describe('cursor walks (RFC 9865 over RFC 2696 paged-results sessions)', () => {
+    type Page = {
+      entries: Array<{ attributes: Record<string, unknown[]> }>;
+      total?: number;
+      session?: string;
+    };
+    /** Walks the whole result with cursor pages of `count`; returns the uids and each page's result. */
+    async function walk(on: Directory, count: number, sort?: SearchRequest['sort']) {
+      const pages: Page[] = [];
+      const seen: string[] = [];
+      let session: string | undefined;
+      let total: number | undefined;
+      // Bounded: one more page than the population needs.
+      for (let i = 0; i <= Math.ceil(TOTAL / count); i++) {
+        const result = await on.search({
+          base: PEOPLE,
+          scope: 'one',
+          filter: PEOPLE_FILTER,
+          attributes: ['uid'],
+          ...(sort ? { sort } : {}),
+          page: {
+            kind: 'cursor',
+            startIndex: seen.length + 1,
+            count,
+            ...(session ? { session } : {}),
+            ...(total !== undefined ? { total } : {}),
+          },
+        });
+        pages.push(result);
+        seen.push(...uids(result));
+        total = result.total;
+        session = result.session;
+        if (seen.length >= (total ?? 0)) break;
+      }
+      return { seen, pages };
+    }
+
+    it('walks everyone once, unsorted in the server order, with the total on every page', async () => {
+      const { seen, pages } = await walk(directory, 100);
+      expect(seen).toEqual(serverOrder.map((person) => person.uid));
+      expect(pages.every((page) => page.total === TOTAL)).toBe(true);
+      // Pages after the first came from the session (only a session hands out a handle) ...
+      expect(pages.slice(0, -1).every((page) => typeof page.session === 'string')).toBe(true);
+      // ... and the last page closes it.
+      expect(pages.at(-1)?.session).toBeUndefined();
+    });
+
+    it('walks everyone once in the sort order, past the soft size limit', async () => {
+      const { seen, pages } = await walk(directory, 150, BY_UID);
+      expect(seen).toEqual(byUid.map((person) => person.uid));
+      expect(pages).toHaveLength(Math.ceil(TOTAL / 150));
+    });
+
+    it('answers a handle it does not hold (another instance, wrong position or page size) from the offset path', async () => {
+      const first = await search({ sort: BY_UID, page: { kind: 'cursor', startIndex: 1, count: 20 } });
+      expect(first.session).toEqual(expect.any(String));
+      const other = directoryFor(slapd);
+      try {
+        const elsewhere = await other.search({
+          base: PEOPLE,
+          scope: 'one',
+          filter: PEOPLE_FILTER,
+          attributes: ['uid'],
+          sort: BY_UID,
+          page: { kind: 'cursor', startIndex: 21, count: 20, session: first.session ?? '', total: TOTAL },
+        });
+        expect(uids(elsewhere)).toEqual(byUid.slice(20, 40).map((person) => person.uid));
+        expect(elsewhere.session).toBeUndefined();
+      } finally {
+        await other.close();
+      }
+      const resized = await search({
+        sort: BY_UID,
+        page: { kind: 'cursor', startIndex: 21, count: 7, session: first.session ?? '', total: TOTAL },
+      });
+      expect(uids(resized)).toEqual(byUid.slice(20, 27).map((person) => person.uid));
+      expect(resized.session).toBeUndefined();
+      // The session itself is still there for the page it was asked for.
+      const continued = await search({
+        sort: BY_UID,
+        page: { kind: 'cursor', startIndex: 21, count: 20, session: first.session ?? '', total: TOTAL },
+      });
+      expect(uids(continued)).toEqual(byUid.slice(20, 40).map((person) => person.uid));
+      expect(continued.session).toBe(first.session);
+    });
+
+    it('keeps at most cursorSessions open, closing the least recently used; 0 keeps none', async () => {
+      const limited = directoryFor(slapd, { cursorSessions: 2 });
+      const none = directoryFor(slapd, { cursorSessions: 0 });
+      try {
+        const open = async (on: Directory) =>
+          on.search({
+            base: PEOPLE,
+            scope: 'one',
+            filter: PEOPLE_FILTER,
+            attributes: ['uid'],
+            page: { kind: 'cursor', startIndex: 1, count: 10 },
+          });
+        const [a, b, c] = [await open(limited), await open(limited), await open(limited)];
+        const next = (session: string | undefined) =>
+          limited.search({
+            base: PEOPLE,
+            scope: 'one',
+            filter: PEOPLE_FILTER,
+            attributes: ['uid'],
+            page: { kind: 'cursor', startIndex: 11, count: 10, session: session ?? '', total: TOTAL },
+          });
+        const expected = serverOrder.slice(10, 20).map((person) => person.uid);
+        const fromA = await next(a.session);
+        expect(uids(fromA)).toEqual(expected);
+        expect(fromA.session).toBeUndefined(); // evicted by c: served by the offset path
+        for (const held of [b, c]) {
+          const page = await next(held.session);
+          expect(uids(page)).toEqual(expected);
+          expect(page.session).toBe(held.session);
+        }
+        const unsessioned = await open(none);
+        expect(unsessioned.session).toBeUndefined();
+        expect(uids(unsessioned)).toEqual(serverOrder.slice(0, 10).map((person) => person.uid));
+      } finally {
+        await limited.close();
+        await none.close();
+      }
+    });
+
+    it('closes a session left idle past cursorIdleMs', async () => {
+      const quick = directoryFor(slapd, { cursorIdleMs: 100 });
+      try {
+        const first = await quick.search({
+          base: PEOPLE,
+          scope: 'one',
+          filter: PEOPLE_FILTER,
+          attributes: ['uid'],
+          page: { kind: 'cursor', startIndex: 1, count: 10 },
+        });
+        expect(first.session).toEqual(expect.any(String));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const later = await quick.search({
+          base: PEOPLE,
+          scope: 'one',
+          filter: PEOPLE_FILTER,
+          attributes: ['uid'],
+          page: { kind: 'cursor', startIndex: 11, count: 10, session: first.session ?? '', total: TOTAL },
+        });
+        expect(uids(later)).toEqual(serverOrder.slice(10, 20).map((person) => person.uid));
+        expect(later.session).toBeUndefined();
+      } finally {
+        await quick.close();
+      }
+    });
   });
 });

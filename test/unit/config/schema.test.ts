@@ -38,6 +38,8 @@ const everyKey: Full<BridgeConfig> = {
     startTls: false,
     tls: { caFile: '/etc/ssl/ca.pem', rejectUnauthorized: true, serverName: 'ldap.example.com' },
     poolSize: 2,
+    cursorSessions: 3,
+    cursorIdleMs: 5000,
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
   },
