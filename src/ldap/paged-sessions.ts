@@ -68,7 +68,13 @@ export class PagedSessions {
     total: number,
   ): Promise<PagedPage | undefined> {
     if (this.#limits.maxSessions < 1 || pageSize < 1 || !this.#makeRoom()) return undefined;
-    const connection = await this.#open();
+    let connection: PooledConnection;
+    try {
+      connection = await this.#open();
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'cannot open a connection for a cursor session; paging by position');
+      return undefined;
+    }
     const pages = connection.client
       .searchPaginated(base, { ...options, paged: { pageSize } }, controls)
       [Symbol.asyncIterator]();
@@ -110,7 +116,7 @@ export class PagedSessions {
     return this.#read(session, total);
   }
 
-  async #read(session: Session, total: number): Promise<PagedPage> {
+  async #read(session: Session, total: number): Promise<PagedPage | undefined> {
     session.busy = true;
     clearTimeout(session.idleTimer);
     // Most recently used last.
@@ -130,8 +136,11 @@ export class PagedSessions {
       session.idleTimer.unref();
       return { entries, session: session.id };
     } catch (error) {
+      // The session is gone (the connection broke, the server dropped the paged state): the
+      // caller pages by position instead, where a real fault of the search shows again.
       this.#close(session);
-      throw error;
+      this.#logger.warn({ err: error, session: session.id }, 'cursor session failed; paging by position');
+      return undefined;
     }
   }
 

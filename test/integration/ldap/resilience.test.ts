@@ -31,6 +31,40 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: directory outages', () => 
     return { outcome: outcome as PromiseSettledResult<T>, ms: performance.now() - started };
   }
 
+  it('a cursor walk survives a slapd restart: the lost session gives way to paging by position', async () => {
+    const warnings: string[] = [];
+    const restartable = directoryFor(slapd, {}, { warn: (_, message) => warnings.push(message), info() {} });
+    const page = (startIndex: number, session?: string, total?: number) =>
+      restartable.search({
+        base: PEOPLE,
+        scope: 'one',
+        filter: { type: 'equal', attribute: 'objectClass', value: 'inetOrgPerson' },
+        attributes: ['uid'],
+        sort: [{ attribute: 'uid', orderingRule: 'caseIgnoreOrderingMatch' }],
+        page: {
+          kind: 'cursor',
+          startIndex,
+          count: 2,
+          ...(session ? { session } : {}),
+          ...(total !== undefined ? { total } : {}),
+        },
+      });
+    const uidsOf = (result: { entries: { attributes: Record<string, unknown[]> }[] }) =>
+      result.entries.map((entry) => String(entry.attributes.uid?.[0]));
+    try {
+      const first = await page(1);
+      expect(uidsOf(first)).toEqual(['alice', 'bob']);
+      expect(first.session).toEqual(expect.any(String));
+      await slapd.restart();
+      const second = await page(3, first.session, first.total);
+      expect(uidsOf(second)).toEqual(['carol', 'dave']);
+      expect(second.session).toBeUndefined();
+      expect(warnings).toContain('cursor session failed; paging by position');
+    } finally {
+      await restartable.close();
+    }
+  });
+
   it('reads and writes again after slapd restarts, with the same Directory object', async () => {
     const warnings: string[] = [];
     // The logger shows the pool noticed the lost connections (rather than never having opened them).
