@@ -23,6 +23,8 @@ export interface BridgeProcess extends BridgeProcessInfo {
   pid: number;
   /** Resident set size now and its high-water mark since start (Linux /proc), in bytes. */
   memory(): { rss: number; peakRss: number };
+  /** CPU time the process has used so far (user + system, Linux /proc), in microseconds. */
+  cpuMicros(): number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,13 @@ export async function startBridgeProcess(token: string, seedLdif: string[]): Pro
       const kb = (field: string) =>
         Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
       return { rss: kb('VmRSS') * 1024, peakRss: kb('VmHWM') * 1024 };
+    },
+    cpuMicros() {
+      // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command) are utime and
+      // stime in clock ticks; Linux reports them at 100 ticks per second.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10_000;
     },
     async stop() {
       child.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, EqualityFilter, SubstringFilter } from 'ldapts';
+import { AndFilter, Client, EqualityFilter, SubstringFilter } from 'ldapts';
 import { startBridgeProcess } from './bridge-process.ts';
 import { argValue, fmt, measure, writeLdif, wrkFigure } from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
@@ -116,12 +116,14 @@ export async function runScale(): Promise<void> {
   // same process, so that their client's memory is not counted as the bridge's.
   // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
   phase = 'userName eq';
+  const cpuBefore = bridge.cpuMicros();
   const bridgeEq = useWrk
     ? wrkFigure(await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5), 5)
     : await measure(4000, 16, 120, async (i) => {
         const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
         if (body.totalResults !== 1) throw new Error('userName eq found no user');
       });
+  const eqCpuPerRequest = (bridge.cpuMicros() - cpuBefore) / bridgeEq.count;
   phase = 'pages';
   const first = await measure(20, 1, 120, async () => {
     await get('startIndex=1&count=100');
@@ -155,7 +157,23 @@ export async function runScale(): Promise<void> {
 
   // The very attributes the bridge asks slapd for on a User read: the same search.
   const readAttributes = bridge.userReadAttributes;
+  // The same question the bridge asks: its filter is the mapping's scope filter AND the uid.
   const rawEq = await measure(RAW_EQ_SEARCHES, 16, 120, async (i) => {
+    const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
+      scope: 'one',
+      filter: new AndFilter({
+        filters: [
+          new EqualityFilter({ attribute: 'objectClass', value: 'inetOrgPerson' }),
+          new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
+        ],
+      }),
+      attributes: readAttributes,
+    });
+    if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
+  });
+  // For reference: a bare (uid=...) search, which no SCIM query could be answered with (it would
+  // not tell users from other entries with a uid).
+  const rawBareEq = await measure(RAW_EQ_SEARCHES, 16, 120, async (i) => {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
@@ -173,7 +191,10 @@ export async function runScale(): Promise<void> {
   });
 
   console.log(
-    `userName eq list        bridge ${fmt(bridgeEq)}   raw uid search ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}`,
+    `userName eq list        bridge ${fmt(bridgeEq)}   raw (&(objectClass=inetOrgPerson)(uid=…)) ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}  (bridge CPU ${eqCpuPerRequest.toFixed(0)} µs/request)`,
+  );
+  console.log(
+    `                        raw bare (uid=…) ${fmt(rawBareEq)}   ratio to it ${(bridgeEq.perSecond / rawBareEq.perSecond).toFixed(2)}`,
   );
   console.log(
     `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
