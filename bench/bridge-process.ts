@@ -30,10 +30,17 @@ export interface BridgeProcess extends BridgeProcessInfo {
 
 /** Starts the local default bridge (throwaway slapd seeded from `seedLdif`) in a child process. */
 export async function startBridgeProcess(token: string, seedLdif: string[]): Promise<BridgeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [new URL(import.meta.url).pathname, ...seedLdif], {
-    env: { ...process.env, SCIM_BRIDGE_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // BENCH_BRIDGE_NODE_ARGS: node options for the bridge process alone, e.g. to profile it under
+  // load: BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/profiles".
+  const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, new URL(import.meta.url).pathname, ...seedLdif],
+    {
+      env: { ...process.env, SCIM_BRIDGE_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -68,12 +75,13 @@ export async function startBridgeProcess(token: string, seedLdif: string[]): Pro
 }
 
 async function serve(seedLdif: string[]): Promise<void> {
+  // SCIM_BRIDGE_* settings of the benchmark's environment apply (e.g. SCIM_BRIDGE_LDAP_POOL_SIZE);
+  // the port is free, and logs are off unless asked for.
+  const settings = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name.startsWith('SCIM_BRIDGE_')),
+  ) as Record<string, string>;
   const config = loadConfig({
-    env: {
-      SCIM_BRIDGE_TOKEN: process.env.SCIM_BRIDGE_TOKEN ?? '',
-      SCIM_BRIDGE_SERVER_PORT: '0',
-      SCIM_BRIDGE_LOG_LEVEL: 'silent',
-    },
+    env: { SCIM_BRIDGE_LOG_LEVEL: 'silent', ...settings, SCIM_BRIDGE_SERVER_PORT: '0' },
   });
   const bridge = await startBridge({ config, seedLdif });
   const slapd = bridge.local?.slapd;
