@@ -44,6 +44,9 @@ export class PagedSessions {
   readonly #logger: DirectoryLogger;
   /** Insertion order is recency order: a session is re-inserted when used. */
   readonly #sessions = new Map<string, Session>();
+  /** Sessions whose connection is being opened: they count against the limit already. */
+  #opening = 0;
+  #closed = false;
 
   constructor(open: () => Promise<PooledConnection>, limits: PagedSessionLimits, logger: DirectoryLogger) {
     this.#open = open;
@@ -67,12 +70,19 @@ export class PagedSessions {
     pageSize: number,
     total: number,
   ): Promise<PagedPage | undefined> {
-    if (this.#limits.maxSessions < 1 || pageSize < 1 || !this.#makeRoom()) return undefined;
+    if (this.#closed || this.#limits.maxSessions < 1 || pageSize < 1 || !this.#makeRoom()) return undefined;
     let connection: PooledConnection;
+    this.#opening++;
     try {
       connection = await this.#open();
     } catch (error) {
       this.#logger.warn({ err: error }, 'cannot open a connection for a cursor session; paging by position');
+      return undefined;
+    } finally {
+      this.#opening--;
+    }
+    if (this.#closed) {
+      connection.dispose();
       return undefined;
     }
     const pages = connection.client
@@ -146,7 +156,7 @@ export class PagedSessions {
 
   /** Closes the least recently used idle session when the limit is reached; false if all are busy. */
   #makeRoom(): boolean {
-    if (this.#sessions.size < this.#limits.maxSessions) return true;
+    if (this.#sessions.size + this.#opening < this.#limits.maxSessions) return true;
     for (const session of this.#sessions.values()) {
       if (!session.busy) {
         this.#logger.info({ session: session.id }, 'paged search session closed to make room for a new one');
@@ -166,6 +176,7 @@ export class PagedSessions {
   }
 
   closeAll(): void {
+    this.#closed = true;
     for (const session of [...this.#sessions.values()]) this.#close(session);
   }
 }

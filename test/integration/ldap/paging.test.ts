@@ -407,6 +407,34 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
           expect(uids(page)).toEqual(expected);
           expect(page.session).toBe(held.session);
         }
+        // Concurrent first pages never open more than the limit (the connections being opened count).
+        const concurrent = directoryFor(slapd, { cursorSessions: 2 });
+        try {
+          const firsts = await Promise.all([1, 2, 3, 4, 5].map(() => open(concurrent)));
+          for (const page of firsts) expect(uids(page)).toEqual(serverOrder.slice(0, 10).map((p) => p.uid));
+          // Each new walk may close an idle one to make room: at most 2 handles still continue.
+          const seconds = await Promise.all(
+            firsts.map((page) =>
+              concurrent.search({
+                base: PEOPLE,
+                scope: 'one',
+                filter: PEOPLE_FILTER,
+                attributes: ['uid'],
+                page: {
+                  kind: 'cursor',
+                  startIndex: 11,
+                  count: 10,
+                  session: page.session ?? '',
+                  total: TOTAL,
+                },
+              }),
+            ),
+          );
+          for (const page of seconds) expect(uids(page)).toEqual(serverOrder.slice(10, 20).map((p) => p.uid));
+          expect(seconds.filter((page) => page.session !== undefined).length).toBeLessThanOrEqual(2);
+        } finally {
+          await concurrent.close();
+        }
         const unsessioned = await open(none);
         expect(unsessioned.session).toBeUndefined();
         expect(uids(unsessioned)).toEqual(serverOrder.slice(0, 10).map((person) => person.uid));
