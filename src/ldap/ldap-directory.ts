@@ -332,6 +332,24 @@ export class LdapDirectory implements Directory {
    * order when unsorted), so a cursor issued by another instance or an evicted session still gives
    * the right page. The first page counts the matches (totalResults) and opens the session.
    */
+  /**
+   * The number of entries a query matches: a VLV content count when the directory offers VLV and
+   * sort keys are known (one server-side sort, no entries sent), else a paged walk that asks for
+   * no attributes (every entry's DN crosses the wire).
+   */
+  async #countMatches(query: Query, countOrder: SortKey[] | undefined): Promise<number> {
+    const sort = query.sort ?? (countOrder && countOrder.length > 0 ? countOrder : undefined);
+    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
+    if (sort && capabilities.virtualListView && capabilities.serverSideSort) {
+      try {
+        return (await this.#virtualListViewWindow({ ...query, sort }, 1, 0)).total ?? 0;
+      } catch (error) {
+        if (!hasResultCode(error, ResultCode.sizeLimitExceeded) || !capabilities.pagedResults) throw error;
+      }
+    }
+    return (await this.#pagedWindow({ ...query, sort: undefined }, 1, 0)).total ?? 0;
+  }
+
   async #cursorPage(query: Query, page: Extract<PageRequest, { kind: 'cursor' }>): Promise<SearchResult> {
     const signature = JSON.stringify([
       query.base,
@@ -357,8 +375,7 @@ export class LdapDirectory implements Directory {
         };
       }
     }
-    // Counted without sorting: the order does not change the number.
-    const total = page.total ?? (await this.#pagedWindow({ ...query, sort: undefined }, 1, 0)).total ?? 0;
+    const total = page.total ?? (await this.#countMatches(query, page.countOrder));
     if (page.startIndex === 1 && page.count > 0 && total > 0) {
       const controls: Control[] = query.sort ? [sortControl(query.sort)] : [];
       const first = await this.#cursorSessions.start(

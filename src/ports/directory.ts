@@ -50,7 +50,15 @@ export type PageRequest =
    * offset path in the same order: the sort keys' when given, else the directory's own), `total`
    * the count the first page reported. The first page (no total) counts the matches.
    */
-  | { kind: 'cursor'; session?: string; startIndex: number; count: number; total?: number };
+  | {
+      kind: 'cursor';
+      session?: string;
+      startIndex: number;
+      count: number;
+      total?: number;
+      /** Sort keys the adapter may count with (a VLV content count) when the walk itself is unsorted. */
+      countOrder?: SortKey[];
+    };
 
 export interface SearchRequest {
   base: string;

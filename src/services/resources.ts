@@ -192,6 +192,9 @@ export class ResourceService {
               count,
               ...(cursor.session ? { session: cursor.session } : {}),
               ...(cursor.total !== undefined ? { total: cursor.total } : {}),
+              // The first page counts the matches: the default order lets the directory count
+              // them with VLV even when the walk is unsorted.
+              ...(cursor.total === undefined && !sort ? { countOrder: this.#sortKeys(rt, query) } : {}),
             }
           : { kind: 'offset', startIndex, count },
         ...(selective && !cursor ? { expectFew: true } : {}),

@@ -376,7 +376,7 @@ describe.skipIf(!ENABLED)('389-DS preset against a real 389 Directory Server', (
     const held = await cursorWalk((cursor) => cursor);
     expect(held.names).toEqual(['alice', 'bob', 'carol', 'dave']);
     // Both pages are results of paged searches on one connection (the session's), the last one
-    // ending the search (pr_cookie=-1); the counting walk (attrs="1.1") is the only other search.
+    // ending the search (pr_cookie=-1); the first page counted the matches with a VLV content count.
     const pagedResults = held.logs.filter((line) =>
       /RESULT .*nentries=2 .*notes=P details="Paged Search"/.test(line),
     );

@@ -298,7 +298,12 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       session?: string;
     };
     /** Walks the whole result with cursor pages of `count`; returns the uids and each page's result. */
-    async function walk(on: Directory, count: number, sort?: SearchRequest['sort']) {
+    async function walk(
+      on: Directory,
+      count: number,
+      sort?: SearchRequest['sort'],
+      countOrder?: SearchRequest['sort'],
+    ) {
       const pages: Page[] = [];
       const seen: string[] = [];
       let session: string | undefined;
@@ -317,6 +322,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
             count,
             ...(session ? { session } : {}),
             ...(total !== undefined ? { total } : {}),
+            ...(countOrder && total === undefined ? { countOrder } : {}),
           },
         });
         pages.push(result);
@@ -336,6 +342,12 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       expect(pages.slice(0, -1).every((page) => typeof page.session === 'string')).toBe(true);
       // ... and the last page closes it.
       expect(pages.at(-1)?.session).toBeUndefined();
+    });
+
+    it('counts an unsorted walk with the order it is given (VLV) and still walks in the server order', async () => {
+      const { seen, pages } = await walk(directory, 200, undefined, BY_UID);
+      expect(seen).toEqual(serverOrder.map((person) => person.uid));
+      expect(pages.every((page) => page.total === TOTAL)).toBe(true);
     });
 
     it('walks everyone once in the sort order, past the soft size limit', async () => {
