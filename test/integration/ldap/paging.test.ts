@@ -6,7 +6,7 @@
 import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSlapd } from '../../../src/localdev/slapd.ts';
-import type { Directory, DirFilter, SearchRequest } from '../../../src/ports/directory.ts';
+import type { Directory, DirFilter, PageRequest, SearchRequest } from '../../../src/ports/directory.ts';
 import { TooManyResultsError } from '../../../src/ports/errors.ts';
 import {
   directoryFor,
@@ -292,6 +292,19 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
   });
 
   describe('cursor walks (RFC 9865 over RFC 2696 paged-results sessions)', () => {
+    const cursorPage = (
+      on: Directory,
+      page: Omit<Extract<PageRequest, { kind: 'cursor' }>, 'kind'>,
+      sort?: SearchRequest['sort'],
+    ) =>
+      on.search({
+        base: PEOPLE,
+        scope: 'one',
+        filter: PEOPLE_FILTER,
+        attributes: ['uid'],
+        ...(sort ? { sort } : {}),
+        page: { kind: 'cursor', ...page },
+      });
     type Page = {
       entries: Array<{ attributes: Record<string, unknown[]> }>;
       total?: number;
@@ -310,21 +323,17 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       let total: number | undefined;
       // Bounded: one more page than the population needs.
       for (let i = 0; i <= Math.ceil(TOTAL / count); i++) {
-        const result = await on.search({
-          base: PEOPLE,
-          scope: 'one',
-          filter: PEOPLE_FILTER,
-          attributes: ['uid'],
-          ...(sort ? { sort } : {}),
-          page: {
-            kind: 'cursor',
+        const result = await cursorPage(
+          on,
+          {
             startIndex: seen.length + 1,
             count,
             ...(session ? { session } : {}),
             ...(total !== undefined ? { total } : {}),
             ...(countOrder && total === undefined ? { countOrder } : {}),
           },
-        });
+          sort,
+        );
         pages.push(result);
         seen.push(...uids(result));
         total = result.total;
@@ -361,14 +370,11 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       expect(first.session).toEqual(expect.any(String));
       const other = directoryFor(slapd);
       try {
-        const elsewhere = await other.search({
-          base: PEOPLE,
-          scope: 'one',
-          filter: PEOPLE_FILTER,
-          attributes: ['uid'],
-          sort: BY_UID,
-          page: { kind: 'cursor', startIndex: 21, count: 20, session: first.session ?? '', total: TOTAL },
-        });
+        const elsewhere = await cursorPage(
+          other,
+          { startIndex: 21, count: 20, session: first.session ?? '', total: TOTAL },
+          BY_UID,
+        );
         expect(uids(elsewhere)).toEqual(byUid.slice(20, 40).map((person) => person.uid));
         expect(elsewhere.session).toBeUndefined();
       } finally {
@@ -393,23 +399,10 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       const limited = directoryFor(slapd, { cursorSessions: 2 });
       const none = directoryFor(slapd, { cursorSessions: 0 });
       try {
-        const open = async (on: Directory) =>
-          on.search({
-            base: PEOPLE,
-            scope: 'one',
-            filter: PEOPLE_FILTER,
-            attributes: ['uid'],
-            page: { kind: 'cursor', startIndex: 1, count: 10 },
-          });
+        const open = async (on: Directory) => cursorPage(on, { startIndex: 1, count: 10 });
         const [a, b, c] = [await open(limited), await open(limited), await open(limited)];
         const next = (session: string | undefined) =>
-          limited.search({
-            base: PEOPLE,
-            scope: 'one',
-            filter: PEOPLE_FILTER,
-            attributes: ['uid'],
-            page: { kind: 'cursor', startIndex: 11, count: 10, session: session ?? '', total: TOTAL },
-          });
+          cursorPage(limited, { startIndex: 11, count: 10, session: session ?? '', total: TOTAL });
         const expected = serverOrder.slice(10, 20).map((person) => person.uid);
         const fromA = await next(a.session);
         expect(uids(fromA)).toEqual(expected);
@@ -427,18 +420,11 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
           // Each new walk may close an idle one to make room: at most 2 handles still continue.
           const seconds = await Promise.all(
             firsts.map((page) =>
-              concurrent.search({
-                base: PEOPLE,
-                scope: 'one',
-                filter: PEOPLE_FILTER,
-                attributes: ['uid'],
-                page: {
-                  kind: 'cursor',
-                  startIndex: 11,
-                  count: 10,
-                  session: page.session ?? '',
-                  total: TOTAL,
-                },
+              cursorPage(concurrent, {
+                startIndex: 11,
+                count: 10,
+                session: page.session ?? '',
+                total: TOTAL,
               }),
             ),
           );
@@ -459,21 +445,14 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
     it('closes a session left idle past cursorIdleMs', async () => {
       const quick = directoryFor(slapd, { cursorIdleMs: 100 });
       try {
-        const first = await quick.search({
-          base: PEOPLE,
-          scope: 'one',
-          filter: PEOPLE_FILTER,
-          attributes: ['uid'],
-          page: { kind: 'cursor', startIndex: 1, count: 10 },
-        });
+        const first = await cursorPage(quick, { startIndex: 1, count: 10 });
         expect(first.session).toEqual(expect.any(String));
         await new Promise((resolve) => setTimeout(resolve, 300));
-        const later = await quick.search({
-          base: PEOPLE,
-          scope: 'one',
-          filter: PEOPLE_FILTER,
-          attributes: ['uid'],
-          page: { kind: 'cursor', startIndex: 11, count: 10, session: first.session ?? '', total: TOTAL },
+        const later = await cursorPage(quick, {
+          startIndex: 11,
+          count: 10,
+          session: first.session ?? '',
+          total: TOTAL,
         });
         expect(uids(later)).toEqual(serverOrder.slice(10, 20).map((person) => person.uid));
         expect(later.session).toBeUndefined();
