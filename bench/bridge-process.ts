@@ -38,7 +38,8 @@ export async function startBridgeProcess(token: string, seedLdif: string[]): Pro
     [...nodeArgs, new URL(import.meta.url).pathname, ...seedLdif],
     {
       env: { ...process.env, SCIM_BRIDGE_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // stdin stays open while this process lives: the bridge stops when it closes (see serve()).
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -94,9 +95,18 @@ async function serve(seedLdif: string[]): Promise<void> {
     userReadAttributes: userReadAttributes(bridge),
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
-  const stop = () => void bridge.stop().then(() => process.exit(0));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void bridge.stop().then(() => process.exit(0));
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // The benchmark died (an error, Ctrl-C): its end of stdin closes, and the bridge and its slapd
+  // stop instead of running on as orphans.
+  process.stdin.once('close', stop);
+  process.stdin.resume();
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -116,3 +116,29 @@ export function userReadAttributes(bridge: RunningBridge): string[] {
   if (!user) throw new Error('the mapping has no User resource type');
   return readAttributes(user, {});
 }
+
+/** The People container of the local default slapd. */
+export const BENCH_PEOPLE = 'ou=People,dc=example,dc=com';
+
+/** One inetOrgPerson user under BENCH_PEOPLE as an LDIF record (blank line included), for slapadd. */
+export function userLdif(
+  uid: string,
+  names: { cn: string; sn: string; displayName: string },
+  memberOf: readonly string[] = [],
+): string {
+  return `dn: uid=${uid},${BENCH_PEOPLE}
+objectClass: top
+objectClass: person
+objectClass: organizationalPerson
+objectClass: inetOrgPerson
+objectClass: scimResource
+uid: ${uid}
+cn: ${names.cn}
+sn: ${names.sn}
+givenName: Person
+displayName: ${names.displayName}
+mail: ${uid}@example.org
+scimActive: TRUE
+${memberOf.map((dn) => `memberOf: ${dn}\n`).join('')}
+`;
+}

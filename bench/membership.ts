@@ -22,7 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { Attribute, Change, Client, EqualityFilter } from 'ldapts';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
-import { argValue, fmt, httpClient, measure, writeLdif } from './measure.ts';
+import { argValue, BENCH_PEOPLE, fmt, httpClient, measure, userLdif, writeLdif } from './measure.ts';
 
 const execFileAsync = promisify(execFile);
 v8.setFlagsFromString('--expose-gc');
@@ -30,7 +30,7 @@ v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const SIZES = [10, 1_000, 100_000] as const;
 const SUFFIX = 'dc=example,dc=com';
-const PEOPLE = `ou=People,${SUFFIX}`;
+const PEOPLE = BENCH_PEOPLE;
 const GROUPS = `ou=Groups,${SUFFIX}`;
 const PLACEHOLDER = `cn=empty-group-placeholder,${SUFFIX}`;
 
@@ -39,36 +39,22 @@ const freshUid = (size: number, side: 'b' | 'r', i: number) => `f${size}${side}$
 const groupCn = (size: number) => `bench-members-${size}`;
 const groupDn = (size: number) => `cn=${groupCn(size)},${GROUPS}`;
 
-function userLdif(uid: string, memberOf: string[]): string {
-  return `dn: uid=${uid},${PEOPLE}
-objectClass: top
-objectClass: person
-objectClass: organizationalPerson
-objectClass: inetOrgPerson
-objectClass: scimResource
-uid: ${uid}
-cn: Person ${uid}
-sn: ${uid}
-givenName: Person
-displayName: Person ${uid}
-mail: ${uid}@example.org
-scimActive: TRUE
-${memberOf.map((dn) => `memberOf: ${dn}\n`).join('')}
-`;
+function personLdif(uid: string, memberOf: string[]): string {
+  return userLdif(uid, { cn: `Person ${uid}`, sn: uid, displayName: `Person ${uid}` }, memberOf);
 }
 
 function* membershipLdif(reps: number): Generator<string> {
   const largest = SIZES[SIZES.length - 1]!;
   for (let i = 0; i < largest; i++) {
-    yield userLdif(
+    yield personLdif(
       memberUid(i),
       SIZES.filter((s) => i < s).map((s) => groupDn(s)),
     );
   }
   for (const size of SIZES) {
     for (let i = 0; i < reps; i++) {
-      yield userLdif(freshUid(size, 'b', i), []);
-      yield userLdif(freshUid(size, 'r', i), []);
+      yield personLdif(freshUid(size, 'b', i), []);
+      yield personLdif(freshUid(size, 'r', i), []);
     }
   }
   for (const size of SIZES) {

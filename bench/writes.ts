@@ -13,10 +13,20 @@ import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
-import { argValue, type Figure, fmt, httpClient, measure, writeLdif, wrkFigure } from './measure.ts';
+import {
+  argValue,
+  BENCH_PEOPLE,
+  type Figure,
+  fmt,
+  httpClient,
+  measure,
+  userLdif,
+  writeLdif,
+  wrkFigure,
+} from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
-const PEOPLE = 'ou=People,dc=example,dc=com';
+const PEOPLE = BENCH_PEOPLE;
 const POOL = 4;
 const WRK_SECONDS = 5;
 /** Raw phases: bounded by count, and by duration as a backstop. */
@@ -30,21 +40,7 @@ function* usersLdif(users: number): Generator<string> {
   for (const side of ['b', 'r'] as const) {
     for (let i = 0; i < users; i++) {
       const uid = uidOf(side, i);
-      yield `dn: uid=${uid},${PEOPLE}
-objectClass: top
-objectClass: person
-objectClass: organizationalPerson
-objectClass: inetOrgPerson
-objectClass: scimResource
-uid: ${uid}
-cn: Person ${uid}
-sn: ${uid}
-givenName: Person
-displayName: Person ${uid}
-mail: ${uid}@example.org
-scimActive: TRUE
-
-`;
+      yield userLdif(uid, { cn: `Person ${uid}`, sn: uid, displayName: `Person ${uid}` });
     }
   }
 }

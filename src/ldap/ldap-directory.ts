@@ -130,7 +130,7 @@ export class LdapDirectory implements Directory {
         if (!capabilities.pagedResults) {
           throw new RefusedError(`${context}: cursors need simple paged results (RFC 2696)`);
         }
-        return await this.#cursorPage(query, page);
+        return await this.#cursorPage(query, page, context);
       }
       if (page && request.expectFew) {
         try {
@@ -143,22 +143,7 @@ export class LdapDirectory implements Directory {
           if (!(error instanceof TooManyResultsError)) throw error;
         }
       }
-      if (page) {
-        if (query.sort && capabilities.virtualListView && page.count <= PAGE_SIZE) {
-          try {
-            return await this.#virtualListViewWindow(query, page.startIndex, page.count);
-          } catch (error) {
-            // A window is still a search result: more entries than the server's size limit for
-            // this account fail it. The sorted paged walk below is not subject to that limit.
-            if (!hasResultCode(error, ResultCode.sizeLimitExceeded) || !capabilities.pagedResults)
-              throw error;
-          }
-        }
-        if (!capabilities.pagedResults) {
-          throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
-        }
-        return await this.#pagedWindow(query, page.startIndex, page.count, request.each);
-      }
+      if (page) return await this.#offsetWindow(query, page.startIndex, page.count, context, request.each);
       // Small limits (a lookup by id, a user's groups) are one plain search on a shared connection:
       // every server we target allows far more than SMALL_SIZE_LIMIT entries per search, so the
       // limit sent (sizeLimit + 1) is ours and ldapts' silent truncation cannot hide a lower one.
@@ -326,31 +311,57 @@ export class LdapDirectory implements Directory {
   }
 
   /**
+   * The number of entries a query matches: a VLV content count when the directory offers VLV and
+   * sort keys are known (one server-side sort, no entries sent), else a paged walk that asks for
+   * no attributes (every entry's DN crosses the wire).
+   */
+  async #countMatches(query: Query, countOrder: SortKey[] | undefined, context: string): Promise<number> {
+    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
+    const order = query.sort ?? (countOrder && countOrder.length > 0 ? countOrder : undefined);
+    // Sorting only helps a count through VLV; a paged walk counts the same entries unsorted.
+    const sort = order && capabilities.virtualListView && capabilities.serverSideSort ? order : undefined;
+    return (await this.#offsetWindow({ ...query, sort }, 1, 0, context)).total ?? 0;
+  }
+
+  /**
+   * A 1-based window of the result: a VLV window (RFC 2891 sort + VLV) when sorted and the server
+   * offers VLV, else a simple paged walk (sorted by the server when sort keys are given).
+   */
+  async #offsetWindow(
+    query: Query,
+    startIndex: number,
+    count: number,
+    context: string,
+    each?: (entry: DirEntry) => void,
+  ): Promise<SearchResult> {
+    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
+    if (query.sort && capabilities.virtualListView && count <= PAGE_SIZE) {
+      try {
+        return await this.#virtualListViewWindow(query, startIndex, count);
+      } catch (error) {
+        // A window is still a search result: more entries than the server's size limit for
+        // this account fail it. The sorted paged walk below is not subject to that limit.
+        if (!hasResultCode(error, ResultCode.sizeLimitExceeded) || !capabilities.pagedResults) throw error;
+      }
+    }
+    if (!capabilities.pagedResults) {
+      throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
+    }
+    return this.#pagedWindow(query, startIndex, count, each);
+  }
+
+  /**
    * One page of an RFC 9865 cursor walk. Pages after the first come from the paged search a
    * session keeps open (the server's RFC 2696 cookie) when this process holds it; otherwise from
    * the offset path in the same order (VLV with the sort keys, or a paged walk in the directory's
    * order when unsorted), so a cursor issued by another instance or an evicted session still gives
    * the right page. The first page counts the matches (totalResults) and opens the session.
    */
-  /**
-   * The number of entries a query matches: a VLV content count when the directory offers VLV and
-   * sort keys are known (one server-side sort, no entries sent), else a paged walk that asks for
-   * no attributes (every entry's DN crosses the wire).
-   */
-  async #countMatches(query: Query, countOrder: SortKey[] | undefined): Promise<number> {
-    const sort = query.sort ?? (countOrder && countOrder.length > 0 ? countOrder : undefined);
-    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
-    if (sort && capabilities.virtualListView && capabilities.serverSideSort) {
-      try {
-        return (await this.#virtualListViewWindow({ ...query, sort }, 1, 0)).total ?? 0;
-      } catch (error) {
-        if (!hasResultCode(error, ResultCode.sizeLimitExceeded) || !capabilities.pagedResults) throw error;
-      }
-    }
-    return (await this.#pagedWindow({ ...query, sort: undefined }, 1, 0)).total ?? 0;
-  }
-
-  async #cursorPage(query: Query, page: Extract<PageRequest, { kind: 'cursor' }>): Promise<SearchResult> {
+  async #cursorPage(
+    query: Query,
+    page: Extract<PageRequest, { kind: 'cursor' }>,
+    context: string,
+  ): Promise<SearchResult> {
     const signature = JSON.stringify([
       query.base,
       query.options.scope,
@@ -375,7 +386,7 @@ export class LdapDirectory implements Directory {
         };
       }
     }
-    const total = page.total ?? (await this.#countMatches(query, page.countOrder));
+    const total = page.total ?? (await this.#countMatches(query, page.countOrder, context));
     if (page.startIndex === 1 && page.count > 0 && total > 0) {
       const controls: Control[] = query.sort ? [sortControl(query.sort)] : [];
       const first = await this.#cursorSessions.start(
@@ -395,11 +406,7 @@ export class LdapDirectory implements Directory {
       }
     }
     if (page.count === 0 || page.startIndex > total) return { entries: [], total };
-    const capabilities = this.#knownCapabilities ?? (await this.capabilities());
-    const window =
-      query.sort && capabilities.virtualListView && page.count <= PAGE_SIZE
-        ? await this.#virtualListViewWindow(query, page.startIndex, page.count)
-        : await this.#pagedWindow(query, page.startIndex, page.count);
+    const window = await this.#offsetWindow(query, page.startIndex, page.count, context);
     return { entries: window.entries, total };
   }
 

@@ -353,7 +353,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
       expect(pages.at(-1)?.session).toBeUndefined();
     });
 
-    it('counts an unsorted walk with the order it is given (VLV) and still walks in the server order', async () => {
+    it('an unsorted walk given a count order still walks in the server order, with the right total', async () => {
       const { seen, pages } = await walk(directory, 200, undefined, BY_UID);
       expect(seen).toEqual(serverOrder.map((person) => person.uid));
       expect(pages.every((page) => page.total === TOTAL)).toBe(true);
