@@ -53,7 +53,15 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { Attribute, Client } from 'ldapts';
 import { freeLoopbackPort } from './net.ts';
-import { isAccessible, ownDir, portAnswers, removeOwnedDir, supervise } from './process.ts';
+import {
+  ExitedDuringStartError,
+  isAccessible,
+  ownDir,
+  portAnswers,
+  removeOwnedDir,
+  supervise,
+  waitUntilReady,
+} from './process.ts';
 
 const NS_SLAPD = '/usr/sbin/ns-slapd';
 const TEMPLATE_DSE = '/usr/share/dirsrv/data/template-dse.ldif';
@@ -283,12 +291,6 @@ class DirsrvStartError extends Error {
   }
 }
 
-class DirsrvExitedError extends Error {
-  constructor(status: number | string | null) {
-    super(`ns-slapd exited during start-up (status ${String(status)})`);
-  }
-}
-
 async function launch(dataDir: string, port: number, rootPassword: string): Promise<DirsrvProcess> {
   const child = spawn(NS_SLAPD, ['-D', dataDir, '-i', path.join(dataDir, 'run', 'slapd.pid'), '-d', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -297,14 +299,21 @@ async function launch(dataDir: string, port: number, rootPassword: string): Prom
   const stop = () => supervised.stop(STOP_GRACE_MS);
 
   try {
-    await waitForBind(port, rootPassword, supervised.exited);
+    await waitUntilReady({
+      program: 'ns-slapd',
+      probe: () => bindAsManager(port, rootPassword),
+      exited: supervised.exited,
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 50,
+      readiness: 'bind',
+    });
   } catch (error) {
     await stop();
     const errorsLog = await readFile(path.join(dataDir, 'log', 'errors'), 'utf8').catch(() => '');
     const cause = error instanceof Error ? error : new Error(String(error));
     // A taken port makes ns-slapd exit 1 at once without a word (bind() fails with EADDRINUSE
     // before its error log is open): tell it from other failures by asking the port.
-    const portTaken = error instanceof DirsrvExitedError && (await portAnswers(port));
+    const portTaken = error instanceof ExitedDuringStartError && (await portAnswers(port));
     throw new DirsrvStartError(
       `389-DS did not start on 127.0.0.1:${port}: ${cause.message}`,
       `${supervised.output()}\n${errorsLog.slice(-8_192)}`,
@@ -319,31 +328,13 @@ async function launch(dataDir: string, port: number, rootPassword: string): Prom
  * Ready = a bind as cn=Directory Manager with this instance's random password succeeds: proves
  * that OUR ns-slapd answers on the port, not another process that holds it.
  */
-async function waitForBind(
-  port: number,
-  rootPassword: string,
-  exited: Promise<number | string | null>,
-): Promise<void> {
-  const died = exited.then((status) => {
-    throw new DirsrvExitedError(status);
-  });
-  died.catch(() => {});
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    const client = new Client({ url: `ldap://127.0.0.1:${port}`, connectTimeout: 500, timeout: 2_000 });
-    try {
-      await Promise.race([client.bind(ROOT_DN, rootPassword), died]);
-      return;
-    } catch (error) {
-      if (error instanceof DirsrvExitedError) throw error;
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      await client.unbind().catch(() => {});
-    }
+async function bindAsManager(port: number, rootPassword: string): Promise<void> {
+  const client = new Client({ url: `ldap://127.0.0.1:${port}`, connectTimeout: 500, timeout: 2_000 });
+  try {
+    await client.bind(ROOT_DN, rootPassword);
+  } finally {
+    await client.unbind().catch(() => {});
   }
-  throw new Error(`no bind within ${READY_TIMEOUT_MS} ms (last probe: ${String(lastError)})`);
 }
 
 /** Backend + suffix, the OUs and the service account, added as cn=Directory Manager. */

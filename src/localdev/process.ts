@@ -140,3 +140,45 @@ export function portAnswers(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
+
+/** The supervised program exited while we waited for it to become ready. */
+export class ExitedDuringStartError extends Error {
+  constructor(program: string, status: number | string | null) {
+    super(`${program} exited during start-up (status ${String(status)})`);
+  }
+}
+
+/**
+ * Runs `probe` until it succeeds, giving up at once if the program exits (bad config, port taken)
+ * and after `timeoutMs` otherwise. Each probe is raced against the exit so a dead program is
+ * noticed while a probe still waits for its own timeout.
+ */
+export async function waitUntilReady(options: {
+  program: string;
+  probe: () => Promise<void>;
+  exited: Promise<number | string | null>;
+  timeoutMs: number;
+  intervalMs: number;
+  /** What "ready" means, for the timeout message ("an LDAPS bind"). */
+  readiness: string;
+}): Promise<void> {
+  const died = options.exited.then((status) => {
+    throw new ExitedDuringStartError(options.program, status);
+  });
+  died.catch(() => {});
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await Promise.race([options.probe(), died]);
+      return;
+    } catch (error) {
+      if (error instanceof ExitedDuringStartError) throw error;
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    }
+  }
+  throw new Error(
+    `no ${options.readiness} within ${options.timeoutMs} ms (last probe: ${String(lastError)})`,
+  );
+}

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
-import { isExecutable, ownDir, portAnswers, removeOwnedDir, supervise } from './process.ts';
+import { isExecutable, ownDir, portAnswers, removeOwnedDir, supervise, waitUntilReady } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -137,7 +137,16 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
   };
 
   try {
-    await waitForBind(running, supervised.exited);
+    // Ready = a simple bind over LDAPS with this domain's random admin password: proves the TLS
+    // certificate exists (Samba generates it at first start) and that OUR samba answers.
+    await waitUntilReady({
+      program: 'samba',
+      probe: () => probe(running),
+      exited: supervised.exited,
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+      readiness: 'LDAPS bind',
+    });
   } catch (error) {
     await running.stop();
     throw new Error(
@@ -157,36 +166,6 @@ async function runTool(args: string[]): Promise<void> {
       cause: error,
     });
   }
-}
-
-class SambaExitedError extends Error {
-  constructor(status: number | string | null) {
-    super(`samba exited during start-up (status ${String(status)})`);
-  }
-}
-
-/**
- * Ready = a simple bind over LDAPS with this domain's random admin password succeeds: proves the
- * TLS certificate exists (Samba generates it at first start), and that OUR samba answers.
- */
-async function waitForBind(running: RunningSambaAd, exited: Promise<number | string | null>): Promise<void> {
-  const died = exited.then((status) => {
-    throw new SambaExitedError(status);
-  });
-  died.catch(() => {});
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await Promise.race([probe(running), died]);
-      return;
-    } catch (error) {
-      if (error instanceof SambaExitedError) throw error;
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`no LDAPS bind within ${READY_TIMEOUT_MS} ms (last probe: ${String(lastError)})`);
 }
 
 async function probe(running: RunningSambaAd): Promise<void> {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
 import { freeLoopbackPort } from './net.ts';
-import { isExecutable, ownDir, removeOwnedDir, supervise } from './process.ts';
+import { isExecutable, ownDir, removeOwnedDir, supervise, waitUntilReady } from './process.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -241,7 +241,14 @@ async function launch(
   const supervised = supervise(child);
   const stop = () => supervised.stop(STOP_GRACE_MS);
   try {
-    await waitForAnswer(port, rootDn, rootPassword, supervised.exited);
+    await waitUntilReady({
+      program: 'slapd',
+      probe: () => probe(port, rootDn, rootPassword),
+      exited: supervised.exited,
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 15,
+      readiness: 'answer',
+    });
   } catch (error) {
     await stop();
     const cause = error instanceof Error ? error : new Error(String(error));
@@ -252,42 +259,6 @@ async function launch(
     );
   }
   return { child, stop };
-}
-
-class SlapdExitedError extends Error {
-  constructor(status: number | string | null) {
-    super(`slapd exited during start-up (status ${String(status)})`);
-  }
-}
-
-/**
- * Probes until slapd answers, giving up at once if it exits (bad config, port taken) and after
- * READY_TIMEOUT_MS otherwise.
- */
-async function waitForAnswer(
-  port: number,
-  rootDn: string,
-  rootPassword: string,
-  exited: Promise<number | string | null>,
-): Promise<void> {
-  // Settles only if slapd exits; raced against every probe so a dead slapd is noticed at once.
-  const died = exited.then((status) => {
-    throw new SlapdExitedError(status);
-  });
-  died.catch(() => {});
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await Promise.race([probe(port, rootDn, rootPassword), died]);
-      return;
-    } catch (error) {
-      if (error instanceof SlapdExitedError) throw error;
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 15));
-    }
-  }
-  throw new Error(`no answer within ${READY_TIMEOUT_MS} ms (last probe: ${String(lastError)})`);
 }
 
 /**

@@ -15,49 +15,22 @@
  * Keys are scoped per client: the authenticated principal's name, so this runs after
  * authentication and after JSON body parsing (the body is part of the fingerprint).
  *
- * The store is described here by the shape this middleware needs (src/http may not import
- * src/ports); src/ports/idempotency.ts `IdempotencyStore` has the same shape and main.ts passes
- * the Redis implementation of it.
+ * The store is the port `IdempotencyStore` (through src/services, as src/http may not import
+ * src/ports); main.ts passes the Redis implementation of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { ScimError } from '../../scim/errors.ts';
+import type {
+  BeginResult,
+  IdempotencyScope,
+  IdempotencyStore,
+  StoredResponse,
+} from '../../services/idempotency.ts';
 import { SCIM_CONTENT_TYPE } from './errors.ts';
 
-export interface IdempotencyScope {
-  readonly client: string;
-  readonly key: string;
-}
-
-export interface StoredResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly bodyBase64: string;
-}
-
-export type IdempotencyRecord =
-  | { readonly state: 'in-flight'; readonly fingerprint: string; readonly owner: string }
-  | { readonly state: 'done'; readonly fingerprint: string; readonly response: StoredResponse };
-
-/** Same shape as `IdempotencyStore` in src/ports/idempotency.ts. */
-export interface IdempotencyStoreApi {
-  begin(
-    scope: IdempotencyScope,
-    fingerprint: string,
-    owner: string,
-  ): Promise<{ readonly acquired: true } | { readonly acquired: false; readonly record: IdempotencyRecord }>;
-  complete(
-    scope: IdempotencyScope,
-    owner: string,
-    fingerprint: string,
-    response: StoredResponse,
-  ): Promise<boolean>;
-  extend(scope: IdempotencyScope, owner: string): Promise<boolean>;
-  release(scope: IdempotencyScope, owner: string): Promise<boolean>;
-}
-
 export interface IdempotencyOptions {
-  store: IdempotencyStoreApi;
+  store: IdempotencyStore;
   /** Lifetime of the in-flight lock; a duplicate never waits longer than this. */
   lockTtlSeconds: number;
   /** How long a concurrent duplicate waits for the first request's result. Default 5 s. */
@@ -144,7 +117,7 @@ export function idempotency(options: IdempotencyOptions) {
 
     // Bounded by the deadline: each turn either returns, throws, or sleeps until closer to it.
     for (;;) {
-      let begun: Awaited<ReturnType<IdempotencyStoreApi['begin']>>;
+      let begun: BeginResult;
       try {
         begun = await store.begin(scope, fingerprint, owner);
       } catch {
