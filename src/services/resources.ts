@@ -278,7 +278,7 @@ export class ResourceService {
     return this.#guard(rt, async () => {
       const requested = canonicalizeResource(body, shapeOf(rt), 'create');
       // A saga (required services must confirm first): the entry starts disabled.
-      const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
+      const activeRule = activeRuleOf(rt);
       const pending =
         activeRule !== undefined && (this.#deps.journal?.confirmationRequired?.(rt.name) ?? false);
       const resource = pending ? { ...requested, active: false } : requested;
@@ -477,18 +477,9 @@ export class ResourceService {
     const entry = await this.#findById(rt, id, allReadAttributes(rt));
     if (!entry) throw notFound(rt, id);
     this.#checkPrecondition(rt, entry, precondition);
-    const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
-    if (!activeRule) throw ScimError.internal('deleteMode "disable" without a mapping of active');
-    const current = entryToResource(rt, entry, {
-      location: '',
-      references: new Map(),
-      include: (r) => !r.references,
-    });
-    const desired = resourceToAttributes(rt, { ...current, active: false }, new Map(), 'replace', entry);
-    const values = desired.get(activeRule.ldapKey)?.values ?? [];
-    const changes: DirChange[] =
-      values.length > 0 ? [{ operation: 'replace', attribute: activeRule.ldap, values }] : [];
-    if (changes.length > 0) await this.#write(rt, entry, undefined, changes, precondition, ctx);
+    if (!activeRuleOf(rt)) throw ScimError.internal('deleteMode "disable" without a mapping of active');
+    const change = activeChange(rt, entry, false);
+    if (change) await this.#write(rt, entry, undefined, [change.change], precondition, ctx);
     const userId = entryId(rt, entry);
     if (userId) this.#referenceCache.set(entry.dn, { resourceType: rt.name, id: userId });
     for (const groupType of this.#deps.mappings().resourceTypes) {
@@ -530,16 +521,8 @@ export class ResourceService {
     if (!entry) return;
     if (outcome.outcome === 'confirmed') {
       if (!outcome.activate) return;
-      const activeRule = rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
-      if (!activeRule) return;
-      const current = entryToResource(rt, entry, {
-        location: '',
-        references: new Map(),
-        include: (r) => !r.references,
-      });
-      const desired = resourceToAttributes(rt, { ...current, active: true }, new Map(), 'replace', entry);
-      const values = desired.get(activeRule.ldapKey)?.values ?? [];
-      if (values.length === 0) return;
+      const activation = activeChange(rt, entry, true);
+      if (!activation) return;
       const intent: ChangeIntent = {
         operation: 'modify',
         dn: entry.dn,
@@ -547,12 +530,11 @@ export class ResourceService {
         resourceId: outcome.resourceId,
         resourceType: rt.name,
         actor: ctx.actor,
-        events: [eventOf(rt, 'activated', [rulePathName(activeRule)], ctx)],
+        events: [eventOf(rt, 'activated', [rulePathName(activation.rule)], ctx)],
       };
       await this.#journaled(
         intent,
-        () =>
-          this.#directory.modify(entry.dn, [{ operation: 'replace', attribute: activeRule.ldap, values }]),
+        () => this.#directory.modify(entry.dn, [activation.change]),
         () => ({ resourceId: outcome.resourceId }),
       );
       return;
@@ -1323,6 +1305,35 @@ export function readAttributes(rt: CompiledResourceType, projection: Projection)
   const list = readAttributeNames(rt, (rule) => wanted(rt, rule, projection));
   if (unprojected) defaultReadAttributes.set(rt, list);
   return list;
+}
+
+/** The writable rule that maps the core `active` attribute, when the mapping has one. */
+function activeRuleOf(rt: CompiledResourceType): CompiledRule | undefined {
+  return rt.rules.find((r) => r.isCore && r.attribute === 'active' && !r.readOnly);
+}
+
+/**
+ * The one LDAP change that sets `active` on an entry, through the mapping's transform (AD: the
+ * ACCOUNTDISABLE bit merged into the entry's userAccountControl); undefined when the mapping has
+ * no writable `active` or the transform yields no value.
+ */
+function activeChange(
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  active: boolean,
+): { rule: CompiledRule; change: DirChange } | undefined {
+  const rule = activeRuleOf(rt);
+  if (!rule) return undefined;
+  const current = entryToResource(rt, entry, {
+    location: '',
+    references: new Map(),
+    include: (r) => !r.references,
+  });
+  const desired = resourceToAttributes(rt, { ...current, active }, new Map(), 'replace', entry);
+  const values = desired.get(rule.ldapKey)?.values ?? [];
+  return values.length > 0
+    ? { rule, change: { operation: 'replace', attribute: rule.ldap, values } }
+    : undefined;
 }
 
 function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
