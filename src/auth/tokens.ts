@@ -3,7 +3,7 @@
  * hashed and compared with every configured hash in constant time, so neither the match nor
  * its position leaks through timing.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export interface TokenEntry {
   name: string;
@@ -20,7 +20,7 @@ export interface Principal {
 }
 
 export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export type AuthResult =
@@ -46,7 +46,8 @@ export class TokenVerifier {
     if (!authorization) return { ok: false, reason: 'missing' };
     const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization);
     if (!match?.[1]) return { ok: false, reason: 'malformed' };
-    const presented = createHash('sha256').update(match[1], 'utf8').digest();
+    // One-shot hash: no Hash object per request (this runs on every SCIM request).
+    const presented = hash('sha256', match[1], 'buffer');
     let found: Principal | undefined;
     // Compare against every entry without stopping early.
     for (const entry of this.#entries) {

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { ScimError } from '../../scim/errors.ts';
 
 const ACCEPTED_TYPES = ['application/scim+json', 'application/json'];
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Reads a JSON request body for methods that carry one. RFC 7644 §3.1 names application/scim+json;
@@ -9,11 +10,11 @@ const ACCEPTED_TYPES = ['application/scim+json', 'application/json'];
  * before they are buffered whole.
  */
 export function jsonBody(limitBytes: number) {
-  return async function readBody(ctx: Context, next: Next): Promise<void> {
-    if (!['POST', 'PUT', 'PATCH'].includes(ctx.method)) {
-      await next();
-      return;
-    }
+  // Requests without a body pass straight through (no async frame of their own).
+  return (ctx: Context, next: Next): Promise<void> =>
+    METHODS_WITH_BODY.has(ctx.method) ? readBody(ctx, next) : next();
+
+  async function readBody(ctx: Context, next: Next): Promise<void> {
     const declared = Number(ctx.get('Content-Length') || '0');
     if (declared > limitBytes)
       throw ScimError.payloadTooLarge(`request body of ${declared} bytes exceeds the limit of ${limitBytes}`);
@@ -46,5 +47,5 @@ export function jsonBody(limitBytes: number) {
       }
     }
     await next();
-  };
+  }
 }

@@ -99,12 +99,13 @@ export function idempotency(options: IdempotencyOptions) {
   const { store } = options;
   const maxWaitMs = Math.min(options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, options.lockTtlSeconds * 1000);
 
-  return async function idempotent(ctx: Context, next: Next): Promise<void> {
+  // Reads, and writes without the header, pass straight through (no async frame of their own).
+  return (ctx: Context, next: Next): Promise<void> => {
     const raw = ctx.headers['idempotency-key'];
-    if (!WRITE_METHODS.has(ctx.method) || raw === undefined) {
-      await next();
-      return;
-    }
+    return !WRITE_METHODS.has(ctx.method) || raw === undefined ? next() : idempotent(ctx, next, raw);
+  };
+
+  async function idempotent(ctx: Context, next: Next, raw: string | string[]): Promise<void> {
     const key = parseIdempotencyKey(raw);
     const client = (ctx.state.principal as { name?: unknown } | undefined)?.name;
     if (typeof client !== 'string') throw new Error('idempotency runs after authentication');
@@ -152,7 +153,7 @@ export function idempotency(options: IdempotencyOptions) {
       await sleep(Math.min(pause, left));
       pause = Math.min(pause * 2, MAX_POLL_MS);
     }
-  };
+  }
 
   async function execute(
     ctx: Context,

@@ -2,6 +2,7 @@
  * Resource endpoints for every mapped resource type (RFC 7644 §3.2–3.6): /Users, /Groups, ...
  * Endpoint names match case-insensitively (Entra sends /users) and with a trailing slash.
  */
+import { parse as parseQueryString } from 'node:querystring';
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Principal } from '../../auth/tokens.ts';
@@ -34,6 +35,7 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
     ctx.state.routeName = `${ctx.method} ${rt.endpoint}${ctx.params.id ? '/{id}' : ''}`;
     return rt;
   };
+  const urlQuery = (ctx: Context): QueryParameters => queryParameters(ctx.querystring);
   const context = (ctx: Context): RequestContext => ({
     baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
     actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
@@ -46,12 +48,12 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
   });
   router.get('/', async (ctx) => {
     ctx.state.routeName = 'GET /';
-    sendScim(ctx, 200, await resources.listAll(listQueryFromUrl(ctx.query), context(ctx)));
+    sendScim(ctx, 200, await resources.listAll(listQueryFromUrl(urlQuery(ctx)), context(ctx)));
   });
 
   router.get('/:endpoint', async (ctx) => {
     const rt = resourceType(ctx);
-    const result = await resources.list(rt, listQueryFromUrl(ctx.query), context(ctx));
+    const result = await resources.list(rt, listQueryFromUrl(urlQuery(ctx)), context(ctx));
     sendScim(ctx, 200, result);
   });
 
@@ -73,7 +75,12 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
 
   router.get('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
-    const result = await resources.get(rt, String(ctx.params.id), projectionFromUrl(ctx.query), context(ctx));
+    const result = await resources.get(
+      rt,
+      String(ctx.params.id),
+      projectionFromUrl(urlQuery(ctx)),
+      context(ctx),
+    );
     const ifNoneMatch = ctx.get('If-None-Match');
     if (ifNoneMatch && result.version && matchesEtag(ifNoneMatch, result.version)) {
       // RFC 7644 §3.14 / RFC 9110 §13.1.2: unchanged since the client's copy.
@@ -95,7 +102,7 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
       context(ctx),
       precondition(ctx),
       {
-        projection: projectionFromUrl(ctx.query),
+        projection: projectionFromUrl(urlQuery(ctx)),
       },
     );
     sendScim(ctx, 200, result.resource, {
@@ -106,7 +113,7 @@ export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps)
 
   router.patch('/:endpoint/:id', async (ctx) => {
     const rt = resourceType(ctx);
-    const projection = projectionFromUrl(ctx.query);
+    const projection = projectionFromUrl(urlQuery(ctx));
     // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource. Without
     // a body the resource is not built (a big group's members are never read for a 204).
     const principal = ctx.state.principal as Principal | undefined;
@@ -152,14 +159,34 @@ function matchesEtag(header: string, version: string): boolean {
   return parseEtags(header).some((tag) => tag === wanted);
 }
 
-type Query = Record<string, string | string[] | undefined>;
+/** A query string's parameters by lower-cased name, each with every value given. */
+export type QueryParameters = ReadonlyMap<string, readonly string[]>;
 
-function single(query: Query, name: string): string | undefined {
-  // Parameter names are case-insensitive in practice (Okta sends startIndex, some clients startindex).
-  const key = Object.keys(query).find((k) => k.toLowerCase() === name.toLowerCase());
-  const value = key === undefined ? undefined : query[key];
-  if (Array.isArray(value)) throw ScimError.invalidValue(`query parameter ${name} was given more than once`);
-  return value;
+/**
+ * Parameter names are case-insensitive in practice (Okta sends startIndex, some clients
+ * startindex), so they are keyed in lower case: `count=1&Count=2` gives count twice.
+ */
+export function queryParameters(querystring: string): QueryParameters {
+  const parameters = new Map<string, string[]>();
+  if (querystring === '') return parameters;
+  const parsed = parseQueryString(querystring);
+  for (const name in parsed) {
+    const value = parsed[name];
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    const values = parameters.get(key);
+    if (values) values.push(...(typeof value === 'string' ? [value] : value));
+    else parameters.set(key, typeof value === 'string' ? [value] : [...value]);
+  }
+  return parameters;
+}
+
+function single(query: QueryParameters, name: string): string | undefined {
+  const values = query.get(name.toLowerCase());
+  if (values && values.length > 1) {
+    throw ScimError.invalidValue(`query parameter ${name} was given more than once`);
+  }
+  return values?.[0];
 }
 
 function integerParam(value: unknown, name: string): number | undefined {
@@ -170,13 +197,13 @@ function integerParam(value: unknown, name: string): number | undefined {
   return n;
 }
 
-export function projectionFromUrl(query: Query): Projection {
+export function projectionFromUrl(query: QueryParameters): Projection {
   const attributes = parseAttributeList(single(query, 'attributes'), 'attributes');
   const excludedAttributes = parseAttributeList(single(query, 'excludedAttributes'), 'excludedAttributes');
   return { ...(attributes ? { attributes } : {}), ...(excludedAttributes ? { excludedAttributes } : {}) };
 }
 
-export function listQueryFromUrl(query: Query): ListQuery {
+export function listQueryFromUrl(query: QueryParameters): ListQuery {
   const out: ListQuery = projectionFromUrl(query);
   const filter = single(query, 'filter');
   if (filter !== undefined) out.filter = filter;
