@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AndFilter, Client, EqualityFilter, SubstringFilter } from 'ldapts';
 import { startBridgeProcess } from './bridge-process.ts';
-import { argValue, fmt, measure, userLdif, writeLdif, wrkFigure } from './measure.ts';
+import { argValue, type Figure, fmt, measure, userLdif, writeLdif, wrkFigure } from './measure.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 /**
@@ -31,8 +31,12 @@ end
 `;
 }
 
-/** Raw searches in the throughput phase: a few seconds' worth, like the bridge's 5 s of wrk. */
-const RAW_EQ_SEARCHES = 40_000;
+/** Rounds of the `userName eq` throughput phase, bridge and raw in turn. */
+const EQ_ROUNDS = 5;
+/** Each bridge round: seconds of wrk load. */
+const EQ_ROUND_SECONDS = 3;
+/** Each raw round: a few seconds' worth of searches, like the bridge's round. */
+const RAW_EQ_SEARCHES_PER_ROUND = 30_000;
 /** Cursor pages read after the first in the cursor walk. */
 const CURSOR_PAGES = 50;
 
@@ -102,20 +106,58 @@ export async function runScale(): Promise<void> {
   console.log(
     `\n${users} users; bridge vs raw ldapts on the same slapd (concurrency 16 unless noted; HTTP load at c=16 from ${useWrk ? 'wrk' : 'this process'})`,
   );
-  // The bridge's phases first, with its RSS sampled; the raw searches run afterwards from this
-  // same process, so that their client's memory is not counted as the bridge's.
+  // The bridge runs in its own process, its RSS sampled; the raw searches run from this process,
+  // so that their client's memory is not counted as the bridge's.
   // HTTP load from wrk when installed (see bench/wrk.ts); otherwise from this process.
   phase = 'userName eq';
+  // The same question the bridge asks: its filter is the mapping's scope filter AND the uid, for
+  // the very attributes the bridge asks slapd for on a User read.
+  const readAttributes = bridge.userReadAttributes;
+  const rawEqSearch = async (i: number) => {
+    const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
+      scope: 'one',
+      filter: new AndFilter({
+        filters: [
+          new EqualityFilter({ attribute: 'objectClass', value: 'inetOrgPerson' }),
+          new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
+        ],
+      }),
+      attributes: readAttributes,
+    });
+    if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
+  };
   // Both sides warm up first (JIT, caches), unmeasured: the bridge process has just started.
   if (useWrk) await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 2);
-  const cpuBefore = bridge.cpuMicros();
-  const bridgeEq = useWrk
-    ? wrkFigure(await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, 5), 5)
-    : await measure(4000, 16, 120, async (i) => {
-        const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
-        if (body.totalResults !== 1) throw new Error('userName eq found no user');
-      });
-  const eqCpuPerRequest = (bridge.cpuMicros() - cpuBefore) / bridgeEq.count;
+  await measure(RAW_EQ_SEARCHES_PER_ROUND / 5, 16, 120, (i) => rawEqSearch(i + Math.floor(users / 3)));
+  // Bridge and raw take turns, round by round (the first side alternates), so that the machine's
+  // drift (a shared VM: ±30 % between minutes) meets both; each round gives one ratio.
+  const eqRounds: { bridge: Figure; raw: Figure; cpuPerRequest: number }[] = [];
+  for (let round = 0; round < EQ_ROUNDS; round++) {
+    let bridgeRound: Figure | undefined;
+    let rawRound: Figure | undefined;
+    let cpuPerRequest = 0;
+    for (const side of round % 2 === 0 ? ['bridge', 'raw'] : ['raw', 'bridge']) {
+      if (side === 'raw') {
+        rawRound = await measure(RAW_EQ_SEARCHES_PER_ROUND, 16, 120, (i) =>
+          rawEqSearch(i + round * RAW_EQ_SEARCHES_PER_ROUND),
+        );
+        continue;
+      }
+      const cpuBefore = bridge.cpuMicros();
+      bridgeRound = useWrk
+        ? wrkFigure(
+            await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, EQ_ROUND_SECONDS),
+            EQ_ROUND_SECONDS,
+          )
+        : await measure(4000, 16, 120, async (i) => {
+            const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
+            if (body.totalResults !== 1) throw new Error('userName eq found no user');
+          });
+      cpuPerRequest = (bridge.cpuMicros() - cpuBefore) / bridgeRound.count;
+    }
+    if (!bridgeRound || !rawRound) throw new Error('a round missed a side');
+    eqRounds.push({ bridge: bridgeRound, raw: rawRound, cpuPerRequest });
+  }
   phase = 'pages';
   const first = await measure(20, 1, 120, async () => {
     await get('startIndex=1&count=100');
@@ -149,27 +191,9 @@ export async function runScale(): Promise<void> {
   });
   clearInterval(sampler);
 
-  // The very attributes the bridge asks slapd for on a User read: the same search.
-  const readAttributes = bridge.userReadAttributes;
-  // The same question the bridge asks: its filter is the mapping's scope filter AND the uid.
-  const rawEqSearch = async (i: number) => {
-    const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
-      scope: 'one',
-      filter: new AndFilter({
-        filters: [
-          new EqualityFilter({ attribute: 'objectClass', value: 'inetOrgPerson' }),
-          new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
-        ],
-      }),
-      attributes: readAttributes,
-    });
-    if (searchEntries.length !== 1) throw new Error('raw uid search found no user');
-  };
-  await measure(RAW_EQ_SEARCHES / 10, 16, 120, (i) => rawEqSearch(i + Math.floor(users / 3)));
-  const rawEq = await measure(RAW_EQ_SEARCHES, 16, 120, rawEqSearch);
   // For reference: a bare (uid=...) search, which no SCIM query could be answered with (it would
   // not tell users from other entries with a uid).
-  const rawBareEq = await measure(RAW_EQ_SEARCHES, 16, 120, async (i) => {
+  const rawBareEq = await measure(RAW_EQ_SEARCHES_PER_ROUND, 16, 120, async (i) => {
     const { searchEntries } = await raw.search('ou=People,dc=example,dc=com', {
       scope: 'one',
       filter: new EqualityFilter({ attribute: 'uid', value: uidOf(i) }),
@@ -186,11 +210,22 @@ export async function runScale(): Promise<void> {
     });
   });
 
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  const ratios = eqRounds.map((r) => r.bridge.perSecond / r.raw.perSecond);
+  for (const [i, r] of eqRounds.entries()) {
+    console.log(
+      `userName eq, round ${i + 1}   bridge ${fmt(r.bridge)}   raw (&(objectClass=inetOrgPerson)(uid=…)) ${fmt(r.raw)}   ratio ${(ratios[i] ?? 0).toFixed(2)}  (bridge CPU ${r.cpuPerRequest.toFixed(0)} µs/request)`,
+    );
+  }
   console.log(
-    `userName eq list        bridge ${fmt(bridgeEq)}   raw (&(objectClass=inetOrgPerson)(uid=…)) ${fmt(rawEq)}   ratio ${(bridgeEq.perSecond / rawEq.perSecond).toFixed(2)}  (bridge CPU ${eqCpuPerRequest.toFixed(0)} µs/request)`,
+    `userName eq list        bridge/raw ratio: median ${median(ratios).toFixed(2)} over ${eqRounds.length} rounds (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); bridge median ${median(eqRounds.map((r) => r.bridge.perSecond)).toFixed(0)}/s, raw median ${median(eqRounds.map((r) => r.raw.perSecond)).toFixed(0)}/s`,
   );
+  const lastRaw = eqRounds.at(-1)?.raw.perSecond ?? Number.NaN;
   console.log(
-    `                        raw bare (uid=…) ${fmt(rawBareEq)}   ratio to it ${(bridgeEq.perSecond / rawBareEq.perSecond).toFixed(2)}`,
+    `                        raw bare (uid=…) ${fmt(rawBareEq)}   (last round's raw: ${lastRaw.toFixed(0)}/s)`,
   );
   console.log(
     `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
