@@ -131,32 +131,30 @@ export async function runScale(): Promise<void> {
   await measure(RAW_EQ_SEARCHES_PER_ROUND / 5, 16, 120, (i) => rawEqSearch(i + Math.floor(users / 3)));
   // Bridge and raw take turns, round by round (the first side alternates), so that the machine's
   // drift (a shared VM: ±30 % between minutes) meets both; each round gives one ratio.
+  const bridgeRound = async (): Promise<{ bridge: Figure; cpuPerRequest: number }> => {
+    const cpuBefore = bridge.cpuMicros();
+    const figure = useWrk
+      ? wrkFigure(
+          await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, EQ_ROUND_SECONDS),
+          EQ_ROUND_SECONDS,
+        )
+      : await measure(4000, 16, 120, async (i) => {
+          const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
+          if (body.totalResults !== 1) throw new Error('userName eq found no user');
+        });
+    return { bridge: figure, cpuPerRequest: (bridge.cpuMicros() - cpuBefore) / figure.count };
+  };
+  const rawRound = (round: number) =>
+    measure(RAW_EQ_SEARCHES_PER_ROUND, 16, 120, (i) => rawEqSearch(i + round * RAW_EQ_SEARCHES_PER_ROUND));
   const eqRounds: { bridge: Figure; raw: Figure; cpuPerRequest: number }[] = [];
   for (let round = 0; round < EQ_ROUNDS; round++) {
-    let bridgeRound: Figure | undefined;
-    let rawRound: Figure | undefined;
-    let cpuPerRequest = 0;
-    for (const side of round % 2 === 0 ? ['bridge', 'raw'] : ['raw', 'bridge']) {
-      if (side === 'raw') {
-        rawRound = await measure(RAW_EQ_SEARCHES_PER_ROUND, 16, 120, (i) =>
-          rawEqSearch(i + round * RAW_EQ_SEARCHES_PER_ROUND),
-        );
-        continue;
-      }
-      const cpuBefore = bridge.cpuMicros();
-      bridgeRound = useWrk
-        ? wrkFigure(
-            await runWrk(base.origin, userNameEqLua(token, base.pathname, users), 16, EQ_ROUND_SECONDS),
-            EQ_ROUND_SECONDS,
-          )
-        : await measure(4000, 16, 120, async (i) => {
-            const body = await get(`filter=${encodeURIComponent(`userName eq "${uidOf(i)}"`)}`);
-            if (body.totalResults !== 1) throw new Error('userName eq found no user');
-          });
-      cpuPerRequest = (bridge.cpuMicros() - cpuBefore) / bridgeRound.count;
+    if (round % 2 === 0) {
+      const measured = await bridgeRound();
+      eqRounds.push({ ...measured, raw: await rawRound(round) });
+    } else {
+      const raw = await rawRound(round);
+      eqRounds.push({ ...(await bridgeRound()), raw });
     }
-    if (!bridgeRound || !rawRound) throw new Error('a round missed a side');
-    eqRounds.push({ bridge: bridgeRound, raw: rawRound, cpuPerRequest });
   }
   phase = 'pages';
   const first = await measure(20, 1, 120, async () => {

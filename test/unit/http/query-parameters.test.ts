@@ -40,8 +40,10 @@ describe('list query parameters from the URL (RFC 7644 §3.4.2)', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ScimError);
-    expect((error as ScimError).status).toBe(400);
-    expect((error as ScimError).scimType).toBe('invalidValue');
-    expect((error as ScimError).detail).toContain(detail);
+    expect(error).toMatchObject({
+      status: 400,
+      scimType: 'invalidValue',
+      detail: expect.stringContaining(detail),
+    });
   });
 });
