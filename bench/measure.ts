@@ -27,22 +27,30 @@ export async function measure(
   concurrency: number,
   seconds: number,
   op: (i: number) => Promise<void>,
+  /** Untimed work before each op (e.g. a write that makes the op start cold). */
+  prepare?: (i: number) => Promise<void>,
 ): Promise<Figure> {
   const latencies: number[] = [];
   let next = 0;
+  let preparing = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total && performance.now() < deadline) {
         const i = next++;
+        if (prepare) {
+          const p0 = performance.now();
+          await prepare(i);
+          preparing += performance.now() - p0;
+        }
         const t0 = performance.now();
         await op(i);
         latencies.push(performance.now() - t0);
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started - preparing / concurrency) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { count: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };

@@ -100,6 +100,45 @@ export async function runScale(): Promise<void> {
       req.on('error', reject);
       req.end();
     });
+  /**
+   * A write through the bridge (a PATCH of one user's displayName, alternating between two
+   * values): it ends every sorted list the bridge keeps for reuse, so the next page sorts afresh.
+   */
+  let writes = 0;
+  let writtenUserId: string | undefined;
+  const writeThroughBridge = async () => {
+    writtenUserId ??= String(
+      (await get(`filter=${encodeURIComponent('userName eq "user000001"')}`)).Resources[0].id,
+    );
+    const value = writes++ % 2 === 0 ? 'Person 1 of Team 1 (bench)' : 'Person 1 of Team 1';
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          method: 'PATCH',
+          host: base.hostname,
+          port: base.port,
+          path: `${base.pathname}/Users/${writtenUserId}`,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200 || res.statusCode === 204
+              ? resolve()
+              : reject(new Error(`PATCH: ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(
+        JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'displayName', value }],
+        }),
+      );
+    });
+  };
   const uidOf = (i: number) => `user${String((i * 7919) % users).padStart(6, '0')}`;
 
   const useWrk = wrkAvailable() && !process.argv.includes('--no-wrk');
@@ -157,16 +196,35 @@ export async function runScale(): Promise<void> {
     }
   }
   phase = 'pages';
-  const first = await measure(20, 1, 120, async () => {
+  const deepIndex = Math.max(1, users - 9_999);
+  const firstPage = async () => {
     await get('startIndex=1&count=100');
-  });
-  const deep = await measure(20, 1, 120, async () => {
-    const body = await get(`startIndex=${Math.max(1, users - 9_999)}&count=100`);
+  };
+  const deepPage = async () => {
+    const body = await get(`startIndex=${deepIndex}&count=100`);
     if (body.Resources.length !== 100) throw new Error(`deep page had ${body.Resources.length} users`);
+  };
+  // Fresh: a write through the bridge (untimed) before each page, so every page sorts afresh.
+  const first = await measure(20, 1, 120, firstPage, writeThroughBridge);
+  const deep = await measure(20, 1, 120, deepPage, writeThroughBridge);
+  // Kept: the same pages again, read from the sorted list the directory kept (VLV contextID).
+  const firstKept = await measure(20, 1, 120, firstPage);
+  const deepKept = await measure(20, 1, 120, deepPage);
+  // An import as IdPs run it: startIndex=1, 101, 201, ... one page after the other.
+  await writeThroughBridge();
+  const offsetWalkStarted = performance.now();
+  const walkPages = Math.max(1, Math.min(CURSOR_PAGES, Math.floor(users / 100)));
+  const offsetWalk = await measure(walkPages, 1, 120, async (i) => {
+    const body = await get(`startIndex=${i * 100 + 1}&count=100`);
+    if (body.Resources.length !== Math.min(100, users - i * 100))
+      throw new Error(`offset walk page had ${body.Resources.length} users`);
   });
+  const offsetWalkMs = performance.now() - offsetWalkStarted;
   phase = 'cursor walk';
   // RFC 9865 cursors: the first page counts the matches and opens a paged search; the next pages
   // are that search's next pages (RFC 2696 cookie), with no sort and no skip to an offset.
+  // Cold, like the first page of an import: no sorted list kept from the pages above.
+  await writeThroughBridge();
   const started = performance.now();
   const firstCursorPage = await get('count=100&cursor=');
   const cursorFirstMs = performance.now() - started;
@@ -179,14 +237,18 @@ export async function runScale(): Promise<void> {
     cursor = String(body.nextCursor);
   });
   phase = 'displayName co';
-  const co = await measure(20, 1, 120, async () => {
+  const coPage = async () => {
     await get(`filter=${encodeURIComponent('displayName co "Team 42"')}&count=100`);
-  });
+  };
+  const co = await measure(20, 1, 120, coPage, writeThroughBridge);
+  const coKept = await measure(20, 1, 120, coPage);
   phase = 'totalResults';
-  const countOnly = await measure(20, 1, 120, async () => {
+  const countOnlyPage = async () => {
     const body = await get('count=0');
     if (body.totalResults !== users) throw new Error(`totalResults ${body.totalResults}`);
-  });
+  };
+  const countOnly = await measure(20, 1, 120, countOnlyPage, writeThroughBridge);
+  const countOnlyKept = await measure(20, 1, 120, countOnlyPage);
   clearInterval(sampler);
 
   // For reference: a bare (uid=...) search, which no SCIM query could be answered with (it would
@@ -226,15 +288,23 @@ export async function runScale(): Promise<void> {
     `                        raw bare (uid=…) ${fmt(rawBareEq)}   (last round's raw: ${lastRaw.toFixed(0)}/s)`,
   );
   console.log(
-    `page of 100 (c=1)       startIndex=1 ${fmt(first)}   startIndex=${Math.max(1, users - 9_999)} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
+    `page of 100 (c=1)       fresh sort (after a write): startIndex=1 ${fmt(first)}   startIndex=${deepIndex} ${fmt(deep)}   deep/first p50 ${(deep.p50 / first.p50).toFixed(2)}`,
+  );
+  console.log(
+    `                        kept sorted list:           startIndex=1 ${fmt(firstKept)}   startIndex=${deepIndex} ${fmt(deepKept)}   deep/first p50 ${(deepKept.p50 / firstKept.p50).toFixed(2)}`,
+  );
+  console.log(
+    `offset walk (c=1)       startIndex=1, 101, ... ${walkPages} pages of 100 in ${offsetWalkMs.toFixed(0)} ms: ${fmt(offsetWalk)}`,
   );
   console.log(
     `cursor walk (c=1)       first page (counts ${users}) ${cursorFirstMs.toFixed(0)} ms   next ${cursorPages} pages of 100 ${fmt(cursorNext)}`,
   );
   console.log(
-    `displayName co (c=1)    bridge ${fmt(co)}   raw paged substring search (all matches) ${fmt(rawCo)}`,
+    `displayName co (c=1)    bridge, fresh sort (after a write) ${fmt(co)}   kept sorted list ${fmt(coKept)}   raw paged substring search (all matches) ${fmt(rawCo)}`,
   );
-  console.log(`totalResults only (c=1) bridge ${fmt(countOnly)}`);
+  console.log(
+    `totalResults only (c=1) fresh sort (after a write) ${fmt(countOnly)}   kept sorted list ${fmt(countOnlyKept)}`,
+  );
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
   console.log(
     `bridge process RSS: peak ${mb(bridge.memory().peakRss)} (kernel high-water mark, whole run); sampled peak ${mb(peak.rss)} during ${peakPhase}`,

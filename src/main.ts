@@ -103,6 +103,7 @@ export function directoryFromConfig(
       poolSize: config.ldap.poolSize,
       cursorSessions: config.ldap.cursorSessions,
       cursorIdleMs: config.ldap.cursorIdleMs,
+      sortedListReuseMs: config.ldap.sortedListReuseMs,
       connectTimeoutMs: config.ldap.connectTimeoutMs,
       operationTimeoutMs: config.ldap.operationTimeoutMs,
     },

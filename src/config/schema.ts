@@ -231,6 +231,14 @@ export const configSchema = {
             'A cursor session not continued within this time is closed (its next page is then re-run to its position).',
           default: 60_000,
         },
+        sortedListReuseMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 3_600_000,
+          description:
+            "A sorted result the directory keeps after a VLV page (its contextID) answers further pages of the same query for this long, without searching and sorting again. Which entries are listed, and in what order, is then as of that first page; each entry's attributes are read fresh. Writes through this instance discard every kept list. 0: every page sorts again.",
+          default: 10_000,
+        },
         connectTimeoutMs: {
           ...millis,
           description: 'Time allowed to open (and secure) a directory connection.',
@@ -619,6 +627,7 @@ export interface LdapConfig {
   readonly poolSize: number;
   readonly cursorSessions: number;
   readonly cursorIdleMs: number;
+  readonly sortedListReuseMs: number;
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
 }

@@ -36,6 +36,11 @@ export interface VirtualListViewOptions {
   offset: number;
   /** The client's estimate of the list size; 0 = "no idea", the server then takes offset as is. */
   contentCount: number;
+  /**
+   * The contextID of an earlier response on the same connection: the server may answer from the
+   * sorted list it kept for that search instead of searching and sorting again.
+   */
+  contextId?: Buffer;
 }
 
 /**
@@ -67,6 +72,7 @@ export class VirtualListViewControl extends Control {
     value.writeInt(this.window.offset);
     value.writeInt(this.window.contentCount);
     value.endSequence();
+    if (this.window.contextId) value.writeBuffer(this.window.contextId, Ber.OctetString);
     value.endSequence();
     writer.writeBuffer(value.buffer, Ber.OctetString);
   }

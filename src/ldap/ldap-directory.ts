@@ -40,9 +40,10 @@ import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toP
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
 import { PagedSessions } from './paged-sessions.ts';
-import { ConnectionPool, type RunMode } from './pool.ts';
+import { ConnectionPool, type PooledConnection, type RunMode } from './pool.ts';
 import { completeRanges } from './ranges.ts';
 import { capabilitiesFromRootDse, ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
+import { type KeptList, SortedLists } from './sorted-lists.ts';
 import { SUBSCHEMA_ATTRIBUTES, subschemaDnOf, subschemaFromEntry } from './subschema.ts';
 import { wireValues } from './unicode-pwd.ts';
 
@@ -54,6 +55,7 @@ import { wireValues } from './unicode-pwd.ts';
 const PAGE_SIZE = 500;
 const DEFAULT_CURSOR_SESSIONS = 8;
 const DEFAULT_CURSOR_IDLE_MS = 60_000;
+const DEFAULT_SORTED_LIST_REUSE_MS = 10_000;
 /** Size limits up to this are sent to the server as they are (see search()); beyond, a paged walk. */
 const SMALL_SIZE_LIMIT = 100;
 /** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
@@ -65,6 +67,7 @@ const PING_TIMEOUT_MS = 2_000;
 export class LdapDirectory implements Directory {
   readonly #pool: ConnectionPool;
   readonly #cursorSessions: PagedSessions;
+  readonly #sortedLists: SortedLists<PooledConnection>;
   readonly #logger: DirectoryLogger;
   readonly #pingTimeoutMs: number;
   /** TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent. */
@@ -75,6 +78,7 @@ export class LdapDirectory implements Directory {
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
     this.#pool = new ConnectionPool(options, logger);
+    this.#sortedLists = new SortedLists(options.sortedListReuseMs ?? DEFAULT_SORTED_LIST_REUSE_MS);
     this.#cursorSessions = new PagedSessions(
       () => this.#pool.openDedicated(),
       {
@@ -362,13 +366,8 @@ export class LdapDirectory implements Directory {
     page: Extract<PageRequest, { kind: 'cursor' }>,
     context: string,
   ): Promise<SearchResult> {
-    const signature = JSON.stringify([
-      query.base,
-      query.options.scope,
-      String(query.options.filter),
-      query.options.attributes,
-      query.sort ?? [],
-    ]);
+    // A paged session hands out entries as its first search asked for them: attributes included.
+    const signature = JSON.stringify([querySignature(query), query.options.attributes]);
     const toEntries = (raw: Entry[]) => raw.map((entry) => toDirEntry(entry, query.binary));
     if (page.session !== undefined && page.total !== undefined) {
       const next = await this.#cursorSessions.continue(
@@ -435,45 +434,42 @@ export class LdapDirectory implements Directory {
 
   /**
    * Server-side sort + VLV: one search returns exactly the window, and the VLV response's
-   * contentCount is the total.
+   * contentCount is the total. A later window of the same query is read from the sorted list the
+   * server kept for the earlier one (its contextID, on the same connection) while that list may be
+   * reused: see sorted-lists.ts.
    */
   async #virtualListViewWindow(query: Query, startIndex: number, count: number): Promise<SearchResult> {
-    return this.#pool.run(async (client) => {
-      const sort = sortControl(query.sort ?? []);
-      const vlv = new VirtualListViewControl({
-        beforeCount: 0,
-        afterCount: Math.min(Math.max(count - 1, 0), MAX_INT),
-        // Past maxInt there cannot be an entry: the server answers "offset out of range" + total.
-        offset: Math.min(startIndex, MAX_INT),
-        contentCount: 0,
-      });
-      let searchEntries: Entry[];
+    const signature = querySignature(query);
+    const lists = this.#sortedLists;
+    // Stamped before the search: a write that starts meanwhile makes its list unusable.
+    const generation = lists.generation;
+    const takenAt = lists.now();
+    const listOf = (connection: PooledConnection, window: VirtualListViewWindow) =>
+      window.contextId && window.result.total
+        ? { connection, contextId: window.contextId, takenAt, generation }
+        : undefined;
+    const kept = lists.take(signature);
+    if (kept) {
+      let answered: KeptList<PooledConnection> | undefined;
       try {
-        ({ searchEntries } = await client.search(query.base, query.options, [sort, vlv]));
-      } catch (error) {
-        // An offset past the end fails the search (OpenLDAP: result 76 with an offset-range
-        // VLV result) but the response control still carries the list size: an empty window.
-        if (
-          vlv.response &&
-          startIndex > vlv.response.contentCount &&
-          !hasResultCode(error, ResultCode.busy)
-        ) {
-          return { entries: [], total: vlv.response.contentCount };
+        const window = await this.#pool.runOn(kept.connection, (client) =>
+          virtualListViewSearch(client, query, startIndex, count, kept.contextId),
+        );
+        if (window) {
+          // A server that no longer holds the list searches and sorts again, under a new contextID.
+          answered = window.contextId?.equals(kept.contextId) ? kept : listOf(kept.connection, window);
+          return window.result;
         }
-        throw error;
+      } catch {
+        // The list or its connection failed this search: the query is searched afresh below.
+      } finally {
+        lists.settle(signature, kept, answered);
       }
-      checkSortResult(sort);
-      const response = vlv.response;
-      if (!response) throw new UnavailableError('the directory sent no VLV response control');
-      if (response.result !== 0) throw new UnknownStatusCodeError(response.result, 'VLV request failed');
-      // A server may clamp an offset beyond the list to its last entry: keep only real positions.
-      const entries: DirEntry[] = [];
-      searchEntries.forEach((raw, index) => {
-        const position = response.targetPosition + index;
-        if (position >= startIndex && position < startIndex + count)
-          entries.push(toDirEntry(raw, query.binary));
-      });
-      return { entries, total: response.contentCount };
+    }
+    return this.#pool.run(async (client, connection) => {
+      const window = await virtualListViewSearch(client, query, startIndex, count);
+      lists.settle(signature, undefined, listOf(connection, window));
+      return window.result;
     }, searchMode(query));
   }
 
@@ -626,7 +622,12 @@ export class LdapDirectory implements Directory {
       const postReadControl = postRead ? new PostReadControl(options.returnAttributes ?? []) : undefined;
       if (postReadControl) controls.push(postReadControl);
 
-      await this.#pool.run((client) => send(client, controls), { idempotent: false });
+      this.#sortedLists.invalidate();
+      try {
+        await this.#pool.run((client) => send(client, controls), { idempotent: false });
+      } finally {
+        this.#sortedLists.invalidate();
+      }
 
       if (!wantsEntry) return undefined;
       const returned = options.returnAttributes ?? [];
@@ -681,6 +682,61 @@ interface Query {
   options: SearchOptions & { filter: Filter; attributes: string[] };
   binary: ReadonlySet<string>;
   sort: SortKey[] | undefined;
+}
+
+interface VirtualListViewWindow {
+  result: SearchResult;
+  /** Names the sorted list the server kept for this search, on the connection it ran on. */
+  contextId: Buffer | undefined;
+}
+
+/**
+ * One VLV search (RFC 2891 sort + VLV byOffset), optionally continuing the sorted list `contextId`
+ * names; the answer's contextID comes back with the window.
+ */
+async function virtualListViewSearch(
+  client: Client,
+  query: Query,
+  startIndex: number,
+  count: number,
+  contextId?: Buffer,
+): Promise<VirtualListViewWindow> {
+  const sort = sortControl(query.sort ?? []);
+  const vlv = new VirtualListViewControl({
+    beforeCount: 0,
+    afterCount: Math.min(Math.max(count - 1, 0), MAX_INT),
+    // Past maxInt there cannot be an entry: the server answers "offset out of range" + total.
+    offset: Math.min(startIndex, MAX_INT),
+    contentCount: 0,
+    ...(contextId ? { contextId } : {}),
+  });
+  let searchEntries: Entry[];
+  try {
+    ({ searchEntries } = await client.search(query.base, query.options, [sort, vlv]));
+  } catch (error) {
+    // An offset past the end fails the search (OpenLDAP: result 76 with an offset-range
+    // VLV result) but the response control still carries the list size: an empty window.
+    if (vlv.response && startIndex > vlv.response.contentCount && !hasResultCode(error, ResultCode.busy)) {
+      return { result: { entries: [], total: vlv.response.contentCount }, contextId: vlv.response.contextId };
+    }
+    throw error;
+  }
+  checkSortResult(sort);
+  const response = vlv.response;
+  if (!response) throw new UnavailableError('the directory sent no VLV response control');
+  if (response.result !== 0) throw new UnknownStatusCodeError(response.result, 'VLV request failed');
+  // A server may clamp an offset beyond the list to its last entry: keep only real positions.
+  const entries: DirEntry[] = [];
+  searchEntries.forEach((raw, index) => {
+    const position = response.targetPosition + index;
+    if (position >= startIndex && position < startIndex + count) entries.push(toDirEntry(raw, query.binary));
+  });
+  return { result: { entries, total: response.contentCount }, contextId: response.contextId };
+}
+
+/** What makes two searches the same query for a kept sorted list: base, scope, filter and sort keys. */
+function querySignature(query: Query): string {
+  return JSON.stringify([query.base, query.options.scope, String(query.options.filter), query.sort ?? []]);
 }
 
 function searchMode(query: Query, extra: Partial<RunMode> = {}): RunMode {

@@ -14,6 +14,8 @@ export interface LdapDirectoryOptions {
   cursorSessions?: number;
   /** An unused cursor session is closed after this long; default 60 s. */
   cursorIdleMs?: number;
+  /** How long a VLV sorted list the server keeps is reused for later pages of the same query; 0 = never. Default 10 s. */
+  sortedListReuseMs?: number;
   connectTimeoutMs: number;
   /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
   operationTimeoutMs: number;

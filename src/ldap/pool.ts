@@ -107,7 +107,10 @@ export class ConnectionPool {
   }
 
   /** Runs `operation` on a bound connection; see the file comment for retries. */
-  async run<T>(operation: (client: Client) => Promise<T>, mode: RunMode): Promise<T> {
+  async run<T>(
+    operation: (client: Client, connection: PooledConnection) => Promise<T>,
+    mode: RunMode,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) throw new Error('the directory connection pool is closed');
       const slot = mode.pagedWalk ? await this.#leaseForWalk() : this.#leastBusySlot();
@@ -126,7 +129,7 @@ export class ConnectionPool {
               });
         }
         coalesceWrites(connection.socket);
-        return await operation(connection.client);
+        return await operation(connection.client, connection);
       } catch (error) {
         const exhausted = mode.exhaustsConnection?.(error) === true;
         if (!exhausted && !isTransportFailure(error)) throw error;
@@ -137,6 +140,29 @@ export class ConnectionPool {
         slot.inFlight--;
         if (mode.pagedWalk) this.#endWalk(slot);
       }
+    }
+  }
+
+  /**
+   * Runs `operation` on `connection` itself, for state the server keeps on that connection (a VLV
+   * sorted list): undefined, without running it, when the pool no longer holds that connection.
+   * Not retried: the state is gone with the connection, and the caller has a way without it.
+   */
+  async runOn<T>(
+    connection: PooledConnection,
+    operation: (client: Client) => Promise<T>,
+  ): Promise<T | undefined> {
+    const slot = this.#slots.find((candidate) => candidate.connection === connection);
+    if (this.#closed || !slot || !connection.usable) return undefined;
+    slot.inFlight++;
+    try {
+      coalesceWrites(connection.socket);
+      return await operation(connection.client);
+    } catch (error) {
+      if (isTransportFailure(error)) this.#drop(slot, connection, error, 'connection lost');
+      throw error;
+    } finally {
+      slot.inFlight--;
     }
   }
 

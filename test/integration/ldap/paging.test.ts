@@ -175,7 +175,8 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: paging', () => {
 
     it('keeps working past sssvlv-maxperconn VLV searches on one connection', async () => {
       // OpenLDAP keeps every VLV sort context until the connection closes; 16 per connection here.
-      const single = directoryFor(slapd, { poolSize: 1 });
+      // Kept lists are not reused, so that every search asks the server for a new one.
+      const single = directoryFor(slapd, { poolSize: 1, sortedListReuseMs: 0 });
       try {
         for (let round = 0; round < 40; round++) {
           const result = await single.search({

@@ -40,6 +40,7 @@ const everyKey: Full<BridgeConfig> = {
     poolSize: 2,
     cursorSessions: 3,
     cursorIdleMs: 5000,
+    sortedListReuseMs: 0,
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
   },
