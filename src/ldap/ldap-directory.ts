@@ -456,8 +456,14 @@ export class LdapDirectory implements Directory {
           virtualListViewSearch(client, query, startIndex, count, kept.contextId),
         );
         if (window) {
-          // A server that no longer holds the list searches and sorts again, under a new contextID.
-          answered = window.contextId?.equals(kept.contextId) ? kept : listOf(kept.connection, window);
+          // A new contextID may name the same list (Samba AD renames its list on every page) or
+          // a fresh sort (OpenLDAP, when it no longer holds the list): either way its age is
+          // counted from the kept list's sort, so a list is never reused past sortedListReuseMs.
+          answered = window.contextId?.equals(kept.contextId)
+            ? kept
+            : window.contextId && window.result.total
+              ? { ...kept, contextId: window.contextId }
+              : undefined;
           return window.result;
         }
       } catch {

@@ -7,8 +7,9 @@
  * 100,000 entries: 237 ms for a fresh sort, 3–15 ms for a page of the kept list). The server keeps
  * that list until the connection closes whether or not it is reused.
  *
- * sssvlv matches the contextID alone: it does not compare the base, filter or sort keys, so a list
- * is only ever offered to the query that made it (the signature). The list is as of its first
+ * sssvlv matches the contextID alone: it does not compare the base, filter or sort keys (Samba AD
+ * neither, and it names the same list anew on every page), so a list is only ever offered to the
+ * query that made it (the signature), and its age counts from its first sort. The list is as of its first
  * search: which entries match and their order; each entry's attributes are read at the time of
  * the page. Hence a list is reused for a bounded time only, and never after a write through this
  * instance (`invalidate`). An empty result has no list (sssvlv frees it at once), so none is kept.

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLdapDirectory } from '../../../src/ldap/index.ts';
 import { type RunningSambaAd, startSambaAd } from '../../../src/localdev/samba.ts';
 import { guidToString } from '../../../src/mapping/transforms.ts';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
@@ -377,4 +378,70 @@ describe.skipIf(!ENABLED)('Active Directory preset against Samba AD DC', () => {
     const lower = names.map((n) => n.toLowerCase());
     expect(lower).toEqual([...lower].sort());
   }, 120_000);
+
+  it("VLV pages from the list Samba kept: never another query's, never older than sortedListReuseMs", async () => {
+    // Samba answers a VLV contextID from the list it names whatever the filter, and names that
+    // list anew on every page: the adapter must pin a list to its query and count its age from
+    // the first sort. Entries are added with the raw client, behind the adapter's back.
+    const ou = 'OU=VlvPeople,DC=example,DC=test';
+    await ldap.add(ou, [
+      new Attribute({ type: 'objectClass', values: ['top', 'organizationalUnit'] }),
+      new Attribute({ type: 'ou', values: ['VlvPeople'] }),
+    ]);
+    const addPerson = (cn: string) =>
+      ldap.add(`CN=${cn},${ou}`, [
+        new Attribute({ type: 'objectClass', values: ['top', 'person', 'organizationalPerson', 'user'] }),
+        new Attribute({ type: 'cn', values: [cn] }),
+        new Attribute({ type: 'sAMAccountName', values: [cn] }),
+      ]);
+    for (let i = 1; i <= 6; i++) await addPerson(`vlv${i}`);
+    const reuseMs = 500;
+    const directory = createLdapDirectory({
+      url: samba.ldapsUrl,
+      bindDn: samba.adminDn,
+      bindPassword: samba.adminPassword,
+      tls: { ca: readFileSync(samba.caFile), serverName: samba.serverName },
+      poolSize: 1,
+      sortedListReuseMs: reuseMs,
+      connectTimeoutMs: 2_000,
+      operationTimeoutMs: 5_000,
+    });
+    const page = (filter: { type: 'substring'; attribute: string; initial: string; any: string[] }) =>
+      directory.search({
+        base: ou,
+        scope: 'one',
+        filter,
+        attributes: ['cn'],
+        sort: [{ attribute: 'cn' }],
+        page: { kind: 'offset', startIndex: 1, count: 3 },
+      });
+    const cns = (result: { entries: Array<{ attributes: Record<string, unknown[]> }> }) =>
+      result.entries.map((entry) => String(entry.attributes.cn?.[0]));
+    const everyone = { type: 'substring' as const, attribute: 'cn', initial: 'vlv', any: [] };
+    try {
+      const sortedAt = Date.now();
+      const first = await page(everyone);
+      expect(first.total).toBe(6);
+      expect(cns(first)).toEqual(['vlv1', 'vlv2', 'vlv3']);
+
+      await addPerson('vlv0');
+      // Another query on the same connection: its own search, not the kept list.
+      const other = await page({ type: 'substring', attribute: 'cn', initial: 'vlv4', any: [] });
+      expect(other.total).toBe(1);
+      expect(cns(other)).toEqual(['vlv4']);
+      // The same query within the reuse time: the kept list, without vlv0, read twice.
+      const kept = await page(everyone);
+      expect(kept.total).toBe(6);
+      expect(cns(kept)).toEqual(['vlv1', 'vlv2', 'vlv3']);
+      await new Promise((resolve) => setTimeout(resolve, reuseMs * 0.6));
+      expect((await page(everyone)).total).toBe(6);
+      // Past the reuse time counted from the first sort (not from the last page): sorted afresh.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, sortedAt + reuseMs + 50 - Date.now())));
+      const fresh = await page(everyone);
+      expect(fresh.total).toBe(7);
+      expect(cns(fresh)).toEqual(['vlv0', 'vlv1', 'vlv2']);
+    } finally {
+      await directory.close();
+    }
+  }, 30_000);
 });
