@@ -3,6 +3,7 @@
  * free loopback ports (the same local default `npm start` uses), plus a small SCIM client.
  */
 import { randomBytes } from 'node:crypto';
+import { Client } from 'ldapts';
 import { loadConfig } from '../../src/config/index.ts';
 import { SAMPLE_LDIF } from '../../src/localdev/slapd.ts';
 import { createLogger, type RunningBridge, startBridge } from '../../src/main.ts';
@@ -80,4 +81,16 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
     },
     stop: () => bridge.stop(),
   };
+}
+
+/**
+ * A raw ldapts client bound as the root of the test bridge's own slapd: tests check the directory
+ * with it, independently of the bridge. The caller unbinds it.
+ */
+export async function rootClientOf(t: TestBridge): Promise<Client> {
+  const slapd = t.bridge.local?.slapd;
+  if (!slapd) throw new Error('the test bridge should run its own slapd');
+  const client = new Client({ url: slapd.url });
+  await client.bind(slapd.rootDn, slapd.rootPassword);
+  return client;
 }

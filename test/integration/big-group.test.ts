@@ -4,9 +4,9 @@
  * visited page by page, and the JSON goes out in pieces (chunked). Every member must be there,
  * exactly once, with the id slapd holds for it.
  */
-import { Attribute, Change, Client } from 'ldapts';
+import { Attribute, Change, type Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../harness/bridge.ts';
 
 const MEMBERS = 2_600;
 const PEOPLE = 'ou=People,dc=example,dc=com';
@@ -18,9 +18,7 @@ const expectedIds = new Set<string>();
 
 beforeAll(async () => {
   t = await startTestBridge({ seed: 'empty' });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
   const dns: string[] = [];
   for (let start = 0; start < MEMBERS; start += 100) {
     await Promise.all(

@@ -2,9 +2,9 @@
  * Bulk (RFC 7644 §3.7) against the real stack: order, bulkId references (a group whose members
  * are users created earlier in the same request), failOnErrors, limits.
  */
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../harness/bridge.ts';
 
 const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -17,9 +17,7 @@ beforeAll(async () => {
     seed: 'empty',
     env: { SCIM_BRIDGE_LIMITS_BULK_MAX_OPERATIONS: '5', SCIM_BRIDGE_LIMITS_BULK_MAX_PAYLOAD_BYTES: '4096' },
   });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
 });
 afterAll(async () => {
   await ldap?.unbind();

@@ -4,9 +4,9 @@
  * Each quirk is named beside its fixture.
  */
 import { createHash } from 'node:crypto';
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../harness/bridge.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -39,9 +39,7 @@ beforeAll(async () => {
       ]),
     },
   });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
 });
 afterAll(async () => {
   await ldap?.unbind();

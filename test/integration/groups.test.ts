@@ -2,9 +2,9 @@
  * Groups and membership over HTTP against a real slapd: membership changes are value add/delete
  * on the group entry, checked in the directory with a separate ldapts client.
  */
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../harness/bridge.ts';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -35,9 +35,7 @@ async function createUser(userName: string): Promise<{ id: string; dn: string }>
 
 beforeAll(async () => {
   t = await startTestBridge({ seed: 'empty' });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
 });
 afterAll(async () => {
   await ldap?.unbind();

@@ -3,9 +3,9 @@
  * Outcomes are checked in the directory itself with a separate ldapts client, not only through
  * the bridge's own answers.
  */
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../harness/bridge.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -46,10 +46,7 @@ function newUser(userName: string, extra: Record<string, unknown> = {}) {
 
 beforeAll(async () => {
   t = await startTestBridge();
-  const slapd = t.bridge.local?.slapd;
-  if (!slapd) throw new Error('the test bridge should run its own slapd');
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
 });
 
 afterAll(async () => {

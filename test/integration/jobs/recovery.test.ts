@@ -4,10 +4,10 @@
  * happened is read back from slapd, and only the writes that happened are published.
  */
 import { randomUUID } from 'node:crypto';
-import { Attribute, Change, Client } from 'ldapts';
+import { Attribute, Change, type Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeIntent } from '../../../src/ports/events.ts';
-import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -60,9 +60,7 @@ beforeAll(async () => {
       SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([{ name: 'hook', url: receiver.url, secret: SECRET }]),
     },
   });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
 });
 afterAll(async () => {
   await ldap?.unbind();

@@ -4,9 +4,9 @@
  * compensation runs (delete, or keep it disabled) and a provisioning_failed event records it. Real
  * slapd, real redis-server, real HTTP receivers; outcomes checked in the directory.
  */
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import { type Receiver, startReceiver } from './receiver.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -68,9 +68,7 @@ function sagaBridge(compensation: 'delete' | 'disable'): void {
         ]),
       },
     });
-    const slapd = t.bridge.local!.slapd!;
-    ldap = new Client({ url: slapd.url });
-    await ldap.bind(slapd.rootDn, slapd.rootPassword);
+    ldap = await rootClientOf(t);
   });
   afterAll(async () => {
     await ldap?.unbind();

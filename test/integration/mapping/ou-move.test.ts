@@ -7,9 +7,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'ldapts';
+import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+import { rootClientOf, startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -32,9 +32,7 @@ beforeAll(async () => {
   expect(text).toContain(`ou={${ENTERPRISE}:department}`);
   writeFileSync(file, text);
   t = await startTestBridge({ seed: 'empty', env: { SCIM_BRIDGE_MAPPINGS_DIR: dir } });
-  const slapd = t.bridge.local!.slapd!;
-  ldap = new Client({ url: slapd.url });
-  await ldap.bind(slapd.rootDn, slapd.rootPassword);
+  ldap = await rootClientOf(t);
   for (const ou of ['Sales', 'Engineering'])
     await ldap.add(`ou=${ou},${PEOPLE}`, { objectClass: ['top', 'organizationalUnit'], ou });
 });
