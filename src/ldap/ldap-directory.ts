@@ -68,6 +68,7 @@ export class LdapDirectory implements Directory {
   readonly #pool: ConnectionPool;
   readonly #cursorSessions: PagedSessions;
   readonly #sortedLists: SortedLists<PooledConnection>;
+  #warnedSortedListFailure = false;
   readonly #logger: DirectoryLogger;
   readonly #pingTimeoutMs: number;
   /** TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent. */
@@ -466,8 +467,16 @@ export class LdapDirectory implements Directory {
               : undefined;
           return window.result;
         }
-      } catch {
+      } catch (error) {
         // The list or its connection failed this search: the query is searched afresh below.
+        // Said once: a directory that refuses every contextID would otherwise fill the log.
+        if (!this.#warnedSortedListFailure) {
+          this.#warnedSortedListFailure = true;
+          this.#logger.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'a page from the sorted list the directory kept failed; searching afresh. If this directory refuses VLV contextIDs, set ldap.sortedListReuseMs to 0 (said once per process)',
+          );
+        }
       } finally {
         lists.settle(signature, kept, answered);
       }

@@ -65,6 +65,53 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: directory outages', () => 
     }
   });
 
+  it('a page whose kept sorted list is lost (restart) or fails (hung slapd) is searched afresh; the failure is logged once', async () => {
+    const warnings: string[] = [];
+    const SORTED_LIST_WARNING = /sorted list the directory kept failed.*ldap\.sortedListReuseMs/;
+    const lists = directoryFor(
+      slapd,
+      { poolSize: 1, operationTimeoutMs: OPERATION_TIMEOUT_MS, sortedListReuseMs: 60_000 },
+      { warn: (_, message) => warnings.push(message), info() {} },
+    );
+    const page = (startIndex: number) =>
+      lists.search({
+        base: PEOPLE,
+        scope: 'one',
+        filter: { type: 'equal', attribute: 'objectClass', value: 'inetOrgPerson' },
+        attributes: ['uid'],
+        sort: [{ attribute: 'uid', orderingRule: 'caseIgnoreOrderingMatch' }],
+        page: { kind: 'offset', startIndex, count: 2 },
+      });
+    const uidsOf = (result: { entries: { attributes: Record<string, unknown[]> }[] }) =>
+      result.entries.map((entry) => String(entry.attributes.uid?.[0]));
+    try {
+      expect(uidsOf(await page(1))).toEqual(['alice', 'bob']);
+      // The list went with the connection: nothing to continue, no failure to report.
+      await slapd.restart();
+      expect(uidsOf(await page(3))).toEqual(['carol', 'dave']);
+      expect(warnings.filter((message) => SORTED_LIST_WARNING.test(message))).toEqual([]);
+
+      // Twice, a list kept on a live connection whose server then hangs: the continuation times
+      // out; once slapd runs again, pages are right (a fresh sort, then its kept list).
+      for (let round = 0; round < 2; round++) {
+        expect(uidsOf(await page(1))).toEqual(['alice', 'bob']);
+        process.kill(slapd.pid, 'SIGSTOP');
+        try {
+          await stopped(slapd.pid);
+          const hung = await Promise.allSettled([page(3)]);
+          expect(hung[0]?.status).toBe('rejected');
+        } finally {
+          process.kill(slapd.pid, 'SIGCONT');
+        }
+        expect(uidsOf(await page(3))).toEqual(['carol', 'dave']);
+        expect(uidsOf(await page(5))).toEqual(['erin']);
+      }
+      expect(warnings.filter((message) => SORTED_LIST_WARNING.test(message))).toHaveLength(1);
+    } finally {
+      await lists.close();
+    }
+  });
+
   it('reads and writes again after slapd restarts, with the same Directory object', async () => {
     const warnings: string[] = [];
     // The logger shows the pool noticed the lost connections (rather than never having opened them).
