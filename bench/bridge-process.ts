@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
-import { userReadAttributes } from './measure.ts';
+import { processCpuMicros, userReadAttributes } from './measure.ts';
 
 export interface BridgeProcessInfo {
   baseUrl: string;
@@ -61,13 +61,7 @@ export async function startBridgeProcess(token: string, seedLdif: string[]): Pro
         Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
       return { rss: kb('VmRSS') * 1024, peakRss: kb('VmHWM') * 1024 };
     },
-    cpuMicros() {
-      // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command) are utime and
-      // stime in clock ticks; Linux reports them at 100 ticks per second.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10_000;
-    },
+    cpuMicros: () => processCpuMicros(pid),
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -3,7 +3,7 @@
  * numeric command-line options, a keep-alive HTTP client for the bridge, and streaming LDIF out for
  * slapadd. Loopback only; every loop is bounded by a count and a duration.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { RunningBridge } from '../src/main.ts';
 import { readAttributes } from '../src/services/resources.ts';
@@ -149,4 +149,12 @@ mail: ${uid}@example.org
 scimActive: TRUE
 ${memberOf.map((dn) => `memberOf: ${dn}\n`).join('')}
 `;
+}
+
+/** CPU time a process has used so far: utime + stime (fields 14 and 15 of /proc/<pid>/stat, which
+ * Linux reports at 100 ticks a second), in microseconds. */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

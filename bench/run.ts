@@ -116,7 +116,9 @@ const entry = process.argv.includes('--scale')
     ? import('./membership.ts').then((m) => m.runMembership())
     : process.argv.includes('--writes')
       ? import('./writes.ts').then((m) => m.runWrites())
-      : main();
+      : process.argv.includes('--floor')
+        ? import('./floor.ts').then((m) => m.runFloorComparison())
+        : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);
