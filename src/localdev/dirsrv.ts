@@ -337,9 +337,9 @@ async function bindAsManager(port: number, rootPassword: string): Promise<void> 
   }
 }
 
-/** Backend + suffix, the OUs and the service account, added as cn=Directory Manager. */
-async function populate(port: number, rootPassword: string, servicePassword: string): Promise<void> {
-  const entries: Array<[string, Record<string, string[]>]> = [
+/** Backend + suffix, the OUs and the service account, in the order they must be added. */
+function setupEntries(servicePassword: string): Array<[string, Record<string, string[]>]> {
+  return [
     [
       'cn=userroot,cn=ldbm database,cn=plugins,cn=config',
       {
@@ -384,10 +384,14 @@ async function populate(port: number, rootPassword: string, servicePassword: str
       },
     ],
   ];
+}
+
+/** Adds setupEntries() as cn=Directory Manager. */
+async function populate(port: number, rootPassword: string, servicePassword: string): Promise<void> {
   const client = new Client({ url: `ldap://127.0.0.1:${port}`, connectTimeout: 2_000, timeout: 10_000 });
   try {
     await client.bind(ROOT_DN, rootPassword);
-    for (const [dn, attributes] of entries) {
+    for (const [dn, attributes] of setupEntries(servicePassword)) {
       await client.add(
         dn,
         Object.entries(attributes).map(([type, values]) => new Attribute({ type, values })),

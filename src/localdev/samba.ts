@@ -27,6 +27,9 @@ const BASE_DN = 'DC=example,DC=test';
 const SERVER_NAME = 'DC1.example.test';
 const LDAP_PORT = 389;
 const LDAPS_PORT = 636;
+const KERBEROS_PORT = 88;
+/** Samba's LDAP server and KDC have no port option: one instance per address. */
+const FIXED_PORTS = [LDAP_PORT, LDAPS_PORT, KERBEROS_PORT];
 const PROVISION_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
@@ -59,67 +62,81 @@ export function missingSambaBinaries(): string[] {
 }
 
 /**
- * Provisions a fresh domain EXAMPLE.TEST into a temp dir (password ages 0 and complexity off, so
- * password-change tests can run back to back), starts `samba -i -M single` as our child and
- * resolves once an LDAPS simple bind as Administrator succeeds.
+ * Everything startSambaAd() needs that is missing: the binaries and root, and the fixed ports,
+ * free on 127.0.0.1 (taken by another Samba or LDAP server, they make a start fail).
  */
-export async function startSambaAd(): Promise<RunningSambaAd> {
+export async function missingSambaPrerequisites(): Promise<string[]> {
   const missing = missingSambaBinaries();
-  if (missing.length > 0) throw new Error(`Samba AD DC cannot start, missing: ${missing.join(', ')}`);
-  for (const port of [LDAP_PORT, LDAPS_PORT]) {
+  for (const port of FIXED_PORTS) {
     if (await portAnswers(port)) {
-      throw new Error(
-        `Samba AD DC cannot start: 127.0.0.1:${port} is already in use (another Samba or LDAP server?)`,
-      );
+      missing.push(`a free 127.0.0.1:${port} (in use by another process: another Samba or LDAP server?)`);
     }
   }
+  return missing;
+}
+
+/**
+ * Provisions a fresh domain EXAMPLE.TEST into a temp dir, starts `samba -i -M single` as our child
+ * and resolves once an LDAPS simple bind as Administrator succeeds.
+ */
+export async function startSambaAd(): Promise<RunningSambaAd> {
+  const missing = await missingSambaPrerequisites();
+  if (missing.length > 0) throw new Error(`Samba AD DC cannot start, missing: ${missing.join(', ')}`);
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'samba-ad-'));
   ownDir(dataDir);
   // Meets AD's default complexity rules too (upper, lower, digit, symbol; 8+ characters).
   const adminPassword = `Aa1!${randomBytes(12).toString('hex')}`;
   const confFile = path.join(dataDir, 'etc', 'smb.conf');
-  const targetDir = dataDir;
-
   try {
-    await runTool([
-      'domain',
-      'provision',
-      `--targetdir=${targetDir}`,
-      `--realm=${REALM}`,
-      `--domain=${DOMAIN}`,
-      '--server-role=dc',
-      '--dns-backend=NONE',
-      `--adminpass=${adminPassword}`,
-      '--host-name=dc1',
-      '--use-rfc2307',
-      '--option=interfaces=lo',
-      '--option=bind interfaces only=yes',
-      '--option=server services=ldap, cldap, kdc, rpc',
-    ]);
-    await runTool([
-      'domain',
-      'passwordsettings',
-      'set',
-      '-s',
-      confFile,
-      '--min-pwd-age=0',
-      '--max-pwd-age=0',
-      '--complexity=off',
-    ]);
+    await provision(dataDir, confFile, adminPassword);
   } catch (error) {
     await removeOwnedDir(dataDir);
     throw error;
   }
+  return launch(dataDir, confFile, adminPassword);
+}
 
+/**
+ * The domain's files in `targetDir`, with password ages 0 and complexity off so that
+ * password-change tests can run back to back.
+ */
+async function provision(targetDir: string, confFile: string, adminPassword: string): Promise<void> {
+  await runTool([
+    'domain',
+    'provision',
+    `--targetdir=${targetDir}`,
+    `--realm=${REALM}`,
+    `--domain=${DOMAIN}`,
+    '--server-role=dc',
+    '--dns-backend=NONE',
+    `--adminpass=${adminPassword}`,
+    '--host-name=dc1',
+    '--use-rfc2307',
+    '--option=interfaces=lo',
+    '--option=bind interfaces only=yes',
+    '--option=server services=ldap, cldap, kdc, rpc',
+  ]);
+  await runTool([
+    'domain',
+    'passwordsettings',
+    'set',
+    '-s',
+    confFile,
+    '--min-pwd-age=0',
+    '--max-pwd-age=0',
+    '--complexity=off',
+  ]);
+}
+
+/** Starts the provisioned domain's samba as our child; stops it and removes the dir if it fails. */
+async function launch(dataDir: string, confFile: string, adminPassword: string): Promise<RunningSambaAd> {
   const child = spawn(SAMBA, ['-s', confFile, '-i', '-M', 'single', '--no-process-group'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   // Samba forks helpers into the process group it leads (detached): signals go to the group.
   const supervised = supervise(child, { processGroup: true });
-  const stopProcess = () => supervised.stop(STOP_GRACE_MS);
-
   const running: RunningSambaAd = {
     ldapsUrl: `ldaps://127.0.0.1:${LDAPS_PORT}`,
     caFile: path.join(dataDir, 'private', 'tls', 'ca.pem'),
@@ -131,7 +148,7 @@ export async function startSambaAd(): Promise<RunningSambaAd> {
     dataDir,
     pid: child.pid ?? -1,
     async stop() {
-      await stopProcess();
+      await supervised.stop(STOP_GRACE_MS);
       await removeOwnedDir(dataDir);
     },
   };
