@@ -42,12 +42,17 @@ export type Rdn = readonly AttributeTypeAndValue[];
 
 /** Characters `\` may escape as themselves (RFC 4514 §3 `special` and ESC). */
 const ESCAPABLE = ' "#+,;<=>\\';
-/** Characters a value must not hold unescaped (RFC 4514 §3: outside SUTF1, besides `,` `+` `\`). */
-const MUST_BE_ESCAPED = '";<>\u0000';
+/** Characters a value may hold unescaped: all but `,` `+` `\` and those outside RFC 4514 §3 SUTF1. */
+const PLAIN_RUN = /[^,+\\";<>\u0000]+/y;
 const HEX_PAIR = /^[0-9a-fA-F]{2}$/;
 const HEX_STRING = /^(?:[0-9a-fA-F]{2})+/;
 /** RFC 4512 §1.4 descr and numericoid. */
 const ATTRIBUTE_TYPE = /^(?:[A-Za-z][A-Za-z0-9-]*|(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+)$/;
+const TYPE_AND_EQUALS = / *([A-Za-z][A-Za-z0-9-]*|(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+) *=/y;
+/** What escapeDnValue changes: a special character anywhere, a leading `#` or space, a trailing space. */
+const NEEDS_ESCAPING = /["+,;<>\\=\u0000]|^[# ]| $/;
+/** Whitespace that foldValue changes: a run of two or more, or any but a plain space. */
+const SPACE_TO_FOLD = /\s{2,}|[^\S ]/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 interface Cursor {
@@ -102,16 +107,30 @@ function skipSpaces(cursor: Cursor): void {
 
 /** Reads `type=value`, leaving the cursor on the `,` or `+` after it, or at the end. */
 function readAttributeTypeAndValue(cursor: Cursor): AttributeTypeAndValue {
+  const type = readAttributeType(cursor);
+  skipSpaces(cursor);
   const { text } = cursor;
+  if (text[cursor.pos] === '#') return { type, value: readBerValue(cursor), ber: true };
+  return { type, value: readStringValue(cursor) };
+}
+
+/** Reads `type =`, leaving the cursor after the `=`. */
+function readAttributeType(cursor: Cursor): string {
+  const { text } = cursor;
+  // The usual case in one step; anything else is read character by character, to say what is wrong.
+  TYPE_AND_EQUALS.lastIndex = cursor.pos;
+  const match = TYPE_AND_EQUALS.exec(text);
+  if (match) {
+    cursor.pos = TYPE_AND_EQUALS.lastIndex;
+    return match[1]!;
+  }
   const start = cursor.pos;
   while (cursor.pos < text.length && !'=,+'.includes(text[cursor.pos]!)) cursor.pos++;
   if (text[cursor.pos] !== '=') fail(cursor, 'expected "=" after an attribute type');
   const type = text.slice(start, cursor.pos).trim();
   if (!ATTRIBUTE_TYPE.test(type)) fail({ text, pos: start }, 'expected an attribute type');
   cursor.pos++;
-  skipSpaces(cursor);
-  if (text[cursor.pos] === '#') return { type, value: readBerValue(cursor), ber: true };
-  return { type, value: readStringValue(cursor) };
+  return type;
 }
 
 /** `#` followed by hex pairs (RFC 4514 §2.4 hexstring), returned as written. */
@@ -144,29 +163,33 @@ function readStringValue(cursor: Cursor): string {
     octets = [];
   };
   while (cursor.pos < text.length) {
-    const char = text[cursor.pos]!;
-    if (char === ',' || char === '+') break;
-    if (char === '\\') {
-      const pair = text.slice(cursor.pos + 1, cursor.pos + 3);
-      if (HEX_PAIR.test(pair)) {
-        octets.push(Number.parseInt(pair, 16));
-        cursor.pos += 3;
-        continue;
-      }
-      const escaped = text[cursor.pos + 1];
-      if (escaped === undefined || !ESCAPABLE.includes(escaped))
-        fail(cursor, 'expected a special character or a hex pair after "\\"');
+    PLAIN_RUN.lastIndex = cursor.pos;
+    const run = PLAIN_RUN.exec(text)?.[0];
+    if (run !== undefined) {
       flushOctets();
-      value += escaped;
-      significant = value.length;
-      cursor.pos += 2;
+      value += run;
+      let spaces = 0;
+      while (spaces < run.length && run[run.length - 1 - spaces] === ' ') spaces++;
+      if (spaces < run.length) significant = value.length - spaces;
+      cursor.pos += run.length;
       continue;
     }
-    if (MUST_BE_ESCAPED.includes(char)) fail(cursor, `unescaped ${JSON.stringify(char)} in a value`);
+    const char = text[cursor.pos]!;
+    if (char === ',' || char === '+') break;
+    if (char !== '\\') fail(cursor, `unescaped ${JSON.stringify(char)} in a value`);
+    const pair = text.slice(cursor.pos + 1, cursor.pos + 3);
+    if (HEX_PAIR.test(pair)) {
+      octets.push(Number.parseInt(pair, 16));
+      cursor.pos += 3;
+      continue;
+    }
+    const escaped = text[cursor.pos + 1];
+    if (escaped === undefined || !ESCAPABLE.includes(escaped))
+      fail(cursor, 'expected a special character or a hex pair after "\\"');
     flushOctets();
-    value += char;
-    if (char !== ' ') significant = value.length;
-    cursor.pos++;
+    value += escaped;
+    significant = value.length;
+    cursor.pos += 2;
   }
   flushOctets();
   return value.slice(0, significant);
@@ -182,6 +205,7 @@ function decodeOctets(cursor: Cursor, octets: number[]): string {
 
 /** Escapes a value for use in a DN attribute value (RFC 4514 §2.4). */
 export function escapeDnValue(value: string): string {
+  if (!NEEDS_ESCAPING.test(value)) return value;
   let out = '';
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
@@ -257,7 +281,8 @@ export function rdnValueChanged(currentDn: string, newDn: string): boolean {
 
 /** Folds a value as caseIgnoreMatch does: trimmed, inner spaces as one, lower case. */
 function foldValue(value: string): string {
-  return value.trim().replace(/\s+/g, ' ').toLowerCase();
+  const trimmed = value.trim();
+  return (SPACE_TO_FOLD.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed).toLowerCase();
 }
 
 function normalizedRdns(dn: string): string[] | undefined {
@@ -266,13 +291,9 @@ function normalizedRdns(dn: string): string[] | undefined {
 
 /** The RDN as text with its values passed through `fold`, its pairs sorted (an RDN is a set). */
 function rdnText(rdn: Rdn, fold: (value: string) => string): string {
-  return rdn
-    .map(
-      ({ type, value, ber }) =>
-        `${type.toLowerCase()}=${ber ? value.toLowerCase() : escapeDnValue(fold(value))}`,
-    )
-    .sort()
-    .join('+');
+  const pairText = ({ type, value, ber }: AttributeTypeAndValue) =>
+    `${type.toLowerCase()}=${ber ? value.toLowerCase() : escapeDnValue(fold(value))}`;
+  return rdn.length === 1 ? pairText(rdn[0]!) : rdn.map(pairText).sort().join('+');
 }
 
 /** How the helpers before this module compared DNs; kept for DNs that do not parse. */
