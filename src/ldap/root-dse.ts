@@ -1,6 +1,8 @@
 /** What the rootDSE (RFC 4512 §5.1) tells the bridge about the directory. */
 import type { DirEntry, DirectoryCapabilities } from '../ports/directory.ts';
 import { ControlOid } from './controls.ts';
+import { toPortError } from './errors.ts';
+import type { DirectoryLogger } from './options.ts';
 
 /** rootDSE attributes read once at start-up. */
 export const ROOT_DSE_ATTRIBUTES = [
@@ -41,4 +43,43 @@ function vendorOf(rootDse: DirEntry): DirectoryCapabilities['vendor'] {
     return 'openldap';
   }
   return 'unknown';
+}
+
+/**
+ * The directory's capabilities, read from the rootDSE on first use and kept. A failed read is not
+ * kept: the next call asks again (the directory may be starting up).
+ */
+export class CapabilitiesCache {
+  readonly #readRootDse: () => Promise<DirEntry>;
+  readonly #logger: DirectoryLogger;
+  #capabilities: Promise<DirectoryCapabilities> | undefined;
+  #known: DirectoryCapabilities | undefined;
+
+  constructor(readRootDse: () => Promise<DirEntry>, logger: DirectoryLogger) {
+    this.#readRootDse = readRootDse;
+    this.#logger = logger;
+  }
+
+  /** The settled value of get(): searches skip an await once it is known. */
+  get known(): DirectoryCapabilities | undefined {
+    return this.#known;
+  }
+
+  get(): Promise<DirectoryCapabilities> {
+    if (!this.#capabilities) {
+      this.#capabilities = this.#readRootDse().then(
+        (rootDse) => {
+          const capabilities = capabilitiesFromRootDse(rootDse);
+          this.#known = capabilities;
+          this.#logger.info(capabilities, 'directory capabilities');
+          return capabilities;
+        },
+        (error: unknown) => {
+          this.#capabilities = undefined;
+          throw toPortError(error, 'read rootDSE');
+        },
+      );
+    }
+    return this.#capabilities;
+  }
 }

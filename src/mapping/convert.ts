@@ -2,9 +2,9 @@
  * Entry <-> resource conversion through a compiled mapping. Pure: references (DN <-> id) are
  * resolved by the caller, which passes them in.
  */
+import { escapeDnValue, normalizeDn as normalizeDnText, sameDn as sameDnText } from '../lib/dn.ts';
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
-import { escapeDnValue, normalizeDn as normalizeDnText } from './ldap-text.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
 // GUID helpers moved to transforms.ts (the `guid` transform); re-exported for existing importers.
@@ -81,6 +81,7 @@ export function readsForward(rule: CompiledRule): boolean {
   return !rule.reverse || rule.readOnly;
 }
 
+// services imports these until the issue-13 merge
 export function normalizeDn(dn: string): string {
   return normalizeDnText(dn);
 }
@@ -417,6 +418,7 @@ function sameValues(a: string[], b: string[]): boolean {
   return b.every((v) => set.has(v));
 }
 
+// services imports these until the issue-13 merge
 export function sameDn(a: string, b: string): boolean {
-  return normalizeDnText(a) === normalizeDnText(b);
+  return sameDnText(a, b);
 }

@@ -1,7 +1,8 @@
 /**
- * Text forms an admin writes in mapping files: RFC 4515 filters (the resource type's scope filter)
- * and RFC 4514 DN values (DN templates). Client input never goes through the filter parser here:
- * client values only ever become DirFilter values, which the LDAP adapter escapes.
+ * RFC 4515 filter text an admin writes in mapping files (the resource type's scope filter), and
+ * DirFilters printed back as text for previews. Client input never goes through the filter parser
+ * here: client values only ever become DirFilter values, which the LDAP adapter escapes.
+ * DNs (RFC 4514) are in lib/dn.ts.
  */
 import type { DirFilter } from '../ports/directory.ts';
 
@@ -16,114 +17,130 @@ export class LdapTextError extends Error {
 
 /** Parses an RFC 4515 filter string into a DirFilter. Throws LdapTextError with the offset. */
 export function parseLdapFilter(text: string): DirFilter {
-  let pos = 0;
-  const fail = (what: string): never => {
-    throw new LdapTextError(`${what} at character ${pos + 1} of ${JSON.stringify(text)}`, pos);
-  };
-  const expect = (ch: string): void => {
-    if (text[pos] !== ch) fail(`expected "${ch}"`);
-    pos++;
-  };
-  const decodeValue = (raw: string): string => {
-    // RFC 4515 §3: \XX hex escapes of octets; decode as UTF-8.
-    const bytes: number[] = [];
-    for (let i = 0; i < raw.length; i++) {
-      const c = raw[i]!;
-      if (c === '\\') {
-        const hex = raw.slice(i + 1, i + 3);
-        if (!/^[0-9a-fA-F]{2}$/.test(hex)) fail('invalid escape');
-        bytes.push(Number.parseInt(hex, 16));
-        i += 2;
-      } else bytes.push(...Buffer.from(c, 'utf8'));
-    }
-    return Buffer.from(bytes).toString('utf8');
-  };
-  const parseOne = (): DirFilter => {
-    expect('(');
-    const c = text[pos];
-    let result: DirFilter;
-    if (c === '&' || c === '|') {
-      pos++;
-      const filters: DirFilter[] = [];
-      while (text[pos] === '(') filters.push(parseOne());
-      if (filters.length === 0) {
-        // RFC 4526 absolute true "(&)" and false "(|)".
-        if (text[pos] !== ')') fail('expected at least one filter');
-        result = c === '&' ? { type: 'true' } : { type: 'false' };
-      } else result = c === '&' ? { type: 'and', filters } : { type: 'or', filters };
-    } else if (c === '!') {
-      pos++;
-      result = { type: 'not', filter: parseOne() };
-    } else {
-      const start = pos;
-      while (pos < text.length && !'=~<>()'.includes(text[pos]!)) pos++;
-      const attribute = text.slice(start, pos);
-      // Extensible match with a rule (RFC 4515 §3 `attr:rule:=value`), e.g. AD's bitwise AND.
-      const extensible = /^([A-Za-z][A-Za-z0-9-]*):([0-9]+(?:\.[0-9]+)*|[A-Za-z][A-Za-z0-9-]*):$/.exec(
-        attribute,
-      );
-      if (extensible) {
-        if (text[pos] !== '=') fail('expected ":=" in an extensible match');
-        pos++;
-        const valueStart = pos;
-        while (pos < text.length && text[pos] !== ')') {
-          if (text[pos] === '(') fail('unescaped "(" in value');
-          pos++;
-        }
-        result = {
-          type: 'extensible',
-          attribute: extensible[1]!,
-          rule: extensible[2]!,
-          value: decodeValue(text.slice(valueStart, pos)),
-        };
-        expect(')');
-        return result;
-      }
-      if (!/^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$|^[0-9]+(\.[0-9]+)*$/.test(attribute))
-        fail('expected an attribute name');
-      const op = text.slice(pos, pos + 2);
-      let kind: '=' | '>=' | '<=' | '~=';
-      if (op === '>=' || op === '<=' || op === '~=') {
-        kind = op;
-        pos += 2;
-      } else if (text[pos] === '=') {
-        kind = '=';
-        pos++;
-      } else return fail('expected "=", ">=", "<=" or "~="');
-      const valueStart = pos;
-      while (pos < text.length && text[pos] !== ')') {
-        if (text[pos] === '(') fail('unescaped "(" in value');
-        pos++;
-      }
-      const raw = text.slice(valueStart, pos);
-      if (kind === '>=') result = { type: 'greaterOrEqual', attribute, value: decodeValue(raw) };
-      else if (kind === '<=') result = { type: 'lessOrEqual', attribute, value: decodeValue(raw) };
-      else if (kind === '~=') result = { type: 'equal', attribute, value: decodeValue(raw) };
-      else if (raw === '*') result = { type: 'present', attribute };
-      else if (raw.includes('*')) {
-        const parts = raw.split('*');
-        const initial = parts[0] ? decodeValue(parts[0]) : undefined;
-        const last = parts[parts.length - 1];
-        const final = last ? decodeValue(last) : undefined;
-        const any = parts
-          .slice(1, -1)
-          .filter((p) => p !== '')
-          .map(decodeValue);
-        result = {
-          type: 'substring',
-          attribute,
-          any,
-          ...(initial ? { initial } : {}),
-          ...(final ? { final } : {}),
-        };
-      } else result = { type: 'equal', attribute, value: decodeValue(raw) };
-    }
-    expect(')');
-    return result;
-  };
-  const filter = parseOne();
-  if (pos !== text.length) fail('unexpected text after the filter');
+  const cursor: Cursor = { text, pos: 0 };
+  const filter = parseFilter(cursor);
+  if (cursor.pos !== text.length) fail(cursor, 'unexpected text after the filter');
   return filter;
+}
+
+interface Cursor {
+  readonly text: string;
+  pos: number;
+}
+
+function fail(cursor: Cursor, what: string): never {
+  throw new LdapTextError(
+    `${what} at character ${cursor.pos + 1} of ${JSON.stringify(cursor.text)}`,
+    cursor.pos,
+  );
+}
+
+function expect(cursor: Cursor, char: string): void {
+  if (cursor.text[cursor.pos] !== char) fail(cursor, `expected "${char}"`);
+  cursor.pos++;
+}
+
+/** `(` filter `)`: a set, a negation or an item (RFC 4515 §3). */
+function parseFilter(cursor: Cursor): DirFilter {
+  expect(cursor, '(');
+  const char = cursor.text[cursor.pos];
+  let result: DirFilter;
+  if (char === '&' || char === '|') {
+    cursor.pos++;
+    result = parseSet(cursor, char);
+  } else if (char === '!') {
+    cursor.pos++;
+    result = { type: 'not', filter: parseFilter(cursor) };
+  } else result = parseItem(cursor);
+  expect(cursor, ')');
+  return result;
+}
+
+function parseSet(cursor: Cursor, operator: '&' | '|'): DirFilter {
+  const filters: DirFilter[] = [];
+  while (cursor.text[cursor.pos] === '(') filters.push(parseFilter(cursor));
+  if (filters.length > 0) return operator === '&' ? { type: 'and', filters } : { type: 'or', filters };
+  // RFC 4526 absolute true "(&)" and false "(|)".
+  if (cursor.text[cursor.pos] !== ')') fail(cursor, 'expected at least one filter');
+  return operator === '&' ? { type: 'true' } : { type: 'false' };
+}
+
+/** Extensible match with a rule (RFC 4515 §3 `attr:rule:=value`), e.g. AD's bitwise AND. */
+const EXTENSIBLE = /^([A-Za-z][A-Za-z0-9-]*):([0-9]+(?:\.[0-9]+)*|[A-Za-z][A-Za-z0-9-]*):$/;
+const ATTRIBUTE = /^[A-Za-z][A-Za-z0-9-]*(;[A-Za-z0-9-]+)*$|^[0-9]+(\.[0-9]+)*$/;
+
+/** attribute, operator and value, up to (not including) the closing `)`. */
+function parseItem(cursor: Cursor): DirFilter {
+  const { text } = cursor;
+  const start = cursor.pos;
+  while (cursor.pos < text.length && !'=~<>()'.includes(text[cursor.pos]!)) cursor.pos++;
+  const attribute = text.slice(start, cursor.pos);
+  const extensible = EXTENSIBLE.exec(attribute);
+  if (extensible) {
+    if (text[cursor.pos] !== '=') fail(cursor, 'expected ":=" in an extensible match');
+    cursor.pos++;
+    const value = decodeValue(cursor, readValue(cursor));
+    return { type: 'extensible', attribute: extensible[1]!, rule: extensible[2]!, value };
+  }
+  if (!ATTRIBUTE.test(attribute)) fail(cursor, 'expected an attribute name');
+  const operator = text.slice(cursor.pos, cursor.pos + 2);
+  if (operator === '>=' || operator === '<=' || operator === '~=') {
+    cursor.pos += 2;
+    const value = decodeValue(cursor, readValue(cursor));
+    if (operator === '>=') return { type: 'greaterOrEqual', attribute, value };
+    if (operator === '<=') return { type: 'lessOrEqual', attribute, value };
+    return { type: 'equal', attribute, value };
+  }
+  if (text[cursor.pos] !== '=') fail(cursor, 'expected "=", ">=", "<=" or "~="');
+  cursor.pos++;
+  const raw = readValue(cursor);
+  if (raw === '*') return { type: 'present', attribute };
+  if (raw.includes('*')) return substringFilter(cursor, attribute, raw);
+  return { type: 'equal', attribute, value: decodeValue(cursor, raw) };
+}
+
+/** The raw value text up to the closing `)`; an unescaped `(` is an error. */
+function readValue(cursor: Cursor): string {
+  const { text } = cursor;
+  const start = cursor.pos;
+  while (cursor.pos < text.length && text[cursor.pos] !== ')') {
+    if (text[cursor.pos] === '(') fail(cursor, 'unescaped "(" in value');
+    cursor.pos++;
+  }
+  return text.slice(start, cursor.pos);
+}
+
+function substringFilter(cursor: Cursor, attribute: string, raw: string): DirFilter {
+  const parts = raw.split('*');
+  const initial = parts[0] ? decodeValue(cursor, parts[0]) : undefined;
+  const last = parts[parts.length - 1];
+  const final = last ? decodeValue(cursor, last) : undefined;
+  const any = parts
+    .slice(1, -1)
+    .filter((part) => part !== '')
+    .map((part) => decodeValue(cursor, part));
+  return {
+    type: 'substring',
+    attribute,
+    any,
+    ...(initial ? { initial } : {}),
+    ...(final ? { final } : {}),
+  };
+}
+
+/** RFC 4515 §3: \XX hex escapes of octets; decoded as UTF-8. */
+function decodeValue(cursor: Cursor, raw: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const char = raw[i]!;
+    if (char === '\\') {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) fail(cursor, 'invalid escape');
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(char, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /**
@@ -173,37 +190,5 @@ export function escapeFilterValue(value: string | Buffer): string {
   return out;
 }
 
-/** Escapes a value for use in a DN attribute value (RFC 4514 §2.4). */
-export function escapeDnValue(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    const first = i === 0;
-    const last = i === value.length - 1;
-    if ('"+,;<>\\='.includes(c) || (first && (c === '#' || c === ' ')) || (last && c === ' '))
-      out += `\\${c}`;
-    else if (c === '\u0000') out += '\\00';
-    else out += c;
-  }
-  return out;
-}
-
-/** Normalises a DN for comparison: lower-cased, no spaces around separators. Good enough for DNs we wrote. */
-export function normalizeDn(dn: string): string {
-  return dn
-    .split(/(?<!\\),/)
-    .map((rdn) =>
-      rdn
-        .split(/(?<!\\)=/)
-        .map((p) => p.trim())
-        .join('='),
-    )
-    .join(',')
-    .toLowerCase();
-}
-
-/** The parent of a DN (everything after the first unescaped comma). */
-export function parentDn(dn: string): string {
-  const match = /(?<!\\),/.exec(dn);
-  return match ? dn.slice(match.index + 1).trim() : '';
-}
+// services imports these until the issue-13 merge (DNs live in lib/dn.ts)
+export { escapeDnValue, normalizeDn, parentDn } from '../lib/dn.ts';

@@ -1,0 +1,144 @@
+/**
+ * Offset windows by server-side sort + VLV (RFC 2891 and the VLV draft): one search returns
+ * exactly the window, and the VLV response's contentCount is the total. A later window of the same
+ * query is read from the sorted list the server kept for the earlier one (its contextID, on the
+ * same connection) while that list may be reused: see sorted-lists.ts.
+ */
+import { type Client, type Entry, UnknownStatusCodeError } from 'ldapts';
+import type { DirEntry, SearchResult } from '../ports/directory.ts';
+import { UnavailableError } from '../ports/errors.ts';
+import { VirtualListViewControl } from './controls.ts';
+import { toDirEntry } from './entries.ts';
+import { hasResultCode, ResultCode } from './errors.ts';
+import type { DirectoryLogger } from './options.ts';
+import type { ConnectionPool, PooledConnection } from './pool.ts';
+import { checkSortResult, type Query, querySignature, searchMode, sortControl } from './query.ts';
+import type { KeptList, SortedLists } from './sorted-lists.ts';
+
+/** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
+const MAX_INT = 2 ** 31 - 1;
+
+interface VirtualListViewWindow {
+  result: SearchResult;
+  /** Names the sorted list the server kept for this search, on the connection it ran on. */
+  contextId: Buffer | undefined;
+}
+
+export class VirtualListViews {
+  readonly #pool: ConnectionPool;
+  readonly #sortedLists: SortedLists<PooledConnection>;
+  readonly #logger: DirectoryLogger;
+  #warnedSortedListFailure = false;
+
+  constructor(pool: ConnectionPool, sortedLists: SortedLists<PooledConnection>, logger: DirectoryLogger) {
+    this.#pool = pool;
+    this.#sortedLists = sortedLists;
+    this.#logger = logger;
+  }
+
+  /** The 1-based window of a sorted query, from a kept sorted list when one serves, else afresh. */
+  async window(query: Query, startIndex: number, count: number): Promise<SearchResult> {
+    const signature = querySignature(query);
+    const lists = this.#sortedLists;
+    // Stamped before the search: a write that starts meanwhile makes its list unusable.
+    const generation = lists.generation;
+    const takenAt = lists.now();
+    const kept = lists.take(signature);
+    if (kept) {
+      const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
+      if (result) return result;
+    }
+    return this.#pool.run(async (client, connection) => {
+      const window = await virtualListViewSearch(client, query, startIndex, count);
+      const list =
+        window.contextId && window.result.total
+          ? { connection, contextId: window.contextId, takenAt, generation }
+          : undefined;
+      lists.settle(signature, undefined, list);
+      return window.result;
+    }, searchMode(query));
+  }
+
+  /** The window read from a kept list; undefined when the list or its connection is gone or failed. */
+  async #fromKeptList(
+    signature: string,
+    kept: KeptList<PooledConnection>,
+    query: Query,
+    startIndex: number,
+    count: number,
+  ): Promise<SearchResult | undefined> {
+    let answered: KeptList<PooledConnection> | undefined;
+    try {
+      const window = await this.#pool.runOn(kept.connection, (client) =>
+        virtualListViewSearch(client, query, startIndex, count, kept.contextId),
+      );
+      if (!window) return undefined;
+      // A new contextID may name the same list (Samba AD renames its list on every page) or a
+      // fresh sort (OpenLDAP, when it no longer holds the list): either way its age is counted
+      // from the kept list's sort, so a list is never reused past sortedListReuseMs.
+      answered = window.contextId?.equals(kept.contextId)
+        ? kept
+        : window.contextId && window.result.total
+          ? { ...kept, contextId: window.contextId }
+          : undefined;
+      return window.result;
+    } catch (error) {
+      // The list or its connection failed this search: the query is searched afresh.
+      // Said once: a directory that refuses every contextID would otherwise fill the log.
+      if (!this.#warnedSortedListFailure) {
+        this.#warnedSortedListFailure = true;
+        this.#logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'a page from the sorted list the directory kept failed; searching afresh. If this directory refuses VLV contextIDs, set ldap.sortedListReuseMs to 0 (said once per process)',
+        );
+      }
+      return undefined;
+    } finally {
+      this.#sortedLists.settle(signature, kept, answered);
+    }
+  }
+}
+
+/**
+ * One VLV search (RFC 2891 sort + VLV byOffset), optionally continuing the sorted list `contextId`
+ * names; the answer's contextID comes back with the window.
+ */
+async function virtualListViewSearch(
+  client: Client,
+  query: Query,
+  startIndex: number,
+  count: number,
+  contextId?: Buffer,
+): Promise<VirtualListViewWindow> {
+  const sort = sortControl(query.sort ?? []);
+  const vlv = new VirtualListViewControl({
+    beforeCount: 0,
+    afterCount: Math.min(Math.max(count - 1, 0), MAX_INT),
+    // Past maxInt there cannot be an entry: the server answers "offset out of range" + total.
+    offset: Math.min(startIndex, MAX_INT),
+    contentCount: 0,
+    ...(contextId ? { contextId } : {}),
+  });
+  let searchEntries: Entry[];
+  try {
+    ({ searchEntries } = await client.search(query.base, query.options, [sort, vlv]));
+  } catch (error) {
+    // An offset past the end fails the search (OpenLDAP: result 76 with an offset-range
+    // VLV result) but the response control still carries the list size: an empty window.
+    if (vlv.response && startIndex > vlv.response.contentCount && !hasResultCode(error, ResultCode.busy)) {
+      return { result: { entries: [], total: vlv.response.contentCount }, contextId: vlv.response.contextId };
+    }
+    throw error;
+  }
+  checkSortResult(sort);
+  const response = vlv.response;
+  if (!response) throw new UnavailableError('the directory sent no VLV response control');
+  if (response.result !== 0) throw new UnknownStatusCodeError(response.result, 'VLV request failed');
+  // A server may clamp an offset beyond the list to its last entry: keep only real positions.
+  const entries: DirEntry[] = [];
+  searchEntries.forEach((raw, index) => {
+    const position = response.targetPosition + index;
+    if (position >= startIndex && position < startIndex + count) entries.push(toDirEntry(raw, query.binary));
+  });
+  return { result: { entries, total: response.contentCount }, contextId: response.contextId };
+}
