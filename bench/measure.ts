@@ -6,7 +6,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { RunningBridge } from '../src/main.ts';
-import { readAttributes } from '../src/services/resources.ts';
+import { readAttributes } from '../src/services/resources/read.ts';
 
 export interface Figure {
   count: number;

@@ -1,29 +1,28 @@
-/**
- * Composition root: loads the configuration, starts the local default services when none are
- * configured, wires the layers, serves HTTP, and shuts everything down on SIGINT/SIGTERM.
- */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
-import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
-import { type EventsRuntime, JobsAdmin, resolveSecrets, startEvents, startWorkers } from './jobs/index.ts';
+import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
 import { createLdapDirectory } from './ldap/index.ts';
-import { type LocalServices, MissingBinariesError, startLocalServices } from './localdev/stack.ts';
-import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
+import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
-import { entryId } from './mapping/convert.ts';
-import { formatProblem, MappingError, type MappingProblem } from './mapping/load.ts';
-import { MappingStore } from './mapping/reload.ts';
-import { subschemaVerifier } from './mapping/subschema.ts';
+import { MappingError } from './mapping/load.ts';
 import type { Directory } from './ports/directory.ts';
-import { checkReadiness } from './services/readiness.ts';
-import { ResourceService } from './services/resources.ts';
+import {
+  appOptions,
+  bearerTokens,
+  checkMappingsAgainst,
+  connectRedis,
+  listen,
+  openMappings,
+  resourceServiceFor,
+  startEventsFor,
+  startLocalDefaults,
+  stopOnce,
+} from './start-steps.ts';
 
 /**
  * Paths pino must never print: credentials in headers and bodies, and every setting the config
@@ -114,191 +113,32 @@ export function directoryFromConfig(
 export async function startBridge(options: StartOptions): Promise<RunningBridge> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
-
-  // Hot reload: an invalid change keeps the last good mapping; /ready lists the problems.
-  // The files are validated now, before any service starts; the check against the directory's
-  // schema needs the directory, so it is attached below, before the first reload can happen.
-  let checkAgainstDirectory: ((set: MappingSet) => Promise<MappingProblem[]>) | undefined;
-  const mappingStore = new MappingStore(config.mappings.dir, {
-    catalog: STANDARD_SCHEMAS,
-    onReload: (outcome, reason) =>
-      outcome.ok
-        ? logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded')
-        : logger.error(
-            { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
-            'mapping reload failed; the last good mapping stays in service',
-          ),
-    verify: async (set) => (checkAgainstDirectory ? checkAgainstDirectory(set) : []),
-  });
-  const mappingSet = mappingStore.mappings;
-
-  const needLdap = !config.ldap.url;
-  const needRedis = !config.redis.url;
-  const local =
-    needLdap || needRedis
-      ? await startLocalServices({
-          ldap: needLdap,
-          redis: needRedis,
-          ...(options.seedLdif ? { seedLdif: options.seedLdif } : {}),
-        })
-      : undefined;
-  if (local) {
-    logger.info(
-      { slapd: local.slapd?.url, redis: local.redis?.url },
-      'local default: started throwaway services (set ldap.url / redis.url to use your own)',
-    );
-  }
-
+  const mappings = openMappings(config, logger);
+  const local = await startLocalDefaults(config, options.seedLdif, logger);
   const directory = directoryFromConfig(config, local, logger);
-
-  // Every LDAP attribute and object class the mappings name must be in the directory's schema
-  // (RFC 4512 §4.2): at start-up and before each reloaded set goes into service. A directory that
-  // cannot be asked (down, or hiding its schema) skips the check with a warning.
-  checkAgainstDirectory = subschemaVerifier(directory, (reason) =>
-    logger.warn(
-      { reason, dir: config.mappings.dir },
-      'mappings not checked against the directory schema (skipped)',
+  await checkMappingsAgainst(directory, mappings, { config, local, logger });
+  const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
+  const redis = await connectRedis(config, redisUrl, logger);
+  const auth = bearerTokens(config);
+  const resources = resourceServiceFor(config, directory, mappings.store);
+  const events = config.events.enabled
+    ? startEventsFor(resources, { config, redis, redisUrl, logger })
+    : undefined;
+  if (events) resources.attachJournal(events.journal);
+  const app = createApp(
+    appOptions(
+      { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
+      {
+        directory,
+        redis,
+        events,
+      },
     ),
   );
-  try {
-    await mappingStore.verify();
-  } catch (error) {
-    await directory.close().catch(() => undefined);
-    await local?.stop();
-    throw error;
-  }
-  if (config.mappings.watch) mappingStore.watch();
-
-  const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
-  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
-  await redis
-    .connect()
-    .catch((error: Error) => logger.warn({ err: error.message }, 'redis not reachable at start-up'));
-
-  let generatedToken: string | undefined;
-  const tokenEntries = [...config.auth.tokens];
-  if (tokenEntries.length === 0) {
-    if (config.ldap.url) {
-      throw new ConfigError([
-        {
-          setting: 'auth.tokens',
-          source: 'default',
-          text: 'no bearer token is configured, so no client could authenticate; expected auth.tokens entries {name, sha256} or SCIM_BRIDGE_TOKEN',
-        },
-      ]);
-    }
-    generatedToken = randomBytes(24).toString('base64url');
-    tokenEntries.push({ name: 'local-default', sha256: sha256Hex(generatedToken) });
-  }
-
-  // Events: every write journaled before the directory write, delivered at least once.
-  const events: EventsRuntime | undefined = config.events.enabled
-    ? startEvents({
-        events: config.events,
-        keyPrefix: config.redis.keyPrefix,
-        redisUrl,
-        ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
-        redis,
-        workers: config.events.workersInProcess,
-        log: logger.child({ component: 'events' }),
-        // Called by a timer after start-up, once `resources` (below) exists.
-        settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
-        probe: async (resourceType, dn) => {
-          const rt = mappingSet().resourceTypes.find((r) => r.name === resourceType);
-          if (!rt) return undefined;
-          const { idAttribute, versionAttribute, binaryAttributes } = rt.directory;
-          const entry = await directory.read(dn, [idAttribute, versionAttribute], binaryAttributes);
-          if (!entry) return undefined;
-          const version = entry.attributes[versionAttribute.toLowerCase()]?.[0];
-          return {
-            id: entryId(rt, entry) ?? '',
-            ...(version !== undefined ? { version: String(version) } : {}),
-          };
-        },
-      })
-    : undefined;
-
-  const resources = new ResourceService({
-    directory,
-    ...(events ? { journal: events.journal } : {}),
-    mappings: mappingSet,
-    limits: {
-      defaultPageSize: config.limits.defaultPageSize,
-      maxPageSize: config.limits.maxPageSize,
-      maxFilterLength: config.limits.maxFilterLength,
-      maxMembersReturned: 1_000_000,
-    },
-  });
-
-  const app = createApp({
-    logger,
-    basePath: config.server.basePath,
-    ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    tokens: new TokenVerifier(tokenEntries),
-    resources,
-    mappings: mappingSet,
-    discovery: {
-      maxPageSize: config.limits.maxPageSize,
-      defaultPageSize: config.limits.defaultPageSize,
-      bulk: {
-        supported: true,
-        maxOperations: config.limits.bulkMaxOperations,
-        maxPayloadSize: config.limits.bulkMaxPayloadBytes,
-      },
-    },
-    idempotency: {
-      store: new RedisIdempotencyStore(redis, {
-        keyPrefix: config.redis.keyPrefix,
-        ttlSeconds: config.idempotency.ttlSeconds,
-        lockTtlSeconds: config.idempotency.lockTtlSeconds,
-      }),
-      lockTtlSeconds: config.idempotency.lockTtlSeconds,
-      onStoreError: (error, ctx) =>
-        logger.warn(
-          { err: (error as Error).message, requestId: ctx.state.requestId },
-          'idempotency store failed after the request executed; a retry with the same key may execute again',
-        ),
-    },
-    readiness: async () => {
-      const eventWarnings = events ? await events.warnings() : [];
-      return checkReadiness(
-        [
-          { name: 'directory', check: () => directory.ping() },
-          {
-            name: 'redis',
-            check: async () => {
-              if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
-            },
-          },
-        ],
-        2_000,
-        () => [...mappingStore.warnings(), ...eventWarnings],
-      );
-    },
-  });
-
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
-    s.once('error', reject);
-  });
-  server.requestTimeout = config.server.requestTimeoutMs;
-  const address = server.address();
-  const port = address && typeof address === 'object' ? address.port : config.server.port;
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const { server, url } = await listen(app, config);
   const baseUrl = `${url}${config.server.basePath}`;
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    mappingStore.close();
+  const stop = stopOnce(async () => {
+    mappings.store.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -306,12 +146,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     await events?.stop();
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
-  };
-
+  });
   logger.info(
     {
       url: baseUrl,
-      resourceTypes: mappingSet().resourceTypes.map((r) => r.endpoint),
+      resourceTypes: mappings.store.mappings().resourceTypes.map((r) => r.endpoint),
       config: redactConfig(config),
     },
     'listening',
@@ -321,10 +160,10 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     baseUrl,
     server,
     directory,
-    mappings: mappingSet,
+    mappings: mappings.store.mappings,
     local,
     ...(events ? { events } : {}),
-    ...(generatedToken ? { generatedToken } : {}),
+    ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
   };
 }

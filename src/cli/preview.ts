@@ -1,60 +1,46 @@
 /**
  * `scim-ldap-bridge preview`: what LDAP operations a SCIM request would perform, without a
  * directory. The real ResourceService runs against a RecordingDirectory that logs every call and
- * answers with empty results, except that entries looked up by id are simulated (the request's
- * target, referenced members) so writes get as far as the directory.
+ * stores nothing: searches answer empty, except that entries looked up by id are simulated (the
+ * request's target, referenced members) so writes get as far as the directory.
  */
 import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
 import { findResourceTypeByEndpoint } from '../mapping/compiled.ts';
 import { escapeDnValue, formatLdapFilter } from '../mapping/ldap-text.ts';
 import { guidToBytes, guidToString } from '../mapping/transforms.ts';
-import type {
-  DirChange,
-  DirEntry,
-  Directory,
-  DirectoryCapabilities,
-  DirectorySubschema,
-  DirFilter,
-  DirValue,
-  SearchRequest,
-  SearchResult,
-  WriteOptions,
-} from '../ports/directory.ts';
+import type { DirEntry, DirFilter, DirValue, SearchRequest, SearchResult } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
-import { type ListQuery, ResourceService } from '../services/resources.ts';
-
-export type RecordedOperation =
-  | { kind: 'search'; request: SearchRequest }
-  | { kind: 'read'; dn: string; attributes: string[] }
-  | { kind: 'add'; dn: string; attributes: Record<string, DirValue[]>; options?: WriteOptions }
-  | { kind: 'modify'; dn: string; changes: DirChange[]; options?: WriteOptions }
-  | { kind: 'rename'; dn: string; newDn: string }
-  | { kind: 'delete'; dn: string; options?: WriteOptions };
+import {
+  type ListQuery,
+  listQueryFromUrl,
+  projectionFromUrl,
+  queryParameters,
+} from '../scim/search-request.ts';
+import { type RecordedOperation, RecordingDirectory } from '../services/recording-directory.ts';
+import { ResourceService } from '../services/resources/service.ts';
 
 /** The id a simulated new entry gets (add) — a fixed value so previews are reproducible. */
 export const PREVIEW_NEW_ID = '00000000-0000-4000-8000-000000000001';
 const PREVIEW_VERSION = 'preview';
 
 /**
- * A Directory that performs nothing: it records calls; searches that select entries by id return
- * one simulated entry per id (DN `<rdn attribute>=<id>,<base>` unless `current` gives the target).
+ * The recording directory with nothing stored: searches that select entries by id return one
+ * simulated entry per id (DN `<rdn attribute>=<id>,<base>` unless `current` gives the target).
  */
-export class RecordingDirectory implements Directory {
-  readonly operations: RecordedOperation[] = [];
+class PreviewDirectory extends RecordingDirectory {
   readonly #set: MappingSet;
-  readonly #current: { id: string; entry: DirEntry } | undefined;
-
   /** `current`: the request's target as it is now, returned when that id is looked up. */
+  readonly #current: { id: string; entry: DirEntry } | undefined;
   readonly #version: string;
 
   constructor(set: MappingSet, current?: { id: string; entry: DirEntry }, version = PREVIEW_VERSION) {
+    super();
     this.#set = set;
     this.#current = current;
     this.#version = version;
   }
 
-  async search(request: SearchRequest): Promise<SearchResult> {
-    this.operations.push({ kind: 'search', request });
+  protected override answerSearch(request: SearchRequest): SearchResult {
     const rt = this.#set.resourceTypes.find(
       (r) => r.directory.base.toLowerCase() === request.base.toLowerCase(),
     );
@@ -79,19 +65,13 @@ export class RecordingDirectory implements Directory {
     return entry;
   }
 
-  async read(dn: string, attributes: string[]): Promise<DirEntry | undefined> {
-    this.operations.push({ kind: 'read', dn, attributes });
+  protected override answerRead(dn: string, attributes: string[]): DirEntry | undefined {
     // An existence probe (no attributes, e.g. the new parent of a move) is assumed to succeed:
     // the preview shows what would be written, not what the directory holds.
     return attributes.length === 0 ? { dn, attributes: {} } : undefined;
   }
 
-  async add(
-    dn: string,
-    attributes: Record<string, DirValue[]>,
-    options?: WriteOptions,
-  ): Promise<DirEntry | undefined> {
-    this.operations.push({ kind: 'add', dn, attributes, ...(options ? { options } : {}) });
+  protected override answerAdd(dn: string, attributes: Record<string, DirValue[]>): DirEntry | undefined {
     const rt = this.#set.resourceTypes.find((r) => dn.toLowerCase().endsWith(r.directory.base.toLowerCase()));
     const lowered: Record<string, DirValue[]> = {};
     for (const [k, v] of Object.entries(attributes)) lowered[k.toLowerCase()] = v;
@@ -105,37 +85,13 @@ export class RecordingDirectory implements Directory {
     return { dn, attributes: lowered };
   }
 
-  async modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<DirEntry | undefined> {
-    this.operations.push({ kind: 'modify', dn, changes, ...(options ? { options } : {}) });
+  protected override answerModify(): DirEntry | undefined {
     return undefined;
   }
 
-  async rename(dn: string, newDn: string): Promise<void> {
-    this.operations.push({ kind: 'rename', dn, newDn });
-  }
+  protected override answerRename(): void {}
 
-  async delete(dn: string, options?: WriteOptions): Promise<void> {
-    this.operations.push({ kind: 'delete', dn, ...(options ? { options } : {}) });
-  }
-
-  async capabilities(): Promise<DirectoryCapabilities> {
-    return {
-      vendor: 'unknown',
-      pagedResults: true,
-      serverSideSort: true,
-      virtualListView: true,
-      assertion: true,
-      postRead: true,
-    };
-  }
-
-  /** A preview has no directory to read a schema from. */
-  async subschema(): Promise<DirectorySubschema | undefined> {
-    return undefined;
-  }
-
-  async ping(): Promise<void> {}
-  async close(): Promise<void> {}
+  protected override answerDelete(): void {}
 }
 
 /** Values compared by equality with the id attribute anywhere in the filter (not under a NOT). */
@@ -183,13 +139,13 @@ export async function previewRequest(set: MappingSet, request: PreviewRequest): 
   const url = new URL(request.path, 'http://preview.invalid/');
   const segments = url.pathname.split('/').filter((s) => s !== '');
   const [endpoint, id, ...extra] = segments;
-  const rt = endpoint === undefined ? undefined : findResourceTypeByEndpoint(set, endpoint);
-  if (!rt || extra.length > 0) {
+  const resourceType = endpoint === undefined ? undefined : findResourceTypeByEndpoint(set, endpoint);
+  if (!resourceType || extra.length > 0) {
     throw new PreviewUsageError(
       `no resource type at ${JSON.stringify(url.pathname)}; endpoints: ${set.resourceTypes.map((r) => r.endpoint).join(', ')}`,
     );
   }
-  const directory = new RecordingDirectory(
+  const directory = new PreviewDirectory(
     set,
     request.current && id !== undefined ? { id, entry: lowerKeys(request.current) } : undefined,
     // Simulated entries carry the version If-Match asks for, so the preview shows the assertion.
@@ -201,38 +157,9 @@ export async function previewRequest(set: MappingSet, request: PreviewRequest): 
     limits: PREVIEW_LIMITS,
     referenceCacheTtlMs: 0,
   });
-  const ctx = { baseUrl: 'http://localhost/scim/v2', actor: 'preview' };
-  const precondition = request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch };
-  const method = request.method.toUpperCase();
-  const need = (what: boolean, message: string): void => {
-    if (!what) throw new PreviewUsageError(message);
-  };
+  const target = { resourceType, id, url };
   try {
-    let status = 200;
-    if (method === 'GET' && id === undefined) {
-      await service.list(rt, listQuery(url.searchParams, request.filter), ctx);
-    } else if (method === 'GET' && id !== undefined) {
-      await service.get(rt, id, projectionOf(url.searchParams), ctx);
-    } else if (method === 'POST') {
-      need(id === undefined, `POST goes to ${rt.endpoint}, without an id`);
-      need(request.body !== undefined, 'POST needs a body');
-      await service.create(rt, request.body, ctx);
-      status = 201;
-    } else if (method === 'PUT' || method === 'PATCH') {
-      need(id !== undefined, `${method} needs ${rt.endpoint}/<id>`);
-      need(request.body !== undefined, `${method} needs a body`);
-      if (method === 'PUT') await service.replace(rt, id as string, request.body, ctx, precondition);
-      else {
-        await service.patch(rt, id as string, request.body, ctx, precondition);
-        status = rt.patchResponse;
-      }
-    } else if (method === 'DELETE') {
-      need(id !== undefined, `DELETE needs ${rt.endpoint}/<id>`);
-      await service.delete(rt, id as string, precondition, ctx);
-      status = 204;
-    } else {
-      throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);
-    }
+    const status = await perform(service, request, target);
     return { operations: directory.operations, status };
   } catch (error) {
     if (!(error instanceof ScimError)) throw error;
@@ -242,6 +169,49 @@ export async function previewRequest(set: MappingSet, request: PreviewRequest): 
       error: { ...(error.scimType ? { scimType: error.scimType } : {}), detail: error.detail },
     };
   }
+}
+
+/** Runs the request through the service; returns the status a client would get. */
+async function perform(
+  service: ResourceService,
+  request: PreviewRequest,
+  target: { resourceType: CompiledResourceType; id: string | undefined; url: URL },
+): Promise<number> {
+  const { resourceType, id, url } = target;
+  const ctx = { baseUrl: 'http://localhost/scim/v2', actor: 'preview' };
+  const precondition = request.ifMatch === undefined ? {} : { ifMatch: request.ifMatch };
+  const method = request.method.toUpperCase();
+  const need = (what: boolean, message: string): void => {
+    if (!what) throw new PreviewUsageError(message);
+  };
+  if (method === 'GET' && id === undefined) {
+    await service.list({ resourceType, query: usage(() => listQueryOf(url, request.filter)), ctx });
+    return 200;
+  }
+  if (method === 'GET' && id !== undefined) {
+    const projection = usage(() => projectionFromUrl(queryParameters(url.search.slice(1))));
+    await service.get({ resourceType, id, projection, ctx });
+    return 200;
+  }
+  if (method === 'POST') {
+    need(id === undefined, `POST goes to ${resourceType.endpoint}, without an id`);
+    need(request.body !== undefined, 'POST needs a body');
+    await service.create({ resourceType, body: request.body, ctx });
+    return 201;
+  }
+  if (method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
+    need(id !== undefined, `${method} needs ${resourceType.endpoint}/<id>`);
+    const request_ = { resourceType, id: id as string, precondition, ctx };
+    if (method === 'DELETE') {
+      await service.delete(request_);
+      return 204;
+    }
+    need(request.body !== undefined, `${method} needs a body`);
+    if (method === 'PUT') await service.replace({ ...request_, body: request.body });
+    else await service.patch({ ...request_, body: request.body });
+    return method === 'PUT' ? 200 : resourceType.patchResponse;
+  }
+  throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);
 }
 
 export class PreviewUsageError extends Error {
@@ -254,44 +224,20 @@ function lowerKeys(entry: DirEntry): DirEntry {
   return { dn: entry.dn, attributes };
 }
 
-function projectionOf(params: URLSearchParams): { attributes?: string[]; excludedAttributes?: string[] } {
-  const list = (name: string): string[] | undefined =>
-    params
-      .get(name)
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  const attributes = list('attributes');
-  const excludedAttributes = list('excludedAttributes');
-  return { ...(attributes ? { attributes } : {}), ...(excludedAttributes ? { excludedAttributes } : {}) };
+/** The path's query string as the HTTP routes read it, cursor included; `--filter` overrides ?filter=. */
+function listQueryOf(url: URL, filter: string | undefined): ListQuery {
+  const query = listQueryFromUrl(queryParameters(url.search.slice(1)));
+  return filter !== undefined ? { ...query, filter } : query;
 }
 
-function listQuery(params: URLSearchParams, filter: string | undefined): ListQuery {
-  const number = (name: string): number | undefined => {
-    const raw = params.get(name);
-    if (raw === null) return undefined;
-    const n = Number(raw);
-    if (!Number.isInteger(n))
-      throw new PreviewUsageError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
-    return n;
-  };
-  const f = filter ?? params.get('filter') ?? undefined;
-  const startIndex = number('startIndex');
-  const count = number('count');
-  const sortBy = params.get('sortBy') ?? undefined;
-  const sortOrder = params.get('sortOrder');
-  if (sortOrder !== null && sortOrder !== 'ascending' && sortOrder !== 'descending')
-    throw new PreviewUsageError(
-      `sortOrder must be ascending or descending, got ${JSON.stringify(sortOrder)}`,
-    );
-  return {
-    ...projectionOf(params),
-    ...(f !== undefined ? { filter: f } : {}),
-    ...(startIndex !== undefined ? { startIndex } : {}),
-    ...(count !== undefined ? { count } : {}),
-    ...(sortBy ? { sortBy } : {}),
-    ...(sortOrder ? { sortOrder } : {}),
-  };
+/** A query parameter the server would refuse (src/scim/search-request.ts) is a usage error here. */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ScimError) throw new PreviewUsageError(error.detail);
+    throw error;
+  }
 }
 
 /** LDIF-like text of the recorded operations, then the SCIM outcome. */

@@ -44,10 +44,16 @@ export function entryId(rt: CompiledResourceType, entry: DirEntry): string | und
   return guidToString(raw);
 }
 
+/** The entry's version attribute as text (entryCSN, uSNChanged): the one place it is read. */
+export function entryVersionText(rt: CompiledResourceType, entry: DirEntry): string | undefined {
+  const raw = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+  return raw === undefined ? undefined : valueText(raw);
+}
+
 /** meta.version from the entry's version attribute: a weak ETag (RFC 7644 §3.14). */
 export function entryVersion(rt: CompiledResourceType, entry: DirEntry): string | undefined {
-  const raw = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
-  return raw === undefined ? undefined : `W/"${valueText(raw)}"`;
+  const text = entryVersionText(rt, entry);
+  return text === undefined ? undefined : `W/"${text}"`;
 }
 
 /** LDAP attributes to read for a full resource (before projection), with objectClass for writes. */
@@ -254,6 +260,9 @@ export function dnForResource(rt: CompiledResourceType, resource: ScimObject): s
   return dn;
 }
 
+/** LDAP values by lower-cased attribute name, with the attribute's spelling in the mapping. */
+export type AttributeValues = Map<string, { ldap: string; values: string[] }>;
+
 /** DNs for reference ids, by rule key; built by the service from one directory search. */
 export type ReferenceDns = ReadonlyMap<string, string[]>;
 
@@ -282,8 +291,8 @@ export function resourceToAttributes(
    * userAccountControl: one bit of a flag set) merge the SCIM value into its current value.
    */
   current?: DirEntry,
-): Map<string, { ldap: string; values: string[] }> {
-  const out = new Map<string, { ldap: string; values: string[] }>();
+): AttributeValues {
+  const out: AttributeValues = new Map();
   const put = (ldap: string, values: string[]): void => {
     const key = ldap.toLowerCase();
     const existing = out.get(key);
@@ -339,7 +348,7 @@ export function resourceToAttributes(
 /** Attributes for a new entry: mapped values plus object classes. */
 export function attributesForAdd(
   rt: CompiledResourceType,
-  mapped: Map<string, { ldap: string; values: string[] }>,
+  mapped: AttributeValues,
 ): Record<string, DirValue[]> {
   const attributes: Record<string, DirValue[]> = { objectClass: rt.directory.objectClasses };
   for (const { ldap, values } of mapped.values()) attributes[ldap] = values;
@@ -355,7 +364,7 @@ export function attributesForAdd(
 export function changesForReplace(
   rt: CompiledResourceType,
   entry: DirEntry,
-  desired: Map<string, { ldap: string; values: string[] }>,
+  desired: AttributeValues,
   options: { keepWhenAbsent?: ReadonlySet<string> } = {},
 ): DirChange[] {
   const changes: DirChange[] = [];

@@ -332,11 +332,21 @@ function elementScopes(rt: CompiledResourceType, path: AttributePath): ElementSc
   return [...groups.values()];
 }
 
+/**
+ * 400 invalidFilter for an attribute this resource type does not map; a query at the server root
+ * tells it apart (by type) from other invalid filters and skips the type instead.
+ */
+export class UnmappedAttributeError extends ScimError {
+  constructor(detail: string) {
+    super(400, detail, 'invalidFilter');
+  }
+}
+
 function notFilterable(path: AttributePath): ScimError {
   const name =
     [path.schema, path.attribute].filter(Boolean).join(':') +
     (path.subAttribute ? `.${path.subAttribute}` : '');
-  return ScimError.invalidFilter(
+  return new UnmappedAttributeError(
     `attribute "${name}" is not mapped to the directory and cannot be filtered on`,
   );
 }

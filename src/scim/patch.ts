@@ -1,7 +1,7 @@
 /**
  * PATCH (RFC 7644 §3.5.2): parsing a PatchOp body into operations, applying them to a resource
- * (pure: a new object is returned), and pulling group-membership changes out as id deltas so
- * the service never has to read a huge member list.
+ * (pure: a new object is returned). Group membership, which the service never reads whole, is
+ * taken out of the operations by the services (src/services/resources/membership.ts).
  *
  * Decisions where the RFC leaves room (each repeated where it is implemented):
  * - `op` is case-insensitive (Entra sends `Replace`, `Add`, `Remove`); keys of the body and of
@@ -36,13 +36,7 @@ import {
   schemaOf,
   valuesEqual,
 } from './resource.ts';
-import {
-  findSubAttribute,
-  GROUP_SCHEMA,
-  STANDARD_SCHEMA_DEFINITIONS,
-  sameUrn,
-  urnMatches,
-} from './schema-defs.ts';
+import { findSubAttribute, STANDARD_SCHEMA_DEFINITIONS, sameUrn, urnMatches } from './schema-defs.ts';
 import type { AttributeDefinition, SchemaDefinition } from './schema-types.ts';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -63,7 +57,8 @@ function keyOf(obj: ScimObject, name: string): string | undefined {
   return Object.keys(obj).find((k) => k.toLowerCase() === lower);
 }
 
-function member(obj: ScimObject, name: string): unknown {
+/** A member of a JSON object by name, case-insensitively (`Operations`, `Path`, `Value`). */
+export function property(obj: ScimObject, name: string): unknown {
   const key = keyOf(obj, name);
   return key === undefined ? undefined : obj[key];
 }
@@ -128,11 +123,11 @@ function knownSchemas(shape: ResourceShape | undefined): readonly SchemaDefiniti
  */
 export function parsePatchRequest(body: unknown, shape?: ResourceShape): PatchOperation[] {
   if (!isPlainObject(body)) throw ScimError.invalidSyntax('The PATCH body must be a JSON object');
-  const schemas = member(body, 'schemas');
+  const schemas = property(body, 'schemas');
   if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && sameUrn(s, PATCH_OP_SCHEMA))) {
     throw ScimError.invalidSyntax(`"schemas" must contain ${PATCH_OP_SCHEMA}`);
   }
-  const operations = member(body, 'Operations');
+  const operations = property(body, 'Operations');
   if (!Array.isArray(operations) || operations.length === 0) {
     throw ScimError.invalidSyntax('"Operations" must be a non-empty array');
   }
@@ -141,13 +136,13 @@ export function parsePatchRequest(body: unknown, shape?: ResourceShape): PatchOp
   operations.forEach((raw: unknown, i) => {
     const context = `Operations[${i}]`;
     if (!isPlainObject(raw)) throw ScimError.invalidSyntax(`${context} must be an object`);
-    const opRaw = member(raw, 'op');
+    const opRaw = property(raw, 'op');
     const op = typeof opRaw === 'string' ? opRaw.toLowerCase() : undefined;
     if (op === undefined || !OPS.has(op)) {
       const shown = opRaw === undefined ? 'missing' : JSON.stringify(opRaw);
       throw ScimError.invalidSyntax(`${context}.op must be "add", "remove" or "replace" (it is ${shown})`);
     }
-    const pathRaw = member(raw, 'path');
+    const pathRaw = property(raw, 'path');
     let path: PatchPath | undefined;
     if (pathRaw !== undefined && pathRaw !== null) {
       if (typeof pathRaw !== 'string') throw ScimError.invalidPath(`${context}.path must be a string`);
@@ -172,7 +167,8 @@ export function parsePatchRequest(body: unknown, shape?: ResourceShape): PatchOp
 // ---------------------------------------------------------------------------------------------
 // Applying
 
-function unassigned(v: unknown): boolean {
+/** RFC 7643 §2.5: null and [] are unassigned. */
+export function unassigned(v: unknown): boolean {
   return v === undefined || v === null || (Array.isArray(v) && v.length === 0);
 }
 
@@ -712,125 +708,4 @@ export function applyPatch(
   }
   if (schemas) res.schemas = schemas;
   return res;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Membership deltas
-
-export interface MemberDelta {
-  /** Member ids to add. */
-  add: string[];
-  /** Member ids to remove. */
-  remove: string[];
-  /** Set when an operation replaces or clears the whole member list (then add/remove are folded in). */
-  replaceAll?: string[];
-  /** Every operation that is not a plain membership change, in order. */
-  other: PatchOperation[];
-}
-
-function isMembers(path: AttributePath): boolean {
-  return (
-    path.attribute.toLowerCase() === 'members' &&
-    path.subAttribute === undefined &&
-    (path.schema === undefined || sameUrn(path.schema, GROUP_SCHEMA))
-  );
-}
-
-function memberIds(value: unknown, context: string): string[] {
-  if (unassigned(value)) return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items.map((item, i) => {
-    const id = isPlainObject(item) ? member(item, 'value') : item;
-    if (typeof id !== 'string' || id === '') {
-      throw ScimError.invalidValue(`${context}: members[${i}].value must be a non-empty string`);
-    }
-    return id;
-  });
-}
-
-/** `value eq "id"`, or an `or` of those: the ids; anything else: undefined. */
-function idsInFilter(filter: FilterNode): string[] | undefined {
-  if (filter.type === 'or') {
-    const left = idsInFilter(filter.left);
-    const right = idsInFilter(filter.right);
-    return left && right ? [...left, ...right] : undefined;
-  }
-  if (
-    filter.type === 'compare' &&
-    filter.operator === 'eq' &&
-    typeof filter.value === 'string' &&
-    filter.path.attribute.toLowerCase() === 'value' &&
-    filter.path.subAttribute === undefined &&
-    filter.path.schema === undefined
-  ) {
-    return [filter.value];
-  }
-  return undefined;
-}
-
-/**
- * Pulls the operations on a Group's `members` out as id lists (RFC 7644 §3.5.2 examples: add
- * with values, remove with `members[value eq "id"]`, remove with a value list as Entra sends,
- * replace with a full list, remove of all members). Later operations win over earlier ones for
- * the same id; a full replace absorbs the add/remove lists that follow it. Filters other than
- * `value eq` (or `or`s of them) and paths below `members` stay in `other`; the service decides
- * whether it can serve them.
- */
-export function memberDelta(operations: readonly PatchOperation[]): MemberDelta {
-  const add: string[] = [];
-  const remove: string[] = [];
-  let replaceAll: string[] | undefined;
-  const other: PatchOperation[] = [];
-
-  const addId = (id: string) => {
-    if (replaceAll) {
-      if (!replaceAll.includes(id)) replaceAll.push(id);
-      return;
-    }
-    const r = remove.indexOf(id);
-    if (r !== -1) remove.splice(r, 1);
-    if (!add.includes(id)) add.push(id);
-  };
-  const removeId = (id: string) => {
-    if (replaceAll) {
-      replaceAll = replaceAll.filter((x) => x !== id);
-      return;
-    }
-    const a = add.indexOf(id);
-    if (a !== -1) add.splice(a, 1);
-    if (!remove.includes(id)) remove.push(id);
-  };
-
-  operations.forEach((operation, i) => {
-    const context = `Operations[${i}]`;
-    const path = operation.path;
-    if (!path || !isMembers(path.path) || path.subAttribute !== undefined) {
-      other.push(operation);
-      return;
-    }
-    if (path.valueFilter !== undefined) {
-      const ids = operation.op === 'remove' ? idsInFilter(path.valueFilter) : undefined;
-      if (ids) ids.forEach(removeId);
-      else other.push(operation);
-      return;
-    }
-    if (operation.op === 'add') {
-      memberIds(operation.value, context).forEach(addId);
-    } else if (operation.op === 'replace') {
-      replaceAll = [...new Set(memberIds(operation.value, context))];
-      add.length = 0;
-      remove.length = 0;
-    } else if (unassigned(operation.value)) {
-      // remove with no value: every member goes (§3.5.2.2, multi-valued without filter).
-      replaceAll = [];
-      add.length = 0;
-      remove.length = 0;
-    } else {
-      memberIds(operation.value, context).forEach(removeId);
-    }
-  });
-
-  const delta: MemberDelta = { add, remove, other };
-  if (replaceAll) delta.replaceAll = replaceAll;
-  return delta;
 }

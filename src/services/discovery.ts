@@ -4,8 +4,8 @@
  */
 import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
 import { ScimError } from '../scim/errors.ts';
+import { LIST_RESPONSE_SCHEMA } from '../scim/list-response.ts';
 import type { SchemaDefinition } from '../scim/schema-types.ts';
-import { LIST_RESPONSE_SCHEMA } from './resources.ts';
 
 const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RT_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';

@@ -15,18 +15,18 @@
  * Keys are scoped per client: the authenticated principal's name, so this runs after
  * authentication and after JSON body parsing (the body is part of the fingerprint).
  *
- * The store is the port `IdempotencyStore` (through src/services, as src/http may not import
- * src/ports); main.ts passes the Redis implementation of it.
+ * The store is the port `IdempotencyStore` (src/http may import the ports' types, never an
+ * implementation); main.ts passes the Redis implementation of it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { ScimError } from '../../scim/errors.ts';
 import type {
   BeginResult,
   IdempotencyScope,
   IdempotencyStore,
   StoredResponse,
-} from '../../services/idempotency.ts';
+} from '../../ports/idempotency.ts';
+import { ScimError } from '../../scim/errors.ts';
 import { SCIM_CONTENT_TYPE } from './errors.ts';
 
 export interface IdempotencyOptions {

@@ -1,9 +1,9 @@
 /** POST /Bulk (RFC 7644 §3.7). Limits are advertised in /ServiceProviderConfig and enforced here. */
 import type { Router } from '@koa/router';
+import type { MappingSet } from '../../mapping/compiled.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { executeBulk } from '../../services/bulk.ts';
-import type { MappingSet } from '../../services/resource-types.ts';
-import type { ResourceService } from '../../services/resources.ts';
+import type { ResourceService } from '../../services/resources/service.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface BulkRoutesDeps {

@@ -1,6 +1,7 @@
 /** RFC 7644 §4 discovery endpoints, generated from the loaded mappings. */
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { MappingSet } from '../../mapping/compiled.ts';
 import {
   type DiscoveryOptions,
   resourceTypeById,
@@ -9,7 +10,6 @@ import {
   schemas,
   serviceProviderConfig,
 } from '../../services/discovery.ts';
-import type { MappingSet } from '../../services/resource-types.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface DiscoveryRoutesDeps {

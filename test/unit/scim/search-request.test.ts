@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listQueryFromUrl, queryParameters } from '../../../src/http/routes/resources.ts';
 import { ScimError } from '../../../src/scim/errors.ts';
+import { listQueryFromUrl, queryParameters } from '../../../src/scim/search-request.ts';
 
 const list = (querystring: string) => listQueryFromUrl(queryParameters(querystring));
 

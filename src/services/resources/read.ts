@@ -1,0 +1,105 @@
+/**
+ * Reading one resource: the LDAP attributes a projection needs (RFC 7644 §3.9), and an entry
+ * turned into the SCIM resource with its references resolved.
+ */
+import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
+import {
+  entryId,
+  entryToResource,
+  type ReferenceValue,
+  readAttributeNames,
+  readsForward,
+} from '../../mapping/convert.ts';
+import type { DirEntry } from '../../ports/directory.ts';
+import { isReturned, type Projection, projectSubAttributes } from '../../scim/projection.ts';
+import {
+  guard,
+  type RequestContext,
+  type ResourceResult,
+  requireById,
+  type ServiceContext,
+} from './context.ts';
+import { readReferences } from './references.ts';
+
+/** LDAP attributes read for an unprojected resource, per compiled resource type (a reload makes new ones). */
+const defaultReadAttributes = new WeakMap<CompiledResourceType, string[]>();
+
+export interface GetRequest {
+  resourceType: CompiledResourceType;
+  id: string;
+  projection: Projection;
+  ctx: RequestContext;
+}
+
+export function getResource(svc: ServiceContext, request: GetRequest): Promise<ResourceResult> {
+  const { resourceType: rt, id, projection, ctx } = request;
+  return guard(rt, async () => {
+    const entry = await requireById(svc, rt, id, readAttributes(rt, projection));
+    return toResult(svc, rt, entry, { projection, ctx });
+  });
+}
+
+/**
+ * The LDAP attributes a read of `rt` asks for under a projection (RFC 7644 §3.9): the id, version
+ * and timestamps, and every forward-read rule that will be returned.
+ */
+export function readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
+  // Without a projection the list depends on the resource type only (every GET asks for it).
+  const unprojected = !projection.attributes && !projection.excludedAttributes;
+  if (unprojected) {
+    const known = defaultReadAttributes.get(rt);
+    if (known) return known;
+  }
+  const list = readAttributeNames(rt, (rule) => wanted(rt, rule, projection));
+  if (unprojected) defaultReadAttributes.set(rt, list);
+  return list;
+}
+
+export function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
+  return isReturned(
+    projection,
+    rt.coreSchema.id,
+    rule.schema,
+    rule.attribute,
+    rule.attributeDefinition.returned,
+  );
+}
+
+export interface ResultShape {
+  projection: Projection;
+  ctx: RequestContext;
+  /** The caller sends no body (204): references, possibly a group's whole member list, are not read. */
+  withoutReferences?: boolean;
+}
+
+/** An entry as the SCIM resource a response carries, with its Location and version. */
+export async function toResult(
+  svc: ServiceContext,
+  rt: CompiledResourceType,
+  entry: DirEntry,
+  shape: ResultShape,
+): Promise<ResourceResult> {
+  const { projection, ctx } = shape;
+  const id = entryId(rt, entry) ?? '';
+  const location = `${ctx.baseUrl}${rt.endpoint}/${encodeURIComponent(id)}`;
+  const references = new Map<string, ReferenceValue[]>();
+  for (const rule of rt.rules) {
+    if (!rule.references || shape.withoutReferences || !wanted(rt, rule, projection)) continue;
+    // An entry without the attribute (a user in no group, without a manager) needs no lookup.
+    if (readsForward(rule) && !entry.attributes[rule.ldapKey]?.length) {
+      references.set(rule.key, []);
+      continue;
+    }
+    references.set(rule.key, await readReferences(svc, rule, entry, ctx));
+  }
+  let resource = entryToResource(rt, entry, {
+    location,
+    references,
+    include: (rule) => wanted(rt, rule, projection),
+  });
+  resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
+  const version = (resource.meta as { version?: string } | undefined)?.version;
+  // meta is returned by default (RFC 7643 §3.1): an `attributes` list that does not name it leaves it out.
+  if (!isReturned(projection, rt.coreSchema.id, rt.coreSchema.id, 'meta', 'default')) delete resource.meta;
+  return { resource, location, ...(version ? { version } : {}) };
+}

@@ -1,0 +1,278 @@
+/**
+ * The steps of startBridge (main.ts), one function each: mappings, local defaults, the check of
+ * the mappings against the directory, Redis, the bearer tokens, the use cases, events, the HTTP
+ * app and its listener. Part of the composition root, like main.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
+import { type BridgeConfig, ConfigError } from './config/index.ts';
+import type { HttpDeps } from './http/app.ts';
+import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
+import { type EventsRuntime, startEvents } from './jobs/index.ts';
+import { type LocalServices, startLocalServices } from './localdev/stack.ts';
+import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
+import type { MappingSet } from './mapping/compiled.ts';
+import { formatProblem, type MappingProblem } from './mapping/load.ts';
+import { MappingStore } from './mapping/reload.ts';
+import { subschemaVerifier } from './mapping/subschema.ts';
+import type { Directory } from './ports/directory.ts';
+import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
+import { ResourceService } from './services/resources/service.ts';
+
+/**
+ * Values of one group's member attribute read in one response. No setting exists: RFC 7644 has
+ * no paging of a multi-valued attribute, so a group is returned whole; the bound only stops one
+ * paged walk of the members' back-links from running without end on a runaway directory.
+ */
+const MAX_MEMBERS_RETURNED = 1_000_000;
+
+/** The use cases, without a journal yet (see ResourceService.attachJournal). */
+export function resourceServiceFor(
+  config: BridgeConfig,
+  directory: Directory,
+  mappings: MappingStore,
+): ResourceService {
+  return new ResourceService({
+    directory,
+    mappings: mappings.mappings,
+    limits: {
+      defaultPageSize: config.limits.defaultPageSize,
+      maxPageSize: config.limits.maxPageSize,
+      maxFilterLength: config.limits.maxFilterLength,
+      maxMembersReturned: MAX_MEMBERS_RETURNED,
+    },
+  });
+}
+
+export interface OpenMappings {
+  store: MappingStore;
+  /** Attaches the check against the directory's schema, once there is a directory. */
+  checkWith(check: (set: MappingSet) => Promise<MappingProblem[]>): void;
+}
+
+/**
+ * Hot reload: an invalid change keeps the last good mapping; /ready lists the problems. The
+ * files are validated now, before any service starts; the check against the directory's schema
+ * needs the directory, so it is attached later, before the first reload can happen.
+ */
+export function openMappings(config: BridgeConfig, logger: Logger): OpenMappings {
+  const against: { check?: (set: MappingSet) => Promise<MappingProblem[]> } = {};
+  const store = new MappingStore(config.mappings.dir, {
+    catalog: STANDARD_SCHEMAS,
+    onReload: (outcome, reason) =>
+      outcome.ok
+        ? logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded')
+        : logger.error(
+            { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
+            'mapping reload failed; the last good mapping stays in service',
+          ),
+    verify: async (set) => (against.check ? against.check(set) : []),
+  });
+  return {
+    store,
+    checkWith: (check) => {
+      against.check = check;
+    },
+  };
+}
+
+/** The local default: throwaway slapd and/or Redis for whatever the configuration leaves out. */
+export async function startLocalDefaults(
+  config: BridgeConfig,
+  seedLdif: string[] | undefined,
+  logger: Logger,
+): Promise<LocalServices | undefined> {
+  const needLdap = !config.ldap.url;
+  const needRedis = !config.redis.url;
+  if (!needLdap && !needRedis) return undefined;
+  const local = await startLocalServices({
+    ldap: needLdap,
+    redis: needRedis,
+    ...(seedLdif ? { seedLdif } : {}),
+  });
+  logger.info(
+    { slapd: local.slapd?.url, redis: local.redis?.url },
+    'local default: started throwaway services (set ldap.url / redis.url to use your own)',
+  );
+  return local;
+}
+
+/**
+ * Every LDAP attribute and object class the mappings name must be in the directory's schema
+ * (RFC 4512 §4.2): at start-up and before each reloaded set goes into service. A directory that
+ * cannot be asked (down, or hiding its schema) skips the check with a warning.
+ */
+export async function checkMappingsAgainst(
+  directory: Directory,
+  mappings: OpenMappings,
+  started: { config: BridgeConfig; local: LocalServices | undefined; logger: Logger },
+): Promise<void> {
+  const { config, local, logger } = started;
+  mappings.checkWith(
+    subschemaVerifier(directory, (reason) =>
+      logger.warn(
+        { reason, dir: config.mappings.dir },
+        'mappings not checked against the directory schema (skipped)',
+      ),
+    ),
+  );
+  try {
+    await mappings.store.verify();
+  } catch (error) {
+    await directory.close().catch(() => undefined);
+    await local?.stop();
+    throw error;
+  }
+  if (config.mappings.watch) mappings.store.watch();
+}
+
+/** The server's shared Redis client; start-up goes on when Redis is down (/ready says so). */
+export async function connectRedis(config: BridgeConfig, redisUrl: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+  });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  await redis
+    .connect()
+    .catch((error: Error) => logger.warn({ err: error.message }, 'redis not reachable at start-up'));
+  return redis;
+}
+
+/**
+ * The fallback-token policy: with no token configured, a bridge on the local default generates
+ * one for this run (printed at start-up); one pointed at a real directory refuses to start, since
+ * no client could authenticate. Kept here, not in src/auth, because it is start-up policy.
+ */
+export function bearerTokens(config: BridgeConfig): { tokens: TokenVerifier; generatedToken?: string } {
+  const entries = [...config.auth.tokens];
+  if (entries.length > 0) return { tokens: new TokenVerifier(entries) };
+  if (config.ldap.url) {
+    throw new ConfigError([
+      {
+        setting: 'auth.tokens',
+        source: 'default',
+        text: 'no bearer token is configured, so no client could authenticate; expected auth.tokens entries {name, sha256} or SCIM_BRIDGE_TOKEN',
+      },
+    ]);
+  }
+  const generatedToken = randomBytes(24).toString('base64url');
+  entries.push({ name: 'local-default', sha256: sha256Hex(generatedToken) });
+  return { tokens: new TokenVerifier(entries), generatedToken };
+}
+
+/** Events: every write journaled before the directory write, delivered at least once. */
+export function startEventsFor(
+  resources: ResourceService,
+  started: { config: BridgeConfig; redis: Redis; redisUrl: string; logger: Logger },
+): EventsRuntime {
+  const { config, redis, redisUrl, logger } = started;
+  return startEvents({
+    events: config.events,
+    keyPrefix: config.redis.keyPrefix,
+    redisUrl,
+    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    redis,
+    workers: config.events.workersInProcess,
+    log: logger.child({ component: 'events' }),
+    settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
+    probe: (resourceType, dn) => resources.probe(resourceType, dn),
+  });
+}
+
+export interface AppParts {
+  config: BridgeConfig;
+  logger: Logger;
+  resources: ResourceService;
+  mappings: MappingStore;
+  tokens: TokenVerifier;
+}
+
+export function appOptions(
+  parts: AppParts,
+  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+): HttpDeps {
+  const { config, logger, resources, mappings, tokens } = parts;
+  return {
+    logger,
+    basePath: config.server.basePath,
+    ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    tokens,
+    resources,
+    mappings: mappings.mappings,
+    discovery: {
+      maxPageSize: config.limits.maxPageSize,
+      defaultPageSize: config.limits.defaultPageSize,
+      bulk: {
+        supported: true,
+        maxOperations: config.limits.bulkMaxOperations,
+        maxPayloadSize: config.limits.bulkMaxPayloadBytes,
+      },
+    },
+    idempotency: {
+      store: new RedisIdempotencyStore(probes.redis, {
+        keyPrefix: config.redis.keyPrefix,
+        ttlSeconds: config.idempotency.ttlSeconds,
+        lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      }),
+      lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      onStoreError: (error, ctx) =>
+        logger.warn(
+          { err: (error as Error).message, requestId: ctx.state.requestId },
+          'idempotency store failed after the request executed; a retry with the same key may execute again',
+        ),
+    },
+    readiness: () => readiness(mappings, probes),
+  };
+}
+
+/** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
+export async function readiness(
+  mappings: MappingStore,
+  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+): Promise<ReadinessReport> {
+  const { directory, redis, events } = probes;
+  const eventWarnings = events ? await events.warnings() : [];
+  return checkReadiness(
+    [
+      { name: 'directory', check: () => directory.ping() },
+      {
+        name: 'redis',
+        check: async () => {
+          if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
+        },
+      },
+    ],
+    2_000,
+    () => [...mappings.warnings(), ...eventWarnings],
+  );
+}
+
+export async function listen(app: Koa, config: BridgeConfig): Promise<{ server: Server; url: string }> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.requestTimeout = config.server.requestTimeoutMs;
+  const address = server.address();
+  const port = address && typeof address === 'object' ? address.port : config.server.port;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  return { server, url: `http://${host}:${port}` };
+}
+
+/** A stop that runs once however often it is called. */
+export function stopOnce(stop: () => Promise<void>): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    await stop();
+  };
+}
