@@ -4,9 +4,11 @@
  * stores nothing: searches answer empty, except that entries looked up by id are simulated (the
  * request's target, referenced members) so writes get as far as the directory.
  */
+
+import { escapeDnValue, isUnder } from '../lib/dn.ts';
 import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
 import { findResourceTypeByEndpoint } from '../mapping/compiled.ts';
-import { escapeDnValue, formatLdapFilter } from '../mapping/ldap-text.ts';
+import { formatLdapFilter } from '../mapping/ldap-text.ts';
 import { guidToBytes, guidToString } from '../mapping/transforms.ts';
 import type { DirEntry, DirFilter, DirValue, SearchRequest, SearchResult } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
@@ -72,7 +74,7 @@ class PreviewDirectory extends RecordingDirectory {
   }
 
   protected override answerAdd(dn: string, attributes: Record<string, DirValue[]>): DirEntry | undefined {
-    const rt = this.#set.resourceTypes.find((r) => dn.toLowerCase().endsWith(r.directory.base.toLowerCase()));
+    const rt = this.#set.resourceTypes.find((r) => isUnder(dn, r.directory.base));
     const lowered: Record<string, DirValue[]> = {};
     for (const [k, v] of Object.entries(attributes)) lowered[k.toLowerCase()] = v;
     if (rt) {

@@ -2,7 +2,7 @@
  * Entry <-> resource conversion through a compiled mapping. Pure: references (DN <-> id) are
  * resolved by the caller, which passes them in.
  */
-import { escapeDnValue, normalizeDn as normalizeDnText, sameDn as sameDnText } from '../lib/dn.ts';
+import { escapeDnValue } from '../lib/dn.ts';
 import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
@@ -85,11 +85,6 @@ export function readAttributeNames(
  */
 export function readsForward(rule: CompiledRule): boolean {
   return !rule.reverse || rule.readOnly;
-}
-
-// services imports these until the issue-13 merge
-export function normalizeDn(dn: string): string {
-  return normalizeDnText(dn);
 }
 
 export interface ToResourceOptions {
@@ -425,9 +420,4 @@ function sameValues(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((v) => set.has(v));
-}
-
-// services imports these until the issue-13 merge
-export function sameDn(a: string, b: string): boolean {
-  return sameDnText(a, b);
 }

@@ -189,6 +189,3 @@ export function escapeFilterValue(value: string | Buffer): string {
   }
   return out;
 }
-
-// services imports these until the issue-13 merge (DNs live in lib/dn.ts)
-export { escapeDnValue, normalizeDn, parentDn } from '../lib/dn.ts';

@@ -10,8 +10,8 @@
  * version, like entryUUID and entryCSN.
  */
 import { randomUUID } from 'node:crypto';
-import { normalizeDn, valueText } from '../mapping/convert.ts';
-import { parentDn } from '../mapping/ldap-text.ts';
+import { isUnder, normalizeDn, parentDn, sameDn } from '../lib/dn.ts';
+import { valueText } from '../mapping/convert.ts';
 import type {
   DirChange,
   DirEntry,
@@ -212,11 +212,9 @@ function select(entry: DirEntry, attributes: string[]): DirEntry {
 }
 
 function inScope(dn: string, request: SearchRequest): boolean {
-  const d = normalizeDn(dn);
-  const base = normalizeDn(request.base);
-  if (request.scope === 'base') return d === base;
-  if (request.scope === 'one') return normalizeDn(parentDn(dn)) === base;
-  return d === base || d.endsWith(`,${base}`);
+  if (request.scope === 'base') return sameDn(dn, request.base);
+  if (request.scope === 'one') return sameDn(parentDn(dn), request.base);
+  return isUnder(dn, request.base);
 }
 
 /** Values compare case-insensitively (DNs also as normalised DNs), as most LDAP equality rules do. */

@@ -4,11 +4,12 @@
  * add/delete of those members only, PUT and a PATCH replace compare with the current members read
  * through their back-links (memberOf), and the empty-group placeholder keeps groupOfNames valid.
  */
+
+import { sameDn } from '../../lib/dn.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
 import {
   type AttributeValues,
   allReadAttributes,
-  sameDn,
   valueText,
   withMissingObjectClasses,
 } from '../../mapping/convert.ts';

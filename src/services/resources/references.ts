@@ -3,6 +3,8 @@
  * directory, {value: id, $ref, display} in SCIM. Reading resolves DNs to ids (through the
  * reference cache); writing resolves ids to DNs, one search per referenced type and batch.
  */
+
+import { isUnder } from '../../lib/dn.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
 import {
   entryId,
@@ -25,7 +27,6 @@ import {
   searchAll,
   searchIn,
 } from './context.ts';
-import { isUnder } from './dn-rules.ts';
 
 /** Ids are looked up this many per search (an OR of equality filters). */
 const ID_BATCH = 200;

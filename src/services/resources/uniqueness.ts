@@ -2,8 +2,10 @@
  * Uniqueness (RFC 7643 §2.2 "uniqueness": server): checked by a directory search before a write,
  * for the values that are new to the entry.
  */
+
+import { sameDn } from '../../lib/dn.ts';
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
-import { resourceToAttributes, type ScimObject, sameDn, valueText } from '../../mapping/convert.ts';
+import { resourceToAttributes, type ScimObject, valueText } from '../../mapping/convert.ts';
 import type { DirEntry } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { type ServiceContext, searchIn } from './context.ts';

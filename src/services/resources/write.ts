@@ -2,6 +2,8 @@
  * Writes (docs/architecture.md §Writes and events): create (POST), replace (PUT), and the one
  * journaled modify (+ rename) every update goes through.
  */
+
+import { parentDn, rdnValueChanged, sameDn } from '../../lib/dn.ts';
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
@@ -12,9 +14,7 @@ import {
   entryToResource,
   resourceToAttributes,
   type ScimObject,
-  sameDn,
 } from '../../mapping/convert.ts';
-import { parentDn } from '../../mapping/ldap-text.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
 import { NotFoundError } from '../../ports/errors.ts';
 import type { ChangeIntent } from '../../ports/events.ts';
@@ -31,7 +31,6 @@ import {
   type ServiceContext,
   shapeOf,
 } from './context.ts';
-import { rdnValueChanged } from './dn-rules.ts';
 import { changeEvents, eventOf, journaled, presentAttributes, versionBefore } from './events.ts';
 import { memberReplaceChanges, membershipRule, withInitialMembers } from './membership.ts';
 import { assertionFor, checkPrecondition } from './preconditions.ts';
