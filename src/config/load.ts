@@ -8,6 +8,7 @@ import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { didYouMean } from '../lib/did-you-mean.ts';
 import { ConfigError, type ConfigProblem, describeSource } from './errors.ts';
 import { redactUrlCredentials } from './redact.ts';
 import { type BridgeConfig, configSchema, formats } from './schema.ts';
@@ -89,32 +90,9 @@ function setAt(data: Obj, segments: readonly string[], value: unknown): boolean 
   return true;
 }
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The closest candidate, when it is close enough to be a plausible typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+/** A setting's plausible typo: two edits, more for long names (one per four letters). */
+function closestSetting(word: string, candidates: Iterable<string>): string | undefined {
+  return didYouMean(word, candidates, Math.max(2, Math.floor(word.length / 4)));
 }
 
 function kindOf(value: unknown): string {
@@ -236,7 +214,7 @@ class Loader {
     const known = knownEnvVars();
     for (const name of Object.keys(this.env).sort()) {
       if (!name.startsWith('SCIM_BRIDGE_') || known.has(name) || this.env[name] === undefined) continue;
-      const guess = closest(name, known.keys());
+      const guess = closestSetting(name, known.keys());
       this.problem(
         undefined,
         `unknown environment variable${guess ? `; did you mean ${guess}?` : ''} (every SCIM_BRIDGE_* variable must name a setting, see docs/configuration.md)`,
@@ -371,7 +349,7 @@ class Loader {
         case 'additionalProperties': {
           const extra = String((e.params as { additionalProperty: string }).additionalProperty);
           const known = Object.keys(node.properties ?? {});
-          const guess = closest(extra, known);
+          const guess = closestSetting(extra, known);
           // The value is never shown: a misspelt key may well hold a secret.
           this.problems.push({
             setting: displayPath([...segments, extra]),

@@ -5,6 +5,7 @@
  * reference mapped attributes.
  */
 
+import { didYouMean } from '../lib/did-you-mean.ts';
 import { parsePatchPath } from '../scim/filter.ts';
 import type { FilterNode, PatchPath } from '../scim/filter-ast.ts';
 import type { AttributeDefinition, SchemaDefinition } from '../scim/schema-types.ts';
@@ -443,30 +444,12 @@ function knownSchemasHint(catalog: ReadonlyMap<string, SchemaDefinition>): strin
   return `known schemas: ${[...catalog.keys()].join(', ')}`;
 }
 
+/** A mapping's plausible typo of a SCIM attribute name: up to three edits away. */
 function closest(name: string, candidates: { name: string }[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(lower, c.name.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c.name;
-    }
-  }
-  return best !== undefined && bestDistance <= 3 ? `did you mean "${best}"?` : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
+  const best = didYouMean(
+    name,
+    candidates.map((c) => c.name),
+    3,
+  );
+  return best === undefined ? undefined : `did you mean "${best}"?`;
 }
