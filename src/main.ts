@@ -18,7 +18,7 @@ import { type LocalServices, MissingBinariesError, startLocalServices } from './
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { entryId } from './mapping/convert.ts';
-import { formatProblem, MappingError, type MappingProblem } from './mapping/load.ts';
+import { formatProblem, MappingError, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';

@@ -18,8 +18,9 @@ import {
   type SourceLocation,
 } from './compiled.ts';
 import { LdapTextError, parseLdapFilter } from './ldap-text.ts';
-import type { MappingProblem, ParsedMappingFile } from './load.ts';
 import type { AttributeRuleSpec } from './model.ts';
+import type { ParsedMappingFile } from './parse.ts';
+import type { MappingProblem } from './problems.ts';
 import { splitTransform, TRANSFORMS, type Transform } from './transforms.ts';
 
 /** RFC 7643 §3.1: externalId is a common attribute of every resource, not part of the core schemas. */
@@ -385,9 +386,6 @@ function typeSelector(filter: FilterNode): string | undefined {
   if (filter.path.attribute.toLowerCase() !== 'type' || filter.path.subAttribute) return undefined;
   return typeof filter.value === 'string' ? filter.value : undefined;
 }
-
-/** The path a template refers to for a rule: `name.givenName`, `emails`, `userName`. */
-export { rulePath } from './compiled.ts';
 
 /** `{displayName|userName} x {a}` -> [["displayName","userName"],["a"]]. */
 export function placeholders(template: string): string[][] {

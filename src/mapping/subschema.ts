@@ -8,7 +8,7 @@ import { nearestNames } from '../lib/did-you-mean.ts';
 import type { Directory, DirectorySubschema, DirFilter } from '../ports/directory.ts';
 import { PortError } from '../ports/errors.ts';
 import type { CompiledResourceType, MappingSet, SourceLocation } from './compiled.ts';
-import type { MappingProblem } from './load.ts';
+import type { MappingProblem } from './problems.ts';
 
 /** One name a resource type uses, and where. */
 interface NameUse {
