@@ -4,8 +4,8 @@
  * Values of secret settings, and of unknown keys (a misspelt key may hold a secret), never appear.
  */
 import type { ErrorObject } from 'ajv';
+import { formats } from './formats.ts';
 import type { Loader } from './layers.ts';
-import { formats } from './schema.ts';
 import { describeExpected, displayPath, type SchemaNode } from './settings.ts';
 import { closestSetting, isObj, kindOf, kindOfType, type Segment, show } from './values.ts';
 
