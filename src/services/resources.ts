@@ -42,11 +42,11 @@ import type {
   ChangeJournal,
   SagaOutcome,
 } from '../ports/events.ts';
+import { canonicalizeResource } from '../scim/canonicalize.ts';
 import { ScimError } from '../scim/errors.ts';
 import { parseFilter } from '../scim/filter.ts';
 import { applyPatch, memberDelta, parsePatchRequest } from '../scim/patch.ts';
 import { isReturned, type Projection, projectSubAttributes } from '../scim/projection.ts';
-import { canonicalizeResource } from '../scim/resource.ts';
 import { toScimError } from './errors.ts';
 import { type CachedReference, ReferenceCache } from './reference-cache.ts';
 
