@@ -1,6 +1,6 @@
 /**
  * The idempotency store the HTTP layer drives (RFC-draft Idempotency-Key): the port's types,
- * re-exported for the layers above services, which may not import ports directly (design.md).
+ * re-exported for the layers above services, which may not import ports directly (docs/architecture.md §Layers).
  */
 export type {
   BeginResult,

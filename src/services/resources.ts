@@ -661,7 +661,7 @@ export class ResourceService {
 
   /**
    * Runs a directory write inside the change journal: the intent is recorded first, so a crash
-   * between the write and the publish loses no event (design.md, "Writes and events"). A write
+   * between the write and the publish loses no event (docs/architecture.md §Writes and events). A write
    * refused by the directory aborts the intent; one whose outcome is unknown keeps it for the
    * journal's recovery to settle against the directory.
    */

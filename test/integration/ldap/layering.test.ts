@@ -1,5 +1,5 @@
 /**
- * design.md layers: src/ldap may import only src/ports (plus ldapts and node); the slapd harness
+ * docs/architecture.md §Layers: src/ldap may import only src/ports (plus ldapts and node); the slapd harness
  * in src/localdev imports nothing from the other src layers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
