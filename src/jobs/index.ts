@@ -91,13 +91,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   const recoveryTimer = setInterval(quietRecover, events.recoveryIntervalMs);
   recoveryTimer.unref();
   const sagas = startSagaSettling(options);
-  const summaryTimer = setInterval(() => {
-    admin
-      .stats()
-      .then((services) => log.info({ services }, 'events: delivery queues'))
-      .catch(() => undefined);
-  }, SUMMARY_LOG_INTERVAL_MS);
-  summaryTimer.unref();
+  const summaryTimer = startQueueSummary(admin, log);
 
   let stopping: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {
@@ -120,6 +114,18 @@ export function startEvents(options: EventsOptions): EventsRuntime {
       return stopping;
     },
   };
+}
+
+/** The queue figures in the log every minute. */
+function startQueueSummary(admin: JobsAdmin, log: JobLog): NodeJS.Timeout {
+  const summaryTimer = setInterval(() => {
+    admin
+      .stats()
+      .then((services) => log.info({ services }, 'events: delivery queues'))
+      .catch(() => undefined);
+  }, SUMMARY_LOG_INTERVAL_MS);
+  summaryTimer.unref();
+  return summaryTimer;
 }
 
 /** Journal recovery (docs/architecture.md §Writes and events), one run at a time. */
