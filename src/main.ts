@@ -9,7 +9,7 @@ import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './j
 import { createLdapDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
-import { MappingError } from './mapping/load.ts';
+import { MappingError } from './mapping/problems.ts';
 import type { Directory } from './ports/directory.ts';
 import {
   appOptions,

@@ -16,7 +16,7 @@ import { type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
-import { formatProblem, type MappingProblem } from './mapping/load.ts';
+import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';

@@ -1,11 +1,6 @@
 export { ConfigError, type ConfigProblem } from './errors.ts';
-export {
-  DEFAULT_CONFIG_FILE,
-  defaultConfig,
-  type LoadConfigOptions,
-  loadConfig,
-  PLAIN_TOKEN_NAME,
-} from './load.ts';
+export { DEFAULT_CONFIG_FILE, type LoadConfigOptions } from './layers.ts';
+export { defaultConfig, loadConfig, PLAIN_TOKEN_NAME } from './load.ts';
 export { redactConfig } from './redact.ts';
 export type {
   AuthConfig,

@@ -3,7 +3,8 @@
  * Nothing here is listed by hand; adding a property to `schema.ts` adds its variable, its
  * reference row and its validation.
  */
-import { configSchema, formats } from './schema.ts';
+import { formats } from './formats.ts';
+import { configSchema } from './schema.ts';
 
 /** The subset of JSON Schema used by `configSchema`, plus its `x-` annotations. */
 export interface SchemaNode {

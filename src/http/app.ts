@@ -43,27 +43,7 @@ export function createApp(deps: HttpDeps): Koa {
   const operational = new Router();
   registerHealthRoutes(operational, deps.readiness);
 
-  const scim = new Router({ prefix: deps.basePath, sensitive: false, strict: false });
-  registerDiscoveryRoutes(scim, {
-    mappings: deps.mappings,
-    options: deps.discovery,
-    basePath: deps.basePath,
-    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
-  });
-  registerBulkRoutes(scim, {
-    resources: deps.resources,
-    mappings: deps.mappings,
-    maxOperations: deps.discovery.bulk.maxOperations,
-    maxPayloadSize: deps.discovery.bulk.maxPayloadSize,
-    basePath: deps.basePath,
-    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
-  });
-  registerResourceRoutes(scim, {
-    resources: deps.resources,
-    mappings: deps.mappings,
-    basePath: deps.basePath,
-    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
-  });
+  const scim = scimRouter(deps);
 
   const basePath = deps.basePath.toLowerCase();
   const inScimBase = (path: string) => {
@@ -100,4 +80,30 @@ export function createApp(deps: HttpDeps): Koa {
   // The path decides once which stack a request meets.
   app.use((ctx, next) => (inScimBase(ctx.path) ? scimHandler(ctx, next) : outside(ctx, next)));
   return app;
+}
+
+/** The SCIM endpoints under the base path: discovery, /Bulk, and the resource types' endpoints. */
+function scimRouter(deps: HttpDeps): Router {
+  const scim = new Router({ prefix: deps.basePath, sensitive: false, strict: false });
+  registerDiscoveryRoutes(scim, {
+    mappings: deps.mappings,
+    options: deps.discovery,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
+  registerBulkRoutes(scim, {
+    resources: deps.resources,
+    mappings: deps.mappings,
+    maxOperations: deps.discovery.bulk.maxOperations,
+    maxPayloadSize: deps.discovery.bulk.maxPayloadSize,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
+  registerResourceRoutes(scim, {
+    resources: deps.resources,
+    mappings: deps.mappings,
+    basePath: deps.basePath,
+    ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
+  });
+  return scim;
 }

@@ -82,8 +82,60 @@ export function startEvents(options: EventsOptions): EventsRuntime {
       })
     : undefined;
 
-  let recovering: Promise<RecoveryReport> | undefined;
+  const recovery = intentRecovery(options, publisher, requiredFor);
+  const quietRecover = () =>
+    void recovery
+      .recover()
+      .catch((error: Error) => log.warn({ err: error.message }, 'events: journal recovery failed'));
+  quietRecover();
+  const recoveryTimer = setInterval(quietRecover, events.recoveryIntervalMs);
+  recoveryTimer.unref();
+  const sagas = startSagaSettling(options);
+  const summaryTimer = startQueueSummary(admin, log);
+
   let stopping: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    clearInterval(recoveryTimer);
+    await sagas.stop();
+    clearInterval(summaryTimer);
+    await recovery.running()?.catch(() => undefined);
+    await pool?.close();
+    await admin.close();
+    await publisher.close();
+    await connection.quit().catch(() => connection.disconnect());
+  };
+  return {
+    journal,
+    admin,
+    recover: recovery.recover,
+    warnings: () => queueWarnings(admin, events),
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+/** The queue figures in the log every minute. */
+function startQueueSummary(admin: JobsAdmin, log: JobLog): NodeJS.Timeout {
+  const summaryTimer = setInterval(() => {
+    admin
+      .stats()
+      .then((services) => log.info({ services }, 'events: delivery queues'))
+      .catch(() => undefined);
+  }, SUMMARY_LOG_INTERVAL_MS);
+  summaryTimer.unref();
+  return summaryTimer;
+}
+
+/** Journal recovery (docs/architecture.md §Writes and events), one run at a time. */
+function intentRecovery(
+  options: EventsOptions,
+  publisher: EventPublisher,
+  requiredFor: (eventType: string) => string[],
+): { recover(): Promise<RecoveryReport>; running(): Promise<RecoveryReport> | undefined } {
+  const { events, keyPrefix, log } = options;
+  let recovering: Promise<RecoveryReport> | undefined;
   const recover = (): Promise<RecoveryReport> => {
     const probe = options.probe;
     if (!probe) return Promise.resolve({ published: 0, discarded: 0, deferred: 0 });
@@ -106,68 +158,46 @@ export function startEvents(options: EventsOptions): EventsRuntime {
       });
     return recovering;
   };
-  const quietRecover = () =>
-    void recover().catch((error: Error) =>
-      log.warn({ err: error.message }, 'events: journal recovery failed'),
-    );
-  quietRecover();
-  const recoveryTimer = setInterval(quietRecover, events.recoveryIntervalMs);
-  recoveryTimer.unref();
-  // Finished sagas are applied promptly (a new user waits disabled until then).
+  return { recover, running: () => recovering };
+}
+
+/** Finished sagas are applied promptly (a new user waits disabled until then). */
+function startSagaSettling(options: EventsOptions): { stop(): Promise<void> } {
   let settling: Promise<unknown> | undefined;
   const sagaTimer = setInterval(() => {
     const apply = options.settleSaga;
     if (!apply || settling) return;
-    settling = settleSagas(options.redis, keyPrefix, apply, log)
-      .catch((error: Error) => log.warn({ err: error.message }, 'events: settling sagas failed'))
+    settling = settleSagas(options.redis, options.keyPrefix, apply, options.log)
+      .catch((error: Error) => options.log.warn({ err: error.message }, 'events: settling sagas failed'))
       .finally(() => {
         settling = undefined;
       });
   }, SAGA_SETTLE_INTERVAL_MS);
   sagaTimer.unref();
-  const summaryTimer = setInterval(() => {
-    admin
-      .stats()
-      .then((services) => log.info({ services }, 'events: delivery queues'))
-      .catch(() => undefined);
-  }, SUMMARY_LOG_INTERVAL_MS);
-  summaryTimer.unref();
-
   return {
-    journal,
-    admin,
-    recover,
-    warnings: () => {
-      // /ready must answer promptly even when Redis does not.
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500);
-      });
-      return Promise.race([
-        admin.problems({
-          backlogMs: BACKLOG_WARNING_MS,
-          journalMs: events.recoveryGraceMs + events.recoveryIntervalMs * 2,
-        }),
-        deadline,
-      ])
-        .catch((error: Error) => [`events: queue figures unavailable (${error.message})`])
-        .finally(() => clearTimeout(timer));
-    },
-    stop() {
-      stopping ??= stopAll();
-      return stopping;
+    async stop() {
+      clearInterval(sagaTimer);
+      await settling;
     },
   };
+}
 
-  async function stopAll(): Promise<void> {
-    clearInterval(recoveryTimer);
-    clearInterval(sagaTimer);
-    await settling;
-    clearInterval(summaryTimer);
-    await recovering?.catch(() => undefined);
-    await pool?.close();
-    await admin.close();
-    await publisher.close();
-    await connection.quit().catch(() => connection.disconnect());
-  }
+/**
+ * Services with dead letters or an old backlog, and unsettled journal intents, for /ready, which
+ * must answer promptly even when Redis does not.
+ */
+function queueWarnings(admin: JobsAdmin, events: EventsConfig): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within 1500 ms')), 1500);
+  });
+  return Promise.race([
+    admin.problems({
+      backlogMs: BACKLOG_WARNING_MS,
+      journalMs: events.recoveryGraceMs + events.recoveryIntervalMs * 2,
+    }),
+    deadline,
+  ])
+    .catch((error: Error) => [`events: queue figures unavailable (${error.message})`])
+    .finally(() => clearTimeout(timer));
 }

@@ -200,7 +200,6 @@ export interface RecoveryReport {
 /** Settles the open intents older than the grace period. Run at start-up and periodically. */
 export async function recoverOpenIntents(options: RecoveryOptions): Promise<RecoveryReport> {
   const { redis, graceMs } = options;
-  const log = options.log ?? silentLog;
   const keys = journalKeys(options.keyPrefix);
   const report: RecoveryReport = { published: 0, discarded: 0, deferred: 0 };
   const ids = await redis.zrangebyscore(
@@ -215,50 +214,56 @@ export async function recoverOpenIntents(options: RecoveryOptions): Promise<Reco
     const locked = await redis.set(keys.lock(id), '1', 'PX', 30_000, 'NX');
     if (locked !== 'OK') continue;
     try {
-      const fields = await redis.hgetall(keys.intent(id));
-      const createdAt = Number(fields.createdAt ?? Date.now());
-      if (fields.state === 'committed' && fields.events) {
-        await (await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt))();
-        report.published++;
-        continue;
-      }
-      if (!fields.intent) {
-        await redis.zrem(keys.open, id);
-        continue;
-      }
-      const intent = JSON.parse(fields.intent) as ChangeIntent;
-      let resourceId: string | undefined;
-      try {
-        resourceId = await decide(intent, options.probe);
-      } catch (error) {
-        report.deferred++;
-        log.warn(
-          { intentId: id, err: (error as Error).message },
-          'journal recovery: directory did not answer; retried later',
-        );
-        continue;
-      }
-      if (resourceId === undefined) {
-        await redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec();
-        report.discarded++;
-        log.info(
-          { intentId: id, operation: intent.operation, dn: intent.dn },
-          'journal recovery: the write did not happen; intent discarded',
-        );
-      } else {
-        // The change happened when the intent was recorded (give or take the write's duration).
-        await (await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt))();
-        report.published++;
-        log.info(
-          { intentId: id, operation: intent.operation, resourceId },
-          'journal recovery: the write happened; events published',
-        );
-      }
+      const outcome = await settleIntent(options, id);
+      if (outcome !== undefined) report[outcome]++;
     } finally {
       await redis.del(keys.lock(id)).catch(() => undefined);
     }
   }
   return report;
+}
+
+/** One locked intent: its events published (the write happened), discarded (it did not), or deferred. */
+async function settleIntent(options: RecoveryOptions, id: string): Promise<keyof RecoveryReport | undefined> {
+  const { redis } = options;
+  const log = options.log ?? silentLog;
+  const keys = journalKeys(options.keyPrefix);
+  const fields = await redis.hgetall(keys.intent(id));
+  const createdAt = Number(fields.createdAt ?? Date.now());
+  if (fields.state === 'committed' && fields.events) {
+    await (await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt))();
+    return 'published';
+  }
+  if (!fields.intent) {
+    await redis.zrem(keys.open, id);
+    return undefined;
+  }
+  const intent = JSON.parse(fields.intent) as ChangeIntent;
+  let resourceId: string | undefined;
+  try {
+    resourceId = await decide(intent, options.probe);
+  } catch (error) {
+    log.warn(
+      { intentId: id, err: (error as Error).message },
+      'journal recovery: directory did not answer; retried later',
+    );
+    return 'deferred';
+  }
+  if (resourceId === undefined) {
+    await redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec();
+    log.info(
+      { intentId: id, operation: intent.operation, dn: intent.dn },
+      'journal recovery: the write did not happen; intent discarded',
+    );
+    return 'discarded';
+  }
+  // The change happened when the intent was recorded (give or take the write's duration).
+  await (await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt))();
+  log.info(
+    { intentId: id, operation: intent.operation, resourceId },
+    'journal recovery: the write happened; events published',
+  );
+  return 'published';
 }
 
 /** Number and age of the open intents (for /ready). */

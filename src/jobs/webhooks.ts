@@ -1,6 +1,6 @@
 /**
  * One webhook delivery: POST the event as JSON, signed with HMAC-SHA256 over `timestamp.body`,
- * and the classification of the answer (design.md: 4xx -> no retry; 408/429/5xx/timeouts -> backoff).
+ * and the classification of the answer (docs/architecture.md §Writes and events: 4xx -> no retry; 408/429/5xx/timeouts -> backoff).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChangeEvent } from '../ports/events.ts';

@@ -81,7 +81,6 @@ export interface WorkerPool {
 
 export function startWorkers(options: WorkerPoolOptions): WorkerPool {
   const log = options.log ?? silentLog;
-  const { events, keyPrefix } = options;
   const connect = () =>
     new Redis(options.redisUrl, {
       maxRetriesPerRequest: null,
@@ -93,95 +92,51 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
   command.on('error', (error) => log.warn({ err: error.message }, 'events: worker redis connection problem'));
   const closers: (() => Promise<void>)[] = [];
 
-  for (const service of events.services) {
+  for (const service of options.events.services) {
     const secret = options.secrets.get(service.name);
     if (secret === undefined) continue;
     const queue = new Queue<DeliveryJobData>(queueName(service.name), {
       connection: command,
-      prefix: bullPrefix(keyPrefix),
+      prefix: bullPrefix(options.keyPrefix),
     });
     const blocking = connect();
     connections.push(blocking);
     blocking.on('error', () => undefined);
+    const context: ServiceContext = { service, secret, command, queue, keyPrefix: options.keyPrefix, log };
+    const worker = serviceWorker(context, blocking, options.events);
+    closers.push(() => closeServiceWorker(context, worker, blocking));
+  }
 
-    const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<number> => {
-      const { event } = job.data;
-      const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
-      if (!(await isHead(command, queue, order, event.eventId))) {
-        // Looks again soon, then less and less often (up to every few seconds) while the
-        // earlier event is still being retried.
-        const blocked = (job.data.blocked ?? 0) + 1;
-        await job.updateData({ ...job.data, blocked });
-        const wait = Math.min(BLOCKED_DELAY_MAX_MS, BLOCKED_DELAY_MS * 2 ** Math.min(blocked - 1, 8));
-        await job.moveToDelayed(Date.now() + Math.round(wait / 2 + (Math.random() * wait) / 2), token);
-        throw new DelayedError();
-      }
-      try {
-        const status = await deliver(
-          { url: service.url, secret, timeoutMs: service.timeoutMs },
-          event,
-          job.attemptsMade + 1,
-        );
-        const latencyMs = Date.now() - Date.parse(event.timestamp);
-        await command
-          .multi()
-          .zrem(order, event.eventId)
-          .hincrby(statsKey(keyPrefix, service.name), 'delivered', 1)
-          .lpush(latencyKey(keyPrefix, service.name), String(latencyMs))
-          .ltrim(latencyKey(keyPrefix, service.name), 0, LATENCY_SAMPLES - 1)
-          .hset(statsKey(keyPrefix, service.name), {
-            lastLatencyMs: String(latencyMs),
-            lastDeliveredAt: String(Date.now()),
-          })
-          .exec();
-        if (service.required) await markSagaDelivery(command, keyPrefix, event, service.name, { ok: true });
-        log.debug(
-          { service: service.name, eventId: event.eventId, type: event.type, status, latencyMs },
-          'event delivered',
-        );
-        return status;
-      } catch (error) {
-        const failure =
-          error instanceof DeliveryError ? error : new DeliveryError(String(error), { permanent: false });
-        const final = failure.permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        await command.hincrby(statsKey(keyPrefix, service.name), 'failedAttempts', 1).catch(() => undefined);
-        if (final) {
-          await command.zrem(order, event.eventId).catch(() => undefined);
-          if (service.required) {
-            await markSagaDelivery(command, keyPrefix, event, service.name, {
-              ok: false,
-              reason: failure.status ? `HTTP ${failure.status}` : failure.message,
-            }).catch(() => undefined);
-          }
-          log.error(
-            {
-              service: service.name,
-              eventId: event.eventId,
-              type: event.type,
-              status: failure.status,
-              attempts: job.attemptsMade + 1,
-              err: failure.message,
-            },
-            'event dead-lettered (scim-ldap-bridge jobs list --failed; jobs retry <id>)',
-          );
-          if (failure.permanent) throw new UnrecoverableError(failure.message);
-        } else {
-          log.warn(
-            {
-              service: service.name,
-              eventId: event.eventId,
-              status: failure.status,
-              attempt: job.attemptsMade + 1,
-              err: failure.message,
-            },
-            'event delivery failed; retrying with backoff',
-          );
-        }
-        throw failure;
-      }
-    };
+  return {
+    async close() {
+      await Promise.allSettled(closers.map((c) => c()));
+      await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
 
-    const worker = new Worker<DeliveryJobData, number>(queueName(service.name), processor, {
+/** What the delivery of one service's events works with. */
+interface ServiceContext {
+  service: EventServiceConfig;
+  /** The HMAC key of the service. */
+  secret: string;
+  /** The shared command connection. */
+  command: Redis;
+  queue: Queue<DeliveryJobData>;
+  keyPrefix: string;
+  log: JobLog;
+}
+
+function serviceWorker(
+  context: ServiceContext,
+  blocking: Redis,
+  events: EventsConfig,
+): Worker<DeliveryJobData, number> {
+  const { service, keyPrefix, log } = context;
+  const worker = new Worker<DeliveryJobData, number>(
+    queueName(service.name),
+    (job, token) => processDelivery(context, job, token),
+    {
       connection: blocking,
       prefix: bullPrefix(keyPrefix),
       concurrency: service.concurrency,
@@ -196,35 +151,141 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
         backoffStrategy: (attemptsMade, _type, error) =>
           backoffDelay(attemptsMade, events.backoffBaseMs, events.backoffMaxMs, error),
       },
-    });
-    worker.on('error', (error) =>
-      log.warn({ service: service.name, err: error.message }, 'events: worker problem'),
-    );
-    closers.push(async () => {
-      // Deliveries in flight may finish (they are bounded by timeoutMs); a worker that cannot
-      // close (Redis gone or replaced underneath it) is closed by force: its jobs are taken over
-      // by another worker through the stalled-job check.
-      const graceful = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<false>((resolve) =>
-          setTimeout(() => resolve(false), Math.min(service.timeoutMs + 1000, 5000)).unref(),
-        ),
-      ]);
-      if (!graceful) {
-        log.warn({ service: service.name }, 'events: worker did not stop in time; closing it by force');
-        blocking.disconnect();
-        await Promise.race([worker.close(true), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-      }
-      await queue.close();
-    });
-  }
-
-  return {
-    async close() {
-      await Promise.allSettled(closers.map((c) => c()));
-      await Promise.allSettled(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
-  };
+  );
+  worker.on('error', (error) =>
+    log.warn({ service: service.name, err: error.message }, 'events: worker problem'),
+  );
+  return worker;
+}
+
+async function closeServiceWorker(
+  { service, queue, log }: ServiceContext,
+  worker: Worker<DeliveryJobData, number>,
+  blocking: Redis,
+): Promise<void> {
+  // Deliveries in flight may finish (they are bounded by timeoutMs); a worker that cannot
+  // close (Redis gone or replaced underneath it) is closed by force: its jobs are taken over
+  // by another worker through the stalled-job check.
+  const graceful = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), Math.min(service.timeoutMs + 1000, 5000)).unref(),
+    ),
+  ]);
+  if (!graceful) {
+    log.warn({ service: service.name }, 'events: worker did not stop in time; closing it by force');
+    blocking.disconnect();
+    await Promise.race([worker.close(true), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  }
+  await queue.close();
+}
+
+/** One job: delivered when it heads its resource's order, else put back as delayed. */
+async function processDelivery(
+  context: ServiceContext,
+  job: Job<DeliveryJobData>,
+  token?: string,
+): Promise<number> {
+  const { service, secret, command, queue, keyPrefix } = context;
+  const { event } = job.data;
+  const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
+  if (!(await isHead(command, queue, order, event.eventId))) {
+    // Looks again soon, then less and less often (up to every few seconds) while the
+    // earlier event is still being retried.
+    const blocked = (job.data.blocked ?? 0) + 1;
+    await job.updateData({ ...job.data, blocked });
+    const wait = Math.min(BLOCKED_DELAY_MAX_MS, BLOCKED_DELAY_MS * 2 ** Math.min(blocked - 1, 8));
+    await job.moveToDelayed(Date.now() + Math.round(wait / 2 + (Math.random() * wait) / 2), token);
+    throw new DelayedError();
+  }
+  try {
+    const status = await deliver(
+      { url: service.url, secret, timeoutMs: service.timeoutMs },
+      event,
+      job.attemptsMade + 1,
+    );
+    await recordDelivered(context, job, order, status);
+    return status;
+  } catch (error) {
+    throw await recordFailure(context, job, order, error);
+  }
+}
+
+/** A delivered event leaves its resource's order; statistics and the saga learn of it. */
+async function recordDelivered(
+  { service, command, keyPrefix, log }: ServiceContext,
+  job: Job<DeliveryJobData>,
+  order: string,
+  status: number,
+): Promise<void> {
+  const { event } = job.data;
+  const latencyMs = Date.now() - Date.parse(event.timestamp);
+  await command
+    .multi()
+    .zrem(order, event.eventId)
+    .hincrby(statsKey(keyPrefix, service.name), 'delivered', 1)
+    .lpush(latencyKey(keyPrefix, service.name), String(latencyMs))
+    .ltrim(latencyKey(keyPrefix, service.name), 0, LATENCY_SAMPLES - 1)
+    .hset(statsKey(keyPrefix, service.name), {
+      lastLatencyMs: String(latencyMs),
+      lastDeliveredAt: String(Date.now()),
+    })
+    .exec();
+  if (service.required) await markSagaDelivery(command, keyPrefix, event, service.name, { ok: true });
+  log.debug(
+    { service: service.name, eventId: event.eventId, type: event.type, status, latencyMs },
+    'event delivered',
+  );
+}
+
+/**
+ * A failed attempt: counted, and on the last attempt (or a permanent failure) dead-lettered,
+ * leaving its resource's order. Returns the error for BullMQ (UnrecoverableError: no retry).
+ */
+async function recordFailure(
+  { service, command, keyPrefix, log }: ServiceContext,
+  job: Job<DeliveryJobData>,
+  order: string,
+  error: unknown,
+): Promise<Error> {
+  const { event } = job.data;
+  const failure =
+    error instanceof DeliveryError ? error : new DeliveryError(String(error), { permanent: false });
+  const final = failure.permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  await command.hincrby(statsKey(keyPrefix, service.name), 'failedAttempts', 1).catch(() => undefined);
+  if (!final) {
+    log.warn(
+      {
+        service: service.name,
+        eventId: event.eventId,
+        status: failure.status,
+        attempt: job.attemptsMade + 1,
+        err: failure.message,
+      },
+      'event delivery failed; retrying with backoff',
+    );
+    return failure;
+  }
+  await command.zrem(order, event.eventId).catch(() => undefined);
+  if (service.required) {
+    await markSagaDelivery(command, keyPrefix, event, service.name, {
+      ok: false,
+      reason: failure.status ? `HTTP ${failure.status}` : failure.message,
+    }).catch(() => undefined);
+  }
+  log.error(
+    {
+      service: service.name,
+      eventId: event.eventId,
+      type: event.type,
+      status: failure.status,
+      attempts: job.attemptsMade + 1,
+      err: failure.message,
+    },
+    'event dead-lettered (scim-ldap-bridge jobs list --failed; jobs retry <id>)',
+  );
+  return failure.permanent ? new UnrecoverableError(failure.message) : failure;
 }
 
 /** True when no earlier event of the same (service, resource) is still pending. */

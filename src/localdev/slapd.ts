@@ -98,53 +98,23 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
   const serviceDn = `cn=svc,${suffix}`;
   const rootDn = `cn=admin,${suffix}`;
   const confPath = path.join(dataDir, 'slapd.conf');
-
-  try {
-    const dbDir = path.join(dataDir, 'db');
-    const freshDatabase = !existsSync(dbDir) || readdirSync(dbDir).length === 0;
-    await mkdir(dbDir, { recursive: true });
-    await writeConfig(confPath, {
-      dataDir,
-      suffix,
-      rootPassword,
-      serviceDn,
-      durable: options.durable === true,
-      ...(options.tls ? { tls: options.tls } : {}),
-    });
-    if (freshDatabase) {
-      // base.ldif is written for the default suffix; another suffix brings its own seed files.
-      const defaultSeed = suffix === DEFAULT_SUFFIX ? [BASE_LDIF] : [];
-      for (const ldif of options.seedLdif ?? defaultSeed) await slapadd(confPath, ldif);
-    }
-  } catch (error) {
+  const giveUp = async (error: unknown): Promise<never> => {
     if (ownsDataDir) await removeOwnedDir(dataDir);
     throw error;
-  }
+  };
 
-  let port = options.port ?? (await freeLoopbackPort());
-  let ldapsPort = options.tls ? await freeLoopbackPort() : undefined;
-  const listeners = () => [
-    `ldap://127.0.0.1:${port}/`,
-    ...(ldapsPort ? [`ldaps://127.0.0.1:${ldapsPort}/`] : []),
-  ];
-  let process_: SlapdProcess | undefined;
-  for (let attempt = 1; process_ === undefined; attempt++) {
-    try {
-      process_ = await launch(confPath, listeners(), port, rootDn, rootPassword);
-    } catch (error) {
-      // A port we picked may have been taken since; a config error fails again in milliseconds.
-      const mayRetryOtherPort =
-        options.port === undefined && attempt < PORT_ATTEMPTS && error instanceof SlapdStartError;
-      if (!mayRetryOtherPort) {
-        if (ownsDataDir) await removeOwnedDir(dataDir);
-        throw error;
-      }
-      port = await freeLoopbackPort();
-      if (ldapsPort) ldapsPort = await freeLoopbackPort();
-    }
-  }
+  await prepareDatabase(confPath, options, {
+    dataDir,
+    suffix,
+    rootPassword,
+    serviceDn,
+    durable: options.durable === true,
+    ...(options.tls ? { tls: options.tls } : {}),
+  }).catch(giveUp);
+  const launched = await launchOnFreePorts(options, confPath, rootDn, rootPassword).catch(giveUp);
+  const { port, ldapsPort } = launched;
 
-  let current: SlapdProcess = process_;
+  let current: SlapdProcess = launched.process;
   let stopped = false;
   const running: RunningSlapd = {
     url: `ldap://127.0.0.1:${port}/`,
@@ -166,11 +136,52 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     async restart() {
       if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
       await current.stop();
-      current = await launch(confPath, listeners(), port, rootDn, rootPassword);
+      current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
       running.pid = current.child.pid ?? -1;
     },
   };
   return running;
+}
+
+/** slapd.conf written; a fresh database seeded (an existing one, as after a restart, kept). */
+async function prepareDatabase(confPath: string, options: SlapdOptions, values: ConfigValues): Promise<void> {
+  const dbDir = path.join(values.dataDir, 'db');
+  const freshDatabase = !existsSync(dbDir) || readdirSync(dbDir).length === 0;
+  await mkdir(dbDir, { recursive: true });
+  await writeConfig(confPath, values);
+  if (freshDatabase) {
+    // base.ldif is written for the default suffix; another suffix brings its own seed files.
+    const defaultSeed = values.suffix === DEFAULT_SUFFIX ? [BASE_LDIF] : [];
+    for (const ldif of options.seedLdif ?? defaultSeed) await slapadd(confPath, ldif);
+  }
+}
+
+function listenerUrls(port: number, ldapsPort: number | undefined): string[] {
+  return [`ldap://127.0.0.1:${port}/`, ...(ldapsPort ? [`ldaps://127.0.0.1:${ldapsPort}/`] : [])];
+}
+
+/** Starts slapd on the given port, or on free ones (picked again when one was taken meanwhile). */
+async function launchOnFreePorts(
+  options: SlapdOptions,
+  confPath: string,
+  rootDn: string,
+  rootPassword: string,
+): Promise<{ process: SlapdProcess; port: number; ldapsPort: number | undefined }> {
+  let port = options.port ?? (await freeLoopbackPort());
+  let ldapsPort = options.tls ? await freeLoopbackPort() : undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const process_ = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
+      return { process: process_, port, ldapsPort };
+    } catch (error) {
+      // A port we picked may have been taken since; a config error fails again in milliseconds.
+      const mayRetryOtherPort =
+        options.port === undefined && attempt < PORT_ATTEMPTS && error instanceof SlapdStartError;
+      if (!mayRetryOtherPort) throw error;
+      port = await freeLoopbackPort();
+      if (ldapsPort) ldapsPort = await freeLoopbackPort();
+    }
+  }
 }
 
 interface ConfigValues {

@@ -1,14 +1,14 @@
 /**
  * Semantic checks and compilation of one parsed mapping file into a CompiledResourceType.
  * The JSON Schema has already checked the shape; this checks meaning: attributes exist in the
- * declared schemas, targets are not mapped twice, transforms fit the attribute type, templates
- * reference mapped attributes.
+ * declared schemas (compile-rule.ts), targets are not mapped twice, templates reference mapped
+ * attributes, the directory settings fit together.
  */
 
-import { parsePatchPath } from '../scim/filter.ts';
-import type { FilterNode, PatchPath } from '../scim/filter-ast.ts';
 import type { AttributeDefinition, SchemaDefinition } from '../scim/schema-types.ts';
+import { compileRule } from './compile-rule.ts';
 import {
+  type CompiledDirectory,
   type CompiledResourceType,
   type CompiledRule,
   type ComputedAttribute,
@@ -17,42 +17,51 @@ import {
   type SourceLocation,
 } from './compiled.ts';
 import { LdapTextError, parseLdapFilter } from './ldap-text.ts';
-import type { MappingProblem, ParsedMappingFile } from './load.ts';
-import type { AttributeRuleSpec } from './model.ts';
-import { splitTransform, TRANSFORMS, type Transform } from './transforms.ts';
-
-/** RFC 7643 §3.1: externalId is a common attribute of every resource, not part of the core schemas. */
-export const EXTERNAL_ID_DEFINITION: AttributeDefinition = {
-  name: 'externalId',
-  type: 'string',
-  multiValued: false,
-  description: 'Identifier of the resource as defined by the provisioning client.',
-  required: false,
-  caseExact: true,
-  mutability: 'readWrite',
-  returned: 'default',
-  uniqueness: 'none',
-};
-
-const DEFAULT_TRANSFORM_BY_TYPE: Record<string, string> = {
-  boolean: 'boolean',
-  integer: 'integer',
-  dateTime: 'dateTime',
-};
+import type { DirectorySpec } from './model.ts';
+import type { ParsedMappingFile } from './parse.ts';
+import type { MappingProblem } from './problems.ts';
 
 /** Binary id attributes, returned as bytes by the directory. */
 const BINARY_ID_ATTRIBUTES = new Set(['objectGUID']);
+
+/** Reports a problem at a place in the file. */
+type Problem = (at: SourceLocation, key: string, message: string, hint?: string) => void;
+
+interface ResolvedSchemas {
+  coreSchema: SchemaDefinition;
+  extensions: { schema: SchemaDefinition; required: boolean }[];
+}
+
+/** What the directory section's checks derive for the compiled directory. */
+interface CheckedDirectory {
+  rdnMatch: RegExpExecArray | null;
+  computed: ComputedAttribute[];
+  scopeFilter: CompiledDirectory['scopeFilter'];
+}
 
 export function compileResourceType(
   parsed: ParsedMappingFile,
   catalog: ReadonlyMap<string, SchemaDefinition>,
 ): { resourceType?: CompiledResourceType; problems: MappingProblem[] } {
-  const spec = parsed.data;
   const problems: MappingProblem[] = [];
-  const problem = (at: SourceLocation, key: string, message: string, hint?: string): void => {
+  const problem: Problem = (at, key, message, hint) => {
     problems.push({ ...at, key, message, ...(hint ? { hint } : {}) });
   };
+  const schemas = resolveSchemas(parsed, catalog, problem);
+  if (!schemas) return { problems };
+  const rules = compileRules(parsed, schemas, problem);
+  const checked = checkDirectory(parsed, rules, problem);
+  if (problems.length > 0) return { problems };
+  return { resourceType: assemble(parsed, schemas, rules, checked), problems };
+}
 
+/** The core schema and the declared extensions, looked up in the catalog. */
+function resolveSchemas(
+  parsed: ParsedMappingFile,
+  catalog: ReadonlyMap<string, SchemaDefinition>,
+  problem: Problem,
+): ResolvedSchemas | undefined {
+  const spec = parsed.data;
   const coreSchema = catalog.get(spec.schema);
   if (!coreSchema) {
     problem(
@@ -61,9 +70,9 @@ export function compileResourceType(
       `unknown schema "${spec.schema}"`,
       knownSchemasHint(catalog),
     );
-    return { problems };
+    return undefined;
   }
-  const extensions: { schema: SchemaDefinition; required: boolean }[] = [];
+  const extensions: ResolvedSchemas['extensions'] = [];
   (spec.extensions ?? []).forEach((ext, i) => {
     const schema = catalog.get(ext.schema);
     if (!schema) {
@@ -75,11 +84,19 @@ export function compileResourceType(
       );
     } else extensions.push({ schema, required: ext.required ?? false });
   });
+  return { coreSchema, extensions };
+}
 
+/** Every attribute rule; each SCIM attribute mapped once, each LDAP attribute written by one rule. */
+function compileRules(
+  parsed: ParsedMappingFile,
+  { coreSchema, extensions }: ResolvedSchemas,
+  problem: Problem,
+): CompiledRule[] {
   const rules: CompiledRule[] = [];
   const targets = new Map<string, string>();
   const writtenLdap = new Map<string, string>();
-  for (const [key, ruleSpec] of Object.entries(spec.attributes)) {
+  for (const [key, ruleSpec] of Object.entries(parsed.data.attributes)) {
     const at = parsed.locate(['attributes', key], true);
     const rule = compileRule(key, ruleSpec, at, coreSchema, extensions, (message, hint) =>
       problem(at, `attributes.${key}`, message, hint),
@@ -114,11 +131,19 @@ export function compileResourceType(
     }
     rules.push(rule);
   }
+  return rules;
+}
 
+/** The directory section: templates name mapped attributes, the DN starts with an RDN, the filter parses. */
+function checkDirectory(
+  parsed: ParsedMappingFile,
+  rules: CompiledRule[],
+  problem: Problem,
+): CheckedDirectory {
+  const dir = parsed.data.directory;
   const mappedPaths = new Set(rules.map((r) => rulePath(r).toLowerCase()));
-  const checkTemplate = (template: string, at: SourceLocation, key: string): string[] => {
-    const alternatives = placeholders(template);
-    for (const path of alternatives.flat()) {
+  const checkTemplate = (template: string, at: SourceLocation, key: string): void => {
+    for (const path of placeholders(template).flat()) {
       if (!rules.some((rule) => ruleMatchesPath(rule, path))) {
         problem(
           at,
@@ -128,10 +153,7 @@ export function compileResourceType(
         );
       }
     }
-    return alternatives.flat();
   };
-
-  const dir = spec.directory;
   const dnAt = parsed.locate(['directory', 'dnTemplate']);
   checkTemplate(dir.dnTemplate, dnAt, 'directory.dnTemplate');
   const rdnMatch = /^([A-Za-z][A-Za-z0-9-]*)=\{([^}|]+)\}(?:,|$)/.exec(dir.dnTemplate);
@@ -152,20 +174,7 @@ export function compileResourceType(
     checkTemplate(template, at, `directory.computed.${ldap}`);
     computed.push({ ldap, ldapKey: ldap.toLowerCase(), template, alternatives: template.split('|') });
   }
-  let scopeFilter: ReturnType<typeof parseLdapFilter> = { type: 'true' };
-  try {
-    scopeFilter = parseLdapFilter(dir.filter);
-  } catch (error) {
-    if (!(error instanceof LdapTextError)) throw error;
-    problem(
-      parsed.locate(['directory', 'filter']),
-      'directory.filter',
-      error.message,
-      'an RFC 4515 filter such as (objectClass=inetOrgPerson)',
-    );
-  }
-  const sort = dir.sort ?? { attribute: rdnMatch?.[1] ?? 'cn', orderingRule: 'caseIgnoreOrderingMatch' };
-
+  const scopeFilter = checkScopeFilter(parsed, problem);
   if (
     dir.deleteMode === 'disable' &&
     !rules.some((r) => r.isCore && r.attribute === 'active' && !r.readOnly)
@@ -177,22 +186,35 @@ export function compileResourceType(
       'map active (e.g. active: { ldap: userAccountControl, transform: adAccountDisabled }) or use deleteMode: delete',
     );
   }
-  if (problems.length > 0) return { problems };
-  // Where each directory setting is written, for later checks (subschema.ts) to point at.
-  const directoryLocations: Record<string, SourceLocation> = {
-    directory: parsed.locate(['directory'], true),
-  };
-  const locateSetting = (path: (string | number)[], keyNotValue = false): void => {
-    directoryLocations[['directory', ...path].join('.')] = parsed.locate(['directory', ...path], keyNotValue);
-  };
-  for (const key of ['filter', 'dnTemplate', 'id', 'version', 'created', 'lastModified'] as const) {
-    if (dir[key] !== undefined) locateSetting([key]);
+  return { rdnMatch, computed, scopeFilter };
+}
+
+/** directory.filter, the admin's RFC 4515 text, parsed. */
+function checkScopeFilter(parsed: ParsedMappingFile, problem: Problem): CompiledDirectory['scopeFilter'] {
+  try {
+    return parseLdapFilter(parsed.data.directory.filter);
+  } catch (error) {
+    if (!(error instanceof LdapTextError)) throw error;
+    problem(
+      parsed.locate(['directory', 'filter']),
+      'directory.filter',
+      error.message,
+      'an RFC 4515 filter such as (objectClass=inetOrgPerson)',
+    );
+    return { type: 'true' };
   }
-  for (let i = 0; i < dir.objectClasses.length; i++) locateSetting(['objectClasses', i]);
-  if (dir.sort) locateSetting(['sort', 'attribute']);
-  for (const ldap of Object.keys(dir.computed ?? {})) locateSetting(['computed', ldap], true);
+}
+
+/** The compiled resource type of a file that passed every check. */
+function assemble(
+  parsed: ParsedMappingFile,
+  { coreSchema, extensions }: ResolvedSchemas,
+  rules: CompiledRule[],
+  checked: CheckedDirectory,
+): CompiledResourceType {
+  const spec = parsed.data;
   const usedSchemas = new Set(rules.map((r) => r.schema));
-  const resourceType: CompiledResourceType = {
+  return {
     name: spec.resourceType,
     endpoint: spec.endpoint,
     description: spec.description ?? spec.resourceType,
@@ -201,192 +223,60 @@ export function compileResourceType(
     extensions: extensions
       .filter((e) => e.required || usedSchemas.has(e.schema.id))
       .map((e) => ({ schema: publishedSchema(e.schema, rules), required: e.required })),
-    directory: {
-      base: dir.base,
-      scope: dir.scope ?? 'sub',
-      objectClasses: dir.objectClasses,
-      scopeFilter,
-      scopeFilterText: dir.filter,
-      dnTemplate: dir.dnTemplate,
-      rdnAttribute: rdnMatch?.[1] ?? '',
-      rdnPath: rdnMatch?.[2] ?? '',
-      idAttribute: dir.id,
-      versionAttribute: dir.version,
-      createdAttribute: dir.created ?? 'createTimestamp',
-      lastModifiedAttribute: dir.lastModified ?? 'modifyTimestamp',
-      sort,
-      computed,
-      ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
-      deleteMode: dir.deleteMode ?? 'delete',
-      locations: directoryLocations,
-      // The id attribute and attributes read through a binary transform (guid) come back as bytes.
-      binaryAttributes: [
-        ...new Set([
-          ...(BINARY_ID_ATTRIBUTES.has(dir.id) ? [dir.id] : []),
-          ...rules.filter((r) => r.transform.binary).map((r) => r.ldap),
-        ]),
-      ],
-    },
+    directory: compiledDirectory(parsed, rules, checked),
     rules,
     patchResponse: spec.patchResponse ?? 200,
   };
-  return { resourceType, problems };
 }
 
-function compileRule(
-  key: string,
-  spec: AttributeRuleSpec,
-  location: SourceLocation,
-  coreSchema: SchemaDefinition,
-  extensions: { schema: SchemaDefinition }[],
-  fail: (message: string, hint?: string) => void,
-): CompiledRule | undefined {
-  let path: PatchPath;
-  try {
-    path = parsePatchPath(key);
-  } catch (error) {
-    fail(
-      `is not a SCIM attribute path: ${(error as Error).message}`,
-      'e.g. name.givenName or emails[type eq "work"].value',
-    );
-    return undefined;
-  }
-  const schemaId = path.path.schema ?? coreSchema.id;
-  const schema =
-    schemaId.toLowerCase() === coreSchema.id.toLowerCase()
-      ? coreSchema
-      : extensions.find((e) => e.schema.id.toLowerCase() === schemaId.toLowerCase())?.schema;
-  if (!schema) {
-    fail(
-      `schema "${schemaId}" is neither the core schema nor a declared extension`,
-      'list it under extensions:',
-    );
-    return undefined;
-  }
-  const isCore = schema === coreSchema;
-  const attributeDefinition =
-    isCore && path.path.attribute.toLowerCase() === 'externalid'
-      ? EXTERNAL_ID_DEFINITION
-      : schema.attributes.find((a) => a.name.toLowerCase() === path.path.attribute.toLowerCase());
-  if (!attributeDefinition) {
-    fail(
-      `"${path.path.attribute}" is not an attribute of ${schema.id}`,
-      closest(path.path.attribute, schema.attributes),
-    );
-    return undefined;
-  }
-  const subName = path.subAttribute ?? path.path.subAttribute;
-  let leafDefinition = attributeDefinition;
-  if (subName) {
-    const sub = attributeDefinition.subAttributes?.find(
-      (s) => s.name.toLowerCase() === subName.toLowerCase(),
-    );
-    if (!sub) {
-      fail(
-        `"${subName}" is not a sub-attribute of ${attributeDefinition.name}`,
-        closest(subName, attributeDefinition.subAttributes ?? []),
-      );
-      return undefined;
-    }
-    leafDefinition = sub;
-  } else if (attributeDefinition.type === 'complex') {
-    fail(
-      `${attributeDefinition.name} is complex: map its sub-attributes`,
-      `e.g. ${attributeDefinition.name}.${attributeDefinition.subAttributes?.[0]?.name ?? 'value'}`,
-    );
-    return undefined;
-  }
-  let typeValue: string | undefined;
-  if (path.valueFilter) {
-    typeValue = typeSelector(path.valueFilter);
-    if (typeValue === undefined || !attributeDefinition.multiValued) {
-      fail(
-        'only a selection by type of a multi-valued attribute is supported in a mapping key',
-        'e.g. emails[type eq "work"].value',
-      );
-      return undefined;
-    }
-  }
-  const transformName = spec.transform ?? DEFAULT_TRANSFORM_BY_TYPE[leafDefinition.type] ?? 'string';
-  if (spec.separator !== undefined && transformName !== 'split') {
-    fail('separator is only used by transform: split', 'add transform: split, or remove separator');
-    return undefined;
-  }
-  const transform: Transform | undefined =
-    transformName === 'split' ? splitTransform(spec.separator ?? ',') : TRANSFORMS.get(transformName);
-  if (!transform) {
-    fail(`unknown transform "${transformName}"`, `known: ${[...TRANSFORMS.keys(), 'split'].join(', ')}`);
-    return undefined;
-  }
-  // split keeps a whole SCIM list in one LDAP value: the rule must map a list, not one element.
-  const mapsList = typeValue === undefined && (leafDefinition.multiValued || attributeDefinition.multiValued);
-  if (transform.joinValues && !mapsList) {
-    fail(
-      `transform "split" joins the values of a multi-valued attribute, but ${key} holds one value`,
-      'use split on a multi-valued string attribute (e.g. a custom extension attribute with multiValued: true)',
-    );
-    return undefined;
-  }
-  const expectedScimType =
-    leafDefinition.type === 'reference' || leafDefinition.type === 'binary' ? 'string' : leafDefinition.type;
-  if (
-    transform.scimType !== expectedScimType &&
-    !(transform.scimType === 'string' && expectedScimType === 'string')
-  ) {
-    fail(
-      `transform "${transform.name}" produces ${transform.scimType} values but ${key} is of type ${leafDefinition.type}`,
-      `use a transform for ${leafDefinition.type} values`,
-    );
-    return undefined;
-  }
-  // Binary transforms (guid) read bytes; writes carry text values, so such rules must be read-only.
-  if (transform.binary && !(spec.readOnly ?? attributeDefinition.mutability === 'readOnly')) {
-    fail(
-      `transform "${transform.name}" reads a binary attribute and cannot write it`,
-      'add readOnly: true (objectGUID-like values are set by the directory)',
-    );
-    return undefined;
-  }
-  const overrides: Partial<AttributeDefinition> = {};
-  if (spec.caseExact !== undefined) overrides.caseExact = spec.caseExact;
-  if (spec.required !== undefined) overrides.required = spec.required;
-  if (spec.uniqueness !== undefined) overrides.uniqueness = spec.uniqueness;
-  if (spec.mutability !== undefined) overrides.mutability = spec.mutability;
-  if (spec.returned !== undefined) overrides.returned = spec.returned;
-  if (spec.readOnly) overrides.mutability = 'readOnly';
-  const references = spec.references === undefined ? undefined : [spec.references].flat();
+function compiledDirectory(
+  parsed: ParsedMappingFile,
+  rules: CompiledRule[],
+  { rdnMatch, computed, scopeFilter }: CheckedDirectory,
+): CompiledDirectory {
+  const dir = parsed.data.directory;
   return {
-    key,
-    location,
-    schema: schema.id,
-    isCore,
-    attribute: attributeDefinition.name,
-    ...(subName ? { subAttribute: leafDefinition.name } : {}),
-    ...(typeValue !== undefined ? { typeValue } : {}),
-    attributeDefinition: subName ? attributeDefinition : { ...attributeDefinition, ...overrides },
-    leafDefinition: { ...leafDefinition, ...overrides },
-    ldap: spec.ldap,
-    ldapKey: spec.ldap.toLowerCase(),
-    transform,
-    ...(references ? { references } : {}),
-    ...(spec.reverse ? { reverse: spec.reverse } : {}),
-    ignoreUnresolved: spec.unresolved === 'ignore',
-    readOnly: spec.readOnly ?? attributeDefinition.mutability === 'readOnly',
-    primary: spec.primary ?? false,
-    ...(spec.default !== undefined ? { defaultValue: spec.default } : {}),
-    ...(spec.orderingRule ? { orderingRule: spec.orderingRule } : {}),
+    base: dir.base,
+    scope: dir.scope ?? 'sub',
+    objectClasses: dir.objectClasses,
+    scopeFilter,
+    scopeFilterText: dir.filter,
+    dnTemplate: dir.dnTemplate,
+    rdnAttribute: rdnMatch?.[1] ?? '',
+    rdnPath: rdnMatch?.[2] ?? '',
+    idAttribute: dir.id,
+    versionAttribute: dir.version,
+    createdAttribute: dir.created ?? 'createTimestamp',
+    lastModifiedAttribute: dir.lastModified ?? 'modifyTimestamp',
+    sort: dir.sort ?? { attribute: rdnMatch?.[1] ?? 'cn', orderingRule: 'caseIgnoreOrderingMatch' },
+    computed,
+    ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
+    deleteMode: dir.deleteMode ?? 'delete',
+    locations: directoryLocations(parsed, dir),
+    // The id attribute and attributes read through a binary transform (guid) come back as bytes.
+    binaryAttributes: [
+      ...new Set([
+        ...(BINARY_ID_ATTRIBUTES.has(dir.id) ? [dir.id] : []),
+        ...rules.filter((r) => r.transform.binary).map((r) => r.ldap),
+      ]),
+    ],
   };
 }
 
-/** `type eq "work"` -> "work"; anything else is not a selection the mapping language offers. */
-function typeSelector(filter: FilterNode): string | undefined {
-  if (filter.type !== 'compare' || filter.operator !== 'eq') return undefined;
-  if (filter.path.attribute.toLowerCase() !== 'type' || filter.path.subAttribute) return undefined;
-  return typeof filter.value === 'string' ? filter.value : undefined;
+/** Where each directory setting is written, for later checks (subschema.ts) to point at. */
+function directoryLocations(parsed: ParsedMappingFile, dir: DirectorySpec): Record<string, SourceLocation> {
+  const locations: Record<string, SourceLocation> = { directory: parsed.locate(['directory'], true) };
+  const locateSetting = (path: (string | number)[], keyNotValue = false): void => {
+    locations[['directory', ...path].join('.')] = parsed.locate(['directory', ...path], keyNotValue);
+  };
+  for (const key of ['filter', 'dnTemplate', 'id', 'version', 'created', 'lastModified'] as const) {
+    if (dir[key] !== undefined) locateSetting([key]);
+  }
+  for (let i = 0; i < dir.objectClasses.length; i++) locateSetting(['objectClasses', i]);
+  if (dir.sort) locateSetting(['sort', 'attribute']);
+  for (const ldap of Object.keys(dir.computed ?? {})) locateSetting(['computed', ldap], true);
+  return locations;
 }
-
-/** The path a template refers to for a rule: `name.givenName`, `emails`, `userName`. */
-export { rulePath } from './compiled.ts';
 
 /** `{displayName|userName} x {a}` -> [["displayName","userName"],["a"]]. */
 export function placeholders(template: string): string[][] {
@@ -441,32 +331,4 @@ function publishedSchema(schema: SchemaDefinition, rules: CompiledRule[]): Schem
 
 function knownSchemasHint(catalog: ReadonlyMap<string, SchemaDefinition>): string {
   return `known schemas: ${[...catalog.keys()].join(', ')}`;
-}
-
-function closest(name: string, candidates: { name: string }[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(lower, c.name.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c.name;
-    }
-  }
-  return best !== undefined && bestDistance <= 3 ? `did you mean "${best}"?` : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }

@@ -8,7 +8,8 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { SchemaDefinition } from '../scim/schema-types.ts';
 import type { MappingSet } from './compiled.ts';
-import { formatProblem, loadMappingDirectory, MappingError, type MappingProblem } from './load.ts';
+import { loadMappingDirectory } from './load.ts';
+import { formatProblem, MappingError, type MappingProblem } from './problems.ts';
 
 export type ReloadOutcome = { ok: true; set: MappingSet } | { ok: false; problems: MappingProblem[] };
 

@@ -4,10 +4,11 @@
  * otherwise surface only when a write fails (undefinedAttributeType, RFC 4511 Appendix A code 17) or
  * as a SCIM attribute that silently never has a value.
  */
+import { nearestNames } from '../lib/did-you-mean.ts';
 import type { Directory, DirectorySubschema, DirFilter } from '../ports/directory.ts';
 import { PortError } from '../ports/errors.ts';
 import type { CompiledResourceType, MappingSet, SourceLocation } from './compiled.ts';
-import type { MappingProblem } from './load.ts';
+import type { MappingProblem } from './problems.ts';
 
 /** One name a resource type uses, and where. */
 interface NameUse {
@@ -126,42 +127,11 @@ const NUMERIC_OID = /^\d+(\.\d+)*$/;
 
 /** The known names nearest to `name` (up to three, equally near), when any is near enough. */
 export function closestNames(name: string, candidates: readonly string[]): string[] {
-  const lower = name.toLowerCase();
-  // One edit for short names (a typo in "sn" is not "st"), up to three for long ones.
-  const limit = Math.max(1, Math.min(3, Math.floor(lower.length / 3)));
-  let best = limit + 1;
-  let found: string[] = [];
-  const seen = new Set<string>();
-  for (const candidate of candidates) {
-    const key = candidate.toLowerCase();
-    if (NUMERIC_OID.test(candidate) || seen.has(key)) continue;
-    seen.add(key);
-    const distance = editDistance(lower, key);
-    if (distance > limit) continue;
-    if (distance < best) {
-      best = distance;
-      found = [candidate];
-    } else if (distance === best) found.push(candidate);
-  }
-  return found.slice(0, 3);
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps ("mial"). */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  return nearestNames(
+    name,
+    candidates.filter((candidate) => !NUMERIC_OID.test(candidate)),
+    { limit: 3 },
   );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      }
-      rows[i]![j] = d;
-    }
-  }
-  return rows[a.length]![b.length]!;
 }
 
 /** How long the verify hook waits for the subschema before it skips the check. */

@@ -20,8 +20,10 @@
  *   target explicitly); unknown sub-attributes inside a value are ignored as in POST.
  */
 import { ScimError } from './errors.ts';
-import { formatPatchPath, matchesValue, parseAttributePath, parsePatchPath } from './filter.ts';
+import { parseAttributePath, parsePatchPath } from './filter.ts';
 import type { AttributePath, FilterNode, PatchPath } from './filter-ast.ts';
+import { formatPatchPath } from './filter-ast.ts';
+import { matchesValue } from './filter-eval.ts';
 import {
   type AttributeTarget,
   attributeLabel,

@@ -1,5 +1,5 @@
 /**
- * The one place where port errors become SCIM errors (design.md: services own this translation).
+ * The one place where port errors become SCIM errors (docs/architecture.md §Layers: services own this translation).
  */
 import { MappingValueError } from '../mapping/convert.ts';
 import {

@@ -1,6 +1,6 @@
 /**
  * DN -> referenced resource (id, display), for references read from the entry itself (a user's
- * memberOf, manager). An optimisation with bounded staleness (design.md: never a source of
+ * memberOf, manager). An optimisation with bounded staleness (docs/architecture.md §Statelessness: never a source of
  * truth): entries live for `ttlMs`, so a group deleted and re-created under the same DN may show
  * its old id for at most that long. Renames change the DN and so never hit a stale entry.
  */

@@ -1,5 +1,5 @@
 /**
- * The layers of design.md as a test: an import that points the wrong way fails here, naming the
+ * The layers of docs/architecture.md (§Layers) as a test: an import that points the wrong way fails here, naming the
  * file, the import and the rule.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -88,7 +88,7 @@ function violations(files: { file: string; text: string }[]): string[] {
   return problems;
 }
 
-describe('layers (design.md)', () => {
+describe('layers (docs/architecture.md §Layers)', () => {
   it('no import points the wrong way', () => {
     const files = sourceFiles(SRC).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
     expect(files.length).toBeGreaterThan(10);

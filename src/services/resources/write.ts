@@ -18,8 +18,8 @@ import {
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
 import { NotFoundError } from '../../ports/errors.ts';
 import type { ChangeIntent } from '../../ports/events.ts';
+import { canonicalizeResource } from '../../scim/canonicalize.ts';
 import { ScimError } from '../../scim/errors.ts';
-import { canonicalizeResource } from '../../scim/resource.ts';
 import { activeRuleOf } from './active.ts';
 import {
   guard,

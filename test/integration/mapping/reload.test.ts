@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
-import { MappingError, type MappingProblem } from '../../../src/mapping/load.ts';
+import { MappingError, type MappingProblem } from '../../../src/mapping/problems.ts';
 import { MappingStore, type ReloadOutcome } from '../../../src/mapping/reload.ts';
 
 let dir: string;

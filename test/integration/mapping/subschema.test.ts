@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { freeLoopbackPort } from '../../../src/localdev/net.ts';
 import type { RunningSlapd } from '../../../src/localdev/slapd.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
-import { loadMappingDirectory, MappingError } from '../../../src/mapping/load.ts';
+import { loadMappingDirectory } from '../../../src/mapping/load.ts';
+import { MappingError } from '../../../src/mapping/problems.ts';
 import { MappingStore, type ReloadOutcome } from '../../../src/mapping/reload.ts';
 import { checkAgainstSubschema, subschemaVerifier } from '../../../src/mapping/subschema.ts';
 import type { Directory } from '../../../src/ports/directory.ts';

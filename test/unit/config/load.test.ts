@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/errors.ts';
-import { type LoadConfigOptions, loadConfig } from '../../../src/config/load.ts';
+import type { LoadConfigOptions } from '../../../src/config/layers.ts';
+import { loadConfig } from '../../../src/config/load.ts';
 import { redactConfig } from '../../../src/config/redact.ts';
 import { settings } from '../../../src/config/settings.ts';
 

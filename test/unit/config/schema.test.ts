@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { formats } from '../../../src/config/formats.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import type { BridgeConfig } from '../../../src/config/schema.ts';
-import { configSchema, formats } from '../../../src/config/schema.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 import {
   envNameFor,
   FILE_SUFFIX,

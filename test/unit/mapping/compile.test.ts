@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
-import { compileMappingTexts, loadMappingDirectory, MappingError } from '../../../src/mapping/load.ts';
+import { compileMappingTexts, loadMappingDirectory } from '../../../src/mapping/load.ts';
+import { MappingError } from '../../../src/mapping/problems.ts';
 
 const GROUPS = `resourceType: Group
 endpoint: /Groups

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
-import { compileMappingTexts, formatProblem } from '../../../src/mapping/load.ts';
+import { compileMappingTexts } from '../../../src/mapping/load.ts';
+import { formatProblem } from '../../../src/mapping/problems.ts';
 import { checkAgainstSubschema, subschemaVerifier } from '../../../src/mapping/subschema.ts';
 import type { DirectorySubschema } from '../../../src/ports/directory.ts';
 import { UnavailableError } from '../../../src/ports/errors.ts';

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../src/scim/errors.ts';
-import {
-  formatFilter,
-  matchesValue,
-  parseAttributePath,
-  parseFilter,
-  parsePatchPath,
-} from '../../../src/scim/filter.ts';
+import { parseAttributePath, parseFilter, parsePatchPath } from '../../../src/scim/filter.ts';
 import type {
   AttributePath,
   CompareOperator,
@@ -15,6 +9,8 @@ import type {
   FilterValue,
   PatchPath,
 } from '../../../src/scim/filter-ast.ts';
+import { formatFilter } from '../../../src/scim/filter-ast.ts';
+import { matchesValue } from '../../../src/scim/filter-eval.ts';
 import type { AttributeDefinition } from '../../../src/scim/schema-types.ts';
 
 // --- AST builders (hand-written expectations) -------------------------------------------------

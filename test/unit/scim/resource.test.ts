@@ -1,12 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalizeResource, canonicalizeResourceWithReport } from '../../../src/scim/canonicalize.ts';
 import { ScimError } from '../../../src/scim/errors.ts';
-import {
-  canonicalizeResource,
-  canonicalizeResourceWithReport,
-  type ResourceShape,
-  type ScimObject,
-} from '../../../src/scim/resource.ts';
+import type { ResourceShape, ScimObject } from '../../../src/scim/resource.ts';
 import {
   ENTERPRISE_USER_SCHEMA as ENT,
   ENTERPRISE_USER_SCHEMA_DEFINITION,

@@ -1,0 +1,45 @@
+/** The `limits` section of the configuration schema (see ../schema.ts for the conventions). */
+
+export const limits = {
+  type: 'object',
+  description: 'Limits advertised in /ServiceProviderConfig and enforced on requests.',
+  default: {},
+  additionalProperties: false,
+  properties: {
+    defaultPageSize: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description: 'Page size of a list/search request that gives no count.',
+      default: 100,
+    },
+    maxPageSize: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description: 'Largest page returned; larger count values are reduced to it. At least defaultPageSize.',
+      default: 1000,
+    },
+    maxFilterLength: {
+      type: 'integer',
+      minimum: 16,
+      maximum: 1_048_576,
+      description: 'Longest accepted SCIM filter expression, in characters.',
+      default: 4096,
+    },
+    bulkMaxOperations: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description: 'Most operations accepted in one /Bulk request (maxOperations).',
+      default: 1000,
+    },
+    bulkMaxPayloadBytes: {
+      type: 'integer',
+      minimum: 1024,
+      maximum: 1_073_741_824,
+      description: 'Largest /Bulk request body (maxPayloadSize). At most server.bodyLimitBytes.',
+      default: 1_048_576,
+    },
+  },
+} as const;

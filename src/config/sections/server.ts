@@ -1,0 +1,61 @@
+/** The `server` section of the configuration schema (see ../schema.ts for the conventions). */
+import { millis } from '../formats.ts';
+
+export const server = {
+  type: 'object',
+  description: 'The HTTP listener serving the SCIM API.',
+  default: {},
+  additionalProperties: false,
+  properties: {
+    host: {
+      type: 'string',
+      minLength: 1,
+      description: 'Address to listen on. Use 0.0.0.0 (or ::) to accept connections from other hosts.',
+      default: '127.0.0.1',
+      examples: ['0.0.0.0', '::'],
+    },
+    port: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65535,
+      description: 'TCP port to listen on; 0 lets the kernel choose a free port (tests).',
+      default: 8080,
+      'x-env-aliases': ['PORT'],
+    },
+    basePath: {
+      type: 'string',
+      pattern: '^(/[^/?#\\s]+)+$',
+      'x-expected': "a path starting with '/' and without a trailing '/', e.g. /scim/v2",
+      description: 'URL path under which the SCIM endpoints (/Users, /Groups, /Bulk, ...) are served.',
+      default: '/scim/v2',
+      examples: ['/scim/v2', '/scim'],
+    },
+    bodyLimitBytes: {
+      type: 'integer',
+      minimum: 1024,
+      maximum: 1_073_741_824,
+      description: 'Largest accepted request body, in bytes; larger bodies get 413.',
+      default: 1_048_576,
+    },
+    publicBaseUrl: {
+      type: 'string',
+      format: 'http-url',
+      description:
+        'Absolute URL under which clients reach the SCIM base path, used in Location headers and meta.location. ' +
+        'When absent it is derived from each request (Host, and X-Forwarded-* when trustProxy is on). ' +
+        'A trailing slash is removed.',
+      examples: ['https://scim.example.com/scim/v2'],
+    },
+    trustProxy: {
+      type: 'boolean',
+      description:
+        'Trust X-Forwarded-For/-Proto/-Host from a reverse proxy. Only enable behind a proxy that overwrites them.',
+      default: false,
+    },
+    requestTimeoutMs: {
+      ...millis,
+      description: 'Time a request may take before it is aborted with 503.',
+      default: 30_000,
+    },
+  },
+} as const;
