@@ -382,19 +382,19 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
 
   const groupWrites: (Row & { body: Json; afterCreate?: (id: string) => Promise<void> })[] = [
     {
-      label: 'POST without members',
+      label: 'Group POST without members',
       body: { schemas: [GROUP], displayName: 'rt-g1' },
       // issue 14: empty multi-valued attributes — fails today: members: [] in the 201 and the GET
       fails: true,
     },
     {
-      label: 'POST with members: []',
+      label: 'Group POST with members: []',
       body: { schemas: [GROUP], displayName: 'rt-g2', members: [] },
       // issue 14: empty multi-valued attributes — fails today: members: [] in the 201 and the GET
       fails: true,
     },
     {
-      label: 'PATCH removing the last member',
+      label: 'Group PATCH removing the last member',
       body: { schemas: [GROUP], displayName: 'rt-g3' },
       afterCreate: async (id) => {
         const add = patchBody({ op: 'add', path: 'members', value: [{ value: userId }] });
@@ -402,11 +402,11 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
         const remove = patchBody({ op: 'remove', path: `members[value eq "${userId}"]` });
         expect((await t.request('PATCH', `/Groups/${id}`, remove)).status).toBe(204);
       },
-      // issue 14: values the client never set — fails today: members: [] read back
+      // issue 14: empty multi-valued attributes — fails today: members: [] is read back
       fails: true,
     },
     {
-      label: 'PUT with members: []',
+      label: 'Group PUT with members: []',
       body: { schemas: [GROUP], displayName: 'rt-g4' },
       afterCreate: async (id) => {
         const put = await t.request('PUT', `/Groups/${id}`, {
@@ -417,7 +417,7 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
         expect(put.status, put.text).toBe(200);
         expect(put.body.members).toBeUndefined();
       },
-      // issue 14: values the client never set — fails today: members: [] in the answer
+      // issue 14: empty multi-valued attributes — fails today: members: [] in the PUT's 200 and the GET
       fails: true,
     },
   ];
