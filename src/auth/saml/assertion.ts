@@ -70,10 +70,10 @@ export interface AssertionContext {
 
 /** What checkConditions and checkConfirmation need from the signed element. */
 interface Read {
-  id: string;
-  issuer: string;
-  root: Element;
-  now: number;
+  readonly id: string;
+  readonly issuer: string;
+  readonly root: Element;
+  readonly now: number;
 }
 
 const grant = (description: string): OAuthRefusal => refuse('invalid_grant', description);
@@ -117,7 +117,7 @@ function issuerOf(root: Element): string | OAuthRefusal {
 }
 
 /** Issuer trusted, signature by that issuer's key over exactly this element (RFC 7522 §3 items 1, 8). */
-function verifiedRoot(xml: string, root: Element, trust: TrustedIssuers): Read | OAuthRefusal {
+function verifiedRoot(xml: string, root: Element, trust: TrustedIssuers, now: number): Read | OAuthRefusal {
   const issuer = issuerOf(root);
   if (typeof issuer !== 'string') return issuer;
   const certificates = trust.signingCertificates(issuer);
@@ -138,7 +138,7 @@ function verifiedRoot(xml: string, root: Element, trust: TrustedIssuers): Read |
   const signedRoot = parseStrictXml(check.signedXml).documentElement;
   const id = attribute(signedRoot, 'ID');
   if (!id) return grant('the assertion has no ID');
-  return { id, issuer, root: signedRoot, now: 0 };
+  return { id, issuer, root: signedRoot, now };
 }
 
 /** SAML core §2.5.1.2: NotBefore ≤ now < NotOnOrAfter, each widened by the clock skew. */
@@ -260,19 +260,19 @@ export async function verifyBearerAssertion(
 ): Promise<AssertionResult> {
   const xml = decodeAssertionField(encoded);
   if (typeof xml !== 'string') return xml;
+  const now = (context.now ?? Date.now)();
   let read: Read | OAuthRefusal;
   try {
     const root = checkShape(parseStrictXml(xml));
-    read = 'ok' in root ? root : verifiedRoot(xml, root, context.trust);
+    read = 'ok' in root ? root : verifiedRoot(xml, root, context.trust, now);
   } catch (error) {
     if (error instanceof XmlRefusal) return grant(`the assertion is refused: ${error.message}`);
     throw error;
   }
   if ('ok' in read) return read;
-  read.now = (context.now ?? Date.now)();
   const assertion = readVerified(read, context.policy);
   if ('ok' in assertion) return assertion;
-  const ttl = assertion.notOnOrAfter.getTime() + context.policy.clockSkewMs - read.now;
+  const ttl = assertion.notOnOrAfter.getTime() + context.policy.clockSkewMs - now;
   if (!(await context.replay.claim(assertion.issuer, assertion.id, ttl))) {
     return grant('the assertion has already been used');
   }
