@@ -118,7 +118,9 @@ const entry = process.argv.includes('--scale')
       ? import('./writes.ts').then((m) => m.runWrites())
       : process.argv.includes('--floor')
         ? import('./floor.ts').then((m) => m.runFloorComparison())
-        : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
+        : process.argv.includes('--hostile')
+          ? import('./hostile.ts').then((m) => m.runHostile())
+          : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);
