@@ -22,6 +22,8 @@ const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const SECRET = 'kill-test-secret-0123456789';
 const CREATES = Number(process.env.KILL_TEST_CREATES ?? 1000);
+/** A kill every 50 to 150 creates: about ten kills over the default run. */
+const KILL_EVERY_MIN = Math.max(1, Math.floor(CREATES / 20));
 const IN_FLIGHT = 8;
 
 let slapd: RunningSlapd;
@@ -115,7 +117,7 @@ describe('kill -9 during creates', () => {
     let serving: Promise<void> = Promise.resolve();
 
     const sender = async () => {
-      while (next < CREATES && Date.now() - started < 150_000) {
+      while (next < CREATES && Date.now() - started < 200_000) {
         await serving;
         // Several senders may have waited for the restart: count only up to CREATES.
         if (next >= CREATES) break;
@@ -136,9 +138,12 @@ describe('kill -9 during creates', () => {
         }
       }
     };
+    // Kills come after a random number of creates (not of milliseconds), so that a slow, loaded
+    // machine sees as many kills per create as a fast one and the run's length follows the creates.
     const killer = async () => {
-      while (next < CREATES && Date.now() - started < 150_000) {
-        await new Promise((res) => setTimeout(res, 50 + Math.random() * 350));
+      while (next < CREATES && Date.now() - started < 200_000) {
+        const killAt = next + KILL_EVERY_MIN + Math.floor(Math.random() * KILL_EVERY_MIN * 2);
+        while (next < killAt && next < CREATES) await new Promise((res) => setTimeout(res, 10));
         if (next >= CREATES) break;
         let restarted = () => {};
         serving = new Promise<void>((resolve) => {
@@ -218,5 +223,5 @@ describe('kill -9 during creates', () => {
         `${allIds.length} in the directory, ${accepted.length} distinct created events, ${duplicates} duplicate deliveries de-duplicated, ` +
         `${Math.round((Date.now() - started) / 1000)} s\n`,
     );
-  }, 240_000);
+  }, 300_000);
 });
