@@ -16,7 +16,8 @@ import {
 import type { DirChange, DirEntry, DirFilter } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
 import type { AttributePath, FilterNode } from '../../scim/filter-ast.ts';
-import { type PatchOperation, property, unassigned } from '../../scim/patch.ts';
+import { type PatchOperation, property } from '../../scim/patch-request.ts';
+import { unassigned } from '../../scim/patch-values.ts';
 import { isPlainObject } from '../../scim/resource.ts';
 import { GROUP_SCHEMA, sameUrn } from '../../scim/schema-defs.ts';
 import { resourceTypesNamed, type ServiceContext, searchAll } from './context.ts';

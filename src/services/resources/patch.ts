@@ -13,7 +13,8 @@ import {
   type ScimObject,
 } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
-import { applyPatch, type PatchOperation, parsePatchRequest } from '../../scim/patch.ts';
+import { applyPatch } from '../../scim/patch.ts';
+import { type PatchOperation, parsePatchRequest } from '../../scim/patch-request.ts';
 import {
   guard,
   type Precondition,
