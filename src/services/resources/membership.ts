@@ -6,13 +6,9 @@
  */
 
 import { sameDn } from '../../lib/dn.ts';
+import { withMissingObjectClasses } from '../../mapping/changes.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
-import {
-  type AttributeValues,
-  allReadAttributes,
-  valueText,
-  withMissingObjectClasses,
-} from '../../mapping/convert.ts';
+import { type AttributeValues, allReadAttributes, valueText } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry, DirFilter } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
 import type { AttributePath, FilterNode } from '../../scim/filter-ast.ts';

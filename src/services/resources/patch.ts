@@ -3,10 +3,11 @@
  * member operations split off as id deltas (membership), the rest applied to the current
  * resource (mapping -> scim/patch -> mapping), and everything written as one modify.
  */
+
+import { changesForReplace } from '../../mapping/changes.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
-  changesForReplace,
   entryToResource,
   type ReferenceValue,
   resourceToAttributes,
