@@ -1,7 +1,8 @@
 /**
- * PATCH (RFC 7644 §3.5.2), going down the layers once: the operations are parsed (scim/patch),
- * member operations split off as id deltas (membership), the rest applied to the current
- * resource (mapping -> scim/patch -> mapping), and everything written as one modify.
+ * PATCH (RFC 7644 §3.5.2), going down the layers once: the operations are parsed
+ * (scim/patch-request), member operations split off as id deltas (membership), the rest applied
+ * to the current resource (mapping -> scim/patch -> mapping), and everything written as one
+ * modify (docs/architecture.md §PATCH call path).
  */
 
 import { changesForReplace } from '../../mapping/changes.ts';
