@@ -32,7 +32,7 @@ export interface ResourceRoutesDeps {
 
 type Handler = (deps: ResourceRoutesDeps, ctx: Context) => Promise<void>;
 
-/** The routes in registration order; `/:endpoint/.search` is matched before `/:endpoint/:id`. */
+/** Every resource route (RFC 7644 §3.2-3.6) with its handler, registered in this order. */
 const ROUTES: readonly {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
