@@ -7,9 +7,6 @@ import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
-// GUID helpers moved to transforms.ts (the `guid` transform); re-exported for existing importers.
-export { guidToBytes, guidToString } from './transforms.ts';
-
 export type ScimObject = Record<string, unknown>;
 
 /** A referenced resource, as it appears in `members`, `groups` or `manager`. */
@@ -105,64 +102,87 @@ export function entryToResource(
   for (const rule of rt.rules) {
     if (rule.leafDefinition.returned === 'never') continue;
     if (options.include && !options.include(rule)) continue;
-    let container = resource;
-    if (!rule.isCore) {
-      const existing = resource[rule.schema];
-      if (existing && typeof existing === 'object') container = existing as ScimObject;
-      else {
-        container = {};
-        resource[rule.schema] = container;
-      }
-    }
+    const container = containerFor(resource, rule);
     if (rule.references) {
-      const refs = options.references.get(rule.key);
-      if (!refs) continue;
-      if (rule.attributeDefinition.multiValued) {
-        container[rule.attribute] = refs.map((r) => ({ ...r }));
-      } else if (refs[0]) {
-        container[rule.attribute] = { ...refs[0] };
-      }
+      placeReferences(container, rule, options.references.get(rule.key));
       continue;
     }
     const raw = entry.attributes[rule.ldapKey];
     if (!raw) continue;
-    const values: unknown[] = [];
-    for (const v of raw) {
-      try {
-        const t = rule.transform;
-        if (t.splitValue) values.push(...t.splitValue(valueText(v)));
-        else
-          values.push(
-            typeof v !== 'string' && t.fromLdapBytes ? t.fromLdapBytes(v) : t.fromLdap(valueText(v)),
-          );
-      } catch (error) {
-        if (!(error instanceof TransformError)) throw error;
-        // A value the directory holds but SCIM cannot express is left out rather than failing the read.
-      }
-    }
-    if (values.length === 0) continue;
-    placeValues(container, rule, values);
+    const values = scimValuesOf(rule, raw);
+    if (values.length > 0) placeValues(container, rule, values);
   }
+  dropEmptyExtensions(resource);
+  resource.schemas = [
+    rt.coreSchema.id,
+    ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
+  ];
+  resource.meta = metaOf(rt, entry, options.location);
+  return resource;
+}
+
+/** The object a rule's attribute lives in: the resource, or its extension object (RFC 7643 §3.3). */
+function containerFor(resource: ScimObject, rule: CompiledRule): ScimObject {
+  if (rule.isCore) return resource;
+  const existing = resource[rule.schema];
+  if (existing && typeof existing === 'object') return existing as ScimObject;
+  const created: ScimObject = {};
+  resource[rule.schema] = created;
+  return created;
+}
+
+/** Resolved references (`members`, `manager`) as the caller passed them; absent: left out. */
+function placeReferences(
+  container: ScimObject,
+  rule: CompiledRule,
+  refs: ReferenceValue[] | undefined,
+): void {
+  if (!refs) return;
+  if (rule.attributeDefinition.multiValued) {
+    container[rule.attribute] = refs.map((r) => ({ ...r }));
+  } else if (refs[0]) {
+    container[rule.attribute] = { ...refs[0] };
+  }
+}
+
+/** An attribute's LDAP values through the rule's transform. */
+function scimValuesOf(rule: CompiledRule, raw: readonly DirValue[]): unknown[] {
+  const values: unknown[] = [];
+  const t = rule.transform;
+  for (const v of raw) {
+    try {
+      if (t.splitValue) values.push(...t.splitValue(valueText(v)));
+      else
+        values.push(typeof v !== 'string' && t.fromLdapBytes ? t.fromLdapBytes(v) : t.fromLdap(valueText(v)));
+    } catch (error) {
+      if (!(error instanceof TransformError)) throw error;
+      // A value the directory holds but SCIM cannot express is left out rather than failing the read.
+    }
+  }
+  return values;
+}
+
+/** Extension objects no rule filled are left out of the resource. */
+function dropEmptyExtensions(resource: ScimObject): void {
   for (const key of Object.keys(resource)) {
     const v = resource[key];
     if (key.startsWith('urn:') && v && typeof v === 'object' && Object.keys(v).length === 0)
       delete resource[key];
   }
-  resource.schemas = [
-    rt.coreSchema.id,
-    ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
-  ];
+}
+
+/** `meta` (RFC 7643 §3.1) from the entry's timestamps and version attribute. */
+function metaOf(rt: CompiledResourceType, entry: DirEntry, location: string): ScimObject {
   const d = rt.directory;
   const meta: ScimObject = { resourceType: rt.name };
   const created = timestamp(entry.attributes[d.createdAttribute.toLowerCase()]?.[0]);
   const modified = timestamp(entry.attributes[d.lastModifiedAttribute.toLowerCase()]?.[0]);
   if (created) meta.created = created;
   if (modified ?? created) meta.lastModified = modified ?? created;
-  meta.location = options.location;
+  meta.location = location;
   const version = entryVersion(rt, entry);
   if (version) meta.version = version;
-  resource.meta = meta;
-  return resource;
+  return meta;
 }
 
 function timestamp(raw: DirValue | undefined): string | undefined {
@@ -288,136 +308,62 @@ export function resourceToAttributes(
   current?: DirEntry,
 ): AttributeValues {
   const out: AttributeValues = new Map();
-  const put = (ldap: string, values: string[]): void => {
-    const key = ldap.toLowerCase();
-    const existing = out.get(key);
-    if (existing) existing.values.push(...values.filter((v) => !existing.values.includes(v)));
-    else out.set(key, { ldap, values: [...new Set(values)] });
-  };
   for (const rule of rt.rules) {
     if (rule.readOnly) continue;
     if (rule.references) {
       const dns = referenceDns.get(rule.key);
-      if (dns && dns.length > 0) put(rule.ldap, dns);
+      if (dns && dns.length > 0) putValues(out, rule.ldap, dns);
       continue;
     }
-    let values = valuesForRule(resource, rule);
-    if (values.length === 0 && mode === 'create' && rule.defaultValue !== undefined)
-      values = [rule.defaultValue];
+    const values = valuesToWrite(resource, rule, mode);
     if (values.length === 0) continue;
-    if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1)
-      values = [values[0]];
-    try {
-      const join = rule.transform.joinValues;
-      if (join) {
-        // split: the whole list is one LDAP value.
-        const joined = join(values);
-        if (joined !== '') put(rule.ldap, [joined]);
-        continue;
-      }
-      put(
-        rule.ldap,
-        values
-          .map((v) => {
-            const t = rule.transform;
-            if (!t.toLdapWithCurrent || !current) return t.toLdap(v);
-            const now = current.attributes[rule.ldapKey]?.[0];
-            return t.toLdapWithCurrent(v, now === undefined ? undefined : valueText(now));
-          })
-          .filter((v) => v !== ''),
-      );
-    } catch (error) {
-      if (error instanceof TransformError) throw new MappingValueError(rule.key, error.message);
-      throw error;
-    }
-    if (out.get(rule.ldapKey)?.values.length === 0) out.delete(rule.ldapKey);
+    const ldapValues = ldapValuesOf(rule, values, current);
+    if (ldapValues.length > 0) putValues(out, rule.ldap, ldapValues);
   }
   for (const computed of rt.directory.computed) {
     if (out.has(computed.ldapKey)) continue;
     const value = evaluateTemplate(rt, resource, computed.template);
-    if (value !== undefined && value !== '') put(computed.ldap, [value]);
+    if (value !== undefined && value !== '') putValues(out, computed.ldap, [value]);
   }
   return out;
 }
 
-/** Attributes for a new entry: mapped values plus object classes. */
-export function attributesForAdd(
-  rt: CompiledResourceType,
-  mapped: AttributeValues,
-): Record<string, DirValue[]> {
-  const attributes: Record<string, DirValue[]> = { objectClass: rt.directory.objectClasses };
-  for (const { ldap, values } of mapped.values()) attributes[ldap] = values;
-  return attributes;
+/** Adds values under an LDAP attribute, without duplicates (several rules may map to one attribute). */
+function putValues(out: AttributeValues, ldap: string, values: string[]): void {
+  const key = ldap.toLowerCase();
+  const existing = out.get(key);
+  if (existing) existing.values.push(...values.filter((v) => !existing.values.includes(v)));
+  else out.set(key, { ldap, values: [...new Set(values)] });
 }
 
-/**
- * The changes that turn `entry` into `desired` for the attributes this mapping writes, as ONE
- * modify: only attributes that differ. The RDN attribute is excluded (a rename changes it);
- * write-only attributes and attributes with a default are kept when the client did not send them
- * (PUT without a password must not erase it; Okta's PUT without `active` must not disable).
- */
-export function changesForReplace(
-  rt: CompiledResourceType,
-  entry: DirEntry,
-  desired: AttributeValues,
-  options: { keepWhenAbsent?: ReadonlySet<string> } = {},
-): DirChange[] {
-  const changes: DirChange[] = [];
-  const considered = new Map<string, { ldap: string; keepWhenAbsent: boolean }>();
-  for (const rule of rt.rules) {
-    if (rule.readOnly) continue;
-    const keep =
-      rule.leafDefinition.mutability === 'writeOnly' ||
-      rule.defaultValue !== undefined ||
-      (options.keepWhenAbsent?.has(rule.ldapKey) ?? false);
-    considered.set(rule.ldapKey, {
-      ldap: rule.ldap,
-      keepWhenAbsent: keep || (considered.get(rule.ldapKey)?.keepWhenAbsent ?? false),
-    });
-  }
-  for (const computed of rt.directory.computed) {
-    if (!considered.has(computed.ldapKey))
-      considered.set(computed.ldapKey, { ldap: computed.ldap, keepWhenAbsent: true });
-  }
-  const rdnKey = rt.directory.rdnAttribute.toLowerCase();
-  for (const [key, { ldap, keepWhenAbsent }] of considered) {
-    if (key === rdnKey) continue;
-    const current = (entry.attributes[key] ?? []).map(valueText);
-    const wanted = desired.get(key)?.values ?? [];
-    if (wanted.length === 0) {
-      if (
-        current.length > 0 &&
-        !keepWhenAbsent &&
-        !rt.rules.some((r) => r.ldapKey === key && r.leafDefinition.required)
-      ) {
-        changes.push({ operation: 'delete', attribute: ldap, values: [] });
-      }
-      continue;
+/** The SCIM values a rule writes: the mapping's default on create, one value for single-valued. */
+function valuesToWrite(resource: ScimObject, rule: CompiledRule, mode: 'create' | 'replace'): unknown[] {
+  let values = valuesForRule(resource, rule);
+  if (values.length === 0 && mode === 'create' && rule.defaultValue !== undefined)
+    values = [rule.defaultValue];
+  if (!rule.attributeDefinition.multiValued && !rule.leafDefinition.multiValued && values.length > 1)
+    values = [values[0]];
+  return values;
+}
+
+/** SCIM values through the rule's transform; empty strings are no value. A bad value names the attribute. */
+function ldapValuesOf(rule: CompiledRule, values: unknown[], current: DirEntry | undefined): string[] {
+  const t = rule.transform;
+  try {
+    if (t.joinValues) {
+      // split: the whole list is one LDAP value.
+      const joined = t.joinValues(values);
+      return joined === '' ? [] : [joined];
     }
-    if (key === 'userpassword' || !sameValues(current, wanted)) {
-      changes.push({ operation: 'replace', attribute: ldap, values: wanted });
-    }
+    return values
+      .map((v) => {
+        if (!t.toLdapWithCurrent || !current) return t.toLdap(v);
+        const now = current.attributes[rule.ldapKey]?.[0];
+        return t.toLdapWithCurrent(v, now === undefined ? undefined : valueText(now));
+      })
+      .filter((v) => v !== '');
+  } catch (error) {
+    if (error instanceof TransformError) throw new MappingValueError(rule.key, error.message);
+    throw error;
   }
-  return withMissingObjectClasses(rt, entry, changes);
-}
-
-/** An existing entry may lack an auxiliary class the mapping needs (scimResource): add it in the same modify. */
-export function withMissingObjectClasses(
-  rt: CompiledResourceType,
-  entry: DirEntry,
-  changes: DirChange[],
-): DirChange[] {
-  if (!changes.some((c) => c.operation !== 'delete')) return changes;
-  const have = new Set((entry.attributes.objectclass ?? []).map((v) => valueText(v).toLowerCase()));
-  if (have.size === 0) return changes;
-  const missing = rt.directory.objectClasses.filter((oc) => !have.has(oc.toLowerCase()));
-  return missing.length > 0
-    ? [{ operation: 'add', attribute: 'objectClass', values: missing }, ...changes]
-    : changes;
-}
-
-function sameValues(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((v) => set.has(v));
 }

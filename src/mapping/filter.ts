@@ -6,8 +6,7 @@ import type { DirFilter } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AttributePath, CompareOperator, FilterNode, FilterValue } from '../scim/filter-ast.ts';
 import type { CompiledResourceType, CompiledRule } from './compiled.ts';
-import { guidToBytes } from './convert.ts';
-import { TRANSFORMS, TransformError } from './transforms.ts';
+import { guidToBytes, TRANSFORMS, TransformError } from './transforms.ts';
 
 export interface FilterContext {
   /** id -> DN of an entry of one of the given resource types; undefined when there is none. */

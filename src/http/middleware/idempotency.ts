@@ -95,102 +95,141 @@ export function requestFingerprint(method: string, path: string, body: unknown):
     .digest('hex');
 }
 
-export function idempotency(options: IdempotencyOptions) {
-  const { store } = options;
-  const maxWaitMs = Math.min(options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, options.lockTtlSeconds * 1000);
+/** The options with the wait bound settled (never longer than the lock lives). */
+type Settings = IdempotencyOptions & { maxWaitMs: number };
 
+export function idempotency(options: IdempotencyOptions) {
+  const settings: Settings = {
+    ...options,
+    maxWaitMs: Math.min(options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS, options.lockTtlSeconds * 1000),
+  };
   // Reads, and writes without the header, pass straight through (no async frame of their own).
   return (ctx: Context, next: Next): Promise<void> => {
     const raw = ctx.headers['idempotency-key'];
-    return !WRITE_METHODS.has(ctx.method) || raw === undefined ? next() : idempotent(ctx, next, raw);
+    return !WRITE_METHODS.has(ctx.method) || raw === undefined
+      ? next()
+      : idempotent(settings, ctx, next, raw);
   };
+}
 
-  async function idempotent(ctx: Context, next: Next, raw: string | string[]): Promise<void> {
-    const key = parseIdempotencyKey(raw);
-    const client = (ctx.state.principal as { name?: unknown } | undefined)?.name;
-    if (typeof client !== 'string') throw new Error('idempotency runs after authentication');
-    const scope: IdempotencyScope = { client, key };
-    const path = ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path;
-    const fingerprint = requestFingerprint(ctx.method, path, ctx.state.body);
-    const owner = randomUUID();
-    const deadline = Date.now() + maxWaitMs;
-    let pause = FIRST_POLL_MS;
+/** One keyed request: who asks, under which key, for what, and this instance's lock owner id. */
+interface Claim {
+  scope: IdempotencyScope;
+  fingerprint: string;
+  owner: string;
+}
 
-    // Bounded by the deadline: each turn either returns, throws, or sleeps until closer to it.
-    for (;;) {
-      let begun: BeginResult;
-      try {
-        begun = await store.begin(scope, fingerprint, owner);
-      } catch {
-        throw ScimError.unavailable(
-          `the idempotency store is unavailable, so the request was not executed; retry later with the same ${IDEMPOTENCY_HEADER}`,
-          RETRY_AFTER_SECONDS,
-        );
-      }
-      if (begun.acquired) {
-        await execute(ctx, next, scope, owner, fingerprint);
-        return;
-      }
-      const { record } = begun;
-      if (record.fingerprint !== fingerprint) {
-        throw ScimError.unprocessable(
-          `${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body differ); use a new key for a new request`,
-        );
-      }
-      if (record.state === 'done') {
-        replay(ctx, record.response);
-        return;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new ScimError(
-          409,
-          `a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later with the same key`,
-          undefined,
-          { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-        );
-      }
-      await sleep(Math.min(pause, left));
-      pause = Math.min(pause * 2, MAX_POLL_MS);
+/** The three steps: fingerprint the request, begin (or replay the stored answer), execute and store. */
+async function idempotent(
+  settings: Settings,
+  ctx: Context,
+  next: Next,
+  raw: string | string[],
+): Promise<void> {
+  const claim = claimOf(ctx, raw);
+  const turn = await beginOrWait(settings, claim);
+  if (turn === 'acquired') await executeAndStore(settings, ctx, next, claim);
+  else replay(ctx, turn);
+}
+
+/** Step 1: the key (validated), scoped to the authenticated client, and the request's fingerprint. */
+function claimOf(ctx: Context, raw: string | string[]): Claim {
+  const key = parseIdempotencyKey(raw);
+  const client = (ctx.state.principal as { name?: unknown } | undefined)?.name;
+  if (typeof client !== 'string') throw new Error('idempotency runs after authentication');
+  const path = ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path;
+  return {
+    scope: { client, key },
+    fingerprint: requestFingerprint(ctx.method, path, ctx.state.body),
+    owner: randomUUID(),
+  };
+}
+
+/**
+ * Step 2: take the in-flight lock ('acquired'), or get the stored response of the same request to
+ * replay. A different request under the key is 422; a duplicate still running is waited for until
+ * `maxWaitMs`, then 409 with Retry-After.
+ */
+async function beginOrWait(settings: Settings, claim: Claim): Promise<'acquired' | StoredResponse> {
+  const deadline = Date.now() + settings.maxWaitMs;
+  let pause = FIRST_POLL_MS;
+  // Bounded by the deadline: each turn either returns, throws, or sleeps until closer to it.
+  for (;;) {
+    const begun = await begin(settings.store, claim);
+    if (begun.acquired) return 'acquired';
+    const { record } = begun;
+    if (record.fingerprint !== claim.fingerprint) {
+      throw ScimError.unprocessable(
+        `${IDEMPOTENCY_HEADER} was already used for a different request (method, path or body differ); use a new key for a new request`,
+      );
     }
+    if (record.state === 'done') return record.response;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new ScimError(
+        409,
+        `a request with this ${IDEMPOTENCY_HEADER} is still in progress; retry later with the same key`,
+        undefined,
+        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      );
+    }
+    await sleep(Math.min(pause, left));
+    pause = Math.min(pause * 2, MAX_POLL_MS);
   }
+}
 
-  async function execute(
-    ctx: Context,
-    next: Next,
-    scope: IdempotencyScope,
-    owner: string,
-    fingerprint: string,
-  ): Promise<void> {
-    // Renew the lock while the request runs, so a slow request is not executed a second time by a
-    // duplicate that finds the lock expired. Failures here only mean the lock may lapse.
-    const renew = setInterval(
-      () => void store.extend(scope, owner).catch(() => undefined),
-      Math.max(100, (options.lockTtlSeconds * 1000) / 3),
+/** The store unreachable before execution: 503, and the request is not executed. */
+async function begin(store: IdempotencyStore, claim: Claim): Promise<BeginResult> {
+  try {
+    return await store.begin(claim.scope, claim.fingerprint, claim.owner);
+  } catch {
+    throw ScimError.unavailable(
+      `the idempotency store is unavailable, so the request was not executed; retry later with the same ${IDEMPOTENCY_HEADER}`,
+      RETRY_AFTER_SECONDS,
     );
-    try {
-      await next();
-    } catch (error) {
-      clearInterval(renew);
-      const clientError = asClientError(error);
-      if (clientError)
-        await settle(ctx, store.complete(scope, owner, fingerprint, errorResponse(clientError)));
-      else await settle(ctx, store.release(scope, owner));
-      throw error;
-    }
-    clearInterval(renew);
-    const response = ctx.status < 500 ? capture(ctx) : undefined;
-    if (response) await settle(ctx, store.complete(scope, owner, fingerprint, response));
-    else await settle(ctx, store.release(scope, owner));
   }
+}
 
-  /** A store failure after execution: the response still goes out; the lock expires on its own. */
-  async function settle(ctx: Context, done: Promise<boolean>): Promise<void> {
-    try {
-      await done;
-    } catch (error) {
-      options.onStoreError?.(error, ctx);
-    }
+/**
+ * Step 3: run the request under the lock and store its response (2xx, 4xx), or release the lock
+ * (5xx, anything unexpected) so a retry executes again.
+ */
+async function executeAndStore(
+  settings: IdempotencyOptions,
+  ctx: Context,
+  next: Next,
+  claim: Claim,
+): Promise<void> {
+  const { store } = settings;
+  const { scope, owner, fingerprint } = claim;
+  // Renew the lock while the request runs, so a slow request is not executed a second time by a
+  // duplicate that finds the lock expired. Failures here only mean the lock may lapse.
+  const renew = setInterval(
+    () => void store.extend(scope, owner).catch(() => undefined),
+    Math.max(100, (settings.lockTtlSeconds * 1000) / 3),
+  );
+  try {
+    await next();
+  } catch (error) {
+    clearInterval(renew);
+    const clientError = asClientError(error);
+    if (clientError)
+      await settle(settings, ctx, store.complete(scope, owner, fingerprint, errorResponse(clientError)));
+    else await settle(settings, ctx, store.release(scope, owner));
+    throw error;
+  }
+  clearInterval(renew);
+  const response = ctx.status < 500 ? capture(ctx) : undefined;
+  if (response) await settle(settings, ctx, store.complete(scope, owner, fingerprint, response));
+  else await settle(settings, ctx, store.release(scope, owner));
+}
+
+/** A store failure after execution: the response still goes out; the lock expires on its own. */
+async function settle(settings: IdempotencyOptions, ctx: Context, done: Promise<boolean>): Promise<void> {
+  try {
+    await done;
+  } catch (error) {
+    settings.onStoreError?.(error, ctx);
   }
 }
 

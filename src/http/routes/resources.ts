@@ -30,127 +30,166 @@ export interface ResourceRoutesDeps {
   publicBaseUrl?: string;
 }
 
+type Handler = (deps: ResourceRoutesDeps, ctx: Context) => Promise<void>;
+
+/** Every resource route (RFC 7644 §3.2-3.6) with its handler, registered in this order. */
+const ROUTES: readonly {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  handler: Handler;
+}[] = [
+  // Queries at the server root, across resource types (RFC 7644 §3.4.2.1, §3.4.3).
+  { method: 'post', path: '/.search', handler: searchAll },
+  { method: 'get', path: '/', handler: listAll },
+  { method: 'get', path: '/:endpoint', handler: list },
+  { method: 'post', path: '/:endpoint/.search', handler: search },
+  { method: 'post', path: '/:endpoint', handler: create },
+  { method: 'get', path: '/:endpoint/:id', handler: getOne },
+  { method: 'put', path: '/:endpoint/:id', handler: replace },
+  { method: 'patch', path: '/:endpoint/:id', handler: patch },
+  { method: 'delete', path: '/:endpoint/:id', handler: remove },
+];
+
 export function registerResourceRoutes(router: Router, deps: ResourceRoutesDeps): void {
-  const { resources } = deps;
-  const resourceType = (ctx: Context): CompiledResourceType => {
-    const segment = String(ctx.params.endpoint ?? '');
-    const rt = findResourceTypeByEndpoint(deps.mappings(), segment);
-    if (!rt) throw ScimError.notFound(`no resource type at /${segment}`);
-    ctx.state.routeName = `${ctx.method} ${rt.endpoint}${ctx.params.id ? '/{id}' : ''}`;
-    return rt;
-  };
-  const urlQuery = (ctx: Context): QueryParameters => queryParameters(ctx.querystring);
-  const context = (ctx: Context): RequestContext => ({
+  for (const { method, path, handler } of ROUTES) router[method](path, (ctx) => handler(deps, ctx));
+}
+
+function resourceType(deps: ResourceRoutesDeps, ctx: Context): CompiledResourceType {
+  const segment = String(ctx.params.endpoint ?? '');
+  const rt = findResourceTypeByEndpoint(deps.mappings(), segment);
+  if (!rt) throw ScimError.notFound(`no resource type at /${segment}`);
+  ctx.state.routeName = `${ctx.method} ${rt.endpoint}${ctx.params.id ? '/{id}' : ''}`;
+  return rt;
+}
+
+function urlQuery(ctx: Context): QueryParameters {
+  return queryParameters(ctx.querystring);
+}
+
+function context(deps: ResourceRoutesDeps, ctx: Context): RequestContext {
+  return {
     baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
     actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
-  });
+  };
+}
 
-  // Queries at the server root, across resource types (RFC 7644 §3.4.2.1, §3.4.3).
-  router.post('/.search', async (ctx) => {
-    ctx.state.routeName = 'POST /.search';
-    const query = listQueryFromSearchRequest(ctx.state.body);
-    sendScim(ctx, 200, await resources.listAll({ query, ctx: context(ctx) }));
-  });
-  router.get('/', async (ctx) => {
-    ctx.state.routeName = 'GET /';
-    sendScim(
-      ctx,
-      200,
-      await resources.listAll({ query: listQueryFromUrl(urlQuery(ctx)), ctx: context(ctx) }),
-    );
-  });
+/** `POST /.search` (RFC 7644 §3.4.3). */
+async function searchAll(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  ctx.state.routeName = 'POST /.search';
+  const query = listQueryFromSearchRequest(ctx.state.body);
+  sendScim(ctx, 200, await deps.resources.listAll({ query, ctx: context(deps, ctx) }));
+}
 
-  router.get('/:endpoint', async (ctx) => {
-    const rt = resourceType(ctx);
-    const query = listQueryFromUrl(urlQuery(ctx));
-    const result = await resources.list({ resourceType: rt, query, ctx: context(ctx) });
-    sendScim(ctx, 200, result);
-  });
+/** `GET /` (RFC 7644 §3.4.2.1). */
+async function listAll(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  ctx.state.routeName = 'GET /';
+  sendScim(
+    ctx,
+    200,
+    await deps.resources.listAll({ query: listQueryFromUrl(urlQuery(ctx)), ctx: context(deps, ctx) }),
+  );
+}
 
-  router.post('/:endpoint/.search', async (ctx) => {
-    const rt = resourceType(ctx);
-    ctx.state.routeName = `POST ${rt.endpoint}/.search`;
-    const query = listQueryFromSearchRequest(ctx.state.body);
-    const result = await resources.list({ resourceType: rt, query, ctx: context(ctx) });
-    sendScim(ctx, 200, result);
-  });
+/** `GET /Users?filter=...` (RFC 7644 §3.4.2). */
+async function list(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  const query = listQueryFromUrl(urlQuery(ctx));
+  const result = await deps.resources.list({ resourceType: rt, query, ctx: context(deps, ctx) });
+  sendScim(ctx, 200, result);
+}
 
-  router.post('/:endpoint', async (ctx) => {
-    const rt = resourceType(ctx);
-    const result = await resources.create({ resourceType: rt, body: requireBody(ctx), ctx: context(ctx) });
-    sendScim(ctx, 201, result.resource, {
-      location: result.location,
-      ...(result.version ? { etag: result.version } : {}),
-    });
-  });
+/** `POST /Users/.search` (RFC 7644 §3.4.3). */
+async function search(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  ctx.state.routeName = `POST ${rt.endpoint}/.search`;
+  const query = listQueryFromSearchRequest(ctx.state.body);
+  const result = await deps.resources.list({ resourceType: rt, query, ctx: context(deps, ctx) });
+  sendScim(ctx, 200, result);
+}
 
-  router.get('/:endpoint/:id', async (ctx) => {
-    const rt = resourceType(ctx);
-    const result = await resources.get({
-      resourceType: rt,
-      id: String(ctx.params.id),
-      projection: projectionFromUrl(urlQuery(ctx)),
-      ctx: context(ctx),
-    });
-    const ifNoneMatch = ctx.get('If-None-Match');
-    if (ifNoneMatch && result.version && matchesEtag(ifNoneMatch, result.version)) {
-      // RFC 7644 §3.14 / RFC 9110 §13.1.2: unchanged since the client's copy.
-      sendScim(ctx, 304, undefined, { etag: result.version });
-      return;
-    }
-    sendScim(ctx, 200, result.resource, {
-      location: result.location,
-      ...(result.version ? { etag: result.version } : {}),
-    });
+/** `POST /Users` (RFC 7644 §3.3). */
+async function create(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  const result = await deps.resources.create({
+    resourceType: rt,
+    body: requireBody(ctx),
+    ctx: context(deps, ctx),
   });
+  sendScim(ctx, 201, result.resource, {
+    location: result.location,
+    ...(result.version ? { etag: result.version } : {}),
+  });
+}
 
-  router.put('/:endpoint/:id', async (ctx) => {
-    const rt = resourceType(ctx);
-    const result = await resources.replace({
-      resourceType: rt,
-      id: String(ctx.params.id),
-      body: requireBody(ctx),
-      precondition: precondition(ctx),
-      response: { projection: projectionFromUrl(urlQuery(ctx)) },
-      ctx: context(ctx),
-    });
-    sendScim(ctx, 200, result.resource, {
-      location: result.location,
-      ...(result.version ? { etag: result.version } : {}),
-    });
+/** `GET /Users/{id}` (RFC 7644 §3.4.1). */
+async function getOne(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  const result = await deps.resources.get({
+    resourceType: rt,
+    id: String(ctx.params.id),
+    projection: projectionFromUrl(urlQuery(ctx)),
+    ctx: context(deps, ctx),
   });
+  const ifNoneMatch = ctx.get('If-None-Match');
+  if (ifNoneMatch && result.version && matchesEtag(ifNoneMatch, result.version)) {
+    // RFC 7644 §3.14 / RFC 9110 §13.1.2: unchanged since the client's copy.
+    sendScim(ctx, 304, undefined, { etag: result.version });
+    return;
+  }
+  sendScim(ctx, 200, result.resource, {
+    location: result.location,
+    ...(result.version ? { etag: result.version } : {}),
+  });
+}
 
-  router.patch('/:endpoint/:id', async (ctx) => {
-    const rt = resourceType(ctx);
-    const projection = projectionFromUrl(urlQuery(ctx));
-    // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource. Without
-    // a body the resource is not built (a big group's members are never read for a 204).
-    const principal = ctx.state.principal as Principal | undefined;
-    const body =
-      (principal?.patchResponse ?? rt.patchResponse) !== 204 || projection.attributes !== undefined;
-    const result = await resources.patch({
-      resourceType: rt,
-      id: String(ctx.params.id),
-      body: requireBody(ctx),
-      precondition: precondition(ctx),
-      response: { projection, body },
-      ctx: context(ctx),
-    });
-    const headers = { location: result.location, ...(result.version ? { etag: result.version } : {}) };
-    if (body) sendScim(ctx, 200, result.resource, headers);
-    else sendScim(ctx, 204, undefined, headers);
+/** `PUT /Users/{id}` (RFC 7644 §3.5.1). */
+async function replace(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  const result = await deps.resources.replace({
+    resourceType: rt,
+    id: String(ctx.params.id),
+    body: requireBody(ctx),
+    precondition: precondition(ctx),
+    response: { projection: projectionFromUrl(urlQuery(ctx)) },
+    ctx: context(deps, ctx),
   });
+  sendScim(ctx, 200, result.resource, {
+    location: result.location,
+    ...(result.version ? { etag: result.version } : {}),
+  });
+}
 
-  router.delete('/:endpoint/:id', async (ctx) => {
-    const rt = resourceType(ctx);
-    await resources.delete({
-      resourceType: rt,
-      id: String(ctx.params.id),
-      precondition: precondition(ctx),
-      ctx: context(ctx),
-    });
-    sendScim(ctx, 204, undefined);
+/** `PATCH /Users/{id}` (RFC 7644 §3.5.2). */
+async function patch(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  const projection = projectionFromUrl(urlQuery(ctx));
+  // RFC 7644 §3.5.2: 200 with the resource, or 204; `attributes` asks for the resource. Without
+  // a body the resource is not built (a big group's members are never read for a 204).
+  const principal = ctx.state.principal as Principal | undefined;
+  const body = (principal?.patchResponse ?? rt.patchResponse) !== 204 || projection.attributes !== undefined;
+  const result = await deps.resources.patch({
+    resourceType: rt,
+    id: String(ctx.params.id),
+    body: requireBody(ctx),
+    precondition: precondition(ctx),
+    response: { projection, body },
+    ctx: context(deps, ctx),
   });
+  const headers = { location: result.location, ...(result.version ? { etag: result.version } : {}) };
+  if (body) sendScim(ctx, 200, result.resource, headers);
+  else sendScim(ctx, 204, undefined, headers);
+}
+
+/** `DELETE /Users/{id}` (RFC 7644 §3.6). */
+async function remove(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
+  const rt = resourceType(deps, ctx);
+  await deps.resources.delete({
+    resourceType: rt,
+    id: String(ctx.params.id),
+    precondition: precondition(ctx),
+    ctx: context(deps, ctx),
+  });
+  sendScim(ctx, 204, undefined);
 }
 
 function requireBody(ctx: Context): unknown {

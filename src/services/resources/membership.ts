@@ -6,17 +6,14 @@
  */
 
 import { sameDn } from '../../lib/dn.ts';
+import { withMissingObjectClasses } from '../../mapping/changes.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
-import {
-  type AttributeValues,
-  allReadAttributes,
-  valueText,
-  withMissingObjectClasses,
-} from '../../mapping/convert.ts';
+import { type AttributeValues, allReadAttributes, valueText } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry, DirFilter } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
 import type { AttributePath, FilterNode } from '../../scim/filter-ast.ts';
-import { type PatchOperation, property, unassigned } from '../../scim/patch.ts';
+import { type PatchOperation, property } from '../../scim/patch-request.ts';
+import { unassigned } from '../../scim/patch-values.ts';
 import { isPlainObject } from '../../scim/resource.ts';
 import { GROUP_SCHEMA, sameUrn } from '../../scim/schema-defs.ts';
 import { resourceTypesNamed, type ServiceContext, searchAll } from './context.ts';

@@ -1,19 +1,22 @@
 /**
- * PATCH (RFC 7644 §3.5.2), going down the layers once: the operations are parsed (scim/patch),
- * member operations split off as id deltas (membership), the rest applied to the current
- * resource (mapping -> scim/patch -> mapping), and everything written as one modify.
+ * PATCH (RFC 7644 §3.5.2), going down the layers once: the operations are parsed
+ * (scim/patch-request), member operations split off as id deltas (membership), the rest applied
+ * to the current resource (mapping -> scim/patch -> mapping), and everything written as one
+ * modify (docs/architecture.md §PATCH call path).
  */
+
+import { changesForReplace } from '../../mapping/changes.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
-  changesForReplace,
   entryToResource,
   type ReferenceValue,
   resourceToAttributes,
   type ScimObject,
 } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
-import { applyPatch, type PatchOperation, parsePatchRequest } from '../../scim/patch.ts';
+import { applyPatch } from '../../scim/patch.ts';
+import { type PatchOperation, parsePatchRequest } from '../../scim/patch-request.ts';
 import {
   guard,
   type Precondition,

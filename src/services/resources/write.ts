@@ -4,11 +4,10 @@
  */
 
 import { parentDn, rdnValueChanged, sameDn } from '../../lib/dn.ts';
+import { attributesForAdd, changesForReplace } from '../../mapping/changes.ts';
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
-  attributesForAdd,
-  changesForReplace,
   dnForResource,
   entryId,
   entryToResource,

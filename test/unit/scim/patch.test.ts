@@ -2,12 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../src/scim/errors.ts';
 import type { FilterNode } from '../../../src/scim/filter-ast.ts';
-import {
-  applyPatch,
-  PATCH_OP_SCHEMA,
-  type PatchOperation,
-  parsePatchRequest,
-} from '../../../src/scim/patch.ts';
+import { applyPatch } from '../../../src/scim/patch.ts';
+import { PATCH_OP_SCHEMA, type PatchOperation, parsePatchRequest } from '../../../src/scim/patch-request.ts';
 import type { ResourceShape, ScimObject } from '../../../src/scim/resource.ts';
 import {
   ENTERPRISE_USER_SCHEMA as ENT,

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../src/scim/errors.ts';
-import { applyPatch, PATCH_OP_SCHEMA, parsePatchRequest } from '../../../src/scim/patch.ts';
+import { applyPatch } from '../../../src/scim/patch.ts';
+import { PATCH_OP_SCHEMA, parsePatchRequest } from '../../../src/scim/patch-request.ts';
 import type { ResourceShape, ScimObject } from '../../../src/scim/resource.ts';
 import { GROUP_SCHEMA, GROUP_SCHEMA_DEFINITION } from '../../../src/scim/schema-defs.ts';
 import { memberDelta } from '../../../src/services/resources/membership.ts';
