@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { startWriteNotices } from './cluster/write-notices.ts';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
@@ -72,6 +73,8 @@ export interface StartOptions {
   seedLdif?: string[];
   /** Start throwaway services in containers when a container runtime answers (tests); default never. */
   containers?: 'auto' | 'never';
+  /** Receives the age of each other instance's write notice on arrival, in ms (benchmarks). */
+  observeInvalidationWindow?: (ms: number) => void;
 }
 
 /**
@@ -120,7 +123,18 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = await connectRedis(config, redisUrl, logger);
   const auth = bearerTokens(config);
-  const resources = resourceServiceFor(config, directory, mappings.store);
+  // Writes through any instance end every instance's kept lists and cached references.
+  const notices = startWriteNotices({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    onRemoteWrite: (dns) => {
+      directory.endKeptResults?.();
+      resources.forgetReferences(dns);
+    },
+    warn: (fields, message) => logger.warn(fields, message),
+    ...(options.observeInvalidationWindow ? { observeWindow: options.observeInvalidationWindow } : {}),
+  });
+  const resources = resourceServiceFor(config, notices.announcing(directory), mappings.store);
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
     : undefined;
@@ -144,7 +158,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       server.closeAllConnections();
     });
     await events?.stop();
-    await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
+    await Promise.allSettled([
+      notices.stop(),
+      directory.close(),
+      redis.quit().catch(() => redis.disconnect()),
+    ]);
     await local?.stop();
   });
   logger.info(

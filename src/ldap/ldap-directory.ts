@@ -43,6 +43,7 @@ export class LdapDirectory implements Directory {
   readonly #writes: Writes;
   readonly #logger: DirectoryLogger;
   readonly #pingTimeoutMs: number;
+  readonly #sortedLists: SortedLists<PooledConnection>;
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
     this.#pool = new ConnectionPool(options, logger);
@@ -51,6 +52,7 @@ export class LdapDirectory implements Directory {
     const sortedLists = new SortedLists<PooledConnection>(
       options.sortedListReuseMs ?? DEFAULT_SORTED_LIST_REUSE_MS,
     );
+    this.#sortedLists = sortedLists;
     this.#cursorSessions = new PagedSessions(
       () => this.#pool.openDedicated(),
       {
@@ -158,6 +160,10 @@ export class LdapDirectory implements Directory {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  endKeptResults(): void {
+    this.#sortedLists.invalidate();
   }
 
   close(): Promise<void> {

@@ -164,5 +164,10 @@ export interface Directory {
   subschema(): Promise<DirectorySubschema | undefined>;
   /** Cheap liveness probe of the directory (a rootDSE read). */
   ping(): Promise<void>;
+  /**
+   * Ends every result kept for reuse (sorted lists), as a write through this instance does:
+   * another instance wrote (docs/architecture.md §Kept sorted lists and caches).
+   */
+  endKeptResults?(): void;
   close(): Promise<void>;
 }

@@ -44,6 +44,11 @@ export class ReferenceCache {
     this.#entries.set(key, { value, expires: now + this.#ttlMs });
   }
 
+  /** Forgets everything (writes another instance made may have been missed). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Forgets a DN (after the bridge itself deleted or renamed the entry). */
   forget(dn: string): void {
     this.#entries.delete(dn.toLowerCase());

@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   ldap: ['ports', 'config', 'lib'],
   jobs: ['ports', 'config', 'lib'],
   idempotency: ['ports', 'lib'],
+  cluster: ['ports', 'lib'],
   auth: ['config', 'lib'],
   http: ['scim', 'services', 'auth', 'lib'],
   // The CLI is an entry point like main.ts; it may start the service through it.

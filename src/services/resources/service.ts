@@ -49,6 +49,12 @@ export class ResourceService {
     this.#svc.journal = journal;
   }
 
+  /** Another instance wrote these entries (undefined: writes may have been missed): cached references go. */
+  forgetReferences(dns: readonly string[] | undefined): void {
+    if (dns) for (const dn of dns) this.#svc.references.forget(dn);
+    else this.#svc.references.clear();
+  }
+
   get(request: GetRequest): Promise<ResourceResult> {
     return getResource(this.#svc, request);
   }

@@ -1,0 +1,99 @@
+/**
+ * Two bridge instances on one slapd and one Redis (issue 18): a write through instance A ends the
+ * kept sorted lists and cached references of instance B at once (src/cluster/write-notices.ts),
+ * so a client whose requests a load balancer spreads over both reads its own writes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+let a: TestBridge;
+let b: TestBridge;
+
+beforeAll(async () => {
+  a = await startTestBridge();
+  const slapd = a.bridge.local?.slapd;
+  const redis = a.bridge.local?.redis;
+  if (!slapd || !redis) throw new Error('instance A should run its own slapd and redis');
+  // B shares A's directory, Redis and token; its own kept lists and reference cache.
+  b = await startTestBridge({
+    env: {
+      SCIM_BRIDGE_LDAP_URL: slapd.url,
+      SCIM_BRIDGE_LDAP_BIND_DN: slapd.serviceDn,
+      SCIM_BRIDGE_LDAP_BIND_PASSWORD: slapd.servicePassword,
+      SCIM_BRIDGE_REDIS_URL: redis.url,
+      SCIM_BRIDGE_TOKEN: a.token,
+    },
+  });
+  b.token = a.token;
+}, 60_000);
+
+afterAll(async () => {
+  await b?.stop();
+  await a?.stop();
+});
+
+/** B's request with A's token (startTestBridge's client sends the token it generated). */
+function onB(method: string, path: string, body?: unknown) {
+  return fetch(`${b.baseUrl}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${a.token}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/scim+json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+}
+
+describe('cross-instance invalidation', () => {
+  it('a user created through A is on the next page B serves from its kept sorted list', async () => {
+    for (let i = 0; i < 12; i++) {
+      const r = await a.request('POST', '/Users', {
+        schemas: [USER],
+        userName: `kept-${String(i).padStart(2, '0')}`,
+      });
+      expect(r.status).toBe(201);
+    }
+    const page = '/Users?filter=userName sw "kept-"&sortBy=userName&startIndex=1&count=3';
+    // First page: B's slapd sorts and keeps the list; the second page is read from it.
+    const first = await onB('GET', encodeURI(page));
+    expect(first.status).toBe(200);
+    expect(first.body.totalResults).toBe(12);
+    const again = await onB('GET', encodeURI(page.replace('startIndex=1', 'startIndex=4')));
+    expect(again.body.Resources.map((r: any) => r.userName)).toEqual(['kept-03', 'kept-04', 'kept-05']);
+
+    const created = await a.request('POST', '/Users', { schemas: [USER], userName: 'kept-!first' });
+    expect(created.status).toBe(201);
+    const after = await onB('GET', encodeURI(page));
+    expect(after.body.totalResults).toBe(13);
+    expect(after.body.Resources.map((r: any) => r.userName)).toEqual(['kept-!first', 'kept-00', 'kept-01']);
+  });
+
+  it("a manager's new displayName written through A (the reference's display) shows on B at once (its reference cache forgot it)", async () => {
+    const find = async (userName: string) =>
+      (await a.request('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body
+        .Resources[0] as { id: string };
+    const alice = await find('alice');
+    const bob = await find('bob');
+    const setManager = await a.request('PATCH', `/Users/${alice.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: `${ENTERPRISE}:manager.value`, value: bob.id }],
+    });
+    expect(setManager.status).toBeLessThan(300);
+    const before = await onB('GET', `/Users/${alice.id}`);
+    expect(before.body[ENTERPRISE].manager.value).toBe(bob.id);
+    const oldName = before.body[ENTERPRISE].manager.display as string;
+
+    const newName = `${oldName} (renamed on A)`;
+    const rename = await a.request('PATCH', `/Users/${bob.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: newName }],
+    });
+    expect(rename.status).toBeLessThan(300);
+    const after = await onB('GET', `/Users/${alice.id}`);
+    expect(after.body[ENTERPRISE].manager.display).toBe(newName);
+  });
+});
