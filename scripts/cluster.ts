@@ -4,6 +4,8 @@
  * bridge instances (default 2) and HAProxy terminating TLS in front, health-checking /ready.
  * Prints the URL, the token and the certificate file to trust; stops everything on Ctrl-C.
  * Needs the Debian packages slapd, ldap-utils, redis-server, haproxy and openssl.
+ * `npm run cluster -- --compose-haproxy-cfg > config/compose/haproxy.cfg` regenerates the compose
+ * file's HAProxy configuration from the same definition.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -11,10 +13,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../src/localdev/cluster.ts';
+import { composeHaproxyConfig } from '../src/localdev/topology.ts';
 
 const { values } = parseArgs({
-  options: { instances: { type: 'string', default: '2' }, port: { type: 'string' } },
+  options: {
+    instances: { type: 'string', default: '2' },
+    port: { type: 'string' },
+    // Prints config/compose/haproxy.cfg as the topology defines it, and exits.
+    'compose-haproxy-cfg': { type: 'boolean', default: false },
+  },
 });
+if (values['compose-haproxy-cfg']) {
+  process.stdout.write(composeHaproxyConfig());
+  process.exit(0);
+}
 const instances = Number(values.instances);
 if (!Number.isInteger(instances) || instances < 1 || instances > 16) {
   process.stderr.write('cluster: --instances must be an integer from 1 to 16\n');

@@ -6,6 +6,7 @@
  * it starts the bridge as a program, never imports it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type RunningHaproxy, startHaproxy } from './haproxy.ts';
 import { freeLoopbackPort } from './net.ts';
@@ -16,6 +17,9 @@ import { TOPOLOGY } from './topology.ts';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The project's own Node (>= 22.18 runs .ts directly); a test runner may run on an older one. */
+const PROJECT_NODE = `${REPO_ROOT}node_modules/.bin/node`;
+const NODE = existsSync(PROJECT_NODE) ? PROJECT_NODE : process.execPath;
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -106,7 +110,7 @@ function bridgeInstance(name: string, port: number, env: Record<string, string>,
     pid: () => (gone ? undefined : running?.child.pid),
     async start() {
       if (!gone) return;
-      const child: ChildProcess = spawn(process.execPath, [MAIN], {
+      const child: ChildProcess = spawn(NODE, [MAIN], {
         cwd: REPO_ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
