@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { startWriteNotices } from './cluster/write-notices.ts';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
@@ -23,6 +22,7 @@ import {
   startEventsFor,
   startLocalDefaults,
   stopOnce,
+  writeNoticesFor,
 } from './start-steps.ts';
 
 /**
@@ -123,17 +123,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = await connectRedis(config, redisUrl, logger);
   const auth = bearerTokens(config);
-  // Writes through any instance end every instance's kept lists and cached references.
-  const notices = startWriteNotices({
-    redis,
-    keyPrefix: config.redis.keyPrefix,
-    onRemoteWrite: (dns) => {
-      directory.endKeptResults?.();
-      resources.forgetReferences(dns);
-    },
-    warn: (fields, message) => logger.warn(fields, message),
-    ...(options.observeInvalidationWindow ? { observeWindow: options.observeInvalidationWindow } : {}),
-  });
+  const observe = options.observeInvalidationWindow;
+  const notices = writeNoticesFor(directory, () => resources, { config, redis, logger, observe });
   const resources = resourceServiceFor(config, notices.announcing(directory), mappings.store);
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
@@ -142,11 +133,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
-      {
-        directory,
-        redis,
-        events,
-      },
+      { directory, redis, events },
     ),
   );
   const { server, url } = await listen(app, config);
@@ -158,11 +145,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       server.closeAllConnections();
     });
     await events?.stop();
-    await Promise.allSettled([
-      notices.stop(),
-      directory.close(),
-      redis.quit().catch(() => redis.disconnect()),
-    ]);
+    await notices.stop();
+    await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
   });
   logger.info(

@@ -10,6 +10,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
+import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
 import type { HttpDeps } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
@@ -183,6 +184,34 @@ export function startEventsFor(
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+  });
+}
+
+/**
+ * Write notices (docs/architecture.md §Kept sorted lists and caches): writes through any instance
+ * end every instance's kept lists and cached references. `resources` is read when a notice
+ * arrives, after start-up built it on the announcing directory this returns.
+ */
+export function writeNoticesFor(
+  directory: Directory,
+  resources: () => ResourceService,
+  started: {
+    config: BridgeConfig;
+    redis: Redis;
+    logger: Logger;
+    observe: ((ms: number) => void) | undefined;
+  },
+): WriteNotices {
+  const { config, redis, logger, observe } = started;
+  return startWriteNotices({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    onRemoteWrite: (dns) => {
+      directory.endKeptResults?.();
+      resources().forgetReferences(dns);
+    },
+    warn: (fields, message) => logger.warn(fields, message),
+    ...(observe ? { observeWindow: observe } : {}),
   });
 }
 
