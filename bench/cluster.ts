@@ -128,6 +128,12 @@ async function invalidationWindow(
   const observer = await startBridge({ config, observeInvalidationWindow: (ms) => windows.push(ms) });
   const reader = httpClient(observer.baseUrl, token);
   try {
+    // The observer hears notices once its subscription is in place: wait for the first one.
+    for (let i = 0; i < 50 && windows.length === 0; i++) {
+      await lb.send('POST', '/Users', { body: { schemas: [USER], userName: `w-${run}-warm-up-${i}` } });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    windows.length = 0;
     let writing = true;
     const page = `/Users?filter=${encodeURIComponent(`userName sw "w-${run}"`)}&sortBy=userName&startIndex=1&count=10`;
     const reads = (async () => {

@@ -99,9 +99,11 @@ export function startWriteNotices(options: WriteNoticeOptions): WriteNotices {
     options.observeWindow?.(wallClockMs() - notice.sentAt);
     options.onRemoteWrite(notice.dns);
   });
-  subscriber.subscribe(channel).catch((error: Error) => {
-    options.warn({ err: error.message }, 'write notices: could not subscribe');
-  });
+  // What was kept before the subscription took effect may predate writes we never heard of.
+  subscriber.subscribe(channel).then(
+    () => options.onRemoteWrite(undefined),
+    (error: Error) => options.warn({ err: error.message }, 'write notices: could not subscribe'),
+  );
 
   const announce = async (dns: string[]): Promise<void> => {
     const notice: WriteNotice = { origin, dns, sentAt: wallClockMs() };
