@@ -86,7 +86,7 @@ export const ldap = {
       minimum: 0,
       maximum: 3_600_000,
       description:
-        "A sorted result the directory keeps after a VLV page (its contextID) answers further pages of the same query for this long, without searching and sorting again. Which entries are listed, and in what order, is then as of that first page; each entry's attributes are read fresh. Writes through this instance discard every kept list. 0: every page sorts again.",
+        "A sorted result the directory keeps after a VLV page (its contextID) answers further pages of the same query for this long, without searching and sorting again. Which entries are listed, and in what order, is then as of that first page; each entry's attributes are read fresh. Writes through this instance, and through any other instance sharing its Redis (write notices), discard every kept list. 0: every page sorts again.",
       default: 10_000,
     },
     connectTimeoutMs: {

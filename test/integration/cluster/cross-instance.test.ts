@@ -26,6 +26,8 @@ beforeAll(async () => {
       SCIM_BRIDGE_LDAP_BIND_PASSWORD: slapd.servicePassword,
       SCIM_BRIDGE_REDIS_URL: redis.url,
       SCIM_BRIDGE_TOKEN: a.token,
+      // B keeps its sorted lists far longer than any test runs: only a notice can end them.
+      SCIM_BRIDGE_LDAP_SORTED_LIST_REUSE_MS: '3600000',
     },
   });
   b.token = a.token;
@@ -95,5 +97,25 @@ describe('cross-instance invalidation', () => {
     expect(rename.status).toBeLessThan(300);
     const after = await onB('GET', `/Users/${alice.id}`);
     expect(after.body[ENTERPRISE].manager.display).toBe(newName);
+  });
+
+  it('a write made while Redis was down is shown by B once its subscription is back (reconnect ends what it kept)', async () => {
+    const redis = a.bridge.local?.redis;
+    if (!redis) throw new Error('instance A should run its own redis');
+    const page = encodeURI('/Users?filter=userName sw "down-"&sortBy=userName&startIndex=1&count=2');
+    for (const userName of ['down-1', 'down-2', 'down-3'])
+      expect((await a.request('POST', '/Users', { schemas: [USER], userName })).status).toBe(201);
+    expect((await onB('GET', page)).body.totalResults).toBe(3);
+
+    await redis.kill();
+    // Writes go on while Redis is down; their notices are lost.
+    expect((await a.request('POST', '/Users', { schemas: [USER], userName: 'down-0' })).status).toBe(201);
+    await redis.restart();
+    let seen: string[] = [];
+    for (let i = 0; i < 300 && seen[0] !== 'down-0'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      seen = (await onB('GET', page)).body.Resources?.map((r: any) => r.userName) ?? [];
+    }
+    expect(seen).toEqual(['down-0', 'down-1']);
   });
 });
