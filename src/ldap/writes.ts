@@ -6,16 +6,20 @@
 import { Attribute, Change, type Client, type Control, UnknownStatusCodeError } from 'ldapts';
 import { parentDn, sameDn, splitFirstRdn } from '../lib/dn.ts';
 import type { DirChange, DirEntry, DirValue, WriteOptions } from '../ports/directory.ts';
-import { NotFoundError, RefusedError, UnavailableError } from '../ports/errors.ts';
+import { ConstraintError, NotFoundError, RefusedError, UnavailableError } from '../ports/errors.ts';
 import { AssertionControl, PostReadControl } from './controls.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
 import type { EntryReader } from './entry-reader.ts';
-import { isTransportFailure, RequestNotSentError, toPortError } from './errors.ts';
+import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import type { ConnectionPool, PooledConnection } from './pool.ts';
 import type { CapabilitiesCache } from './root-dse.ts';
 import type { SortedLists } from './sorted-lists.ts';
+import { addedAttributes, mergeAdds, withoutPresentValues } from './tolerant-adds.ts';
 import { wireValues } from './unicode-pwd.ts';
+
+/** Retries of a modify refused for values a concurrent write added first (each drops some values). */
+const ADD_RETRIES = 3;
 
 export class Writes {
   readonly #pool: ConnectionPool;
@@ -57,7 +61,40 @@ export class Writes {
     );
   }
 
+  /**
+   * One modify. Its `add`s are idempotent (tolerant-adds.ts): when the directory answers 20
+   * because a concurrent write added a value first, the modify is sent again without the values
+   * now present. The other changes and the assertion go again unchanged, so nothing is lost.
+   */
   async modify(dn: string, changes: DirChange[], options: WriteOptions): Promise<DirEntry | undefined> {
+    let pending = mergeAdds(changes);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#modifyOnce(dn, pending, options);
+      } catch (error) {
+        const retry =
+          attempt < ADD_RETRIES ? await this.#withoutPresentValues(dn, pending, error) : undefined;
+        if (!retry) throw error;
+        pending = retry;
+      }
+    }
+  }
+
+  /** After result 20: the changes without the added values the entry holds now, if any were. */
+  async #withoutPresentValues(
+    dn: string,
+    changes: DirChange[],
+    error: unknown,
+  ): Promise<DirChange[] | undefined> {
+    const cause = error instanceof ConstraintError ? error.cause : undefined;
+    if (!hasResultCode(cause, ResultCode.attributeOrValueExists)) return undefined;
+    const attributes = addedAttributes(changes);
+    if (attributes.length === 0) return undefined;
+    const entry = await this.#reader.readEntry(dn, attributes).catch(() => undefined);
+    return entry && withoutPresentValues(changes, entry);
+  }
+
+  async #modifyOnce(dn: string, changes: DirChange[], options: WriteOptions): Promise<DirEntry | undefined> {
     // RFC 4511 §4.6: an add needs values; delete or replace without values removes the attribute.
     let ldapChanges: Change[];
     try {
