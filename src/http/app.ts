@@ -20,6 +20,7 @@ import { requestId } from './middleware/request-id.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMeRoutes } from './routes/me.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 
 export interface HttpDeps {
@@ -99,6 +100,7 @@ function scimRouter(deps: HttpDeps): Router {
     basePath: deps.basePath,
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });
+  registerMeRoutes(scim);
   registerResourceRoutes(scim, {
     resources: deps.resources,
     mappings: deps.mappings,
