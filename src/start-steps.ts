@@ -204,6 +204,7 @@ export function appOptions(
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
     tokens,
     resources,
     mappings: mappings.mappings,

@@ -16,6 +16,7 @@ import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
+import { requestOrigin } from './middleware/origin.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   basePath: string;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** server.trustProxy: the proxies whose X-Forwarded-* headers are believed. */
+  trustProxy?: readonly string[];
   tokens: TokenVerifier;
   resources: ResourceService;
   mappings: () => MappingSet;
@@ -57,6 +60,7 @@ export function createApp(deps: HttpDeps): Koa {
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
+    ['origin: checked Host, X-Forwarded-* from trusted proxies only', requestOrigin(deps.trustProxy ?? [])],
   ];
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
