@@ -58,7 +58,9 @@ export class Writes {
     }
     return this.#write(`add ${dn}`, dn, options, (client, controls) =>
       client.add(dn, ldapAttributes, controls),
-    );
+    ).catch((error: unknown) => {
+      throw namingRefusal(error, dn) ?? error;
+    });
   }
 
   /**
@@ -123,7 +125,9 @@ export class Writes {
     const target = modifyDnTarget(dn, newDn);
     await this.#write(`rename ${dn} to ${newDn}`, dn, {}, (client, controls) =>
       client.modifyDN(dn, target, controls),
-    );
+    ).catch((error: unknown) => {
+      throw namingRefusal(error, newDn) ?? error;
+    });
   }
 
   async delete(dn: string, options: WriteOptions): Promise<void> {
@@ -152,9 +156,9 @@ export class Writes {
         // Active Directory (and Samba AD) do not offer RFC 4528; sent anyway it fails with
         // unavailableCriticalExtension (12). A read-then-write check would not be atomic: refuse.
         if (!(await this.#capabilities.get()).assertion) {
-          throw new RefusedError(
-            `${context}: conditional writes (If-Match) need the LDAP assertion control (RFC 4528), which this directory does not offer (Active Directory does not); retry without If-Match`,
-          );
+          const detail =
+            'conditional writes (If-Match) need the LDAP assertion control (RFC 4528), which this directory does not offer (Active Directory does not); retry without If-Match';
+          throw new RefusedError(`${context}: ${detail}`, undefined, detail);
         }
         controls.push(new AssertionControl(toLdapFilter(options.assertion)));
       }
@@ -224,6 +228,18 @@ export class Writes {
       throw toPortError(error, context);
     }
   }
+}
+
+/**
+ * Result 80 (`other`) on an add or a rename is the new name: OpenLDAP's back-mdb answers it for an
+ * RDN longer than it can store (ldap/root-dse.ts OPENLDAP_MDB_MAX_RDN_BYTES). By what it means for
+ * this operation it is the client's value, not an outage (issue 15): a naming refusal of the RDN
+ * attribute. Elsewhere 80 stays a server-side failure.
+ */
+function namingRefusal(error: unknown, dn: string): ConstraintError | undefined {
+  if (!(error instanceof UnavailableError) || !hasResultCode(error.cause, ResultCode.other)) return undefined;
+  const rdnAttribute = /^\s*([^=+\s]+)\s*=/.exec(splitFirstRdn(dn)[0])?.[1]?.toLowerCase();
+  return new ConstraintError(error.message, rdnAttribute, error.cause, 'naming');
 }
 
 /**

@@ -125,6 +125,11 @@ export interface DirectoryCapabilities {
   virtualListView: boolean;
   assertion: boolean;
   postRead: boolean;
+  /**
+   * The longest RDN (`attr=value`, UTF-8 bytes) the directory can store, where it has a limit
+   * below what a client might send (OpenLDAP back-mdb: see ldap/root-dse.ts). Absent: none known.
+   */
+  maxRdnBytes?: number;
 }
 
 /**

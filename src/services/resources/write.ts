@@ -33,6 +33,7 @@ import {
 import { changeEvents, eventOf, journaled, presentAttributes, versionBefore } from './events.ts';
 import { memberReplaceChanges, membershipRule, withInitialMembers } from './membership.ts';
 import { assertionFor, checkPrecondition } from './preconditions.ts';
+import { checkNameLength } from './names.ts';
 import { toResult } from './read.ts';
 import { resolveReferenceIds } from './references.ts';
 import { checkUniqueness } from './uniqueness.ts';
@@ -55,6 +56,7 @@ export function createResource(svc: ServiceContext, request: CreateRequest): Pro
     const mapped = resourceToAttributes(rt, resource, refs, 'create');
     withInitialMembers(rt, mapped);
     const dn = dnForResource(rt, resource);
+    await checkNameLength(svc, rt, dn);
     const created = eventOf(rt, 'created', presentAttributes(rt, resource), ctx);
     const intent: ChangeIntent = {
       operation: 'add',
@@ -179,7 +181,10 @@ async function applyWrite(
   const { resourceType: rt, entry, changes, ctx } = write;
   const response = write.response ?? {};
   let current = entry;
-  if (newDn !== undefined) await checkNewParent(svc, rt, entry, newDn);
+  if (newDn !== undefined) {
+    await checkNameLength(svc, rt, newDn);
+    await checkNewParent(svc, rt, entry, newDn);
+  }
   // The modify goes first: it carries the If-Match assertion and the values the directory may
   // still refuse, so a failure leaves nothing written. A rename (a changed RDN source such as
   // userName; modifyDN keeps the entryUUID) follows; its usual failure, a taken name, was
