@@ -32,8 +32,8 @@ import {
 } from './context.ts';
 import { changeEvents, eventOf, journaled, presentAttributes, versionBefore } from './events.ts';
 import { memberReplaceChanges, membershipRule, withInitialMembers } from './membership.ts';
-import { assertionFor, checkPrecondition } from './preconditions.ts';
 import { checkNameLength } from './names.ts';
+import { assertionFor, checkPrecondition } from './preconditions.ts';
 import { toResult } from './read.ts';
 import { resolveReferenceIds } from './references.ts';
 import { checkUniqueness } from './uniqueness.ts';
