@@ -97,6 +97,7 @@ function scimRouter(deps: HttpDeps): Router {
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });
   registerBulkRoutes(scim, {
+    logger: deps.logger,
     resources: deps.resources,
     mappings: deps.mappings,
     maxOperations: deps.discovery.bulk.maxOperations,

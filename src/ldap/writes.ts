@@ -64,9 +64,10 @@ export class Writes {
   }
 
   /**
-   * One modify. Its `add`s are idempotent (tolerant-adds.ts): when the directory answers 20
-   * because a concurrent write added a value first, the modify is sent again without the values
-   * now present. The other changes and the assertion go again unchanged, so nothing is lost.
+   * One modify, one `add` per attribute. With `addsMayExist` its adds are idempotent
+   * (tolerant-adds.ts): when the directory answers 20 because a concurrent write added a value
+   * first, the modify is sent again without the values now present. The other changes and the
+   * assertion go again unchanged, so nothing is lost.
    */
   async modify(dn: string, changes: DirChange[], options: WriteOptions): Promise<DirEntry | undefined> {
     let pending = mergeAdds(changes);
@@ -75,7 +76,9 @@ export class Writes {
         return await this.#modifyOnce(dn, pending, options);
       } catch (error) {
         const retry =
-          attempt < ADD_RETRIES ? await this.#withoutPresentValues(dn, pending, error) : undefined;
+          options.addsMayExist && attempt < ADD_RETRIES
+            ? await this.#withoutPresentValues(dn, pending, error)
+            : undefined;
         if (!retry) throw error;
         pending = retry;
       }

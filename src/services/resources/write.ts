@@ -192,6 +192,7 @@ async function applyWrite(
   if (changes.length > 0) {
     const updated = await svc.directory.modify(entry.dn, changes, {
       ...assertionFor(rt, entry, write.precondition),
+      addsMayExist: true,
       returnAttributes: allReadAttributes(rt),
       binaryAttributes: rt.directory.binaryAttributes,
     });

@@ -56,8 +56,7 @@ describe('hostile input: bulkId references', () => {
     expect(members.map((m) => m.value)).toEqual([user?.location?.split('/').pop()]);
   });
 
-  // issue 15: bulk references — fails today: userName "bulkId:a1" is stored as the other user's id
-  it.fails('a userName or title that reads "bulkId:x" is stored as sent, not rewritten into an id', async () => {
+  it('a userName or title that reads "bulkId:x" is stored as sent, not rewritten into an id', async () => {
     const [first, second] = await bulk([
       { method: 'POST', path: '/Users', bulkId: 'a1', data: { schemas: [USER], userName: 'ref.target' } },
       {
@@ -75,8 +74,7 @@ describe('hostile input: bulkId references', () => {
     expect(user.displayName).toBe('see bulkId:a1');
   });
 
-  // issue 15: bulk references — fails today: 400 invalidValue "bulkId self does not name a resource created earlier"
-  it.fails('a group that references itself by bulkId is 409 and is not made its own member', async () => {
+  it('a group that references itself by bulkId is 409 and is not made its own member', async () => {
     const [self] = await bulk([
       {
         method: 'POST',
@@ -94,8 +92,7 @@ describe('hostile input: bulkId references', () => {
     for (const entry of searchEntries) expect([entry.member].flat().map(String)).not.toContain(entry.dn);
   });
 
-  // issue 15: bulk references — fails today: both 400 invalidValue ("does not name a resource created earlier"), neither 201 nor 409
-  it.fails('two groups that reference each other are either both resolved or answered 409, never 500', async () => {
+  it('two groups that reference each other are either both resolved or answered 409, never 500', async () => {
     const operations = await bulk([
       {
         method: 'POST',

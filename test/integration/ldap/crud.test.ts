@@ -54,6 +54,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: writes', () => {
       virtualListView: true,
       assertion: true,
       postRead: true,
+      maxRdnBytes: 245,
     });
     await expect(directory.ping()).resolves.toBeUndefined();
   });
