@@ -172,6 +172,7 @@ function inResource(
   let result = resource;
   for (const reference of references) {
     const containerKey = reference.core ? undefined : keyOf(result, reference.schema);
+    if (!reference.core && containerKey === undefined) continue;
     const container = containerKey === undefined ? result : result[containerKey];
     if (!isPlainObject(container)) continue;
     const key = keyOf(container, reference.attribute);

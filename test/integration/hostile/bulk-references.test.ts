@@ -118,3 +118,25 @@ describe('hostile input: bulkId references', () => {
     }
   });
 });
+
+describe('hostile input: a group never contains itself', () => {
+  for (const how of ['PATCH add', 'PATCH replace', 'PUT'] as const) {
+    it(`${how} of the group's own id is 400 invalidValue and changes nothing`, async () => {
+      const created = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: `self.${how}` });
+      expect(created.status, said(created)).toBe(201);
+      const id = created.body.id as string;
+      const members = [{ value: id }];
+      const r =
+        how === 'PUT'
+          ? await t.request('PUT', `/Groups/${id}`, { schemas: [GROUP], displayName: `self.${how}`, members })
+          : await t.request('PATCH', `/Groups/${id}`, {
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+              Operations: [{ op: how === 'PATCH add' ? 'add' : 'replace', path: 'members', value: members }],
+            });
+      expect(r.status, said(r)).toBe(400);
+      expect(r.body.scimType).toBe('invalidValue');
+      const after = await t.request('GET', `/Groups/${id}`);
+      expect(after.body.members ?? []).toEqual([]);
+    });
+  }
+});
