@@ -216,6 +216,7 @@ export function appOptions(
         maxOperations: config.limits.bulkMaxOperations,
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },
+      conditionalWrites: async () => (await probes.directory.capabilities()).assertion,
     },
     idempotency: {
       store: new RedisIdempotencyStore(probes.redis, {
