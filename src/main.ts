@@ -71,8 +71,6 @@ export interface StartOptions {
   logger?: Logger;
   /** Seed for a throwaway slapd (default: the sample directory). */
   seedLdif?: string[];
-  /** Start throwaway services in containers when a container runtime answers (tests); default never. */
-  containers?: 'auto' | 'never';
   /** Receives the age of each other instance's write notice on arrival, in ms (benchmarks). */
   observeInvalidationWindow?: (ms: number) => void;
 }

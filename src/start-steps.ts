@@ -233,6 +233,7 @@ export function appOptions(
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
     tokens,
     resources,
     mappings: mappings.mappings,
@@ -244,6 +245,7 @@ export function appOptions(
         maxOperations: config.limits.bulkMaxOperations,
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },
+      conditionalWrites: async () => (await probes.directory.capabilities()).assertion,
     },
     idempotency: {
       store: new RedisIdempotencyStore(probes.redis, {

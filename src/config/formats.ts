@@ -2,6 +2,7 @@
  * Value forms shared by settings of several sections: the custom string formats (registered with
  * ajv by load.ts) and the duration in milliseconds.
  */
+import { isIP } from 'node:net';
 
 /** Custom string formats: the validator, and the words used in error messages and documentation. */
 export interface FormatSpec {
@@ -46,6 +47,17 @@ export const formats: Readonly<Record<string, FormatSpec>> = {
         /^(\/\d*)?$/.test(url.pathname) &&
         url.hash === ''
       );
+    },
+  },
+  'ip-range': {
+    noun: 'an IP address or CIDR range',
+    expected: 'an IPv4 or IPv6 address, optionally with /prefix-length, e.g. 10.0.0.0/8 or ::1',
+    validate: (value) => {
+      const [address = '', prefix, extra] = value.split('/');
+      const family = isIP(address);
+      if (family === 0 || extra !== undefined) return false;
+      if (prefix === undefined) return true;
+      return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
     },
   },
   'http-url': {

@@ -56,7 +56,8 @@ export interface ServerConfig {
   readonly basePath: string;
   readonly bodyLimitBytes: number;
   readonly publicBaseUrl?: string;
-  readonly trustProxy: boolean;
+  /** Proxy addresses or CIDR ranges whose X-Forwarded-* headers are believed. */
+  readonly trustProxy: readonly string[];
   readonly requestTimeoutMs: number;
 }
 
@@ -149,7 +150,6 @@ export interface EventsConfig {
 
 export interface LogConfig {
   readonly level: LogLevel;
-  readonly pretty: boolean;
 }
 
 /** The validated, defaulted configuration. Hand-written; test/unit/config checks it against the schema. */

@@ -16,10 +16,12 @@ import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
+import { requestOrigin } from './middleware/origin.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMeRoutes } from './routes/me.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 
 export interface HttpDeps {
@@ -27,6 +29,8 @@ export interface HttpDeps {
   basePath: string;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** server.trustProxy: the proxies whose X-Forwarded-* headers are believed. */
+  trustProxy?: readonly string[];
   tokens: TokenVerifier;
   resources: ResourceService;
   mappings: () => MappingSet;
@@ -56,6 +60,7 @@ export function createApp(deps: HttpDeps): Koa {
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
+    ['origin: checked Host, X-Forwarded-* from trusted proxies only', requestOrigin(deps.trustProxy ?? [])],
   ];
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
@@ -92,6 +97,7 @@ function scimRouter(deps: HttpDeps): Router {
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });
   registerBulkRoutes(scim, {
+    logger: deps.logger,
     resources: deps.resources,
     mappings: deps.mappings,
     maxOperations: deps.discovery.bulk.maxOperations,
@@ -99,6 +105,7 @@ function scimRouter(deps: HttpDeps): Router {
     basePath: deps.basePath,
     ...(deps.publicBaseUrl ? { publicBaseUrl: deps.publicBaseUrl } : {}),
   });
+  registerMeRoutes(scim);
   registerResourceRoutes(scim, {
     resources: deps.resources,
     mappings: deps.mappings,

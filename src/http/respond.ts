@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { SCIM_CONTENT_TYPE } from './middleware/errors.ts';
+import type { RequestOrigin } from './middleware/origin.ts';
 
 export function sendScim(
   ctx: Context,
@@ -68,5 +69,7 @@ export function* jsonChunks(value: unknown): Generator<string> {
 /** The SCIM base URL as the client sees it: configured, or derived from the request. */
 export function baseUrlOf(ctx: Context, basePath: string, publicBaseUrl: string | undefined): string {
   if (publicBaseUrl) return publicBaseUrl.replace(/\/+$/, '');
-  return `${ctx.protocol}://${ctx.host}${basePath}`;
+  // Set by middleware/origin.ts: the checked Host, and X-Forwarded-* only from trusted proxies.
+  const origin = ctx.state.origin as RequestOrigin;
+  return `${origin.protocol}://${origin.host}${basePath}`;
 }

@@ -7,6 +7,7 @@ import {
   AlreadyExistsError,
   AssertionFailedError,
   ConstraintError,
+  type ConstraintKind,
   NotFoundError,
   PortError,
   RefusedError,
@@ -149,6 +150,26 @@ export function attributeFromDiagnostic(message: string): string | undefined {
   return undefined;
 }
 
+/** What a constraint result code says about the refused value (RFC 4511 Appendix A.2). */
+function constraintKind(code: number): ConstraintKind {
+  switch (code) {
+    case ResultCode.invalidAttributeSyntax:
+    case ResultCode.invalidDNSyntax:
+      return 'syntax';
+    case ResultCode.constraintViolation:
+      return 'constraint';
+    case ResultCode.attributeOrValueExists:
+      return 'exists';
+    case ResultCode.noSuchAttribute:
+      return 'missing';
+    case ResultCode.namingViolation:
+    case ResultCode.notAllowedOnRDN:
+      return 'naming';
+    default:
+      return 'schema';
+  }
+}
+
 /** What was being done, for the error message: `add uid=x,ou=People,...`. */
 export type OperationContext = string;
 
@@ -174,7 +195,7 @@ export function toPortError(error: unknown, context: OperationContext): unknown 
   if (code === ResultCode.entryAlreadyExists) return new AlreadyExistsError(described, error);
   if (code === ResultCode.assertionFailed) return new AssertionFailedError(described, error);
   if (CONSTRAINT_CODES.has(code))
-    return new ConstraintError(described, attributeFromDiagnostic(diagnostic), error);
+    return new ConstraintError(described, attributeFromDiagnostic(diagnostic), error, constraintKind(code));
   if (REFUSED_CODES.has(code)) return new RefusedError(described, error);
   if (UNAVAILABLE_CODES.has(code)) return new UnavailableError(described, error);
   if (TOO_MANY_CODES.has(code)) return new TooManyResultsError(described, error);

@@ -21,10 +21,21 @@ function texts(entry: DirEntry, attribute: string): string[] {
   );
 }
 
+/**
+ * OpenLDAP's back-mdb (its default backend) keeps each entry's RDN twice, normalised and as given,
+ * in one value of its dn2id LMDB database, whose values are limited to LMDB's maximum key size
+ * (511 bytes); past that slapd answers `other` (80). Measured with slapd 2.5 (Debian 12): an RDN
+ * `uid=<value>` of 245 UTF-8 bytes is stored, 246 is not. Other directories allow longer RDNs
+ * (Active Directory's own limits, e.g. cn ≤ 64, come back as constraintViolation).
+ */
+export const OPENLDAP_MDB_MAX_RDN_BYTES = 245;
+
 export function capabilitiesFromRootDse(rootDse: DirEntry): DirectoryCapabilities {
   const controls = new Set(texts(rootDse, 'supportedControl'));
+  const vendor = vendorOf(rootDse);
   return {
-    vendor: vendorOf(rootDse),
+    vendor,
+    ...(vendor === 'openldap' ? { maxRdnBytes: OPENLDAP_MDB_MAX_RDN_BYTES } : {}),
     pagedResults: controls.has(ControlOid.pagedResults),
     serverSideSort: controls.has(ControlOid.serverSideSort),
     virtualListView: controls.has(ControlOid.virtualListView),

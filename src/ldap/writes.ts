@@ -6,16 +6,20 @@
 import { Attribute, Change, type Client, type Control, UnknownStatusCodeError } from 'ldapts';
 import { parentDn, sameDn, splitFirstRdn } from '../lib/dn.ts';
 import type { DirChange, DirEntry, DirValue, WriteOptions } from '../ports/directory.ts';
-import { NotFoundError, RefusedError, UnavailableError } from '../ports/errors.ts';
+import { ConstraintError, NotFoundError, RefusedError, UnavailableError } from '../ports/errors.ts';
 import { AssertionControl, PostReadControl } from './controls.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
 import type { EntryReader } from './entry-reader.ts';
-import { isTransportFailure, RequestNotSentError, toPortError } from './errors.ts';
+import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
 import type { ConnectionPool, PooledConnection } from './pool.ts';
 import type { CapabilitiesCache } from './root-dse.ts';
 import type { SortedLists } from './sorted-lists.ts';
+import { addedAttributes, mergeAdds, withoutPresentValues } from './tolerant-adds.ts';
 import { wireValues } from './unicode-pwd.ts';
+
+/** Retries of a modify refused for values a concurrent write added first (each drops some values). */
+const ADD_RETRIES = 3;
 
 export class Writes {
   readonly #pool: ConnectionPool;
@@ -54,10 +58,48 @@ export class Writes {
     }
     return this.#write(`add ${dn}`, dn, options, (client, controls) =>
       client.add(dn, ldapAttributes, controls),
-    );
+    ).catch((error: unknown) => {
+      throw namingRefusal(error, dn) ?? error;
+    });
   }
 
+  /**
+   * One modify, one `add` per attribute. With `addsMayExist` its adds are idempotent
+   * (tolerant-adds.ts): when the directory answers 20 because a concurrent write added a value
+   * first, the modify is sent again without the values now present. The other changes and the
+   * assertion go again unchanged, so nothing is lost.
+   */
   async modify(dn: string, changes: DirChange[], options: WriteOptions): Promise<DirEntry | undefined> {
+    let pending = mergeAdds(changes);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#modifyOnce(dn, pending, options);
+      } catch (error) {
+        const retry =
+          options.addsMayExist && attempt < ADD_RETRIES
+            ? await this.#withoutPresentValues(dn, pending, error)
+            : undefined;
+        if (!retry) throw error;
+        pending = retry;
+      }
+    }
+  }
+
+  /** After result 20: the changes without the added values the entry holds now, if any were. */
+  async #withoutPresentValues(
+    dn: string,
+    changes: DirChange[],
+    error: unknown,
+  ): Promise<DirChange[] | undefined> {
+    const cause = error instanceof ConstraintError ? error.cause : undefined;
+    if (!hasResultCode(cause, ResultCode.attributeOrValueExists)) return undefined;
+    const attributes = addedAttributes(changes);
+    if (attributes.length === 0) return undefined;
+    const entry = await this.#reader.readEntry(dn, attributes).catch(() => undefined);
+    return entry && withoutPresentValues(changes, entry);
+  }
+
+  async #modifyOnce(dn: string, changes: DirChange[], options: WriteOptions): Promise<DirEntry | undefined> {
     // RFC 4511 §4.6: an add needs values; delete or replace without values removes the attribute.
     let ldapChanges: Change[];
     try {
@@ -86,7 +128,9 @@ export class Writes {
     const target = modifyDnTarget(dn, newDn);
     await this.#write(`rename ${dn} to ${newDn}`, dn, {}, (client, controls) =>
       client.modifyDN(dn, target, controls),
-    );
+    ).catch((error: unknown) => {
+      throw namingRefusal(error, newDn) ?? error;
+    });
   }
 
   async delete(dn: string, options: WriteOptions): Promise<void> {
@@ -115,9 +159,9 @@ export class Writes {
         // Active Directory (and Samba AD) do not offer RFC 4528; sent anyway it fails with
         // unavailableCriticalExtension (12). A read-then-write check would not be atomic: refuse.
         if (!(await this.#capabilities.get()).assertion) {
-          throw new RefusedError(
-            `${context}: conditional writes (If-Match) need the LDAP assertion control (RFC 4528), which this directory does not offer (Active Directory does not); retry without If-Match`,
-          );
+          const detail =
+            'conditional writes (If-Match) need the LDAP assertion control (RFC 4528), which this directory does not offer (Active Directory does not); retry without If-Match';
+          throw new RefusedError(`${context}: ${detail}`, undefined, detail);
         }
         controls.push(new AssertionControl(toLdapFilter(options.assertion)));
       }
@@ -187,6 +231,18 @@ export class Writes {
       throw toPortError(error, context);
     }
   }
+}
+
+/**
+ * Result 80 (`other`) on an add or a rename is the new name: OpenLDAP's back-mdb answers it for an
+ * RDN longer than it can store (ldap/root-dse.ts OPENLDAP_MDB_MAX_RDN_BYTES). By what it means for
+ * this operation it is the client's value, not an outage (issue 15): a naming refusal of the RDN
+ * attribute. Elsewhere 80 stays a server-side failure.
+ */
+function namingRefusal(error: unknown, dn: string): ConstraintError | undefined {
+  if (!(error instanceof UnavailableError) || !hasResultCode(error.cause, ResultCode.other)) return undefined;
+  const rdnAttribute = /^\s*([^=+\s]+)\s*=/.exec(splitFirstRdn(dn)[0])?.[1]?.toLowerCase();
+  return new ConstraintError(error.message, rdnAttribute, error.cause, 'naming');
 }
 
 /**

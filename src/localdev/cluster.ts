@@ -77,7 +77,7 @@ function instanceEnv(options: ClusterOptions, slapd: RunningSlapd, redis: Runnin
     SCIM_BRIDGE_TOKEN: options.token,
     SCIM_BRIDGE_SERVER_HOST: '127.0.0.1',
     SCIM_BRIDGE_SERVER_PORT: String(port),
-    SCIM_BRIDGE_SERVER_TRUST_PROXY: 'true',
+    SCIM_BRIDGE_SERVER_TRUST_PROXY: JSON.stringify(TOPOLOGY.trustedProxies.local),
     SCIM_BRIDGE_MAPPINGS_WATCH: 'false',
     SCIM_BRIDGE_LOG_LEVEL: 'warn',
     ...options.env,

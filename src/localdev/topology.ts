@@ -29,6 +29,12 @@ export const TOPOLOGY = {
   /** The load balancer's TLS port (compose publishes it on 127.0.0.1). */
   loadBalancerPort: 8443,
   health: HEALTH_CHECK,
+  /**
+   * server.trustProxy of the instances: the addresses HAProxy connects from. Loopback for
+   * `npm run cluster`; in compose, Docker's default address pool for bridge networks (no other
+   * container is on the project's network).
+   */
+  trustedProxies: { local: ['127.0.0.1'], compose: ['172.16.0.0/12'] },
 } as const;
 
 export interface HaproxyBackend {

@@ -115,6 +115,13 @@ export interface WriteOptions {
    */
   returnAttributes?: string[];
   binaryAttributes?: string[];
+  /**
+   * A modify's `add`s mean "make these values present": a value the entry already holds (a
+   * concurrent write added it first) is dropped and the modify sent again, instead of failing
+   * with attributeOrValueExists. The use cases set it: every value they add (a missing auxiliary
+   * class, a placeholder or new member) is such a value (issue 14).
+   */
+  addsMayExist?: boolean;
 }
 
 /** What the directory's rootDSE advertises, as far as the bridge cares. */
@@ -125,6 +132,11 @@ export interface DirectoryCapabilities {
   virtualListView: boolean;
   assertion: boolean;
   postRead: boolean;
+  /**
+   * The longest RDN (`attr=value`, UTF-8 bytes) the directory can store, where it has a limit
+   * below what a client might send (OpenLDAP back-mdb: see ldap/root-dse.ts). Absent: none known.
+   */
+  maxRdnBytes?: number;
 }
 
 /**

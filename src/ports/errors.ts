@@ -24,14 +24,24 @@ export class AssertionFailedError extends PortError {
   override readonly name = 'AssertionFailedError';
 }
 
+/**
+ * What kind of value the directory refused, so services can say it in SCIM terms without
+ * repeating the directory's own words: a value's form (syntax), a limit (constraint), the schema
+ * (attribute or class not allowed / required one missing), a value already there or not there,
+ * or the entry's name (RDN).
+ */
+export type ConstraintKind = 'syntax' | 'constraint' | 'schema' | 'exists' | 'missing' | 'naming';
+
 /** The directory refused the values: schema violation, bad syntax, constraint. The client's fault. */
 export class ConstraintError extends PortError {
   override readonly name = 'ConstraintError';
   /** The LDAP attribute the directory complained about, when it said. */
   readonly attribute: string | undefined;
-  constructor(message: string, attribute?: string, cause?: unknown) {
+  readonly kind: ConstraintKind | undefined;
+  constructor(message: string, attribute?: string, cause?: unknown, kind?: ConstraintKind) {
     super(message, cause);
     this.attribute = attribute;
+    this.kind = kind;
   }
 }
 
@@ -43,6 +53,12 @@ export class UnavailableError extends PortError {
 /** The directory understood the request but will not perform it (access rights, unsupported control). */
 export class RefusedError extends PortError {
   override readonly name = 'RefusedError';
+  /** What the client may be told (no DN, no directory text); absent: a generic refusal. */
+  readonly clientDetail: string | undefined;
+  constructor(message: string, cause?: unknown, clientDetail?: string) {
+    super(message, cause);
+    this.clientDetail = clientDetail;
+  }
 }
 
 /** A search matched more entries than the directory will return. */

@@ -4,15 +4,22 @@
  * failOnErrors stops processing after that many errors. The message itself is parsed by
  * src/scim/bulk-request.ts.
  */
-import { findResourceTypeByEndpoint, type MappingSet } from '../mapping/compiled.ts';
+import {
+  type CompiledResourceType,
+  findResourceTypeByEndpoint,
+  type MappingSet,
+} from '../mapping/compiled.ts';
 import {
   BULK_RESPONSE_SCHEMA,
+  type BulkIdResolver,
   type BulkLimits,
   type BulkOperationRequest,
   type BulkOperationResult,
+  bulkIdResolver,
   parseBulkRequest,
-  resolveBulkIds,
+  type ReferenceAttribute,
   resolveBulkIdsInPath,
+  resolveBulkReferences,
 } from '../scim/bulk-request.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { Precondition, RequestContext } from './resources/context.ts';
@@ -24,14 +31,18 @@ export async function executeBulk(
   mappings: MappingSet,
   limits: BulkLimits,
   ctx: RequestContext,
+  onUnexpected: (error: unknown, index: number) => void = () => {},
 ): Promise<{ schemas: [string]; Operations: BulkOperationResult[] }> {
   const request = parseBulkRequest(body, limits);
   const created = new Map<string, string>();
+  const declared = new Set(request.operations.flatMap((o) => (o.bulkId ? [o.bulkId] : [])));
+  const resolve = bulkIdResolver(created, declared);
   const results: BulkOperationResult[] = [];
   let errors = 0;
   for (const [index, operation] of request.operations.entries()) {
     if (request.failOnErrors !== undefined && errors >= request.failOnErrors) break;
-    const result = await executeOne(operation, index, { resources, mappings, created, ctx });
+    const run = { resources, mappings, created, resolve, ctx, onUnexpected };
+    const result = await executeOne(operation, index, run);
     if (Number(result.status) >= 400) errors++;
     results.push(result);
   }
@@ -43,7 +54,10 @@ interface BulkRun {
   mappings: MappingSet;
   /** bulkId -> id of the resource its POST created. */
   created: Map<string, string>;
+  resolve: BulkIdResolver;
   ctx: RequestContext;
+  /** A failure that is not the client's (a bug): reported for the log, answered as this operation's 500. */
+  onUnexpected: (error: unknown, index: number) => void;
 }
 
 async function executeOne(
@@ -59,9 +73,15 @@ async function executeOne(
   try {
     return { ...base, ...(await perform(operation, index, run)) };
   } catch (error) {
-    // Client errors and an unavailable directory are per-operation results; bugs (500) end the request.
-    if (!(error instanceof ScimError) || error.status === 500) throw error;
-    return { ...base, status: String(error.status), response: error.toBody() };
+    // Every failure is this operation's own result (RFC 7644 §3.7.3): the operations before it were
+    // committed and the client must see which. A bug is logged and answered as this operation's 500.
+    if (error instanceof ScimError)
+      return { ...base, status: String(error.status), response: error.toBody() };
+    run.onUnexpected(error, index);
+    const internal = ScimError.internal(
+      `internal error in Operations[${index}]; the operations before it were applied`,
+    );
+    return { ...base, status: '500', response: internal.toBody() };
   }
 }
 
@@ -71,15 +91,21 @@ async function perform(
   run: BulkRun,
 ): Promise<{ location: string; version?: string; status: string }> {
   const { resources, created, ctx } = run;
-  const path = resolveBulkIdsInPath(operation.path, created, `Operations[${index}].path`);
-  const body =
-    operation.data === undefined
-      ? undefined
-      : resolveBulkIds(operation.data, created, `Operations[${index}].data`);
+  const path = resolveBulkIdsInPath(operation.path, run.resolve, `Operations[${index}].path`);
   const [, endpoint = '', id, ...rest] = path.split('/');
   const resourceType = findResourceTypeByEndpoint(run.mappings, endpoint);
   if (!resourceType || rest.length > 0)
     throw ScimError.invalidPath(`Operations[${index}].path "${operation.path}" is not a resource path`);
+  const body =
+    operation.data === undefined
+      ? undefined
+      : resolveBulkReferences(
+          operation.method,
+          operation.data,
+          referenceAttributes(resourceType),
+          run.resolve,
+          `Operations[${index}].data`,
+        );
   const precondition: Precondition = operation.version ? { ifMatch: operation.version } : {};
   if (operation.method === 'POST') {
     if (id !== undefined)
@@ -102,4 +128,16 @@ async function perform(
   const result =
     operation.method === 'PUT' ? await resources.replace(request) : await resources.patch(request);
   return { location: result.location, ...(result.version ? { version: result.version } : {}), status: '200' };
+}
+
+/** The attributes of a resource type that hold references and may be written (RFC 7644 §3.7.2). */
+function referenceAttributes(rt: CompiledResourceType): ReferenceAttribute[] {
+  return rt.rules
+    .filter((rule) => rule.references !== undefined && !rule.readOnly)
+    .map((rule) => ({
+      schema: rule.schema,
+      core: rule.isCore,
+      attribute: rule.attribute,
+      ...(rule.subAttribute ? { subAttribute: rule.subAttribute } : {}),
+    }));
 }

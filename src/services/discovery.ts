@@ -16,9 +16,31 @@ export interface DiscoveryOptions {
   defaultPageSize: number;
   bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
   documentationUri?: string;
+  /**
+   * Whether conditional writes (If-Match) can be honoured atomically: the directory offers the
+   * assertion control (RFC 4528). Absent: assumed.
+   */
+  conditionalWrites?: () => Promise<boolean>;
 }
 
-export function serviceProviderConfig(baseUrl: string, options: DiscoveryOptions): Record<string, unknown> {
+/**
+ * `etag.supported` (RFC 7643 §5) for the directory behind the bridge: true only where If-Match
+ * writes are honoured atomically. Active Directory and 389-DS have no assertion control, and a
+ * read-then-write check would not be atomic, so there the bridge serves versions (meta.version,
+ * ETag, If-None-Match → 304) but refuses If-Match writes (403) and says `false` here, since the
+ * flag is one for both (docs/architecture.md §ETags and preconditions).
+ */
+export async function etagSupported(options: DiscoveryOptions): Promise<boolean> {
+  if (!options.conditionalWrites) return true;
+  // Unknown (the directory does not answer right now): the design's default, not a guess of false.
+  return options.conditionalWrites().catch(() => true);
+}
+
+export function serviceProviderConfig(
+  baseUrl: string,
+  options: DiscoveryOptions,
+  etag = true,
+): Record<string, unknown> {
   return {
     schemas: [SPC_SCHEMA],
     ...(options.documentationUri ? { documentationUri: options.documentationUri } : {}),
@@ -36,7 +58,7 @@ export function serviceProviderConfig(baseUrl: string, options: DiscoveryOptions
       defaultPageSize: options.defaultPageSize,
       maxPageSize: options.maxPageSize,
     },
-    etag: { supported: true },
+    etag: { supported: etag },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

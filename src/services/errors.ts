@@ -6,6 +6,7 @@ import {
   AlreadyExistsError,
   AssertionFailedError,
   ConstraintError,
+  type ConstraintKind,
   NotFoundError,
   RefusedError,
   TooManyResultsError,
@@ -31,16 +32,49 @@ export function toScimError(
   if (error instanceof ConstraintError) {
     const scimName = error.attribute ? attributeForLdap?.(error.attribute) : undefined;
     const subject = scimName ?? (error.attribute ? `directory attribute ${error.attribute}` : 'a value');
-    return ScimError.invalidValue(`the directory rejected ${subject}: ${error.message}`);
+    // The directory's own words (its DNs, result codes) go to the log through `cause`, not to the client.
+    return withCause(
+      ScimError.invalidValue(
+        `the directory rejected ${subject}: ${CONSTRAINT_REASONS[error.kind ?? 'schema']}`,
+      ),
+      error,
+    );
   }
   if (error instanceof TooManyResultsError)
     return ScimError.tooMany(
       'the query matches more resources than the directory returns; narrow the filter',
     );
   if (error instanceof UnavailableError) {
-    return ScimError.unavailable('the directory is unavailable; retry later', RETRY_AFTER_SECONDS);
+    return withCause(
+      ScimError.unavailable('the directory is unavailable; retry later', RETRY_AFTER_SECONDS),
+      error,
+    );
   }
-  if (error instanceof RefusedError)
-    return ScimError.forbidden(`the directory refused the operation: ${error.message}`);
+  if (error instanceof RefusedError) {
+    return withCause(
+      ScimError.forbidden(
+        error.clientDetail ??
+          'the directory refused the operation (access rights or directory policy); ask the directory administrator',
+      ),
+      error,
+    );
+  }
   return error;
+}
+
+/** What each kind of refused value means, in the client's terms (ports/errors.ts ConstraintKind). */
+const CONSTRAINT_REASONS: Record<ConstraintKind, string> = {
+  syntax: 'the value is not in a form the directory accepts for it',
+  constraint: 'the value breaks a directory constraint (its size, range or a policy)',
+  schema: "the directory's schema does not allow the value here, or one it requires is missing",
+  exists: 'the value is already present',
+  missing: 'the value is not present',
+  naming:
+    'the value names the directory entry and the directory will not take it as a name (too long, or a character it does not allow)',
+};
+
+/** The port error stays attached for the log (http/middleware/errors.ts writes it); the client sees the detail only. */
+function withCause(scimError: ScimError, cause: Error): ScimError {
+  scimError.cause = cause;
+  return scimError;
 }

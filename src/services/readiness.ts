@@ -9,7 +9,11 @@ export interface Probe {
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, { ok: boolean; latencyMs: number; error?: string }>;
+  /**
+   * `error` says what is wrong in words safe for an unauthenticated caller (no URL, host, port or
+   * DN: /ready is public); `detail` is the probe's own message, for the log only.
+   */
+  checks: Record<string, { ok: boolean; latencyMs: number; error?: string; detail?: string }>;
   /** Degraded but serving (e.g. a mapping reload failed and the last good one is in use). */
   warnings: string[];
 }
@@ -33,7 +37,14 @@ export async function checkReadiness(
         ]);
         checks[probe.name] = { ok: true, latencyMs: Date.now() - started };
       } catch (error) {
-        checks[probe.name] = { ok: false, latencyMs: Date.now() - started, error: (error as Error).message };
+        const detail = (error as Error).message;
+        const timedOut = detail.startsWith('no answer within');
+        checks[probe.name] = {
+          ok: false,
+          latencyMs: Date.now() - started,
+          error: timedOut ? detail : 'not answering',
+          detail,
+        };
       } finally {
         clearTimeout(timer);
       }

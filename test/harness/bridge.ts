@@ -47,9 +47,8 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   });
   const lines = options.logLines;
   const logger = lines ? createLogger('info', { write: (line: string) => void lines.push(line) }) : undefined;
-  // testcontainers where a container runtime answers (developer laptops), local binaries otherwise.
+  // Local binaries: hostile and readiness tests stop and resume slapd and redis by pid.
   const bridge = await startBridge({
-    containers: process.env.TEST_CONTAINERS === 'never' ? 'never' : 'auto',
     config,
     seedLdif: options.seed === 'empty' ? [] : [SAMPLE_LDIF],
     ...(logger ? { logger } : {}),

@@ -12,10 +12,5 @@ export const log = {
       description: 'Least severe level written.',
       default: 'info',
     },
-    pretty: {
-      type: 'boolean',
-      description: 'Human-readable multi-line output instead of JSON lines (development only).',
-      default: false,
-    },
   },
 } as const;

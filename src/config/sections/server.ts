@@ -47,10 +47,15 @@ export const server = {
       examples: ['https://scim.example.com/scim/v2'],
     },
     trustProxy: {
-      type: 'boolean',
+      type: 'array',
+      items: { type: 'string', format: 'ip-range' },
       description:
-        'Trust X-Forwarded-For/-Proto/-Host from a reverse proxy. Only enable behind a proxy that overwrites them.',
-      default: false,
+        'Addresses (or CIDR ranges) of the reverse proxies in front of the bridge. X-Forwarded-Proto/-Host ' +
+        '(for the derived base URL) and X-Forwarded-For (the client address in the access log) are honoured ' +
+        'only on connections from these addresses; from any other peer they are ignored. Empty: no proxy ' +
+        'is trusted. From the environment: a JSON array.',
+      default: [],
+      examples: [['10.0.0.0/8'], ['127.0.0.1', '::1']],
     },
     requestTimeoutMs: {
       ...millis,

@@ -24,6 +24,8 @@ export function accessLog(logger: Logger) {
       status,
       latencyMs: Math.round(latencyMs * 100) / 100,
       client: (ctx.state.principal as { name: string } | undefined)?.name,
+      // The peer, or behind trusted proxies (server.trustProxy) the client they forwarded for.
+      address: (ctx.state.origin as { address: string } | undefined)?.address,
       ...(ctx.state.errorDetail ? { error: ctx.state.errorDetail } : {}),
     };
     if (status >= 500) logger.error(fields, 'request failed');

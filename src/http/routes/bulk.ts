@@ -1,5 +1,6 @@
 /** POST /Bulk (RFC 7644 §3.7). Limits are advertised in /ServiceProviderConfig and enforced here. */
 import type { Router } from '@koa/router';
+import type { Logger } from 'pino';
 import type { MappingSet } from '../../mapping/compiled.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { executeBulk } from '../../services/bulk.ts';
@@ -7,6 +8,7 @@ import type { ResourceService } from '../../services/resources/service.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface BulkRoutesDeps {
+  logger?: Logger;
   resources: ResourceService;
   mappings: () => MappingSet;
   maxOperations: number;
@@ -35,6 +37,11 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
         baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
         actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
       },
+      (error, index) =>
+        deps.logger?.error(
+          { err: error, requestId: ctx.state.requestId, operation: index },
+          'unexpected error in a bulk operation',
+        ),
     );
     sendScim(ctx, 200, result);
   });

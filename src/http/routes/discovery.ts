@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { MappingSet } from '../../mapping/compiled.ts';
 import {
   type DiscoveryOptions,
+  etagSupported,
   resourceTypeById,
   resourceTypes,
   schemaById,
@@ -24,9 +25,9 @@ export function registerDiscoveryRoutes(router: Router, deps: DiscoveryRoutesDep
   const named = (ctx: Context, name: string) => {
     ctx.state.routeName = `${ctx.method} ${name}`;
   };
-  router.get('/ServiceProviderConfig', (ctx) => {
+  router.get('/ServiceProviderConfig', async (ctx) => {
     named(ctx, '/ServiceProviderConfig');
-    sendScim(ctx, 200, serviceProviderConfig(base(ctx), deps.options));
+    sendScim(ctx, 200, serviceProviderConfig(base(ctx), deps.options, await etagSupported(deps.options)));
   });
   router.get('/ResourceTypes', (ctx) => {
     named(ctx, '/ResourceTypes');

@@ -13,13 +13,19 @@ export function registerHealthRoutes(router: Router, readiness: () => Promise<Re
     const report = await readiness();
     ctx.status = report.ready ? 200 : 503;
     if (!report.ready) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    const failing = Object.entries(report.checks)
-      .filter(([, c]) => !c.ok)
-      .map(([name, c]) => `${name}: ${c.error ?? 'failed'}`);
+    const failing = Object.entries(report.checks).filter(([, c]) => !c.ok);
+    // Where it failed (URLs, ports) goes to the access log only: /ready is unauthenticated.
+    if (failing.length > 0) {
+      ctx.state.errorDetail = failing.map(([name, c]) => `${name}: ${c.detail ?? c.error}`).join('; ');
+    }
     ctx.body = {
       status: report.ready ? (report.warnings.length > 0 ? 'degraded' : 'ready') : 'unavailable',
-      ...(failing.length > 0 ? { reason: failing.join('; ') } : {}),
-      checks: report.checks,
+      ...(failing.length > 0
+        ? { reason: failing.map(([name, c]) => `${name}: ${c.error ?? 'failed'}`).join('; ') }
+        : {}),
+      checks: Object.fromEntries(
+        Object.entries(report.checks).map(([name, { detail: _internal, ...shown }]) => [name, shown]),
+      ),
       ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
     };
   });

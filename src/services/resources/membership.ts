@@ -226,6 +226,7 @@ async function memberDeltaChanges(
     const missing = delta.add.filter((id) => !found.has(id.toLowerCase()));
     if (missing.length > 0) throw unknownIds('members', rule, missing);
     const dns = [...found.values()].filter((e) => isMember(e) !== true).map((e) => e.dn);
+    refuseSelf(rt, group, dns);
     if (dns.length > 0) changes.push({ operation: 'add', attribute: rule.ldap, values: dns });
   }
   if (delta.remove.length > 0) {
@@ -235,6 +236,13 @@ async function memberDeltaChanges(
     if (dns.length > 0) changes.push({ operation: 'delete', attribute: rule.ldap, values: dns });
   }
   return keepPlaceholder(svc, rt, group, rule, changes);
+}
+
+/** A group never contains itself: a cycle of length one that no directory client expects. */
+function refuseSelf(rt: CompiledResourceType, group: DirEntry, addedDns: string[]): void {
+  if (addedDns.some((dn) => sameDn(dn, group.dn))) {
+    throw ScimError.invalidValue(`members: a ${rt.name} cannot be a member of itself`);
+  }
 }
 
 /** Full member list (PUT, PATCH replace) -> delta against the current members. */
@@ -250,6 +258,7 @@ export async function memberReplaceChanges(
   const currentSet = new Set(current.map((d) => d.toLowerCase()));
   const add = wantedDns.filter((d) => !currentSet.has(d.toLowerCase()));
   const remove = current.filter((d) => !wantedSet.has(d.toLowerCase()));
+  refuseSelf(rt, group, add);
   const changes: DirChange[] = [];
   if (add.length > 0) changes.push({ operation: 'add', attribute: rule.ldap, values: add });
   if (remove.length > 0) changes.push({ operation: 'delete', attribute: rule.ldap, values: remove });

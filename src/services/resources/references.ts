@@ -161,10 +161,18 @@ export async function idsToDns(svc: ServiceContext, rule: CompiledRule, ids: str
   return [...new Set(ids.flatMap((id) => found.get(id.toLowerCase())?.dn ?? []))];
 }
 
-/** 400 naming the ids no resource of the rule's types has. */
+/** Ids an error detail lists before it says how many more there are (a detail stays one short line). */
+const IDS_LISTED = 10;
+
+/** 400 naming the ids no resource of the rule's types has: the first few, and how many more. */
 export function unknownIds(label: string, rule: CompiledRule, missing: string[]): ScimError {
+  const listed = missing
+    .slice(0, IDS_LISTED)
+    .map((m) => `"${m.length > 64 ? `${m.slice(0, 64)}…` : m}"`)
+    .join(', ');
+  const more = missing.length > IDS_LISTED ? ` and ${missing.length - IDS_LISTED} more` : '';
   return ScimError.invalidValue(
-    `${label}: no ${(rule.references ?? []).join(' or ')} with id ${missing.map((m) => `"${m}"`).join(', ')}`,
+    `${label}: no ${(rule.references ?? []).join(' or ')} with id ${listed}${more}`,
   );
 }
 

@@ -32,6 +32,7 @@ import {
 } from './context.ts';
 import { changeEvents, eventOf, journaled, presentAttributes, versionBefore } from './events.ts';
 import { memberReplaceChanges, membershipRule, withInitialMembers } from './membership.ts';
+import { checkNameLength } from './names.ts';
 import { assertionFor, checkPrecondition } from './preconditions.ts';
 import { toResult } from './read.ts';
 import { resolveReferenceIds } from './references.ts';
@@ -55,6 +56,7 @@ export function createResource(svc: ServiceContext, request: CreateRequest): Pro
     const mapped = resourceToAttributes(rt, resource, refs, 'create');
     withInitialMembers(rt, mapped);
     const dn = dnForResource(rt, resource);
+    await checkNameLength(svc, rt, dn);
     const created = eventOf(rt, 'created', presentAttributes(rt, resource), ctx);
     const intent: ChangeIntent = {
       operation: 'add',
@@ -179,7 +181,10 @@ async function applyWrite(
   const { resourceType: rt, entry, changes, ctx } = write;
   const response = write.response ?? {};
   let current = entry;
-  if (newDn !== undefined) await checkNewParent(svc, rt, entry, newDn);
+  if (newDn !== undefined) {
+    await checkNameLength(svc, rt, newDn);
+    await checkNewParent(svc, rt, entry, newDn);
+  }
   // The modify goes first: it carries the If-Match assertion and the values the directory may
   // still refuse, so a failure leaves nothing written. A rename (a changed RDN source such as
   // userName; modifyDN keeps the entryUUID) follows; its usual failure, a taken name, was
@@ -187,6 +192,7 @@ async function applyWrite(
   if (changes.length > 0) {
     const updated = await svc.directory.modify(entry.dn, changes, {
       ...assertionFor(rt, entry, write.precondition),
+      addsMayExist: true,
       returnAttributes: allReadAttributes(rt),
       binaryAttributes: rt.directory.binaryAttributes,
     });

@@ -250,6 +250,11 @@ describe.skipIf(skipWithout(SUITE, missingDirsrvBinaries()))(SUITE, () => {
     expect((await raw(aliceDn, ['title']))?.title).toBe('Cook');
   });
 
+  it('and /ServiceProviderConfig says so: etag.supported is false on 389-DS (RFC 7643 §5)', async () => {
+    const spc = await t.request('GET', '/ServiceProviderConfig');
+    expect(spc.body.etag).toEqual({ supported: false });
+  });
+
   it('PUT replaces the whole resource: omitted attributes are removed from the entry', async () => {
     await nextSecond();
     const before = await raw(aliceDn, ['modifyTimestamp']);

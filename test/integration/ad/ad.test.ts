@@ -161,6 +161,8 @@ describe.skipIf(skipWithout(SUITE, await missingSambaPrerequisites()))(SUITE, ()
     expect(r.status, r.text).toBe(403);
     expect(r.body.detail).toMatch(/assertion control \(RFC 4528\).*retry without If-Match/);
     expect((await raw(aliceDn, ['title']))?.title).toEqual([]);
+    // /ServiceProviderConfig says so (RFC 7643 §5: one flag for ETags; If-Match is what it promises).
+    expect((await t.request('GET', '/ServiceProviderConfig')).body.etag).toEqual({ supported: false });
     // GET with If-None-Match needs no control: 304 works on AD.
     expect((await t.request('GET', `/Users/${aliceId}`, undefined, { 'If-None-Match': etag })).status).toBe(
       304,

@@ -6,7 +6,7 @@
  * The expected sets and orders are computed here, from the data this file creates (an empty
  * directory otherwise), never from the bridge. `/Me` is not supported: 501 (RFC 7644 §3.11).
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import { create, eachRow, expectScimError, filtered, GROUP, type Row, USER } from './helpers.ts';
 
@@ -218,13 +218,16 @@ const me: (Row & { method: string; body?: unknown })[] = ['GET', 'POST', 'PUT', 
     ...(method === 'PATCH'
       ? { body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [] } }
       : {}),
-    // issue 14: /Me — fails today: GET and POST answer 404 "no resource type at /Me", PUT PATCH DELETE 405
-    fails: true,
   }),
 );
 
 describe('/Me is not supported: 501 (RFC 7644 §3.11)', () => {
   eachRow(me, async ({ method, body }) => {
     expectScimError(await t.request(method, '/Me', body), 501, []);
+    expectScimError(await t.request(method, '/me/anything/', body), 501, []);
+  });
+  it('is authenticated like every SCIM route: 401 without a token', async () => {
+    const r = await t.request('GET', '/Me', undefined, { Authorization: 'Bearer wrong' });
+    expectScimError(r, 401, []);
   });
 });

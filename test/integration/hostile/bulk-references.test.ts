@@ -56,8 +56,7 @@ describe('hostile input: bulkId references', () => {
     expect(members.map((m) => m.value)).toEqual([user?.location?.split('/').pop()]);
   });
 
-  // issue 15: bulk references — fails today: userName "bulkId:a1" is stored as the other user's id
-  it.fails('a userName or title that reads "bulkId:x" is stored as sent, not rewritten into an id', async () => {
+  it('a userName or title that reads "bulkId:x" is stored as sent, not rewritten into an id', async () => {
     const [first, second] = await bulk([
       { method: 'POST', path: '/Users', bulkId: 'a1', data: { schemas: [USER], userName: 'ref.target' } },
       {
@@ -75,8 +74,7 @@ describe('hostile input: bulkId references', () => {
     expect(user.displayName).toBe('see bulkId:a1');
   });
 
-  // issue 15: bulk references — fails today: 400 invalidValue "bulkId self does not name a resource created earlier"
-  it.fails('a group that references itself by bulkId is 409 and is not made its own member', async () => {
+  it('a group that references itself by bulkId is 409 and is not made its own member', async () => {
     const [self] = await bulk([
       {
         method: 'POST',
@@ -94,8 +92,7 @@ describe('hostile input: bulkId references', () => {
     for (const entry of searchEntries) expect([entry.member].flat().map(String)).not.toContain(entry.dn);
   });
 
-  // issue 15: bulk references — fails today: both 400 invalidValue ("does not name a resource created earlier"), neither 201 nor 409
-  it.fails('two groups that reference each other are either both resolved or answered 409, never 500', async () => {
+  it('two groups that reference each other are either both resolved or answered 409, never 500', async () => {
     const operations = await bulk([
       {
         method: 'POST',
@@ -120,4 +117,26 @@ describe('hostile input: bulkId references', () => {
       for (const status of statuses) expect(['201', '409']).toContain(status);
     }
   });
+});
+
+describe('hostile input: a group never contains itself', () => {
+  for (const how of ['PATCH add', 'PATCH replace', 'PUT'] as const) {
+    it(`${how} of the group's own id is 400 invalidValue and changes nothing`, async () => {
+      const created = await t.request('POST', '/Groups', { schemas: [GROUP], displayName: `self.${how}` });
+      expect(created.status, said(created)).toBe(201);
+      const id = created.body.id as string;
+      const members = [{ value: id }];
+      const r =
+        how === 'PUT'
+          ? await t.request('PUT', `/Groups/${id}`, { schemas: [GROUP], displayName: `self.${how}`, members })
+          : await t.request('PATCH', `/Groups/${id}`, {
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+              Operations: [{ op: how === 'PATCH add' ? 'add' : 'replace', path: 'members', value: members }],
+            });
+      expect(r.status, said(r)).toBe(400);
+      expect(r.body.scimType).toBe('invalidValue');
+      const after = await t.request('GET', `/Groups/${id}`);
+      expect(after.body.members ?? []).toEqual([]);
+    });
+  }
 });

@@ -54,6 +54,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: writes', () => {
       virtualListView: true,
       assertion: true,
       postRead: true,
+      maxRdnBytes: 245,
     });
     await expect(directory.ping()).resolves.toBeUndefined();
   });
@@ -207,6 +208,18 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: writes', () => {
       ]),
     ).rejects.toBeInstanceOf(ConstraintError);
     expect(await rawValues(slapd, dn, 'title')).toEqual(titleBefore);
+  });
+
+  it('maps result 80 on an add or rename with an over-long RDN to a naming ConstraintError, not an outage', async () => {
+    const long = 'l'.repeat(300);
+    const add = directory.add(`uid=${long},${PEOPLE}`, person(long));
+    await expect(add).rejects.toBeInstanceOf(ConstraintError);
+    await expect(add).rejects.toMatchObject({ kind: 'naming', attribute: 'uid' });
+    const rename = directory.rename(`uid=bob,${PEOPLE}`, `uid=${long},${PEOPLE}`);
+    await expect(rename).rejects.toMatchObject({ kind: 'naming', attribute: 'uid' });
+    // 245 bytes is the limit the directory advertises (ldap/root-dse.ts): exactly that is stored.
+    const atLimit = 'm'.repeat(245 - 'uid='.length);
+    await expect(directory.add(`uid=${atLimit},${PEOPLE}`, person(atLimit))).resolves.toBeUndefined();
   });
 
   it('maps insufficientAccessRights (50) to RefusedError', async () => {

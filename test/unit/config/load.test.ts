@@ -90,8 +90,13 @@ describe('bad YAML files: every message names the setting, file:line:column and 
     ],
     [
       'YAML 1.1 boolean is a string in YAML 1.2',
-      'server:\n  trustProxy: yes\n',
-      ["server.trustProxy (from bridge.yaml:2:15): 'yes' is not a boolean; expected true or false"],
+      'mappings:\n  watch: yes\n',
+      ["mappings.watch (from bridge.yaml:2:10): 'yes' is not a boolean; expected true or false"],
+    ],
+    [
+      'a proxy that is not an address or range',
+      'server:\n  trustProxy: [10.0.0.0/33]\n',
+      ["server.trustProxy[0] (from bridge.yaml:2:16): '10.0.0.0/33' is not an IP address or CIDR range"],
     ],
     [
       'basePath with trailing slash',
@@ -259,8 +264,8 @@ describe('bad environment variables', () => {
     ],
     [
       'not a boolean',
-      { SCIM_BRIDGE_SERVER_TRUST_PROXY: 'maybe' },
-      ["server.trustProxy (from SCIM_BRIDGE_SERVER_TRUST_PROXY): 'maybe' is not a boolean"],
+      { SCIM_BRIDGE_MAPPINGS_WATCH: 'maybe' },
+      ["mappings.watch (from SCIM_BRIDGE_MAPPINGS_WATCH): 'maybe' is not a boolean"],
     ],
     ['PORT alias', { PORT: 'http' }, ["server.port (from PORT): 'http' is not an integer"]],
     [
@@ -361,7 +366,7 @@ describe('layering: defaults < file < environment', () => {
       env: {
         SCIM_BRIDGE_LDAP_TLS_REJECT_UNAUTHORIZED: 'false',
         SCIM_BRIDGE_MAPPINGS_WATCH: '0',
-        SCIM_BRIDGE_SERVER_TRUST_PROXY: 'TRUE',
+        SCIM_BRIDGE_SERVER_TRUST_PROXY: '["10.0.0.0/8", "::1"]',
         SCIM_BRIDGE_LIMITS_MAX_PAGE_SIZE: ' 500 ',
         SCIM_BRIDGE_LDAP_URL: 'ldap://127.0.0.1:3890',
         SCIM_BRIDGE_AUTH_TOKENS: JSON.stringify([{ name: 'okta', sha256: HEX.toUpperCase() }]),
@@ -369,7 +374,7 @@ describe('layering: defaults < file < environment', () => {
     });
     expect(config.ldap.tls.rejectUnauthorized).toBe(false);
     expect(config.mappings.watch).toBe(false);
-    expect(config.server.trustProxy).toBe(true);
+    expect(config.server.trustProxy).toEqual(['10.0.0.0/8', '::1']);
     expect(config.limits.maxPageSize).toBe(500);
     expect(config.ldap.url).toBe('ldap://127.0.0.1:3890');
     expect(config.auth.tokens).toEqual([{ name: 'okta', sha256: HEX }]);

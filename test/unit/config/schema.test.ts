@@ -29,7 +29,7 @@ const everyKey: Full<BridgeConfig> = {
     basePath: '/scim',
     bodyLimitBytes: 2048,
     publicBaseUrl: 'https://scim.example.com/scim',
-    trustProxy: true,
+    trustProxy: ['10.0.0.0/8'],
     requestTimeoutMs: 1000,
   },
   ldap: {
@@ -83,7 +83,7 @@ const everyKey: Full<BridgeConfig> = {
       },
     ],
   },
-  log: { level: 'debug', pretty: true },
+  log: { level: 'debug' },
 };
 
 /** Dotted paths of the leaves of a data object (arrays are leaves, like in the schema). */

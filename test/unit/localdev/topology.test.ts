@@ -45,7 +45,7 @@ describe('docker-compose.yml is the topology', () => {
   it.each(bridges)('%s listens on the topology port behind one trusted proxy hop', (name) => {
     const env = compose.services[name].environment;
     expect(env.SCIM_BRIDGE_SERVER_PORT).toBe(String(TOPOLOGY.bridgePort));
-    expect(env.SCIM_BRIDGE_SERVER_TRUST_PROXY).toBe('true');
+    expect(JSON.parse(env.SCIM_BRIDGE_SERVER_TRUST_PROXY)).toEqual(TOPOLOGY.trustedProxies.compose);
     expect(env.SCIM_BRIDGE_SERVER_PUBLIC_BASE_URL).toMatch(
       new RegExp(`^https://[^/]+:${TOPOLOGY.loadBalancerPort}/`),
     );
