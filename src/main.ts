@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
+import type { FeedRuntime } from './feed/index.ts';
 import { createApp } from './http/app.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
 import { createLdapDirectory } from './ldap/index.ts';
@@ -20,6 +21,7 @@ import {
   openMappings,
   resourceServiceFor,
   startEventsFor,
+  startFeedFor,
   startLocalDefaults,
   stopOnce,
 } from './start-steps.ts';
@@ -60,6 +62,8 @@ export interface RunningBridge {
   local: LocalServices | undefined;
   /** The events subsystem, when events.enabled. */
   events?: EventsRuntime;
+  /** The change feed, when feed.enabled (and workers run in this process). */
+  feed?: FeedRuntime;
   /** Plain token generated for the local default (only when no token was configured). */
   generatedToken?: string;
   stop(): Promise<void>;
@@ -125,6 +129,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
     : undefined;
   if (events) resources.attachJournal(events.journal);
+  const feed = events
+    ? startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings)
+    : undefined;
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
@@ -143,6 +150,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await feed?.stop();
     await events?.stop();
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
@@ -163,6 +171,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     mappings: mappings.store.mappings,
     local,
     ...(events ? { events } : {}),
+    ...(feed ? { feed } : {}),
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
   };

@@ -10,6 +10,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
+import { type FeedRuntime, startFeed } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
@@ -183,6 +184,33 @@ export function startEventsFor(
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+  });
+}
+
+/**
+ * The change feed (docs/architecture.md §Change feed), in processes that run delivery workers,
+ * over its own connection to the same directory as the same service account.
+ */
+export function startFeedFor(
+  started: { config: BridgeConfig; local: LocalServices | undefined; redis: Redis; logger: Logger },
+  events: EventsRuntime,
+  mappings: () => MappingSet,
+): FeedRuntime | undefined {
+  const { config, local, redis, logger } = started;
+  if (!config.feed.enabled || !config.events.workersInProcess) return undefined;
+  const url = config.ldap.url ?? local?.slapd?.url ?? '';
+  const bindDn = config.ldap.url ? (config.ldap.bindDn ?? '') : (local?.slapd?.serviceDn ?? '');
+  const bindPassword = config.ldap.url
+    ? (config.ldap.bindPassword ?? '')
+    : (local?.slapd?.servicePassword ?? '');
+  return startFeed({
+    config: config.feed,
+    keyPrefix: config.redis.keyPrefix,
+    redis,
+    publisher: events.publisher,
+    connection: { url, bindDn, bindPassword, timeoutMs: config.ldap.operationTimeoutMs },
+    mappings,
+    log: logger.child({ component: 'feed' }),
   });
 }
 

@@ -49,6 +49,8 @@ export interface EventsOptions {
 
 export interface EventsRuntime {
   journal: ChangeJournal;
+  /** The publisher SCIM writes go through; the change feed publishes through it too. */
+  publisher: EventPublisher;
   admin: JobsAdmin;
   /** Settles the intents older than the grace period now (also runs on a timer). */
   recover(): Promise<RecoveryReport>;
@@ -106,6 +108,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   };
   return {
     journal,
+    publisher,
     admin,
     recover: recovery.recover,
     warnings: () => queueWarnings(admin, events),

@@ -148,6 +148,8 @@ async function prepareDatabase(confPath: string, options: SlapdOptions, values: 
   const dbDir = path.join(values.dataDir, 'db');
   const freshDatabase = !existsSync(dbDir) || readdirSync(dbDir).length === 0;
   await mkdir(dbDir, { recursive: true });
+  // The change feed's log (cn=accesslog), see config/ldap/slapd.conf.template.
+  await mkdir(path.join(values.dataDir, 'accesslog'), { recursive: true });
   await writeConfig(confPath, values);
   if (freshDatabase) {
     // base.ldif is written for the default suffix; another suffix brings its own seed files.

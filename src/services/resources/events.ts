@@ -4,7 +4,7 @@
  * aborted after it.
  */
 import { randomUUID } from 'node:crypto';
-import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
+import { type CompiledResourceType, type CompiledRule, rulePathName } from '../../mapping/compiled.ts';
 import { entryVersionText, type ScimObject, valuesForRule, valueText } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
 import { UnavailableError } from '../../ports/errors.ts';
@@ -27,6 +27,7 @@ export function eventOf(
     resourceType: rt.name,
     changedAttributes,
     actor: ctx.actor,
+    origin: 'scim',
   };
 }
 
@@ -39,13 +40,8 @@ export function presentAttributes(rt: CompiledResourceType, resource: ScimObject
   return [...names];
 }
 
-export function rulePathName(rule: CompiledRule): string {
-  const local =
-    rule.subAttribute && rule.typeValue === undefined
-      ? `${rule.attribute}.${rule.subAttribute}`
-      : rule.attribute;
-  return rule.isCore ? local : `${rule.schema}:${local}`;
-}
+// The one definition lives with the compiled mapping (the change feed names attributes the same way).
+export { rulePathName } from '../../mapping/compiled.ts';
 
 /** The intent's versionBefore: what recovery compares the directory's version with. */
 export function versionBefore(rt: CompiledResourceType, entry: DirEntry): { versionBefore?: string } {

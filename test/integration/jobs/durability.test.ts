@@ -64,6 +64,7 @@ function intent(operation: ChangeIntent['operation'], dn: string, resourceId?: s
         resourceType: 'User',
         changedAttributes: [],
         actor: 'test',
+        origin: 'scim',
       },
     ],
   };
@@ -194,6 +195,7 @@ describe('scim-ldap-bridge worker', () => {
         resourceId: 'worker-process',
         changedAttributes: ['userName'],
         actor: 'test',
+        origin: 'scim',
         timestamp: new Date().toISOString(),
       },
     ]);

@@ -83,6 +83,15 @@ const everyKey: Full<BridgeConfig> = {
       },
     ],
   },
+  feed: {
+    enabled: true,
+    logBase: 'cn=accesslog',
+    pollIntervalMs: 100,
+    batchSize: 50,
+    settleWindowMs: 500,
+    leaseTtlMs: 5000,
+  },
+
   log: { level: 'debug', pretty: true },
 };
 
