@@ -10,17 +10,19 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
-import { type FeedRuntime, startFeed } from './feed/index.ts';
+import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile, startFeed } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
-import { type EventsRuntime, startEvents } from './jobs/index.ts';
+import { EventPublisher, type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
+import { loadMappingDirectory } from './mapping/load.ts';
 import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';
+import type { ChangeEvent } from './ports/events.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
 
@@ -212,6 +214,57 @@ export function startFeedFor(
     mappings,
     log: logger.child({ component: 'feed' }),
   });
+}
+
+/**
+ * For `scim-ldap-bridge reconcile`: the configured directory (ldap.url, the bind account) and
+ * the shared Redis, the publisher of the configured services, the mapping files.
+ */
+export function openReconciliation(config: BridgeConfig): {
+  run(options: {
+    services: string[];
+    dryRun: boolean;
+    onDifference: (service: string, event: ChangeEvent) => void;
+  }): Promise<ReconcileReport>;
+  close(): Promise<void>;
+} {
+  const missing = [...(config.ldap.url ? [] : ['ldap.url']), ...(config.redis.url ? [] : ['redis.url'])];
+  if (missing.length > 0)
+    throw new ConfigError(
+      missing.map((setting) => ({
+        setting,
+        source: 'default' as const,
+        text: 'reconcile compares the configured directory with the shared Redis; expected ldap.url and redis.url',
+      })),
+    );
+  const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
+  const redis = new Redis(config.redis.url ?? '', {
+    maxRetriesPerRequest: 1,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+  });
+  const publisher = new EventPublisher({
+    connection: redis,
+    keyPrefix: config.redis.keyPrefix,
+    events: config.events,
+  });
+  const reader = new FeedReader(
+    {
+      url: config.ldap.url ?? '',
+      bindDn: config.ldap.bindDn ?? '',
+      bindPassword: config.ldap.bindPassword ?? '',
+      timeoutMs: config.ldap.operationTimeoutMs,
+    },
+    config.feed.logBase,
+  );
+  return {
+    run: (options) =>
+      reconcile({ redis, keyPrefix: config.redis.keyPrefix, publisher, reader, mappings, ...options }),
+    async close() {
+      await reader.close();
+      await publisher.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
 }
 
 export interface AppParts {

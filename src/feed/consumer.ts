@@ -67,9 +67,13 @@ export interface FeedStatus {
   lastError?: string;
 }
 
-/** A generalized time of `now` (the first position when none is stored). */
+/**
+ * A generalized time for `now` (the first position when none is stored), at the start of the
+ * current second: slapd's reqStart fraction is not always microseconds (it may be a counter within
+ * the second), so only the seconds compare with the wall clock.
+ */
 export function generalizedNow(now = Date.now()): string {
-  return reqStartMinus('19700101000000.000000Z', -now);
+  return reqStartMinus('19700101000000.000000Z', -(Math.floor(now / 1000) * 1000));
 }
 
 export class FeedConsumer {

@@ -10,7 +10,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const execFileAsync = promisify(execFile);
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
+const SLAPCAT = '/usr/sbin/slapcat';
 const DEFAULT_SUFFIX = 'dc=example,dc=com';
 /** Fixed service-account password; config/ldap/base.ldif holds its {SSHA} hash. */
 const SERVICE_PASSWORD = 'svc-secret';
@@ -75,6 +76,14 @@ export interface RunningSlapd {
   stop(): Promise<void>;
   /** Same dir and port: stops slapd, starts it again and waits until it answers. */
   restart(): Promise<void>;
+  /** The database as LDIF (slapcat of the suffix): a backup, taken while slapd runs. Local binaries only. */
+  backup?(ldifPath: string): Promise<void>;
+  /**
+   * A restore from a backup, as an admin does it: stops slapd, replaces the database with the
+   * LDIF (slapadd) and starts slapd again. The change log (cn=accesslog) starts empty, as after
+   * restoring only the data.
+   */
+  restore?(ldifPath: string): Promise<void>;
 }
 
 /** Binaries the harness needs that are not installed, each with the package that provides it. */
@@ -136,6 +145,20 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     async restart() {
       if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
       await current.stop();
+      current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
+      running.pid = current.child.pid ?? -1;
+    },
+    async backup(ldifPath) {
+      await runTool(SLAPCAT, ['-f', confPath, '-b', suffix, '-l', ldifPath], ldifPath);
+    },
+    async restore(ldifPath) {
+      if (stopped) throw new Error('slapd was stopped; restore() needs a running instance');
+      await current.stop();
+      for (const dir of ['db', 'accesslog']) {
+        await rm(path.join(dataDir, dir), { recursive: true, force: true });
+        await mkdir(path.join(dataDir, dir), { recursive: true });
+      }
+      await slapadd(confPath, ldifPath);
       current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
       running.pid = current.child.pid ?? -1;
     },
@@ -217,12 +240,18 @@ async function writeConfig(confPath: string, values: ConfigValues): Promise<void
 }
 
 async function slapadd(confPath: string, ldifPath: string): Promise<void> {
+  // -q: skip consistency checks, the fast path for bulk loads of known-good LDIF.
+  await runTool(SLAPADD, ['-q', '-f', confPath, '-l', ldifPath], ldifPath);
+}
+
+async function runTool(program: string, args: string[], ldifPath: string): Promise<void> {
   try {
-    // -q: skip consistency checks, the fast path for bulk loads of known-good LDIF.
-    await execFileAsync(SLAPADD, ['-q', '-f', confPath, '-l', ldifPath], { maxBuffer: 16 * 1024 * 1024 });
+    await execFileAsync(program, args, { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`slapadd of ${ldifPath} failed: ${stderr.trim() || String(error)}`, { cause: error });
+    throw new Error(`${path.basename(program)} of ${ldifPath} failed: ${stderr.trim() || String(error)}`, {
+      cause: error,
+    });
   }
 }
 
