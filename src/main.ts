@@ -22,6 +22,7 @@ import {
   resourceServiceFor,
   startEventsFor,
   startFeedFor,
+  startFeedInWorker,
   startLocalDefaults,
   stopOnce,
 } from './start-steps.ts';
@@ -212,16 +213,28 @@ export async function openJobsAdmin(
 /** `scim-ldap-bridge worker`: delivery workers only (no HTTP, no directory); stops on SIGINT/SIGTERM. */
 export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<{ stop(): Promise<void> }> {
   const log = logger ?? createLogger(config.log.level);
+  // Every configuration check before anything starts (a refused setting leaves nothing running).
+  const redisUrl = queueRedisUrl(config);
+  const secrets = resolveSecrets(config.events.services);
+  const feed = startFeedInWorker(config, log);
   const pool = startWorkers({
-    redisUrl: queueRedisUrl(config),
+    redisUrl,
     ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
     keyPrefix: config.redis.keyPrefix,
     events: config.events,
-    secrets: resolveSecrets(config.events.services),
+    secrets,
     log: log.child({ component: 'events' }),
   });
-  log.info({ services: config.events.services.map((s) => s.name) }, 'delivery workers started');
-  return { stop: () => pool.close() };
+  log.info(
+    { services: config.events.services.map((s) => s.name), feed: feed !== undefined },
+    'delivery workers started',
+  );
+  return {
+    stop: async () => {
+      await feed?.stop();
+      await pool.close();
+    },
+  };
 }
 
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */

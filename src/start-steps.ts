@@ -217,6 +217,55 @@ export function startFeedFor(
 }
 
 /**
+ * The change feed in a `scim-ldap-bridge worker` process (it needs ldap.url; the mapping files are
+ * read once, at start). Undefined when feed.enabled is off.
+ */
+export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRuntime | undefined {
+  if (!config.feed.enabled) return undefined;
+  if (!config.ldap.url)
+    throw new ConfigError([
+      {
+        setting: 'ldap.url',
+        source: 'default',
+        text: 'the change feed (feed.enabled) needs the directory: ldap.url',
+      },
+    ]);
+  const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
+  const redis = new Redis(config.redis.url ?? '', {
+    maxRetriesPerRequest: 1,
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+  });
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'feed: redis connection problem'));
+  const publisher = new EventPublisher({
+    connection: redis,
+    keyPrefix: config.redis.keyPrefix,
+    events: config.events,
+  });
+  const feed = startFeed({
+    config: config.feed,
+    keyPrefix: config.redis.keyPrefix,
+    redis,
+    publisher,
+    connection: {
+      url: config.ldap.url,
+      bindDn: config.ldap.bindDn ?? '',
+      bindPassword: config.ldap.bindPassword ?? '',
+      timeoutMs: config.ldap.operationTimeoutMs,
+    },
+    mappings: () => mappings,
+    log: logger.child({ component: 'feed' }),
+  });
+  return {
+    ...feed,
+    async stop() {
+      await feed.stop();
+      await publisher.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
  * For `scim-ldap-bridge reconcile`: the configured directory (ldap.url, the bind account) and
  * the shared Redis, the publisher of the configured services, the mapping files.
  */
