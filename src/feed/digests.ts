@@ -6,17 +6,27 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type CompiledResourceType, rulePathName } from '../mapping/compiled.ts';
+import { type CompiledResourceType, type CompiledRule, rulePathName } from '../mapping/compiled.ts';
 import { readsForward, valueText } from '../mapping/convert.ts';
 import type { DirEntry } from '../ports/directory.ts';
 import { feedKeys } from './lease.ts';
 
 export type AttributeDigests = Record<string, string>;
 
-/** The LDAP attributes the digests read (the forward rules of the mapping). */
+/**
+ * The rules a digest covers: what the entry itself stores and a client can write (a group's member
+ * list included, although the bridge reads it through the back-links), not a reverse read-only
+ * view (a user's groups: a change there is a group's member change).
+ */
+function digested(rule: CompiledRule): boolean {
+  if (rule.leafDefinition.returned === 'never') return false;
+  return (readsForward(rule) && !rule.reverse) || (rule.references !== undefined && !rule.readOnly);
+}
+
+/** The LDAP attributes the digests read. */
 export function digestAttributes(rt: CompiledResourceType): string[] {
   const names = new Set<string>([rt.directory.idAttribute]);
-  for (const rule of rt.rules) if (readsForward(rule) && !rule.reverse) names.add(rule.ldap);
+  for (const rule of rt.rules) if (digested(rule)) names.add(rule.ldap);
   return [...names];
 }
 
@@ -28,10 +38,13 @@ export function digestAttributes(rt: CompiledResourceType): string[] {
 export function attributeDigests(rt: CompiledResourceType, entry: DirEntry): AttributeDigests {
   const byName = new Map<string, string[]>();
   for (const rule of rt.rules) {
-    if (!readsForward(rule) || rule.reverse || rule.leafDefinition.returned === 'never') continue;
+    if (!digested(rule)) continue;
     const values = entry.attributes[rule.ldapKey];
     if (!values || values.length === 0) continue;
-    const name = rulePathName(rule);
+    // A reference list is one attribute to SCIM (`members`), as membership events name it.
+    const name = rule.references
+      ? rulePathName({ ...rule, subAttribute: undefined } as CompiledRule)
+      : rulePathName(rule);
     const texts = values.map((v) => (rule.references ? valueText(v).toLowerCase() : valueText(v)));
     byName.set(name, [...(byName.get(name) ?? []), `${rule.ldapKey}\u0000${texts.sort().join('\u0001')}`]);
   }
