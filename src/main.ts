@@ -127,7 +127,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const auth = bearerTokens(config);
   const resources = resourceServiceFor(config, directory, mappings.store);
   const events = config.events.enabled
-    ? startEventsFor(resources, { config, redis, redisUrl, logger })
+    ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;
   if (events) resources.attachJournal(events.journal);
   const feed = events

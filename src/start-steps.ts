@@ -16,13 +16,14 @@ import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { EventPublisher, type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
-import type { MappingSet } from './mapping/compiled.ts';
+import { findResourceTypeByName, type MappingSet } from './mapping/compiled.ts';
 import { loadMappingDirectory } from './mapping/load.ts';
 import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';
-import type { ChangeEvent } from './ports/events.ts';
+import type { ChangeEvent, ResourceSource } from './ports/events.ts';
+import { ScimError } from './scim/errors.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
 
@@ -173,9 +174,16 @@ export function bearerTokens(config: BridgeConfig): { tokens: TokenVerifier; gen
 /** Events: every write journaled before the directory write, delivered at least once. */
 export function startEventsFor(
   resources: ResourceService,
-  started: { config: BridgeConfig; redis: Redis; redisUrl: string; logger: Logger },
+  started: {
+    config: BridgeConfig;
+    redis: Redis;
+    redisUrl: string;
+    logger: Logger;
+    mappings?: () => MappingSet;
+  },
 ): EventsRuntime {
   const { config, redis, redisUrl, logger } = started;
+  const mappings = started.mappings;
   return startEvents({
     events: config.events,
     keyPrefix: config.redis.keyPrefix,
@@ -186,7 +194,28 @@ export function startEventsFor(
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+    ...(mappings ? { source: resourceSource(resources, mappings) } : {}),
   });
+}
+
+/** The current resource, as GET would return it, for SCIM targets downstream; undefined when gone. */
+function resourceSource(resources: ResourceService, mappings: () => MappingSet): ResourceSource {
+  return async (resourceType, id) => {
+    const rt = findResourceTypeByName(mappings(), resourceType);
+    if (!rt) return undefined;
+    try {
+      const result = await resources.get({
+        resourceType: rt,
+        id,
+        projection: {},
+        ctx: { baseUrl: '', actor: 'events' },
+      });
+      return result.resource;
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
 }
 
 /**

@@ -125,6 +125,7 @@ export interface IdempotencyConfig {
 }
 
 export interface EventServiceConfig {
+  readonly kind: 'webhook' | 'scim';
   readonly name: string;
   readonly url: string;
   readonly secret?: string;

@@ -88,3 +88,12 @@ export interface SagaOutcome {
   services: string[];
   reason?: string;
 }
+
+/**
+ * The current SCIM representation of a resource (with its references as ids), for provisioning a
+ * SCIM service downstream; undefined when the resource no longer exists.
+ */
+export type ResourceSource = (
+  resourceType: string,
+  id: string,
+) => Promise<Record<string, unknown> | undefined>;

@@ -36,6 +36,7 @@ function eventsConfig(url: string): EventsConfig {
     retentionSeconds: 3600,
     services: [
       {
+        kind: 'webhook',
         name: 'hook',
         url,
         secret: SECRET,

@@ -71,6 +71,7 @@ const everyKey: Full<BridgeConfig> = {
     retentionSeconds: 60,
     services: [
       {
+        kind: 'webhook',
         name: 'billing',
         url: 'https://billing.example.com/hooks',
         secret: 'a-secret-of-16-chars',
