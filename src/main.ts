@@ -140,6 +140,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
         directory,
         redis,
         events,
+        feed,
       },
     ),
   );

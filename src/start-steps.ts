@@ -355,7 +355,12 @@ export interface AppParts {
 
 export function appOptions(
   parts: AppParts,
-  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+  probes: {
+    directory: Directory;
+    redis: Redis;
+    events: EventsRuntime | undefined;
+    feed?: FeedRuntime | undefined;
+  },
 ): HttpDeps {
   const { config, logger, resources, mappings, tokens } = parts;
   return {
@@ -395,10 +400,15 @@ export function appOptions(
 /** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
 export async function readiness(
   mappings: MappingStore,
-  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+  probes: {
+    directory: Directory;
+    redis: Redis;
+    events: EventsRuntime | undefined;
+    feed?: FeedRuntime | undefined;
+  },
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  const eventWarnings = events ? await events.warnings() : [];
+  const eventWarnings = [...(events ? await events.warnings() : []), ...(probes.feed?.warnings() ?? [])];
   return checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },

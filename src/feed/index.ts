@@ -33,8 +33,10 @@ export interface FeedOptions {
 
 export interface FeedRuntime {
   status(): FeedStatus;
-  /** Plain figures for a metrics registry (the lead registers them with prom-client). */
+  /** Plain figures for a metrics registry (gauges and counters; no prom-client here). */
   metrics(): FeedMetrics;
+  /** Problems for /ready's warnings (empty when all is well). */
+  warnings(): string[];
   /** One poll now (tests and benchmarks; the timer polls on its own). */
   pollOnce(): Promise<number>;
   reconcile(options: { services?: string[]; dryRun?: boolean }): Promise<ReconcileReport>;
@@ -47,8 +49,8 @@ export interface FeedMetrics {
   /** The position as seconds since the epoch (0 before the first). */
   positionSeconds: number;
   lagSeconds: number;
-  /** Events published by origin: the feed publishes `directory`; the journal counts `scim`. */
-  eventsByOrigin: { directory: number };
+  /** Events this process queued, by origin (`scim`: the journal's; `directory`: the feed's and reconciliations'). */
+  eventsByOrigin: { scim: number; directory: number };
   records: number;
   ownWrites: number;
   reconciliations: number;
@@ -118,7 +120,8 @@ export function startFeed(options: FeedOptions): FeedRuntime {
 
   return {
     status: () => ({ ...consumer.status, ...(stopped ? { role: 'stopped' as const } : {}) }),
-    metrics: () => feedMetrics(consumer.status, lease.token !== undefined),
+    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
+    warnings: () => feedWarnings(consumer.status, config),
     pollOnce: () => consumer.pollOnce(),
     reconcile: runReconcile,
     async stop() {
@@ -132,12 +135,24 @@ export function startFeed(options: FeedOptions): FeedRuntime {
   };
 }
 
-function feedMetrics(status: FeedStatus, active: boolean): FeedMetrics {
+/** What /ready should say about the feed: a failing poll, or a consumer falling behind. */
+export function feedWarnings(status: FeedStatus, config: Pick<FeedConfig, 'pollIntervalMs'>): string[] {
+  const warnings: string[] = [];
+  if (status.lastError) warnings.push(`feed: the last poll failed (${status.lastError})`);
+  if (status.lagMs > 60_000)
+    warnings.push(`feed: ${Math.round(status.lagMs / 1000)} s behind the directory log`);
+  const idle = status.lastPollAt === undefined ? 0 : Date.now() - status.lastPollAt;
+  if (status.role === 'active' && idle > Math.max(60_000, config.pollIntervalMs * 20))
+    warnings.push(`feed: no poll for ${Math.round(idle / 1000)} s`);
+  return warnings;
+}
+
+function feedMetrics(status: FeedStatus, active: boolean, publisher: EventPublisher): FeedMetrics {
   return {
     active: active ? 1 : 0,
     positionSeconds: status.position ? reqStartMicros(status.position) / 1e6 : 0,
     lagSeconds: status.lagMs / 1000,
-    eventsByOrigin: { ...status.events },
+    eventsByOrigin: publisher.queuedByOrigin,
     records: status.records,
     ownWrites: status.ownWrites,
     reconciliations: status.reconciliations,

@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventServiceConfig, EventsConfig } from '../config/index.ts';
-import type { ChangeEvent } from '../ports/events.ts';
+import type { ChangeEvent, ChangeOrigin } from '../ports/events.ts';
 import { bullPrefix, orderKey, queueName } from './keys.ts';
 
 export interface DeliveryJobData {
@@ -54,6 +54,7 @@ export interface PublisherOptions {
 export class EventPublisher {
   readonly #options: PublisherOptions;
   readonly #queues = new Map<string, Queue<DeliveryJobData>>();
+  readonly #queuedByOrigin: Record<ChangeOrigin, number> = { scim: 0, directory: 0 };
 
   constructor(options: PublisherOptions) {
     this.#options = options;
@@ -70,6 +71,11 @@ export class EventPublisher {
 
   get services(): readonly EventServiceConfig[] {
     return this.#options.events.services;
+  }
+
+  /** Events this process queued, by origin (a re-publish after recovery counts again). For metrics. */
+  get queuedByOrigin(): Readonly<Record<ChangeOrigin, number>> {
+    return { ...this.#queuedByOrigin };
   }
 
   /** Each (event, subscribed service) pair, with its order set and score. */
@@ -107,6 +113,7 @@ export class EventPublisher {
   /** Adds the jobs (jobId = eventId: adding an existing one again is a no-op). One round trip per service. */
   async enqueue(events: readonly ChangeEvent[], options: PublishOptions = {}): Promise<void> {
     const config = this.#options.events;
+    for (const event of events) this.#queuedByOrigin[event.origin]++;
     const byService = new Map<string, ChangeEvent[]>();
     for (const target of this.#targets(events, options)) {
       byService.set(target.service, [...(byService.get(target.service) ?? []), target.event]);

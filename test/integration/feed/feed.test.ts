@@ -135,4 +135,15 @@ describe('direct directory changes become events', () => {
     expect(eventsFor(id).map((e) => [e.type, e.origin])).toEqual([['user.created', 'scim']]);
     expect(t.bridge.feed?.status().ownWrites).toBeGreaterThan(0);
   });
+
+  it('the metrics hook reports the position, the lag and the events per origin', () => {
+    const metrics = t.bridge.feed?.metrics();
+    const delivered = receiver.accepted().map((d) => d.event.origin as string);
+    expect(metrics?.active).toBe(1);
+    expect(metrics?.eventsByOrigin.directory).toBe(delivered.filter((o) => o === 'directory').length);
+    expect(metrics?.eventsByOrigin.scim).toBe(delivered.filter((o) => o === 'scim').length);
+    // the position is the newest record handled: within the last minute of this test run
+    expect(Math.abs(Date.now() / 1000 - (metrics?.positionSeconds ?? 0))).toBeLessThan(60);
+    expect(t.bridge.feed?.warnings()).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLogRecord, type RawLogEntry } from '../../../src/feed/accesslog.ts';
+import { feedWarnings } from '../../../src/feed/index.ts';
 import {
   eventsOfRecord,
   feedEventId,
@@ -157,5 +158,28 @@ describe('scope filters on object classes', () => {
     [{ type: 'true' }, [], true],
   ] as [DirFilter, string[], boolean | undefined][])('%j on %j', (filter, classes, expected) => {
     expect(scopeMatches(filter, classes)).toBe(expected);
+  });
+});
+
+describe('feed warnings for /ready', () => {
+  const base = {
+    role: 'active' as const,
+    lagMs: 0,
+    events: { directory: 0 },
+    ownWrites: 0,
+    records: 0,
+    reconciliations: 0,
+  };
+  it.each([
+    [{ ...base, lastPollAt: Date.now() }, []],
+    [
+      { ...base, lastPollAt: Date.now(), lastError: 'connect ECONNREFUSED' },
+      ['feed: the last poll failed (connect ECONNREFUSED)'],
+    ],
+    [{ ...base, lastPollAt: Date.now(), lagMs: 125_000 }, ['feed: 125 s behind the directory log']],
+    [{ ...base, lastPollAt: Date.now() - 120_000 }, ['feed: no poll for 120 s']],
+    [{ ...base, role: 'standby' as const, lastPollAt: Date.now() - 120_000 }, []],
+  ])('%j', (status, expected) => {
+    expect(feedWarnings(status, { pollIntervalMs: 250 })).toEqual(expected);
   });
 });
