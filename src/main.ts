@@ -130,18 +130,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;
   if (events) resources.attachJournal(events.journal);
-  const feed = events
-    ? startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings)
-    : undefined;
+  const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
-      {
-        directory,
-        redis,
-        events,
-        feed,
-      },
+      { directory, redis, events, feed },
     ),
   );
   const { server, url } = await listen(app, config);

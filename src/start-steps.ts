@@ -224,11 +224,11 @@ function resourceSource(resources: ResourceService, mappings: () => MappingSet):
  */
 export function startFeedFor(
   started: { config: BridgeConfig; local: LocalServices | undefined; redis: Redis; logger: Logger },
-  events: EventsRuntime,
+  events: EventsRuntime | undefined,
   mappings: () => MappingSet,
 ): FeedRuntime | undefined {
   const { config, local, redis, logger } = started;
-  if (!config.feed.enabled || !config.events.workersInProcess) return undefined;
+  if (!events || !config.feed.enabled || !config.events.workersInProcess) return undefined;
   const url = config.ldap.url ?? local?.slapd?.url ?? '';
   const bindDn = config.ldap.url ? (config.ldap.bindDn ?? '') : (local?.slapd?.serviceDn ?? '');
   const bindPassword = config.ldap.url

@@ -90,11 +90,36 @@ export function startFeed(options: FeedOptions): FeedRuntime {
   });
 
   let stopped = false;
+  const polling = startPolling(consumer, reader, lease, config, log);
+
+  return {
+    status: () => ({ ...consumer.status, ...(stopped ? { role: 'stopped' as const } : {}) }),
+    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
+    warnings: () => feedWarnings(consumer.status, config),
+    pollOnce: () => consumer.pollOnce(),
+    reconcile: runReconcile,
+    async stop() {
+      stopped = true;
+      await polling.stop();
+      await lease.release();
+      await reader.close();
+    },
+  };
+}
+
+/** Polls on a timer (at once again while batches come full; slower while standing by). */
+function startPolling(
+  consumer: FeedConsumer,
+  reader: FeedReader,
+  lease: FeedLease,
+  config: FeedConfig,
+  log: FeedLog,
+): { stop(): Promise<void> } {
+  let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   const schedule = (delayMs: number) => {
-    if (stopped) return;
-    timer = setTimeout(loop, delayMs);
+    if (!stopped) timer = setTimeout(loop, delayMs);
   };
   const loop = () => {
     running = consumer
@@ -117,20 +142,12 @@ export function startFeed(options: FeedOptions): FeedRuntime {
   }, config.leaseTtlMs / 3);
   renewal.unref();
   schedule(0);
-
   return {
-    status: () => ({ ...consumer.status, ...(stopped ? { role: 'stopped' as const } : {}) }),
-    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
-    warnings: () => feedWarnings(consumer.status, config),
-    pollOnce: () => consumer.pollOnce(),
-    reconcile: runReconcile,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearInterval(renewal);
       await running?.catch(() => undefined);
-      await lease.release();
-      await reader.close();
     },
   };
 }

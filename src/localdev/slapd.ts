@@ -125,6 +125,13 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
 
   let current: SlapdProcess = launched.process;
   let stopped = false;
+  const relaunch = async (what: string, meanwhile?: () => Promise<void>) => {
+    if (stopped) throw new Error(`slapd was stopped; ${what}() needs a running instance`);
+    await current.stop();
+    await meanwhile?.();
+    current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
+    running.pid = current.child.pid ?? -1;
+  };
   const running: RunningSlapd = {
     url: `ldap://127.0.0.1:${port}/`,
     port,
@@ -142,26 +149,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       await current.stop();
       if (ownsDataDir) await removeOwnedDir(dataDir);
     },
-    async restart() {
-      if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
-      await current.stop();
-      current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
-      running.pid = current.child.pid ?? -1;
-    },
-    async backup(ldifPath) {
-      await runTool(SLAPCAT, ['-f', confPath, '-b', suffix, '-l', ldifPath], ldifPath);
-    },
-    async restore(ldifPath) {
-      if (stopped) throw new Error('slapd was stopped; restore() needs a running instance');
-      await current.stop();
-      for (const dir of ['db', 'accesslog']) {
-        await rm(path.join(dataDir, dir), { recursive: true, force: true });
-        await mkdir(path.join(dataDir, dir), { recursive: true });
-      }
-      await slapadd(confPath, ldifPath);
-      current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
-      running.pid = current.child.pid ?? -1;
-    },
+    restart: () => relaunch('restart'),
+    backup: (ldifPath) => runTool(SLAPCAT, ['-f', confPath, '-b', suffix, '-l', ldifPath], ldifPath),
+    restore: (ldifPath) => relaunch('restore', () => reloadDatabase(confPath, dataDir, ldifPath)),
   };
   return running;
 }
@@ -237,6 +227,15 @@ async function writeConfig(confPath: string, values: ConfigValues): Promise<void
     return value;
   });
   await writeFile(confPath, rendered, { mode: 0o600 });
+}
+
+/** The database and the change log emptied, then the LDIF loaded (slapd stopped meanwhile). */
+async function reloadDatabase(confPath: string, dataDir: string, ldifPath: string): Promise<void> {
+  for (const dir of ['db', 'accesslog']) {
+    await rm(path.join(dataDir, dir), { recursive: true, force: true });
+    await mkdir(path.join(dataDir, dir), { recursive: true });
+  }
+  await slapadd(confPath, ldifPath);
 }
 
 async function slapadd(confPath: string, ldifPath: string): Promise<void> {
