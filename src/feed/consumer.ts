@@ -30,6 +30,9 @@ import { type FeedLease, type FeedPosition, feedKeys, readPosition } from './lea
 import type { FeedReader } from './reader.ts';
 import { eventsOfRecord, resourceTypeOf, type TranslateContext } from './translate.ts';
 
+/** Entry reads in flight for the digests of a batch. */
+const DIGEST_READS_IN_FLIGHT = 32;
+
 export interface FeedLog {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
@@ -199,9 +202,13 @@ export class FeedConsumer {
           scores.push(micros + index);
         });
       }
-      const digest = await this.#digestOf(record, context);
-      if (digest) digests.push(digest);
       this.#rememberIds(record);
+    }
+    // The digests read the entries as they stand now: in parallel (one connection, many requests).
+    for (let i = 0; i < records.length; i += DIGEST_READS_IN_FLIGHT) {
+      const chunk = records.slice(i, i + DIGEST_READS_IN_FLIGHT);
+      for (const digest of await Promise.all(chunk.map((r) => this.#digestOf(r, context))))
+        if (digest) digests.push(digest);
     }
     await publisher.publish(events, { scores });
     this.status.events.directory += events.length;

@@ -9,8 +9,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPosition } from '../../../src/feed/index.ts';
 import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
 import { BASE_LDIF, type RunningSlapd, startSlapd } from '../../../src/localdev/slapd.ts';
 import { type Receiver, startReceiver } from '../jobs/receiver.ts';
@@ -106,7 +108,15 @@ describe('the feed process killed during direct changes', () => {
       ids.set(String(searchEntries[0]?.entryUUID).toLowerCase(), i);
     }
     child = startWorker();
-    // The first position is "now": wait until the worker follows the log (its first add arrives).
+    // The first position is "now": wait until the worker holds one, then until it follows the log.
+    const positions = new Redis(redis.url);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await readPosition(positions, 'scim-bridge:')) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      positions.disconnect();
+    }
     const probe = `uid=feed-kill-probe,ou=People,${slapd.suffix}`;
     await root.add(probe, { objectClass: ['inetOrgPerson'], uid: 'feed-kill-probe', cn: 'P', sn: 'P' });
     await receiver.waitFor(
