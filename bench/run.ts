@@ -122,7 +122,9 @@ const entry = process.argv.includes('--cluster')
           ? import('./floor.ts').then((m) => m.runFloorComparison())
           : process.argv.includes('--hostile')
             ? import('./hostile.ts').then((m) => m.runHostile())
-            : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
+            : process.argv.includes('--feed')
+              ? import('./feed.ts').then((m) => m.runFeed())
+              : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);

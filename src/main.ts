@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
+import type { FeedRuntime } from './feed/index.ts';
 import { createApp } from './http/app.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
 import { createLdapDirectory } from './ldap/index.ts';
@@ -11,6 +12,7 @@ import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
 import type { Directory } from './ports/directory.ts';
+import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
   appOptions,
   bearerTokens,
@@ -61,6 +63,8 @@ export interface RunningBridge {
   local: LocalServices | undefined;
   /** The events subsystem, when events.enabled. */
   events?: EventsRuntime;
+  /** The change feed, when feed.enabled (and workers run in this process). */
+  feed?: FeedRuntime;
   /** Plain token generated for the local default (only when no token was configured). */
   generatedToken?: string;
   stop(): Promise<void>;
@@ -125,13 +129,14 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const notices = writeNoticesFor(directory, () => resources, { config, redis, logger, observe });
   const resources = resourceServiceFor(config, notices.announcing(directory), mappings.store);
   const events = config.events.enabled
-    ? startEventsFor(resources, { config, redis, redisUrl, logger })
+    ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;
   if (events) resources.attachJournal(events.journal);
+  const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
-      { directory, redis, events },
+      { directory, redis, events, feed },
     ),
   );
   const { server, url } = await listen(app, config);
@@ -142,6 +147,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await feed?.stop();
     await events?.stop();
     await notices.stop();
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
@@ -163,6 +169,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     mappings: mappings.store.mappings,
     local,
     ...(events ? { events } : {}),
+    ...(feed ? { feed } : {}),
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
   };
@@ -203,16 +210,28 @@ export async function openJobsAdmin(
 /** `scim-ldap-bridge worker`: delivery workers only (no HTTP, no directory); stops on SIGINT/SIGTERM. */
 export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<{ stop(): Promise<void> }> {
   const log = logger ?? createLogger(config.log.level);
+  // Every configuration check before anything starts (a refused setting leaves nothing running).
+  const redisUrl = queueRedisUrl(config);
+  const secrets = resolveSecrets(config.events.services);
+  const feed = startFeedInWorker(config, log);
   const pool = startWorkers({
-    redisUrl: queueRedisUrl(config),
+    redisUrl,
     ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
     keyPrefix: config.redis.keyPrefix,
     events: config.events,
-    secrets: resolveSecrets(config.events.services),
+    secrets,
     log: log.child({ component: 'events' }),
   });
-  log.info({ services: config.events.services.map((s) => s.name) }, 'delivery workers started');
-  return { stop: () => pool.close() };
+  log.info(
+    { services: config.events.services.map((s) => s.name), feed: feed !== undefined },
+    'delivery workers started',
+  );
+  return {
+    stop: async () => {
+      await feed?.stop();
+      await pool.close();
+    },
+  };
 }
 
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */

@@ -11,16 +11,19 @@ import type { Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
+import type { FeedRuntime } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
-import type { MappingSet } from './mapping/compiled.ts';
+import { findResourceTypeByName, type MappingSet } from './mapping/compiled.ts';
 import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
 import type { Directory } from './ports/directory.ts';
+import type { ResourceSource } from './ports/events.ts';
+import { ScimError } from './scim/errors.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
 
@@ -171,9 +174,16 @@ export function bearerTokens(config: BridgeConfig): { tokens: TokenVerifier; gen
 /** Events: every write journaled before the directory write, delivered at least once. */
 export function startEventsFor(
   resources: ResourceService,
-  started: { config: BridgeConfig; redis: Redis; redisUrl: string; logger: Logger },
+  started: {
+    config: BridgeConfig;
+    redis: Redis;
+    redisUrl: string;
+    logger: Logger;
+    mappings?: () => MappingSet;
+  },
 ): EventsRuntime {
   const { config, redis, redisUrl, logger } = started;
+  const mappings = started.mappings;
   return startEvents({
     events: config.events,
     keyPrefix: config.redis.keyPrefix,
@@ -184,6 +194,7 @@ export function startEventsFor(
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+    ...(mappings ? { source: resourceSource(resources, mappings) } : {}),
   });
 }
 
@@ -215,6 +226,26 @@ export function writeNoticesFor(
   });
 }
 
+/** The current resource, as GET would return it, for SCIM targets downstream; undefined when gone. */
+function resourceSource(resources: ResourceService, mappings: () => MappingSet): ResourceSource {
+  return async (resourceType, id) => {
+    const rt = findResourceTypeByName(mappings(), resourceType);
+    if (!rt) return undefined;
+    try {
+      const result = await resources.get({
+        resourceType: rt,
+        id,
+        projection: {},
+        ctx: { baseUrl: '', actor: 'events' },
+      });
+      return result.resource;
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
+}
+
 export interface AppParts {
   config: BridgeConfig;
   logger: Logger;
@@ -225,7 +256,12 @@ export interface AppParts {
 
 export function appOptions(
   parts: AppParts,
-  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+  probes: {
+    directory: Directory;
+    redis: Redis;
+    events: EventsRuntime | undefined;
+    feed?: FeedRuntime | undefined;
+  },
 ): HttpDeps {
   const { config, logger, resources, mappings, tokens } = parts;
   return {
@@ -267,10 +303,15 @@ export function appOptions(
 /** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
 export async function readiness(
   mappings: MappingStore,
-  probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+  probes: {
+    directory: Directory;
+    redis: Redis;
+    events: EventsRuntime | undefined;
+    feed?: FeedRuntime | undefined;
+  },
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  const eventWarnings = events ? await events.warnings() : [];
+  const eventWarnings = [...(events ? await events.warnings() : []), ...(probes.feed?.warnings() ?? [])];
   return checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },

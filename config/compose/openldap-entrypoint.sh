@@ -5,7 +5,8 @@ set -eu
 DIR=/var/lib/scim-ldap
 SUFFIX=dc=example,dc=com
 ROOTPW=${LDAP_ROOT_PASSWORD:-$(head -c 18 /dev/urandom | base64)}
-mkdir -p "$DIR/db"
+# accesslog: the change feed's log (cn=accesslog), see slapd.conf.template
+mkdir -p "$DIR/db" "$DIR/accesslog"
 sed -e "s#@DIR@#$DIR#g" -e "s#@CONFIG@#/etc/scim-ldap#g" -e "s#@SUFFIX@#$SUFFIX#g" \
     -e "s#@ROOTPW@#$ROOTPW#g" -e "s#@SVCDN@#cn=svc,$SUFFIX#g" -e "s#@DBNOSYNC@##g" \
   /etc/scim-ldap/slapd.conf.template > "$DIR/slapd.conf"

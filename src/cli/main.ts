@@ -21,6 +21,7 @@ commands:
   preview METHOD PATH print the LDAP operations a SCIM request would perform (no directory needed)
   jobs list|retry|replay  inspect and repair event deliveries (dead letters, replay)
   worker              run event delivery workers only (scale out beside the servers)
+  reconcile           publish the differences between the directory and what services were told
 
 Run "scim-ldap-bridge <command> --help" for a command's options.
 `,
@@ -95,7 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    const text = HELP[command];
+    const text =
+      command === 'reconcile' ? (await import('./commands/reconcile.ts')).RECONCILE_HELP : HELP[command];
     if (!text) return usage(`unknown command "${command}"`);
     process.stdout.write(text);
     return 0;
@@ -112,6 +114,8 @@ export async function run(argv: string[]): Promise<number> {
       return jobs(rest);
     case 'worker':
       return worker(rest);
+    case 'reconcile':
+      return import('./commands/reconcile.ts').then((m) => m.reconcileCommand(rest, usage));
     default:
       return usage(`unknown command "${command}"`);
   }

@@ -7,6 +7,7 @@ export type {
   BridgeConfig,
   EventServiceConfig,
   EventsConfig,
+  FeedConfig,
   IdempotencyConfig,
   LdapConfig,
   LdapTlsConfig,

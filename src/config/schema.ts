@@ -19,6 +19,7 @@
  */
 import { auth } from './sections/auth.ts';
 import { events } from './sections/events.ts';
+import { feed } from './sections/feed.ts';
 import { idempotency } from './sections/idempotency.ts';
 import { ldap } from './sections/ldap.ts';
 import { limits } from './sections/limits.ts';
@@ -44,6 +45,7 @@ export const configSchema = {
     limits,
     idempotency,
     events,
+    feed,
     log,
   },
 } as const;
@@ -124,6 +126,7 @@ export interface IdempotencyConfig {
 }
 
 export interface EventServiceConfig {
+  readonly kind: 'webhook' | 'scim';
   readonly name: string;
   readonly url: string;
   readonly secret?: string;
@@ -148,6 +151,15 @@ export interface EventsConfig {
   readonly services: readonly EventServiceConfig[];
 }
 
+export interface FeedConfig {
+  readonly enabled: boolean;
+  readonly logBase: string;
+  readonly pollIntervalMs: number;
+  readonly batchSize: number;
+  readonly settleWindowMs: number;
+  readonly leaseTtlMs: number;
+}
+
 export interface LogConfig {
   readonly level: LogLevel;
 }
@@ -162,5 +174,6 @@ export interface BridgeConfig {
   readonly limits: LimitsConfig;
   readonly idempotency: IdempotencyConfig;
   readonly events: EventsConfig;
+  readonly feed: FeedConfig;
   readonly log: LogConfig;
 }

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { EventsConfig } from '../config/index.ts';
-import type { ChangeJournal, SagaOutcome } from '../ports/events.ts';
+import type { ChangeJournal, ResourceSource, SagaOutcome } from '../ports/events.ts';
 import { JobsAdmin } from './admin.ts';
 import { type EntryProbe, type RecoveryReport, RedisChangeJournal, recoverOpenIntents } from './journal.ts';
 import type { JobLog } from './log.ts';
@@ -42,6 +42,8 @@ export interface EventsOptions {
   probe?: EntryProbe;
   /** Start the delivery workers in this process. */
   workers: boolean;
+  /** Reads resources for SCIM targets downstream (events.services kind scim). */
+  source?: ResourceSource;
   /** Applies a finished provisioning saga (enable, or compensate); absent in a worker-only process. */
   settleSaga?: (outcome: SagaOutcome) => Promise<void>;
   log: JobLog;
@@ -49,6 +51,8 @@ export interface EventsOptions {
 
 export interface EventsRuntime {
   journal: ChangeJournal;
+  /** The publisher SCIM writes go through; the change feed publishes through it too. */
+  publisher: EventPublisher;
   admin: JobsAdmin;
   /** Settles the intents older than the grace period now (also runs on a timer). */
   recover(): Promise<RecoveryReport>;
@@ -79,6 +83,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
         events,
         secrets,
         log,
+        ...(options.source ? { source: options.source } : {}),
       })
     : undefined;
 
@@ -106,6 +111,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   };
   return {
     journal,
+    publisher,
     admin,
     recover: recovery.recover,
     warnings: () => queueWarnings(admin, events),

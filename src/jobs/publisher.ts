@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventServiceConfig, EventsConfig } from '../config/index.ts';
-import type { ChangeEvent } from '../ports/events.ts';
+import type { ChangeEvent, ChangeOrigin } from '../ports/events.ts';
 import { bullPrefix, orderKey, queueName } from './keys.ts';
 
 export interface DeliveryJobData {
@@ -34,6 +34,16 @@ export function orderScore(event: ChangeEvent, index: number): number {
   return Date.parse(event.timestamp) * 1000 + Math.min(index, 999);
 }
 
+/**
+ * How a publish places its events: `scores` overrides the order score of each event (same units as
+ * orderScore; the change feed orders by the directory's microsecond timestamps, which a batch may
+ * hold several of per millisecond), `service` limits it to one service (a reconciliation).
+ */
+export interface PublishOptions {
+  scores?: readonly number[];
+  service?: string;
+}
+
 export interface PublisherOptions {
   /** Connection for the queues and the order sets (not a blocking one). */
   connection: Redis;
@@ -44,6 +54,7 @@ export interface PublisherOptions {
 export class EventPublisher {
   readonly #options: PublisherOptions;
   readonly #queues = new Map<string, Queue<DeliveryJobData>>();
+  readonly #queuedByOrigin: Record<ChangeOrigin, number> = { scim: 0, directory: 0 };
 
   constructor(options: PublisherOptions) {
     this.#options = options;
@@ -62,17 +73,23 @@ export class EventPublisher {
     return this.#options.events.services;
   }
 
+  /** Events this process queued, by origin (a re-publish after recovery counts again). For metrics. */
+  get queuedByOrigin(): Readonly<Record<ChangeOrigin, number>> {
+    return { ...this.#queuedByOrigin };
+  }
+
   /** Each (event, subscribed service) pair, with its order set and score. */
-  #targets(events: readonly ChangeEvent[]) {
+  #targets(events: readonly ChangeEvent[], options: PublishOptions = {}) {
     const { keyPrefix, events: config } = this.#options;
     return events.flatMap((event, index) =>
       config.services
+        .filter((service) => options.service === undefined || service.name === options.service)
         .filter((service) => matchesEventType(service.eventTypes, event.type))
         .map((service) => ({
           service: service.name,
           event,
           order: orderKey(keyPrefix, service.name, event.resourceType, event.resourceId),
-          score: orderScore(event, index),
+          score: options.scores?.[index] ?? orderScore(event, index),
         })),
     );
   }
@@ -81,8 +98,12 @@ export class EventPublisher {
    * Adds the order entries of the events to a transaction (idempotent: ZADD NX). They must be in
    * Redis before the jobs, so a worker never sees a job whose predecessors it cannot see.
    */
-  recordOrder(multi: ChainableCommander, events: readonly ChangeEvent[]): ChainableCommander {
-    for (const target of this.#targets(events)) {
+  recordOrder(
+    multi: ChainableCommander,
+    events: readonly ChangeEvent[],
+    options: PublishOptions = {},
+  ): ChainableCommander {
+    for (const target of this.#targets(events, options)) {
       multi.zadd(target.order, 'NX', target.score, target.event.eventId);
       multi.expire(target.order, this.#options.events.retentionSeconds);
     }
@@ -90,10 +111,11 @@ export class EventPublisher {
   }
 
   /** Adds the jobs (jobId = eventId: adding an existing one again is a no-op). One round trip per service. */
-  async enqueue(events: readonly ChangeEvent[]): Promise<void> {
+  async enqueue(events: readonly ChangeEvent[], options: PublishOptions = {}): Promise<void> {
     const config = this.#options.events;
+    for (const event of events) this.#queuedByOrigin[event.origin]++;
     const byService = new Map<string, ChangeEvent[]>();
-    for (const target of this.#targets(events)) {
+    for (const target of this.#targets(events, options)) {
       byService.set(target.service, [...(byService.get(target.service) ?? []), target.event]);
     }
     await Promise.all(
@@ -116,9 +138,10 @@ export class EventPublisher {
   }
 
   /** Order entries, then jobs, for every subscribed service. Safe to call again with the same events. */
-  async publish(events: readonly ChangeEvent[]): Promise<void> {
-    await this.recordOrder(this.#options.connection.multi(), events).exec().then(failOnError);
-    await this.enqueue(events);
+  async publish(events: readonly ChangeEvent[], options: PublishOptions = {}): Promise<void> {
+    if (events.length === 0) return;
+    await this.recordOrder(this.#options.connection.multi(), events, options).exec().then(failOnError);
+    await this.enqueue(events, options);
   }
 
   async close(): Promise<void> {

@@ -19,10 +19,12 @@ import {
   type EventServiceConfig,
   type EventsConfig,
 } from '../config/index.ts';
+import type { ChangeEvent, ResourceSource } from '../ports/events.ts';
 import { bullPrefix, LATENCY_SAMPLES, latencyKey, orderKey, queueName, statsKey } from './keys.ts';
 import { type JobLog, silentLog } from './log.ts';
 import type { DeliveryJobData } from './publisher.ts';
 import { markSagaDelivery } from './sagas.ts';
+import { provision } from './scim-target.ts';
 import { backoffDelay, DeliveryError, deliver } from './webhooks.ts';
 
 /** Each service's HMAC key, from `secret` or `secretFile`. Throws ConfigError when one is missing. */
@@ -67,6 +69,8 @@ const BLOCKED_DELAY_MS = 250;
 const BLOCKED_DELAY_MAX_MS = 5_000;
 
 export interface WorkerPoolOptions {
+  /** Reads resources for SCIM targets; a process without it leaves their jobs to one that has it. */
+  source?: ResourceSource;
   redisUrl: string;
   redisPassword?: string;
   keyPrefix: string;
@@ -95,6 +99,10 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
   for (const service of options.events.services) {
     const secret = options.secrets.get(service.name);
     if (secret === undefined) continue;
+    if (service.kind === 'scim' && !options.source) {
+      log.info({ service: service.name }, 'events: SCIM target left to processes that read the directory');
+      continue;
+    }
     const queue = new Queue<DeliveryJobData>(queueName(service.name), {
       connection: command,
       prefix: bullPrefix(options.keyPrefix),
@@ -102,7 +110,14 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
     const blocking = connect();
     connections.push(blocking);
     blocking.on('error', () => undefined);
-    const context: ServiceContext = { service, secret, command, queue, keyPrefix: options.keyPrefix, log };
+    const context: ServiceContext = {
+      service,
+      deliver: deliveryFor(service, secret, command, options),
+      command,
+      queue,
+      keyPrefix: options.keyPrefix,
+      log,
+    };
     const worker = serviceWorker(context, blocking, options.events);
     closers.push(() => closeServiceWorker(context, worker, blocking));
   }
@@ -115,11 +130,34 @@ export function startWorkers(options: WorkerPoolOptions): WorkerPool {
   };
 }
 
+/** How one service's events are delivered: a signed webhook POST, or provisioning into a SCIM service. */
+function deliveryFor(
+  service: EventServiceConfig,
+  secret: string,
+  command: Redis,
+  options: WorkerPoolOptions,
+): (event: ChangeEvent, attempt: number) => Promise<number> {
+  const source = options.source;
+  if (service.kind === 'scim' && source) {
+    const target = {
+      service: service.name,
+      url: service.url,
+      token: secret,
+      timeoutMs: service.timeoutMs,
+      redis: command,
+      keyPrefix: options.keyPrefix,
+      source,
+    };
+    return (event) => provision(target, event);
+  }
+  return (event, attempt) =>
+    deliver({ url: service.url, secret, timeoutMs: service.timeoutMs }, event, attempt);
+}
+
 /** What the delivery of one service's events works with. */
 interface ServiceContext {
   service: EventServiceConfig;
-  /** The HMAC key of the service. */
-  secret: string;
+  deliver: (event: ChangeEvent, attempt: number) => Promise<number>;
   /** The shared command connection. */
   command: Redis;
   queue: Queue<DeliveryJobData>;
@@ -187,7 +225,7 @@ async function processDelivery(
   job: Job<DeliveryJobData>,
   token?: string,
 ): Promise<number> {
-  const { service, secret, command, queue, keyPrefix } = context;
+  const { command, queue, keyPrefix, service } = context;
   const { event } = job.data;
   const order = orderKey(keyPrefix, service.name, event.resourceType, event.resourceId);
   if (!(await isHead(command, queue, order, event.eventId))) {
@@ -200,11 +238,7 @@ async function processDelivery(
     throw new DelayedError();
   }
   try {
-    const status = await deliver(
-      { url: service.url, secret, timeoutMs: service.timeoutMs },
-      event,
-      job.attemptsMade + 1,
-    );
+    const status = await context.deliver(event, job.attemptsMade + 1);
     await recordDelivered(context, job, order, status);
     return status;
   } catch (error) {

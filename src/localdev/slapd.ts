@@ -10,7 +10,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const execFileAsync = promisify(execFile);
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
+const SLAPCAT = '/usr/sbin/slapcat';
 const DEFAULT_SUFFIX = 'dc=example,dc=com';
 /** Fixed service-account password; config/ldap/base.ldif holds its {SSHA} hash. */
 const SERVICE_PASSWORD = 'svc-secret';
@@ -75,6 +76,14 @@ export interface RunningSlapd {
   stop(): Promise<void>;
   /** Same dir and port: stops slapd, starts it again and waits until it answers. */
   restart(): Promise<void>;
+  /** The database as LDIF (slapcat of the suffix): a backup, taken while slapd runs. Local binaries only. */
+  backup?(ldifPath: string): Promise<void>;
+  /**
+   * A restore from a backup, as an admin does it: stops slapd, replaces the database with the
+   * LDIF (slapadd) and starts slapd again. The change log (cn=accesslog) starts empty, as after
+   * restoring only the data.
+   */
+  restore?(ldifPath: string): Promise<void>;
 }
 
 /** Binaries the harness needs that are not installed, each with the package that provides it. */
@@ -116,6 +125,13 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
 
   let current: SlapdProcess = launched.process;
   let stopped = false;
+  const relaunch = async (what: string, meanwhile?: () => Promise<void>) => {
+    if (stopped) throw new Error(`slapd was stopped; ${what}() needs a running instance`);
+    await current.stop();
+    await meanwhile?.();
+    current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
+    running.pid = current.child.pid ?? -1;
+  };
   const running: RunningSlapd = {
     url: `ldap://127.0.0.1:${port}/`,
     port,
@@ -133,12 +149,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
       await current.stop();
       if (ownsDataDir) await removeOwnedDir(dataDir);
     },
-    async restart() {
-      if (stopped) throw new Error('slapd was stopped; restart() needs a running instance');
-      await current.stop();
-      current = await launch(confPath, listenerUrls(port, ldapsPort), port, rootDn, rootPassword);
-      running.pid = current.child.pid ?? -1;
-    },
+    restart: () => relaunch('restart'),
+    backup: (ldifPath) => runTool(SLAPCAT, ['-f', confPath, '-b', suffix, '-l', ldifPath], ldifPath),
+    restore: (ldifPath) => relaunch('restore', () => reloadDatabase(confPath, dataDir, ldifPath)),
   };
   return running;
 }
@@ -148,6 +161,8 @@ async function prepareDatabase(confPath: string, options: SlapdOptions, values: 
   const dbDir = path.join(values.dataDir, 'db');
   const freshDatabase = !existsSync(dbDir) || readdirSync(dbDir).length === 0;
   await mkdir(dbDir, { recursive: true });
+  // The change feed's log (cn=accesslog), see config/ldap/slapd.conf.template.
+  await mkdir(path.join(values.dataDir, 'accesslog'), { recursive: true });
   await writeConfig(confPath, values);
   if (freshDatabase) {
     // base.ldif is written for the default suffix; another suffix brings its own seed files.
@@ -214,13 +229,28 @@ async function writeConfig(confPath: string, values: ConfigValues): Promise<void
   await writeFile(confPath, rendered, { mode: 0o600 });
 }
 
+/** The database and the change log emptied, then the LDIF loaded (slapd stopped meanwhile). */
+async function reloadDatabase(confPath: string, dataDir: string, ldifPath: string): Promise<void> {
+  for (const dir of ['db', 'accesslog']) {
+    await rm(path.join(dataDir, dir), { recursive: true, force: true });
+    await mkdir(path.join(dataDir, dir), { recursive: true });
+  }
+  await slapadd(confPath, ldifPath);
+}
+
 async function slapadd(confPath: string, ldifPath: string): Promise<void> {
+  // -q: skip consistency checks, the fast path for bulk loads of known-good LDIF.
+  await runTool(SLAPADD, ['-q', '-f', confPath, '-l', ldifPath], ldifPath);
+}
+
+async function runTool(program: string, args: string[], ldifPath: string): Promise<void> {
   try {
-    // -q: skip consistency checks, the fast path for bulk loads of known-good LDIF.
-    await execFileAsync(SLAPADD, ['-q', '-f', confPath, '-l', ldifPath], { maxBuffer: 16 * 1024 * 1024 });
+    await execFileAsync(program, args, { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`slapadd of ${ldifPath} failed: ${stderr.trim() || String(error)}`, { cause: error });
+    throw new Error(`${path.basename(program)} of ${ldifPath} failed: ${stderr.trim() || String(error)}`, {
+      cause: error,
+    });
   }
 }
 

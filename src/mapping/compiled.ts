@@ -129,3 +129,19 @@ export function findResourceTypeByName(set: MappingSet, name: string): CompiledR
   const wanted = name.toLowerCase();
   return set.resourceTypes.find((rt) => rt.name.toLowerCase() === wanted);
 }
+
+/** The attribute name events carry for a rule: `displayName`, `name.givenName`, `urn:...:employeeNumber`. */
+export function rulePathName(rule: CompiledRule): string {
+  const local =
+    rule.subAttribute && rule.typeValue === undefined
+      ? `${rule.attribute}.${rule.subAttribute}`
+      : rule.attribute;
+  return rule.isCore ? local : `${rule.schema}:${local}`;
+}
+
+/** The rule of a group's writable member list (docs/architecture.md §Membership), if the type has one. */
+export function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
+  return rt.rules.find(
+    (r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued,
+  );
+}

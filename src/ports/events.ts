@@ -17,6 +17,12 @@ export type ChangeEventType =
   /** A required service refused a new entry for good; the compensation ran. */
   | 'provisioning_failed';
 
+/**
+ * Where a change came from: a SCIM write through the bridge (journaled), or the directory itself
+ * (the change feed read it from the directory's log; docs/architecture.md §Change feed).
+ */
+export type ChangeOrigin = 'scim' | 'directory';
+
 export interface ChangeEvent {
   /** Stable id, chosen before the write; receivers de-duplicate on it. */
   eventId: string;
@@ -34,8 +40,9 @@ export interface ChangeEvent {
    * disabled, and becomes active once they all confirmed if the client asked for active.
    */
   pendingActivation?: boolean;
-  /** The authenticated client that made the change. */
+  /** The authenticated client that made the change (for a directory change: the DN that bound). */
   actor: string;
+  origin: ChangeOrigin;
   /** ISO 8601 time of the commit. */
   timestamp: string;
 }
@@ -81,3 +88,12 @@ export interface SagaOutcome {
   services: string[];
   reason?: string;
 }
+
+/**
+ * The current SCIM representation of a resource (with its references as ids), for provisioning a
+ * SCIM service downstream; undefined when the resource no longer exists.
+ */
+export type ResourceSource = (
+  resourceType: string,
+  id: string,
+) => Promise<Record<string, unknown> | undefined>;

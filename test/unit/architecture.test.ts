@@ -20,6 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   services: ['scim', 'mapping', 'ports', 'lib'],
   ldap: ['ports', 'config', 'lib'],
   jobs: ['ports', 'config', 'lib'],
+  // The change feed: an adapter like ldap (its own LDAP connection) that publishes through jobs.
+  feed: ['ports', 'config', 'mapping', 'jobs', 'ldap', 'lib'],
   idempotency: ['ports', 'lib'],
   cluster: ['ports', 'lib'],
   auth: ['config', 'lib'],

@@ -89,6 +89,13 @@ export const events = {
         additionalProperties: false,
         required: ['name', 'url'],
         properties: {
+          kind: {
+            type: 'string',
+            enum: ['webhook', 'scim'],
+            description:
+              '`webhook`: each event is POSTed to url, signed. `scim`: url is the base URL of a SCIM 2.0 service (a SaaS application) that the worker provisions users and groups into (POST, PATCH, DELETE with secret as its bearer token; the ids it assigns are kept in Redis). Its 408/429/5xx are retried with backoff, other 4xx dead-lettered with its detail. Needs a process with the directory (the server, or a worker with ldap.*).',
+            default: 'webhook',
+          },
           name: {
             type: 'string',
             pattern: '^[A-Za-z0-9_-]{1,64}$',
@@ -105,7 +112,7 @@ export const events = {
             minLength: 16,
             'x-secret': true,
             description:
-              'HMAC-SHA256 key for the X-Scim-Bridge-Signature header. Give it here or in secretFile.',
+              'HMAC-SHA256 key for the X-Scim-Bridge-Signature header (kind scim: the bearer token of the SCIM service). Give it here or in secretFile.',
           },
           secretFile: {
             type: 'string',

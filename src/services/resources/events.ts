@@ -4,13 +4,17 @@
  * aborted after it.
  */
 import { randomUUID } from 'node:crypto';
-import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
+import {
+  type CompiledResourceType,
+  type CompiledRule,
+  membershipRule,
+  rulePathName,
+} from '../../mapping/compiled.ts';
 import { entryVersionText, type ScimObject, valuesForRule, valueText } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
 import { UnavailableError } from '../../ports/errors.ts';
 import type { ChangeEvent, ChangeEventType, ChangeIntent } from '../../ports/events.ts';
 import type { RequestContext, ServiceContext } from './context.ts';
-import { membershipRule } from './membership.ts';
 
 export type PendingEvent = Omit<ChangeEvent, 'timestamp' | 'resourceId'>;
 
@@ -27,6 +31,7 @@ export function eventOf(
     resourceType: rt.name,
     changedAttributes,
     actor: ctx.actor,
+    origin: 'scim',
   };
 }
 
@@ -39,13 +44,7 @@ export function presentAttributes(rt: CompiledResourceType, resource: ScimObject
   return [...names];
 }
 
-export function rulePathName(rule: CompiledRule): string {
-  const local =
-    rule.subAttribute && rule.typeValue === undefined
-      ? `${rule.attribute}.${rule.subAttribute}`
-      : rule.attribute;
-  return rule.isCore ? local : `${rule.schema}:${local}`;
-}
+// The one definition lives with the compiled mapping (the change feed names attributes the same way).
 
 /** The intent's versionBefore: what recovery compares the directory's version with. */
 export function versionBefore(rt: CompiledResourceType, entry: DirEntry): { versionBefore?: string } {

@@ -4,6 +4,7 @@
  * happened (docs/architecture.md §Writes and events).
  */
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
+import { rulePathName } from '../../mapping/compiled.ts';
 import { allReadAttributes, entryId, entryVersionText } from '../../mapping/convert.ts';
 import type { DirEntry } from '../../ports/directory.ts';
 import type { ChangeIntent, SagaOutcome } from '../../ports/events.ts';
@@ -18,7 +19,7 @@ import {
   resourceTypeNamed,
   type ServiceContext,
 } from './context.ts';
-import { eventOf, journaled, rulePathName, versionBefore } from './events.ts';
+import { eventOf, journaled, versionBefore } from './events.ts';
 import { removeFromEveryGroup } from './membership.ts';
 import { assertionFor, checkPrecondition } from './preconditions.ts';
 import { writeChanges } from './write.ts';

@@ -7,7 +7,7 @@
 
 import { sameDn } from '../../lib/dn.ts';
 import { withMissingObjectClasses } from '../../mapping/changes.ts';
-import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
+import { type CompiledResourceType, type CompiledRule, membershipRule } from '../../mapping/compiled.ts';
 import { type AttributeValues, allReadAttributes, valueText } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry, DirFilter } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
@@ -20,11 +20,7 @@ import { resourceTypesNamed, type ServiceContext, searchAll } from './context.ts
 import { eachBackLinked, idsToDns, lookupIds, referenceOf, unknownIds } from './references.ts';
 
 /** The rule that holds group membership as a multi-valued reference (members.value). */
-export function membershipRule(rt: CompiledResourceType): CompiledRule | undefined {
-  return rt.rules.find(
-    (r) => r.references && !r.readOnly && r.attribute === 'members' && r.attributeDefinition.multiValued,
-  );
-}
+// The one definition lives with the compiled mapping (the change feed needs it too).
 
 /** A new group: its member attribute also holds the placeholder (RFC 4519 §3.5, see keepPlaceholder). */
 export function withInitialMembers(rt: CompiledResourceType, mapped: AttributeValues): void {

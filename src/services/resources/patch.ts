@@ -7,6 +7,7 @@
 
 import { changesForReplace } from '../../mapping/changes.ts';
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
+import { membershipRule } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
   entryToResource,
@@ -27,7 +28,7 @@ import {
   type ServiceContext,
   shapeOf,
 } from './context.ts';
-import { memberPatchChanges, membershipRule, splitMemberOperations } from './membership.ts';
+import { memberPatchChanges, splitMemberOperations } from './membership.ts';
 import { checkPrecondition } from './preconditions.ts';
 import { readReferences, resolveReferenceIds } from './references.ts';
 import { checkUniqueness } from './uniqueness.ts';

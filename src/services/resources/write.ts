@@ -6,6 +6,7 @@
 import { parentDn, rdnValueChanged, sameDn } from '../../lib/dn.ts';
 import { attributesForAdd, changesForReplace } from '../../mapping/changes.ts';
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
+import { membershipRule } from '../../mapping/compiled.ts';
 import {
   allReadAttributes,
   dnForResource,
@@ -31,7 +32,7 @@ import {
   shapeOf,
 } from './context.ts';
 import { changeEvents, eventOf, journaled, presentAttributes, versionBefore } from './events.ts';
-import { memberReplaceChanges, membershipRule, withInitialMembers } from './membership.ts';
+import { memberReplaceChanges, withInitialMembers } from './membership.ts';
 import { checkNameLength } from './names.ts';
 import { assertionFor, checkPrecondition } from './preconditions.ts';
 import { toResult } from './read.ts';

@@ -36,6 +36,7 @@ function eventsConfig(url: string): EventsConfig {
     retentionSeconds: 3600,
     services: [
       {
+        kind: 'webhook',
         name: 'hook',
         url,
         secret: SECRET,
@@ -64,6 +65,7 @@ function intent(operation: ChangeIntent['operation'], dn: string, resourceId?: s
         resourceType: 'User',
         changedAttributes: [],
         actor: 'test',
+        origin: 'scim',
       },
     ],
   };
@@ -194,6 +196,7 @@ describe('scim-ldap-bridge worker', () => {
         resourceId: 'worker-process',
         changedAttributes: ['userName'],
         actor: 'test',
+        origin: 'scim',
         timestamp: new Date().toISOString(),
       },
     ]);

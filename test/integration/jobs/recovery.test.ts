@@ -35,6 +35,7 @@ function modifyIntent(
         resourceType: 'User',
         changedAttributes: ['displayName'],
         actor: 'crashed-process',
+        origin: 'scim',
       },
     ],
     ...extra,

@@ -71,6 +71,7 @@ const everyKey: Full<BridgeConfig> = {
     retentionSeconds: 60,
     services: [
       {
+        kind: 'webhook',
         name: 'billing',
         url: 'https://billing.example.com/hooks',
         secret: 'a-secret-of-16-chars',
@@ -83,6 +84,15 @@ const everyKey: Full<BridgeConfig> = {
       },
     ],
   },
+  feed: {
+    enabled: true,
+    logBase: 'cn=accesslog',
+    pollIntervalMs: 100,
+    batchSize: 50,
+    settleWindowMs: 500,
+    leaseTtlMs: 5000,
+  },
+
   log: { level: 'debug' },
 };
 

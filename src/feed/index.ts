@@ -1,0 +1,177 @@
+/**
+ * The change feed as the composition root starts it (docs/architecture.md §Change feed): a
+ * consumer polling the directory's log while it holds the lease, its figures for /ready and
+ * /metrics, and reconciliation for the CLI and the gap fallback.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { FeedConfig } from '../config/index.ts';
+import type { EventPublisher } from '../jobs/publisher.ts';
+import type { MappingSet } from '../mapping/compiled.ts';
+import { reqStartMicros } from './accesslog.ts';
+import { FeedConsumer, type FeedLog, type FeedStatus } from './consumer.ts';
+import { FeedLease } from './lease.ts';
+import { type FeedConnection, FeedReader } from './reader.ts';
+import { type ReconcileReport, reconcile } from './reconcile.ts';
+
+export { type LogRecord, parseLogRecord, parseModifications, reqStartMicros } from './accesslog.ts';
+export type { FeedStatus } from './consumer.ts';
+export { feedKeys, readPosition } from './lease.ts';
+export { FeedReader } from './reader.ts';
+export { type ReconcileCounts, type ReconcileReport, reconcile } from './reconcile.ts';
+
+export interface FeedOptions {
+  config: FeedConfig;
+  keyPrefix: string;
+  redis: Redis;
+  publisher: EventPublisher;
+  connection: FeedConnection;
+  mappings: () => MappingSet;
+  log: FeedLog;
+}
+
+export interface FeedRuntime {
+  status(): FeedStatus;
+  /** Plain figures for a metrics registry (gauges and counters; no prom-client here). */
+  metrics(): FeedMetrics;
+  /** Problems for /ready's warnings (empty when all is well). */
+  warnings(): string[];
+  /** One poll now (tests and benchmarks; the timer polls on its own). */
+  pollOnce(): Promise<number>;
+  reconcile(options: { services?: string[]; dryRun?: boolean }): Promise<ReconcileReport>;
+  stop(): Promise<void>;
+}
+
+export interface FeedMetrics {
+  /** 1 while this process holds the lease. */
+  active: number;
+  /** The position as seconds since the epoch (0 before the first). */
+  positionSeconds: number;
+  lagSeconds: number;
+  /** Events this process queued, by origin (`scim`: the journal's; `directory`: the feed's and reconciliations'). */
+  eventsByOrigin: { scim: number; directory: number };
+  records: number;
+  ownWrites: number;
+  reconciliations: number;
+}
+
+const ERROR_BACKOFF_MS = 2_000;
+
+export function startFeed(options: FeedOptions): FeedRuntime {
+  const { config, log } = options;
+  const reader = new FeedReader(options.connection, config.logBase);
+  const lease = new FeedLease(
+    options.redis,
+    options.keyPrefix,
+    `${hostname()}:${process.pid}:${randomUUID()}`,
+    config.leaseTtlMs,
+  );
+  const runReconcile = (request: { services?: string[]; dryRun?: boolean }) =>
+    reconcile({
+      redis: options.redis,
+      keyPrefix: options.keyPrefix,
+      publisher: options.publisher,
+      reader,
+      mappings: options.mappings(),
+      services: request.services ?? options.publisher.services.map((s) => s.name),
+      dryRun: request.dryRun ?? false,
+    });
+  const consumer = new FeedConsumer({
+    ...options,
+    reader,
+    lease,
+    ownDn: options.connection.bindDn,
+    reconcileAll: async () => {
+      const report = await runReconcile({});
+      log.info({ report }, 'feed: reconciliation finished');
+      return report;
+    },
+  });
+
+  let stopped = false;
+  const polling = startPolling(consumer, reader, lease, config, log);
+
+  return {
+    status: () => ({ ...consumer.status, ...(stopped ? { role: 'stopped' as const } : {}) }),
+    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
+    warnings: () => feedWarnings(consumer.status, config),
+    pollOnce: () => consumer.pollOnce(),
+    reconcile: runReconcile,
+    async stop() {
+      stopped = true;
+      await polling.stop();
+      await lease.release();
+      await reader.close();
+    },
+  };
+}
+
+/** Polls on a timer (at once again while batches come full; slower while standing by). */
+function startPolling(
+  consumer: FeedConsumer,
+  reader: FeedReader,
+  lease: FeedLease,
+  config: FeedConfig,
+  log: FeedLog,
+): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  const schedule = (delayMs: number) => {
+    if (!stopped) timer = setTimeout(loop, delayMs);
+  };
+  const loop = () => {
+    running = consumer
+      .pollOnce()
+      .then((handled) => {
+        consumer.status.lastError = undefined;
+        const standby = consumer.status.role === 'standby';
+        schedule(handled >= config.batchSize ? 0 : standby ? config.leaseTtlMs / 3 : config.pollIntervalMs);
+      })
+      .catch(async (error: Error) => {
+        consumer.status.lastError = error.message;
+        log.warn({ err: error.message }, 'feed: poll failed; retrying');
+        await reader.reset();
+        schedule(ERROR_BACKOFF_MS);
+      });
+  };
+  // The lease is renewed on its own clock too, so a long reconciliation does not lose it.
+  const renewal = setInterval(() => {
+    if (lease.token !== undefined) void lease.hold().catch(() => undefined);
+  }, config.leaseTtlMs / 3);
+  renewal.unref();
+  schedule(0);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearInterval(renewal);
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/** What /ready should say about the feed: a failing poll, or a consumer falling behind. */
+export function feedWarnings(status: FeedStatus, config: Pick<FeedConfig, 'pollIntervalMs'>): string[] {
+  const warnings: string[] = [];
+  if (status.lastError) warnings.push(`feed: the last poll failed (${status.lastError})`);
+  if (status.lagMs > 60_000)
+    warnings.push(`feed: ${Math.round(status.lagMs / 1000)} s behind the directory log`);
+  const idle = status.lastPollAt === undefined ? 0 : Date.now() - status.lastPollAt;
+  if (status.role === 'active' && idle > Math.max(60_000, config.pollIntervalMs * 20))
+    warnings.push(`feed: no poll for ${Math.round(idle / 1000)} s`);
+  return warnings;
+}
+
+function feedMetrics(status: FeedStatus, active: boolean, publisher: EventPublisher): FeedMetrics {
+  return {
+    active: active ? 1 : 0,
+    positionSeconds: status.position ? reqStartMicros(status.position) / 1e6 : 0,
+    lagSeconds: status.lagMs / 1000,
+    eventsByOrigin: publisher.queuedByOrigin,
+    records: status.records,
+    ownWrites: status.ownWrites,
+    reconciliations: status.reconciliations,
+  };
+}
