@@ -11,9 +11,9 @@ import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
 import type { Directory } from './ports/directory.ts';
+import { type AuthRuntime, startAuth } from './start-auth.ts';
 import {
   appOptions,
-  bearerTokens,
   checkMappingsAgainst,
   connectRedis,
   listen,
@@ -38,6 +38,11 @@ export const REDACTED_LOG_PATHS = [
   '*.bindPassword',
   'token',
   '*.token',
+  // The token endpoint's form and answer (RFC 7522 assertion, RFC 6749 access token).
+  'assertion',
+  '*.assertion',
+  'access_token',
+  '*.access_token',
   ...secretPaths.map((path) => `config.${path}`),
 ];
 
@@ -62,6 +67,10 @@ export interface RunningBridge {
   events?: EventsRuntime;
   /** Plain token generated for the local default (only when no token was configured). */
   generatedToken?: string;
+  /** Static tokens, issued tokens, SAML trust. */
+  auth: AuthRuntime;
+  /** Puts the static bearer tokens of a re-read configuration in force (what SIGHUP does). */
+  reloadTokens(config: BridgeConfig): void;
   stop(): Promise<void>;
 }
 
@@ -119,7 +128,11 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   await checkMappingsAgainst(directory, mappings, { config, local, logger });
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = await connectRedis(config, redisUrl, logger);
-  const auth = bearerTokens(config);
+  const auth = await startAuth(config, {
+    redis,
+    endpoints: () => mappings.store.mappings().resourceTypes.map((rt) => rt.endpoint),
+    logger,
+  });
   const resources = resourceServiceFor(config, directory, mappings.store);
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
@@ -127,7 +140,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   if (events) resources.attachJournal(events.journal);
   const app = createApp(
     appOptions(
-      { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
+      { config, logger, resources, mappings: mappings.store, auth },
       {
         directory,
         redis,
@@ -139,6 +152,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
+    auth.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -164,6 +178,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     local,
     ...(events ? { events } : {}),
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
+    auth,
+    reloadTokens: (next) => auth.reloadTokens(next),
     stop,
   };
 }
@@ -266,6 +282,15 @@ export async function runMain(): Promise<void> {
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
+  // Static tokens are added or revoked without a restart: the configuration is re-read on SIGHUP;
+  // an invalid one is reported and the tokens in force stay.
+  process.on('SIGHUP', () => {
+    try {
+      bridge.reloadTokens(loadConfig());
+    } catch (error) {
+      process.stderr.write(`scim-ldap-bridge: SIGHUP reload refused\n${(error as Error).message}\n`);
+    }
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -18,12 +18,19 @@ import { ScimError } from '../scim/errors.ts';
 import type { Precondition, RequestContext } from './resources/context.ts';
 import type { ResourceService } from './resources/service.ts';
 
+/**
+ * Whether the client may perform one operation (its scopes, decided by the HTTP layer): throws
+ * the ScimError (403) that becomes that operation's result; the others still run.
+ */
+export type BulkOperationGate = (endpoint: string, method: string) => void;
+
 export async function executeBulk(
   body: unknown,
   resources: ResourceService,
   mappings: MappingSet,
   limits: BulkLimits,
   ctx: RequestContext,
+  gate: BulkOperationGate = () => undefined,
 ): Promise<{ schemas: [string]; Operations: BulkOperationResult[] }> {
   const request = parseBulkRequest(body, limits);
   const created = new Map<string, string>();
@@ -31,7 +38,7 @@ export async function executeBulk(
   let errors = 0;
   for (const [index, operation] of request.operations.entries()) {
     if (request.failOnErrors !== undefined && errors >= request.failOnErrors) break;
-    const result = await executeOne(operation, index, { resources, mappings, created, ctx });
+    const result = await executeOne(operation, index, { resources, mappings, created, ctx, gate });
     if (Number(result.status) >= 400) errors++;
     results.push(result);
   }
@@ -44,6 +51,7 @@ interface BulkRun {
   /** bulkId -> id of the resource its POST created. */
   created: Map<string, string>;
   ctx: RequestContext;
+  gate: BulkOperationGate;
 }
 
 async function executeOne(
@@ -80,6 +88,7 @@ async function perform(
   const resourceType = findResourceTypeByEndpoint(run.mappings, endpoint);
   if (!resourceType || rest.length > 0)
     throw ScimError.invalidPath(`Operations[${index}].path "${operation.path}" is not a resource path`);
+  run.gate(resourceType.endpoint, operation.method);
   const precondition: Precondition = operation.version ? { ifMatch: operation.version } : {};
   if (operation.method === 'POST') {
     if (id !== undefined)

@@ -1,9 +1,11 @@
 /** POST /Bulk (RFC 7644 §3.7). Limits are advertised in /ServiceProviderConfig and enforced here. */
 import type { Router } from '@koa/router';
+import type { Principal } from '../../auth/tokens.ts';
 import type { MappingSet } from '../../mapping/compiled.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { executeBulk } from '../../services/bulk.ts';
 import type { ResourceService } from '../../services/resources/service.ts';
+import { bulkOperationCheck } from '../middleware/scopes.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface BulkRoutesDeps {
@@ -26,6 +28,7 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
       );
     }
     if (ctx.state.body === undefined) throw ScimError.invalidSyntax('a BulkRequest body is required');
+    const principal = ctx.state.principal as Principal;
     const result = await executeBulk(
       ctx.state.body,
       deps.resources,
@@ -33,8 +36,10 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
       { maxOperations: deps.maxOperations },
       {
         baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
-        actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
+        actor: principal.name,
       },
+      // Each operation needs the scope its single request would (docs/architecture.md §Scopes).
+      bulkOperationCheck(principal),
     );
     sendScim(ctx, 200, result);
   });
