@@ -13,11 +13,10 @@ import {
   type AssertionOptions,
   assertionXml,
   b64url,
-  IDP,
   metadataXml,
   missingSigner,
-  SP,
   Signer,
+  SP,
   type TestKey,
   TOKEN_URL,
 } from '../../unit/auth/saml-fixtures.ts';
