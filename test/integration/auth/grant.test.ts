@@ -5,7 +5,7 @@
  * SCIM call; a replay refused on the other instance; the hostile cases each refused with a clear
  * RFC 6749 error and logged without the assertion's content.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
@@ -242,5 +242,52 @@ describe('trust status and SP metadata', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/samlmetadata\+xml/);
     expect(await r.text()).toContain(`entityID="${SP}"`);
+  });
+});
+
+describe('when the metadata or Redis fail', () => {
+  it('a failed metadata refresh keeps the last good metadata: /ready degraded, the grant still works', async () => {
+    const trust = a.bridge.auth.trust;
+    if (!trust) throw new Error('the bridge should trust an IdP');
+    const metadataFile = path.join(signer.dir, 'idp-metadata.xml');
+    const good = readFileSync(metadataFile, 'utf8');
+    writeFileSync(metadataFile, '<not-metadata/>');
+    try {
+      await trust.refreshAll();
+      const ready = await fetch(`${a.bridge.url}/ready`);
+      expect(ready.status).toBe(200);
+      const body = (await ready.json()) as { status: string; warnings: string[] };
+      expect(body.status).toBe('degraded');
+      expect(body.warnings.join('\n')).toMatch(
+        /SAML IdP "e2e-idp": metadata refresh failed .*keeping the metadata/,
+      );
+      expect((await grant(a, b64url(assertion()))).status).toBe(200);
+    } finally {
+      writeFileSync(metadataFile, good);
+      await trust.refreshAll();
+    }
+    expect(((await (await fetch(`${a.bridge.url}/ready`)).json()) as { status: string }).status).toBe(
+      'ready',
+    );
+  });
+
+  it('Redis down: the grant and issued tokens answer 503, static tokens still work', async () => {
+    const issued = await grant(a, b64url(assertion()));
+    expect(issued.status).toBe(200);
+    const redis = a.bridge.local?.redis;
+    if (!redis) throw new Error('the first bridge should run its own Redis');
+    await redis.kill();
+    try {
+      const refused = await grant(a, b64url(assertion()));
+      expect(refused.status).toBe(503);
+      expect(refused.body.error).toBe('temporarily_unavailable');
+      const withIssued = await a.request('GET', '/Users', undefined, {
+        Authorization: `Bearer ${issued.body.access_token}`,
+      });
+      expect(withIssued.status).toBe(503);
+      expect((await a.request('GET', '/ServiceProviderConfig')).status).toBe(200);
+    } finally {
+      await redis.restart();
+    }
   });
 });
