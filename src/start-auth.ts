@@ -151,6 +151,19 @@ function trustWarnings(trust: TrustStore | undefined): string[] {
   });
 }
 
+/** A subscriber connection that drops revoked tokens from this instance's cache (issued-tokens.ts). */
+function listenForRevocations(redis: Redis, issued: IssuedTokens, logger: Logger): Redis {
+  const subscriber = redis.duplicate({ enableOfflineQueue: true });
+  subscriber.on('error', (error) => logger.warn({ err: error.message }, 'revocation channel problem'));
+  subscriber.on('message', (_channel: string, id: string) => issued.forget(id));
+  await subscriber
+    .subscribe(issued.revocationChannel)
+    .catch((error: Error) =>
+      logger.warn({ err: error.message }, 'revocation channel not subscribed at start-up'),
+    );
+  return subscriber;
+}
+
 export async function startAuth(
   config: BridgeConfig,
   parts: { redis: Redis; endpoints: () => readonly string[]; logger: Logger },
@@ -158,7 +171,12 @@ export async function startAuth(
   const { redis, endpoints, logger } = parts;
   checkConfiguredScopes(config, endpoints());
   const { tokens: statics, generatedToken } = bearerTokens(config);
-  const issued = new IssuedTokens(redis, { prefix: `${config.redis.keyPrefix}token:` });
+  const issued = new IssuedTokens(redis, {
+    prefix: `${config.redis.keyPrefix}token:`,
+    cacheMs: config.auth.issuedTokens.cacheMs,
+  });
+  const revocations =
+    config.auth.issuedTokens.cacheMs > 0 ? await listenForRevocations(redis, issued, logger) : undefined;
   const authenticator = new Authenticator(statics, issued);
   let trust: TrustStore | undefined;
   if (config.auth.saml.trustedIdps.length > 0) {
@@ -192,6 +210,9 @@ export async function startAuth(
       logger.info({ tokens: next.auth.tokens.map((t) => t.name) }, 'static bearer tokens reloaded');
     },
     warnings: () => trustWarnings(trust),
-    stop: () => trust?.stop(),
+    stop: () => {
+      trust?.stop();
+      revocations?.disconnect();
+    },
   };
 }
