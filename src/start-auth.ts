@@ -156,11 +156,10 @@ function listenForRevocations(redis: Redis, issued: IssuedTokens, logger: Logger
   const subscriber = redis.duplicate({ enableOfflineQueue: true });
   subscriber.on('error', (error) => logger.warn({ err: error.message }, 'revocation channel problem'));
   subscriber.on('message', (_channel: string, id: string) => issued.forget(id));
-  await subscriber
+  // Not awaited: start-up goes on when Redis is down; ioredis subscribes again on every reconnect.
+  subscriber
     .subscribe(issued.revocationChannel)
-    .catch((error: Error) =>
-      logger.warn({ err: error.message }, 'revocation channel not subscribed at start-up'),
-    );
+    .catch((error: Error) => logger.warn({ err: error.message }, 'revocation channel not subscribed'));
   return subscriber;
 }
 
@@ -176,7 +175,7 @@ export async function startAuth(
     cacheMs: config.auth.issuedTokens.cacheMs,
   });
   const revocations =
-    config.auth.issuedTokens.cacheMs > 0 ? await listenForRevocations(redis, issued, logger) : undefined;
+    config.auth.issuedTokens.cacheMs > 0 ? listenForRevocations(redis, issued, logger) : undefined;
   const authenticator = new Authenticator(statics, issued);
   let trust: TrustStore | undefined;
   if (config.auth.saml.trustedIdps.length > 0) {
