@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
-import { assertionXml, b64url, metadataXml, SP, Signer, TOKEN_URL } from '../test/unit/auth/saml-fixtures.ts';
+import { assertionXml, b64url, metadataXml, Signer, SP, TOKEN_URL } from '../test/unit/auth/saml-fixtures.ts';
 import { argValue, fmt, httpClient, measure } from './measure.ts';
 
 const GRANTS = argValue('--grants', 300);

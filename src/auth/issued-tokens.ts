@@ -106,6 +106,32 @@ export class IssuedTokens {
     return grant;
   }
 
+  /** Every token still valid, by id (a SCAN of the prefix; for the CLI, not for requests). */
+  async list(limit = 10_000): Promise<(TokenGrant & { id: string })[]> {
+    const found: (TokenGrant & { id: string })[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${this.#prefix}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const record = await this.#redis.get(key);
+        if (record === null || found.length >= limit) continue;
+        const parsed = JSON.parse(record) as {
+          principal: IssuedPrincipal;
+          scopes: string[];
+          expiresAt: number;
+        };
+        const grant = {
+          principal: parsed.principal,
+          scopes: parsed.scopes,
+          expiresAt: new Date(parsed.expiresAt),
+        };
+        found.push({ id: key.slice(this.#prefix.length), ...grant });
+      }
+    } while (cursor !== '0' && found.length < limit);
+    return found;
+  }
+
   /** Revokes by token or by its id (the hash); true when it was still valid. */
   async revoke(tokenOrId: { token: string } | { id: string }): Promise<boolean> {
     const id = 'token' in tokenOrId ? tokenId(tokenOrId.token) : tokenOrId.id;

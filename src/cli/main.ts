@@ -1,5 +1,6 @@
 /**
- * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `jobs`, `worker`, `--help`.
+ * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `jobs`, `worker`,
+ * `tokens`, `trust`, `--help`.
  */
 import { readFileSync } from 'node:fs';
 import { type BridgeConfig, ConfigError, loadConfig } from '../config/index.ts';
@@ -9,9 +10,13 @@ import { loadMappingDirectory } from '../mapping/load.ts';
 import { formatProblem, MappingError, type MappingProblem } from '../mapping/problems.ts';
 import { subschemaVerifier } from '../mapping/subschema.ts';
 import type { DirEntry } from '../ports/directory.ts';
+import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
+import { TRUST_HELP, trustCommand } from './commands/trust.ts';
 import { formatPreview, type PreviewRequest, PreviewUsageError, previewRequest } from './preview.ts';
 
 const HELP: Record<string, string> = {
+  tokens: TOKENS_HELP,
+  trust: TRUST_HELP,
   main: `usage: scim-ldap-bridge <command> [options]
 
 commands:
@@ -21,6 +26,8 @@ commands:
   preview METHOD PATH print the LDAP operations a SCIM request would perform (no directory needed)
   jobs list|retry|replay  inspect and repair event deliveries (dead letters, replay)
   worker              run event delivery workers only (scale out beside the servers)
+  tokens create|list|revoke  static bearer tokens (configuration) and issued tokens (Redis)
+  trust add|list|remove      trusted SAML identity providers (metadata)
 
 Run "scim-ldap-bridge <command> --help" for a command's options.
 `,
@@ -112,9 +119,20 @@ export async function run(argv: string[]): Promise<number> {
       return jobs(rest);
     case 'worker':
       return worker(rest);
+    case 'tokens':
+      return tokensCommand(rest, cliConfig, usage).catch(refusedEdit);
+    case 'trust':
+      return trustCommand(rest, cliConfig, usage).catch(refusedEdit);
     default:
       return usage(`unknown command "${command}"`);
   }
+}
+
+/** A configuration edit that the service would refuse: nothing was written. */
+function refusedEdit(error: unknown): number {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`scim-ldap-bridge: the configuration file was left unchanged\n${error.message}\n`);
+  return 2;
 }
 
 function usage(message: string): number {
