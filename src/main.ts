@@ -128,11 +128,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   await checkMappingsAgainst(directory, mappings, { config, local, logger });
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = await connectRedis(config, redisUrl, logger);
-  const auth = await startAuth(config, {
-    redis,
-    endpoints: () => mappings.store.mappings().resourceTypes.map((rt) => rt.endpoint),
-    logger,
-  });
+  const auth = await startAuth(config, { redis, mappings: mappings.store.mappings, logger });
   const resources = resourceServiceFor(config, directory, mappings.store);
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
@@ -231,6 +227,18 @@ export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<
   return { stop: () => pool.close() };
 }
 
+/**
+ * Static tokens are added or revoked without a restart: the configuration is re-read on SIGHUP;
+ * an invalid one is reported and the tokens in force stay. Other settings need a restart.
+ */
+function reloadTokensOnSignal(bridge: RunningBridge): void {
+  try {
+    bridge.reloadTokens(loadConfig());
+  } catch (error) {
+    process.stderr.write(`scim-ldap-bridge: SIGHUP reload refused\n${(error as Error).message}\n`);
+  }
+}
+
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
 export async function runMain(): Promise<void> {
   let config: BridgeConfig;
@@ -282,15 +290,7 @@ export async function runMain(): Promise<void> {
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
-  // Static tokens are added or revoked without a restart: the configuration is re-read on SIGHUP;
-  // an invalid one is reported and the tokens in force stay.
-  process.on('SIGHUP', () => {
-    try {
-      bridge.reloadTokens(loadConfig());
-    } catch (error) {
-      process.stderr.write(`scim-ldap-bridge: SIGHUP reload refused\n${(error as Error).message}\n`);
-    }
-  });
+  process.on('SIGHUP', () => reloadTokensOnSignal(bridge));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -22,6 +22,7 @@ import { checkScopeRules, parseScopes, type ScopeRule } from './auth/scopes.ts';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
 import type { TokenEndpoint } from './http/routes/oauth.ts';
+import type { MappingSet } from './mapping/compiled.ts';
 
 export interface AuthRuntime {
   readonly authenticator: Authenticator;
@@ -165,9 +166,11 @@ function listenForRevocations(redis: Redis, issued: IssuedTokens, logger: Logger
 
 export async function startAuth(
   config: BridgeConfig,
-  parts: { redis: Redis; endpoints: () => readonly string[]; logger: Logger },
+  parts: { redis: Redis; mappings: () => MappingSet; logger: Logger },
 ): Promise<AuthRuntime> {
-  const { redis, endpoints, logger } = parts;
+  const { redis, logger } = parts;
+  // The scopes that exist follow the mapped resource types (hot reload included).
+  const endpoints = () => parts.mappings().resourceTypes.map((rt) => rt.endpoint);
   checkConfiguredScopes(config, endpoints());
   const { tokens: statics, generatedToken } = bearerTokens(config);
   const issued = new IssuedTokens(redis, {

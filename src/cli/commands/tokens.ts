@@ -27,10 +27,70 @@ The configuration file is SCIM_BRIDGE_CONFIG, else config/bridge.yaml. Exit stat
 
 const TOKENS = ['auth', 'tokens'];
 
+type Usage = (message: string) => number;
+
+async function create(name: string, options: Map<string, string[]>, file: string): Promise<number> {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = options.get('--expires-at')?.[0];
+  appendToConfigList(file, TOKENS, {
+    name,
+    sha256: sha256Hex(token),
+    scopes: options.get('--scope') ?? ['admin'],
+    ...(expiresAt ? { expiresAt } : {}),
+  });
+  process.stdout.write(`${token}\n`);
+  process.stderr.write(`added "${name}" to ${file}; the token above is shown once. SIGHUP the servers.\n`);
+  return 0;
+}
+
+async function list(config: BridgeConfig): Promise<number> {
+  for (const t of config.auth.tokens) {
+    process.stdout.write(
+      `static\t${t.name}\t${t.scopes.join(' ')}\t${t.expiresAt ?? 'no expiry'}\t${t.sha256.slice(0, 12)}…\n`,
+    );
+  }
+  if (!config.redis.url) return 0;
+  const issued = await openIssuedTokens(config);
+  try {
+    for (const t of await issued.tokens.list()) {
+      process.stdout.write(
+        `issued\t${t.principal.name}\t${t.scopes.join(' ')}\t${t.expiresAt.toISOString()}\t${t.id}\t${t.principal.issuer}\n`,
+      );
+    }
+  } finally {
+    await issued.close();
+  }
+  return 0;
+}
+
+async function revoke(target: string, file: string, config: () => BridgeConfig | undefined): Promise<number> {
+  if (!/^[0-9a-f]{64}$/.test(target)) {
+    const removed = removeFromConfigList(file, TOKENS, target);
+    process.stderr.write(
+      removed > 0
+        ? `removed "${target}" from ${file}; SIGHUP the servers.\n`
+        : `no token "${target}" in ${file}\n`,
+    );
+    return removed > 0 ? 0 : 1;
+  }
+  const loaded = config();
+  if (!loaded) return 2;
+  const issued = await openIssuedTokens(loaded);
+  try {
+    const revoked = await issued.tokens.revoke({ id: target });
+    process.stderr.write(
+      revoked ? 'revoked on every instance\n' : 'no such issued token (expired or revoked)\n',
+    );
+    return revoked ? 0 : 1;
+  } finally {
+    await issued.close();
+  }
+}
+
 export async function tokensCommand(
   args: string[],
   config: () => BridgeConfig | undefined,
-  usage: (message: string) => number,
+  usage: Usage,
 ): Promise<number> {
   const [sub, ...rest] = args;
   const parsed = parseArgs(rest, sub === 'create' ? ['--scope', '--expires-at'] : []);
@@ -39,66 +99,16 @@ export async function tokensCommand(
   const file = configFilePath();
   if (sub === 'create') {
     if (positional.length !== 1) return usage('tokens create needs one NAME');
-    const token = randomBytes(32).toString('base64url');
-    const expiresAt = options.get('--expires-at')?.[0];
-    appendToConfigList(file, TOKENS, {
-      name: positional[0],
-      sha256: sha256Hex(token),
-      scopes: options.get('--scope') ?? ['admin'],
-      ...(expiresAt ? { expiresAt } : {}),
-    });
-    process.stdout.write(`${token}\n`);
-    process.stderr.write(
-      `added "${positional[0]}" to ${file}; the token above is shown once. SIGHUP the servers.\n`,
-    );
-    return 0;
+    return create(positional[0] as string, options, file);
   }
   if (sub === 'list') {
     if (positional.length > 0) return usage('tokens list takes no arguments');
     const loaded = config();
-    if (!loaded) return 2;
-    for (const t of loaded.auth.tokens) {
-      process.stdout.write(
-        `static\t${t.name}\t${t.scopes.join(' ')}\t${t.expiresAt ?? 'no expiry'}\t${t.sha256.slice(0, 12)}…\n`,
-      );
-    }
-    if (!loaded.redis.url) return 0;
-    const issued = await openIssuedTokens(loaded);
-    try {
-      for (const t of await issued.tokens.list()) {
-        process.stdout.write(
-          `issued\t${t.principal.name}\t${t.scopes.join(' ')}\t${t.expiresAt.toISOString()}\t${t.id}\t${t.principal.issuer}\n`,
-        );
-      }
-    } finally {
-      await issued.close();
-    }
-    return 0;
+    return loaded ? list(loaded) : 2;
   }
   if (sub === 'revoke') {
     if (positional.length !== 1) return usage('tokens revoke needs one NAME or ID');
-    const target = positional[0] as string;
-    if (!/^[0-9a-f]{64}$/.test(target)) {
-      const removed = removeFromConfigList(file, TOKENS, target);
-      process.stderr.write(
-        removed > 0
-          ? `removed "${target}" from ${file}; SIGHUP the servers.\n`
-          : `no token "${target}" in ${file}\n`,
-      );
-      return removed > 0 ? 0 : 1;
-    }
-    const loaded = config();
-    if (!loaded) return 2;
-    const issued = await openIssuedTokens(loaded);
-    try {
-      const revoked = await issued.tokens.revoke({ id: target });
-      process.stderr.write(
-        revoked ? 'revoked on every instance\n' : 'no such issued token (expired or revoked)\n',
-      );
-      return revoked ? 0 : 1;
-    } finally {
-      await issued.close();
-    }
+    return revoke(positional[0] as string, file, config);
   }
   return usage('tokens needs create, list or revoke');
 }
