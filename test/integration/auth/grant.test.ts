@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initLocalIdp, type LocalIdpFiles, signedAssertion } from '../../../src/localdev/idp.ts';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import {
   type AssertionOptions,
@@ -28,6 +29,7 @@ let a: TestBridge;
 let b: TestBridge;
 const logs: string[] = [];
 let counter = 0;
+let localIdp: LocalIdpFiles;
 
 /** ISO instant `seconds` from the real now (the bridge checks against its own clock). */
 const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
@@ -64,6 +66,7 @@ beforeAll(async () => {
   strangerKey = signer.key('e2e-stranger');
   const metadataFile = path.join(signer.dir, 'idp-metadata.xml');
   writeFileSync(metadataFile, metadataXml({ keys: [{ cert: idpKey.certBase64, use: 'signing' }] }));
+  localIdp = initLocalIdp(path.join(signer.dir, 'local-idp'));
   const env = {
     SCIM_BRIDGE_AUTH_SAML_ENTITY_ID: SP,
     SCIM_BRIDGE_AUTH_SAML_TOKEN_ENDPOINT_URL: TOKEN_URL,
@@ -75,6 +78,11 @@ beforeAll(async () => {
           { attribute: 'groups', equals: 'scim-provisioners', scopes: ['users:read'] },
           { nameId: true, equals: 'writer@example.test', scopes: ['users:write', 'groups:write'] },
         ],
+      },
+      {
+        name: 'local-idp',
+        metadataFile: localIdp.metadataFile,
+        scopeRules: [{ attribute: 'groups', equals: 'scim-admins', scopes: ['admin'] }],
       },
     ]),
   };
@@ -121,6 +129,18 @@ describe('RFC 7522 grant, end to end', () => {
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
     expect(replay.body.error_description).toMatch(/already been used/);
+  });
+
+  it('accepts the local IdP that README tells newcomers to run (src/localdev/idp.ts)', async () => {
+    const field = signedAssertion(localIdp, {
+      nameId: 'newcomer@example.test',
+      groups: ['scim-admins'],
+      audience: SP,
+      recipient: TOKEN_URL,
+    });
+    const answer = await grant(a, field);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.scope).toBe('admin');
   });
 
   it('refuses an assertion whose subject earns no scope', async () => {
