@@ -18,6 +18,7 @@ import { fetchMetadata } from './auth/saml/metadata.ts';
 import { RedisReplayCache } from './auth/saml/replay-cache.ts';
 import { spMetadataXml } from './auth/saml/sp-metadata.ts';
 import { type IdpSource, TrustStore } from './auth/saml/trust-store.ts';
+import { WebSso } from './auth/saml/web-sso.ts';
 import { checkScopeRules, parseScopes, type ScopeRule } from './auth/scopes.ts';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
@@ -31,6 +32,7 @@ export interface AuthRuntime {
   readonly trust?: TrustStore;
   readonly tokenGrant?: TokenEndpoint;
   readonly spMetadataXml?: string;
+  readonly webSso?: WebSso;
   /** Plain token generated for the local default (only when no token was configured). */
   readonly generatedToken?: string;
   /** Puts the static tokens of a re-read configuration in force (SIGHUP); throws ConfigError. */
@@ -101,6 +103,30 @@ export function tokenEndpointUrlOf(config: BridgeConfig): string | undefined {
   return config.auth.saml.tokenEndpointUrl ?? (base ? new URL('/oauth/token', base).href : undefined);
 }
 
+const replayCacheOf = (config: BridgeConfig, redis: Redis) =>
+  new RedisReplayCache(redis, `${config.redis.keyPrefix}saml-replay:`);
+
+function rulesOf(config: BridgeConfig): Map<string, ScopeRule[]> {
+  return new Map(config.auth.saml.trustedIdps.map((idp) => [idp.name, idp.scopeRules as ScopeRule[]]));
+}
+
+function webSsoFor(config: BridgeConfig, trust: TrustStore, redis: Redis): WebSso {
+  const { saml } = config.auth;
+  const rules = rulesOf(config);
+  return new WebSso({
+    entityId: saml.entityId ?? '',
+    acsUrl: acsUrlOf(config) ?? '',
+    clockSkewMs: saml.clockSkewSeconds * 1000,
+    maxLifetimeMs: saml.maxAssertionLifetimeSeconds * 1000,
+    sessionTtlSeconds: saml.sessionTtlSeconds,
+    trust,
+    replay: replayCacheOf(config, redis),
+    redis,
+    prefix: config.redis.keyPrefix,
+    scopeRules: (name) => rules.get(name) ?? [],
+  });
+}
+
 function grantFor(
   config: BridgeConfig,
   parts: { trust: TrustStore; redis: Redis; issued: IssuedTokens; endpoints: () => readonly string[] },
@@ -112,8 +138,8 @@ function grantFor(
     clockSkewMs: saml.clockSkewSeconds * 1000,
     maxLifetimeMs: saml.maxAssertionLifetimeSeconds * 1000,
   };
-  const replay = new RedisReplayCache(parts.redis, `${config.redis.keyPrefix}saml-replay:`);
-  const rules = new Map(saml.trustedIdps.map((idp) => [idp.name, idp.scopeRules as ScopeRule[]]));
+  const replay = replayCacheOf(config, parts.redis);
+  const rules = rulesOf(config);
   return (form: FormFields, authorization: string | undefined) =>
     tokenRequest(form, authorization, {
       policy,
@@ -126,12 +152,16 @@ function grantFor(
     });
 }
 
+/** Where IdPs post Web SSO Responses: beside the token endpoint. */
+function acsUrlOf(config: BridgeConfig): string | undefined {
+  const tokenUrl = tokenEndpointUrlOf(config);
+  return tokenUrl ? new URL('/saml/acs', tokenUrl).href : undefined;
+}
+
 function spMetadataFor(config: BridgeConfig): string | undefined {
   const { saml } = config.auth;
   if (!saml.entityId) return undefined;
-  const acs = config.server.publicBaseUrl
-    ? new URL('/saml/acs', config.server.publicBaseUrl).href
-    : undefined;
+  const acs = acsUrlOf(config);
   return spMetadataXml({
     entityId: saml.entityId,
     ...(acs ? { assertionConsumerServiceUrl: acs } : {}),
@@ -194,7 +224,13 @@ export async function startAuth(
     authenticator,
     statics,
     issued,
-    ...(trust ? { trust, tokenGrant: grantFor(config, { trust, redis, issued, endpoints }) } : {}),
+    ...(trust
+      ? {
+          trust,
+          tokenGrant: grantFor(config, { trust, redis, issued, endpoints }),
+          webSso: webSsoFor(config, trust, redis),
+        }
+      : {}),
     ...(sp ? { spMetadataXml: sp } : {}),
     ...(generatedToken ? { generatedToken } : {}),
     reloadTokens(next) {

@@ -184,6 +184,7 @@ export function appOptions(
     authenticator: auth.authenticator,
     ...(auth.tokenGrant ? { tokenGrant: auth.tokenGrant } : {}),
     ...(auth.spMetadataXml ? { spMetadataXml: auth.spMetadataXml } : {}),
+    ...(auth.webSso ? { webSso: auth.webSso } : {}),
     resources,
     mappings: mappings.mappings,
     discovery: {

@@ -127,6 +127,7 @@ export interface SamlConfig {
   readonly metadataRefreshSeconds: number;
   readonly metadataRetrySeconds: number;
   readonly metadataFetchTimeoutMs: number;
+  readonly sessionTtlSeconds: number;
   /** Absolute after loading. */
   readonly spCertificateFile?: string;
   readonly spPrivateKeyFile?: string;

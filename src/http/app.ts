@@ -7,6 +7,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
 import type { DiscoveryOptions } from '../services/discovery.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
@@ -35,6 +36,8 @@ export interface HttpDeps {
   tokenGrant?: TokenEndpoint;
   /** GET /saml/metadata; absent while auth.saml.entityId is unset. */
   spMetadataXml?: string;
+  /** SP-initiated Web SSO for admins under /saml; absent while no IdP is trusted. */
+  webSso?: WebSso;
   resources: ResourceService;
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
@@ -50,7 +53,10 @@ export function createApp(deps: HttpDeps): Koa {
   const operational = new Router();
   registerHealthRoutes(operational, deps.readiness);
   if (deps.tokenGrant) registerOAuthRoutes(operational, deps.tokenGrant, deps.logger);
-  if (deps.spMetadataXml) registerSamlRoutes(operational, deps.spMetadataXml);
+  if (deps.spMetadataXml) {
+    const sso = deps.webSso ? { sso: deps.webSso } : {};
+    registerSamlRoutes(operational, { metadataXml: deps.spMetadataXml, logger: deps.logger, ...sso });
+  }
 
   const scim = scimRouter(deps);
 

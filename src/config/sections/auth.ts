@@ -115,6 +115,14 @@ const saml = {
       description: 'Time before the next try after a failed refresh; the last good metadata stays in force.',
     },
     metadataFetchTimeoutMs: { ...millis, default: 10_000, description: 'Timeout of one metadata fetch.' },
+    sessionTtlSeconds: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 604_800,
+      default: 28_800,
+      description:
+        'Lifetime of an admin session opened by SP-initiated Web SSO (/saml/login, /saml/acs), kept in Redis.',
+    },
     spCertificateFile: {
       type: 'string',
       'x-path': true,

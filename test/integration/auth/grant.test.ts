@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initLocalIdp, type LocalIdpFiles, signedAssertion } from '../../../src/localdev/idp.ts';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
@@ -14,6 +15,7 @@ import {
   type AssertionOptions,
   assertionXml,
   b64url,
+  IDP,
   metadataXml,
   missingSigner,
   Signer,
@@ -262,6 +264,113 @@ describe('trust status and SP metadata', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/samlmetadata\+xml/);
     expect(await r.text()).toContain(`entityID="${SP}"`);
+  });
+});
+
+describe('SP-initiated Web SSO (admin session)', () => {
+  const ACS = new URL('/saml/acs', TOKEN_URL).href;
+
+  async function login(bridge: TestBridge): Promise<string> {
+    const r = await fetch(`${bridge.bridge.url}/saml/login?idp=e2e-idp`, { redirect: 'manual' });
+    expect(r.status).toBe(302);
+    const location = new URL(r.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(`${IDP}/sso`);
+    const request = inflateRawSync(
+      Buffer.from(location.searchParams.get('SAMLRequest') ?? '', 'base64'),
+    ).toString();
+    expect(request).toContain('AuthnRequest');
+    const id = /\bID="([^"]+)"/.exec(request)?.[1];
+    if (!id) throw new Error('the AuthnRequest has no ID');
+    return id;
+  }
+
+  function response(inResponseTo: string, options: AssertionOptions = {}): string {
+    const xml =
+      `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_resp-${++counter}" Version="2.0" ` +
+      `IssueInstant="${at(0)}" Destination="${ACS}" InResponseTo="${inResponseTo}">` +
+      `<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${IDP}</saml:Issuer>` +
+      '<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>' +
+      `${assertion({ recipient: ACS, ...options })}</samlp:Response>`;
+    return Buffer.from(xml).toString('base64');
+  }
+
+  const post = (bridge: TestBridge, fields: Record<string, string>) =>
+    fetch(`${bridge.bridge.url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+
+  it('logs in through the IdP: the session cookie works on the other instance, once per request', async () => {
+    const id = await login(a);
+    const field = response(id);
+    const answered = await post(b, { SAMLResponse: field, RelayState: '/saml/session' });
+    expect(answered.status).toBe(303);
+    expect(answered.headers.get('location')).toBe('/saml/session');
+    const cookie = answered.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(
+      /^scim_bridge_admin=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Lax$/,
+    );
+    const session = await fetch(`${a.bridge.url}/saml/session`, {
+      headers: { Cookie: cookie.split(';')[0] ?? '' },
+    });
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({
+      name: 'provisioner@example.test',
+      issuer: IDP,
+      scopes: ['users:read'],
+    });
+    expect((await post(a, { SAMLResponse: field })).status).toBe(400);
+    const out = await fetch(`${b.bridge.url}/saml/logout`, {
+      method: 'POST',
+      headers: { Cookie: cookie.split(';')[0] ?? '' },
+    });
+    expect(out.status).toBe(204);
+    expect(
+      (await fetch(`${a.bridge.url}/saml/session`, { headers: { Cookie: cookie.split(';')[0] ?? '' } }))
+        .status,
+    ).toBe(401);
+  });
+
+  it.each<[string, () => Promise<Record<string, string>>, RegExp]>([
+    [
+      'an unsolicited Response',
+      async () => ({ SAMLResponse: response('_never-requested') }),
+      /pending login request/,
+    ],
+    [
+      'an assertion for the token endpoint',
+      async () => ({ SAMLResponse: response(await login(a), { recipient: TOKEN_URL }) }),
+      /Recipient/,
+    ],
+    [
+      'an unsigned assertion',
+      async () => ({
+        SAMLResponse: Buffer.from(
+          Buffer.from(response(await login(a)), 'base64')
+            .toString()
+            .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''),
+        ).toString('base64'),
+      }),
+      /not signed/,
+    ],
+    [
+      'an open redirect in RelayState',
+      async () => ({ SAMLResponse: response(await login(a)), RelayState: '//evil.example.test/' }),
+      /^$/,
+    ],
+  ])('refuses %s', async (_name, fields, says) => {
+    const r = await post(a, await fields());
+    if (says.source === '^$') {
+      // Logged in, but sent to the local default page, never to another site.
+      expect(r.status).toBe(303);
+      expect(r.headers.get('location')).toBe('/saml/session');
+      return;
+    }
+    expect(r.status).toBe(400);
+    expect(r.headers.get('set-cookie')).toBeNull();
+    expect(((await r.json()) as { error: string }).error).toMatch(says);
   });
 });
 

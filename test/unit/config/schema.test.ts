@@ -65,6 +65,7 @@ const everyKey: Full<BridgeConfig> = {
       metadataRefreshSeconds: 600,
       metadataRetrySeconds: 30,
       metadataFetchTimeoutMs: 1000,
+      sessionTtlSeconds: 600,
       spCertificateFile: '/etc/bridge/sp.crt',
       spPrivateKeyFile: '/etc/bridge/sp.key',
       trustedIdps: [
