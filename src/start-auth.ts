@@ -5,20 +5,12 @@
  * the configuration are checked against the mapped resource types here, once they are known.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator.ts';
 import { IssuedTokens } from './auth/issued-tokens.ts';
-import type { AssertionPolicy } from './auth/saml/assertion.ts';
-import { type FormFields, tokenRequest } from './auth/saml/grant.ts';
-import { fetchMetadata } from './auth/saml/metadata.ts';
-import { RedisReplayCache } from './auth/saml/replay-cache.ts';
-import { spMetadataXml } from './auth/saml/sp-metadata.ts';
-import { type IdpSource, TrustStore } from './auth/saml/trust-store.ts';
-import { WebSso } from './auth/saml/web-sso.ts';
+import type { TrustStore } from './auth/saml/trust-store.ts';
+import type { WebSso } from './auth/saml/web-sso.ts';
 import { checkScopeRules, parseScopes, type ScopeRule } from './auth/scopes.ts';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
@@ -78,108 +70,10 @@ export function checkConfiguredScopes(config: BridgeConfig, endpoints: readonly 
   if (problems.length > 0) throw new ConfigError(problems.map((p) => ({ ...p, source: 'configuration' })));
 }
 
-/** A PEM given inline, or the file holding it. */
-function pemOf(value: string): string {
-  return value.trimStart().startsWith('-----BEGIN') ? value : readFileSync(path.resolve(value), 'utf8');
-}
-
-function idpSources(config: BridgeConfig): IdpSource[] {
-  const { saml } = config.auth;
-  return saml.trustedIdps.map((idp) => ({
-    name: idp.name,
-    ...(idp.entityId ? { entityId: idp.entityId } : {}),
-    ...(idp.metadataSigningCertificate
-      ? { pinnedCertificatePem: pemOf(idp.metadataSigningCertificate) }
-      : {}),
-    load: idp.metadataFile
-      ? () => readFile(path.resolve(idp.metadataFile as string), 'utf8')
-      : () => fetchMetadata(idp.metadataUrl as string, { timeoutMs: saml.metadataFetchTimeoutMs }),
-  }));
-}
-
 /** The token endpoint's public URL: configured, or derived from server.publicBaseUrl. */
 export function tokenEndpointUrlOf(config: BridgeConfig): string | undefined {
   const base = config.server.publicBaseUrl;
   return config.auth.saml.tokenEndpointUrl ?? (base ? new URL('/oauth/token', base).href : undefined);
-}
-
-const replayCacheOf = (config: BridgeConfig, redis: Redis) =>
-  new RedisReplayCache(redis, `${config.redis.keyPrefix}saml-replay:`);
-
-function rulesOf(config: BridgeConfig): Map<string, ScopeRule[]> {
-  return new Map(config.auth.saml.trustedIdps.map((idp) => [idp.name, idp.scopeRules as ScopeRule[]]));
-}
-
-function webSsoFor(config: BridgeConfig, trust: TrustStore, redis: Redis): WebSso {
-  const { saml } = config.auth;
-  const rules = rulesOf(config);
-  return new WebSso({
-    entityId: saml.entityId ?? '',
-    acsUrl: acsUrlOf(config) ?? '',
-    clockSkewMs: saml.clockSkewSeconds * 1000,
-    maxLifetimeMs: saml.maxAssertionLifetimeSeconds * 1000,
-    sessionTtlSeconds: saml.sessionTtlSeconds,
-    trust,
-    replay: replayCacheOf(config, redis),
-    redis,
-    prefix: config.redis.keyPrefix,
-    scopeRules: (name) => rules.get(name) ?? [],
-  });
-}
-
-function grantFor(
-  config: BridgeConfig,
-  parts: { trust: TrustStore; redis: Redis; issued: IssuedTokens; endpoints: () => readonly string[] },
-): TokenEndpoint {
-  const { saml } = config.auth;
-  const policy: AssertionPolicy = {
-    entityId: saml.entityId ?? '',
-    tokenEndpointUrl: tokenEndpointUrlOf(config) ?? '',
-    clockSkewMs: saml.clockSkewSeconds * 1000,
-    maxLifetimeMs: saml.maxAssertionLifetimeSeconds * 1000,
-  };
-  const replay = replayCacheOf(config, parts.redis);
-  const rules = rulesOf(config);
-  return (form: FormFields, authorization: string | undefined) =>
-    tokenRequest(form, authorization, {
-      policy,
-      trust: parts.trust,
-      replay,
-      tokens: parts.issued,
-      scopeRules: (name) => rules.get(name) ?? [],
-      resourceEndpoints: parts.endpoints(),
-      tokenTtlSeconds: config.auth.issuedTokens.ttlSeconds,
-    });
-}
-
-/** Where IdPs post Web SSO Responses: beside the token endpoint. */
-function acsUrlOf(config: BridgeConfig): string | undefined {
-  const tokenUrl = tokenEndpointUrlOf(config);
-  return tokenUrl ? new URL('/saml/acs', tokenUrl).href : undefined;
-}
-
-function spMetadataFor(config: BridgeConfig): string | undefined {
-  const { saml } = config.auth;
-  if (!saml.entityId) return undefined;
-  const acs = acsUrlOf(config);
-  return spMetadataXml({
-    entityId: saml.entityId,
-    ...(acs ? { assertionConsumerServiceUrl: acs } : {}),
-    ...(saml.spCertificateFile ? { certificatePem: readFileSync(saml.spCertificateFile, 'utf8') } : {}),
-    ...(saml.spPrivateKeyFile ? { privateKeyPem: readFileSync(saml.spPrivateKeyFile, 'utf8') } : {}),
-  });
-}
-
-function trustWarnings(trust: TrustStore | undefined): string[] {
-  return (trust?.status() ?? []).flatMap((idp) => {
-    if (!idp.trusted)
-      return [`SAML IdP "${idp.name}": no usable metadata (${idp.lastError ?? 'not loaded'})`];
-    if (idp.lastError === undefined) return [];
-    return [
-      `SAML IdP "${idp.name}": metadata refresh failed at ${idp.lastErrorAt?.toISOString()} (${idp.lastError}); ` +
-        `keeping the metadata loaded at ${idp.loadedAt?.toISOString()}`,
-    ];
-  });
 }
 
 /** A subscriber connection that drops revoked tokens from this instance's cache (issued-tokens.ts). */
@@ -210,28 +104,16 @@ export async function startAuth(
   const revocations =
     config.auth.issuedTokens.cacheMs > 0 ? listenForRevocations(redis, issued, logger) : undefined;
   const authenticator = new Authenticator(statics, issued);
-  let trust: TrustStore | undefined;
-  if (config.auth.saml.trustedIdps.length > 0) {
-    trust = new TrustStore(idpSources(config), {
-      refreshIntervalMs: config.auth.saml.metadataRefreshSeconds * 1000,
-      retryIntervalMs: config.auth.saml.metadataRetrySeconds * 1000,
-      log: logger.child({ component: 'saml-trust' }),
-    });
-    await trust.start();
-  }
-  const sp = spMetadataFor(config);
+  // SAML (samlify, xml-crypto) is loaded only when configured: a plain start stays quick.
+  const saml =
+    config.auth.saml.entityId !== undefined
+      ? await import('./start-saml.ts').then((m) => m.startSaml(config, { redis, issued, endpoints, logger }))
+      : undefined;
   return {
     authenticator,
     statics,
     issued,
-    ...(trust
-      ? {
-          trust,
-          tokenGrant: grantFor(config, { trust, redis, issued, endpoints }),
-          webSso: webSsoFor(config, trust, redis),
-        }
-      : {}),
-    ...(sp ? { spMetadataXml: sp } : {}),
+    ...saml?.parts,
     ...(generatedToken ? { generatedToken } : {}),
     reloadTokens(next) {
       checkConfiguredScopes(next, endpoints());
@@ -247,9 +129,9 @@ export async function startAuth(
       statics.replace(next.auth.tokens);
       logger.info({ tokens: next.auth.tokens.map((t) => t.name) }, 'static bearer tokens reloaded');
     },
-    warnings: () => trustWarnings(trust),
+    warnings: () => saml?.warnings() ?? [],
     stop: () => {
-      trust?.stop();
+      saml?.stop();
       revocations?.disconnect();
     },
   };
