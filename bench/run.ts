@@ -110,21 +110,21 @@ async function main(): Promise<void> {
   await bridge.stop();
 }
 
-const entry = process.argv.includes('--cluster')
-  ? import('./cluster.ts').then((m) => m.runCluster())
-  : process.argv.includes('--scale')
-    ? import('./scale.ts').then((m) => m.runScale())
-    : process.argv.includes('--membership')
-      ? import('./membership.ts').then((m) => m.runMembership())
-      : process.argv.includes('--writes')
-        ? import('./writes.ts').then((m) => m.runWrites())
-        : process.argv.includes('--floor')
-          ? import('./floor.ts').then((m) => m.runFloorComparison())
-          : process.argv.includes('--hostile')
-            ? import('./hostile.ts').then((m) => m.runHostile())
-            : process.argv.includes('--feed')
-              ? import('./feed.ts').then((m) => m.runFeed())
-              : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
+/** `npm run bench -- --MODE`: the benchmarks besides the default one, by flag. */
+const MODES: Record<string, () => Promise<void>> = {
+  '--grant': () => import('./grant.ts').then((m) => m.runGrant()),
+  '--cluster': () => import('./cluster.ts').then((m) => m.runCluster()),
+  '--scale': () => import('./scale.ts').then((m) => m.runScale()),
+  '--membership': () => import('./membership.ts').then((m) => m.runMembership()),
+  '--writes': () => import('./writes.ts').then((m) => m.runWrites()),
+  '--floor': () => import('./floor.ts').then((m) => m.runFloorComparison()),
+  '--hostile': () => import('./hostile.ts').then((m) => m.runHostile()),
+  '--feed': () => import('./feed.ts').then((m) => m.runFeed()),
+};
+const mode = Object.keys(MODES).find((flag) => process.argv.includes(flag));
+const entry = mode
+  ? MODES[mode]!()
+  : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);

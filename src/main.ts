@@ -12,10 +12,10 @@ import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
 import type { Directory } from './ports/directory.ts';
+import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
   appOptions,
-  bearerTokens,
   checkMappingsAgainst,
   connectRedis,
   listen,
@@ -41,6 +41,11 @@ export const REDACTED_LOG_PATHS = [
   '*.bindPassword',
   'token',
   '*.token',
+  // The token endpoint's form and answer (RFC 7522 assertion, RFC 6749 access token).
+  'assertion',
+  '*.assertion',
+  'access_token',
+  '*.access_token',
   ...secretPaths.map((path) => `config.${path}`),
 ];
 
@@ -67,6 +72,10 @@ export interface RunningBridge {
   feed?: FeedRuntime;
   /** Plain token generated for the local default (only when no token was configured). */
   generatedToken?: string;
+  /** Static tokens, issued tokens, SAML trust. */
+  auth: AuthRuntime;
+  /** Puts the static bearer tokens of a re-read configuration in force (what SIGHUP does). */
+  reloadTokens(config: BridgeConfig): void;
   stop(): Promise<void>;
 }
 
@@ -115,6 +124,11 @@ export function directoryFromConfig(
   );
 }
 
+function logListening(logger: Logger, baseUrl: string, mappings: MappingSet, config: BridgeConfig): void {
+  const resourceTypes = mappings.resourceTypes.map((r) => r.endpoint);
+  logger.info({ url: baseUrl, resourceTypes, config: redactConfig(config) }, 'listening');
+}
+
 export async function startBridge(options: StartOptions): Promise<RunningBridge> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
@@ -124,7 +138,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   await checkMappingsAgainst(directory, mappings, { config, local, logger });
   const redisUrl = config.redis.url ?? local?.redis?.url ?? '';
   const redis = await connectRedis(config, redisUrl, logger);
-  const auth = bearerTokens(config);
+  const auth = await startAuth(config, { redis, mappings: mappings.store.mappings, logger });
   const observe = options.observeInvalidationWindow;
   const notices = writeNoticesFor(directory, () => resources, { config, redis, logger, observe });
   const resources = resourceServiceFor(config, notices.announcing(directory), mappings.store);
@@ -135,7 +149,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
   const app = createApp(
     appOptions(
-      { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
+      { config, logger, resources, mappings: mappings.store, auth },
       { directory, redis, events, feed },
     ),
   );
@@ -143,6 +157,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
+    auth.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -153,14 +168,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
   });
-  logger.info(
-    {
-      url: baseUrl,
-      resourceTypes: mappings.store.mappings().resourceTypes.map((r) => r.endpoint),
-      config: redactConfig(config),
-    },
-    'listening',
-  );
+  logListening(logger, baseUrl, mappings.store.mappings(), config);
   return {
     url,
     baseUrl,
@@ -171,6 +179,8 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ...(events ? { events } : {}),
     ...(feed ? { feed } : {}),
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
+    auth,
+    reloadTokens: (next) => auth.reloadTokens(next),
     stop,
   };
 }
@@ -234,6 +244,18 @@ export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<
   };
 }
 
+/**
+ * Static tokens are added or revoked without a restart: the configuration is re-read on SIGHUP;
+ * an invalid one is reported and the tokens in force stay. Other settings need a restart.
+ */
+function reloadTokensOnSignal(bridge: RunningBridge): void {
+  try {
+    bridge.reloadTokens(loadConfig());
+  } catch (error) {
+    process.stderr.write(`scim-ldap-bridge: SIGHUP reload refused\n${(error as Error).message}\n`);
+  }
+}
+
 /** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
 export async function runMain(): Promise<void> {
   let config: BridgeConfig;
@@ -285,6 +307,7 @@ export async function runMain(): Promise<void> {
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
+  process.on('SIGHUP', () => reloadTokensOnSignal(bridge));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

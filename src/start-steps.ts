@@ -3,14 +3,12 @@
  * the mappings against the directory, Redis, the bearer tokens, the use cases, events, the HTTP
  * app and its listener. Part of the composition root, like main.ts.
  */
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
-import { type BridgeConfig, ConfigError } from './config/index.ts';
+import type { BridgeConfig } from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
@@ -26,6 +24,7 @@ import type { ResourceSource } from './ports/events.ts';
 import { ScimError } from './scim/errors.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
+import type { AuthRuntime } from './start-auth.ts';
 
 /**
  * Values of one group's member attribute read in one response. No setting exists: RFC 7644 has
@@ -149,28 +148,6 @@ export async function connectRedis(config: BridgeConfig, redisUrl: string, logge
   return redis;
 }
 
-/**
- * The fallback-token policy: with no token configured, a bridge on the local default generates
- * one for this run (printed at start-up); one pointed at a real directory refuses to start, since
- * no client could authenticate. Kept here, not in src/auth, because it is start-up policy.
- */
-export function bearerTokens(config: BridgeConfig): { tokens: TokenVerifier; generatedToken?: string } {
-  const entries = [...config.auth.tokens];
-  if (entries.length > 0) return { tokens: new TokenVerifier(entries) };
-  if (config.ldap.url) {
-    throw new ConfigError([
-      {
-        setting: 'auth.tokens',
-        source: 'default',
-        text: 'no bearer token is configured, so no client could authenticate; expected auth.tokens entries {name, sha256} or SCIM_BRIDGE_TOKEN',
-      },
-    ]);
-  }
-  const generatedToken = randomBytes(24).toString('base64url');
-  entries.push({ name: 'local-default', sha256: sha256Hex(generatedToken) });
-  return { tokens: new TokenVerifier(entries), generatedToken };
-}
-
 /** Events: every write journaled before the directory write, delivered at least once. */
 export function startEventsFor(
   resources: ResourceService,
@@ -251,7 +228,7 @@ export interface AppParts {
   logger: Logger;
   resources: ResourceService;
   mappings: MappingStore;
-  tokens: TokenVerifier;
+  auth: AuthRuntime;
 }
 
 export function appOptions(
@@ -263,14 +240,17 @@ export function appOptions(
     feed?: FeedRuntime | undefined;
   },
 ): HttpDeps {
-  const { config, logger, resources, mappings, tokens } = parts;
+  const { config, logger, resources, mappings, auth } = parts;
   return {
     logger,
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    tokens,
+    authenticator: auth.authenticator,
+    ...(auth.tokenGrant ? { tokenGrant: auth.tokenGrant } : {}),
+    ...(auth.spMetadataXml ? { spMetadataXml: auth.spMetadataXml } : {}),
+    ...(auth.webSso ? { webSso: auth.webSso } : {}),
     resources,
     mappings: mappings.mappings,
     discovery: {
@@ -296,7 +276,7 @@ export function appOptions(
           'idempotency store failed after the request executed; a retry with the same key may execute again',
         ),
     },
-    readiness: () => readiness(mappings, probes),
+    readiness: () => readiness(mappings, { ...probes, warnings: auth.warnings }),
   };
 }
 
@@ -308,6 +288,8 @@ export async function readiness(
     redis: Redis;
     events: EventsRuntime | undefined;
     feed?: FeedRuntime | undefined;
+    /** Further warnings (the SAML trust: a failed metadata refresh degrades, it does not fail). */
+    warnings?: () => string[];
   },
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
@@ -323,7 +305,7 @@ export async function readiness(
       },
     ],
     2_000,
-    () => [...mappings.warnings(), ...eventWarnings],
+    () => [...mappings.warnings(), ...eventWarnings, ...(probes.warnings?.() ?? [])],
   );
 }
 

@@ -1,5 +1,6 @@
 /**
- * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `jobs`, `worker`, `--help`.
+ * The `scim-ldap-bridge` command: `serve` (the default), `validate [dir]`, `preview`, `jobs`, `worker`,
+ * `tokens`, `trust`, `--help`.
  */
 import { readFileSync } from 'node:fs';
 import { type BridgeConfig, ConfigError, loadConfig } from '../config/index.ts';
@@ -9,9 +10,13 @@ import { loadMappingDirectory } from '../mapping/load.ts';
 import { formatProblem, MappingError, type MappingProblem } from '../mapping/problems.ts';
 import { subschemaVerifier } from '../mapping/subschema.ts';
 import type { DirEntry } from '../ports/directory.ts';
+import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
+import { TRUST_HELP, trustCommand } from './commands/trust.ts';
 import { formatPreview, type PreviewRequest, PreviewUsageError, previewRequest } from './preview.ts';
 
 const HELP: Record<string, string> = {
+  tokens: TOKENS_HELP,
+  trust: TRUST_HELP,
   main: `usage: scim-ldap-bridge <command> [options]
 
 commands:
@@ -22,6 +27,8 @@ commands:
   jobs list|retry|replay  inspect and repair event deliveries (dead letters, replay)
   worker              run event delivery workers only (scale out beside the servers)
   reconcile           publish the differences between the directory and what services were told
+  tokens create|list|revoke  static bearer tokens (configuration) and issued tokens (Redis)
+  trust add|list|remove      trusted SAML identity providers (metadata)
 
 Run "scim-ldap-bridge <command> --help" for a command's options.
 `,
@@ -116,9 +123,20 @@ export async function run(argv: string[]): Promise<number> {
       return worker(rest);
     case 'reconcile':
       return import('./commands/reconcile.ts').then((m) => m.reconcileCommand(rest, usage));
+    case 'tokens':
+      return tokensCommand(rest, cliConfig, usage).catch(refusedEdit);
+    case 'trust':
+      return trustCommand(rest, cliConfig, usage).catch(refusedEdit);
     default:
       return usage(`unknown command "${command}"`);
   }
+}
+
+/** A configuration edit that the service would refuse: nothing was written. */
+function refusedEdit(error: unknown): number {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`scim-ldap-bridge: the configuration file was left unchanged\n${error.message}\n`);
+  return 2;
 }
 
 function usage(message: string): number {

@@ -30,6 +30,7 @@ export function semanticChecks(loader: Loader, data: Obj, invalid: ReadonlySet<s
   checkLimits(checked);
   checkIdempotency(checked);
   checkTokens(checked);
+  checkSaml(checked);
 }
 
 function seg(key: string): string[] {
@@ -197,5 +198,62 @@ function checkTokens({ loader, ok, at }: Checked): void {
         } else hashes.set(t.sha256.toLowerCase(), i);
       }
     });
+  }
+}
+
+/** SAML trust: where each IdP's metadata comes from, and what the grant needs to check assertions. */
+function checkSaml({ loader, ok, at }: Checked): void {
+  const idps = at('auth.saml.trustedIdps');
+  if (!ok('auth.saml.trustedIdps') || !Array.isArray(idps)) return;
+  const names = new Map<string, number>();
+  idps.forEach((idp: unknown, i) => {
+    if (!isObj(idp)) return;
+    const where = ['auth', 'saml', 'trustedIdps', i];
+    if ((idp.metadataUrl === undefined) === (idp.metadataFile === undefined)) {
+      loader.problem(where, 'expected exactly one of metadataUrl or metadataFile');
+    }
+    // Metadata over plain http is only as good as its signature (docs/architecture.md §SAML trust).
+    if (
+      typeof idp.metadataUrl === 'string' &&
+      idp.metadataUrl.startsWith('http:') &&
+      !idp.metadataSigningCertificate
+    ) {
+      loader.problem(
+        [...where, 'metadataUrl'],
+        'is plain http, so anyone on the path could swap the keys; expected an https URL or metadataSigningCertificate',
+      );
+    }
+    if (typeof idp.name === 'string') {
+      const first = names.get(idp.name);
+      if (first !== undefined) {
+        loader.problem(
+          [...where, 'name'],
+          `is already used by auth.saml.trustedIdps[${first}]; expected unique names`,
+        );
+      } else names.set(idp.name, i);
+    }
+    const rules = Array.isArray(idp.scopeRules) ? idp.scopeRules : [];
+    rules.forEach((rule: unknown, r) => {
+      if (isObj(rule) && (rule.attribute !== undefined) === (rule.nameId === true)) {
+        loader.problem([...where, 'scopeRules', r], 'expected exactly one of "attribute" or "nameId: true"');
+      }
+    });
+  });
+  if (idps.length === 0) return;
+  if (ok('auth.saml.entityId') && at('auth.saml.entityId') === undefined) {
+    loader.problem(
+      seg('auth.saml.entityId'),
+      'is needed as the Audience of assertions once trustedIdps are configured',
+    );
+  }
+  if (
+    ok('auth.saml.tokenEndpointUrl', 'server.publicBaseUrl') &&
+    at('auth.saml.tokenEndpointUrl') === undefined &&
+    at('server.publicBaseUrl') === undefined
+  ) {
+    loader.problem(
+      seg('auth.saml.tokenEndpointUrl'),
+      "is needed as the assertions' Recipient; expected the public URL of POST /oauth/token, or server.publicBaseUrl",
+    );
   }
 }

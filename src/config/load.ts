@@ -39,13 +39,14 @@ function getValidator(): ValidateFunction {
 
 function normalise(data: Obj, cwd: string): void {
   const auth = data.auth as {
-    tokens: { name: string; sha256: string; patchResponse?: 200 | 204 }[];
+    tokens: { name: string; sha256: string; scopes: string[]; patchResponse?: 200 | 204 }[];
     token?: string;
   };
   auth.tokens = auth.tokens.map((t) => ({ ...t, sha256: t.sha256.toLowerCase() }));
   if (auth.token !== undefined) {
     const sha256 = createHash('sha256').update(auth.token, 'utf8').digest('hex');
-    if (!auth.tokens.some((t) => t.sha256 === sha256)) auth.tokens.push({ name: PLAIN_TOKEN_NAME, sha256 });
+    if (!auth.tokens.some((t) => t.sha256 === sha256))
+      auth.tokens.push({ name: PLAIN_TOKEN_NAME, sha256, scopes: ['admin'] });
     delete auth.token;
   }
   for (const key of pathSettings) {

@@ -98,12 +98,56 @@ export interface TokenHash {
   readonly sha256: string;
   /** This client's PATCH answer, over the mapping's. */
   readonly patchResponse?: 200 | 204;
+  /** Default ['admin']. */
+  readonly scopes: readonly string[];
+  /** RFC 3339; refused after it. */
+  readonly expiresAt?: string;
+}
+
+export interface ScopeRuleConfig {
+  readonly attribute?: string;
+  readonly nameId?: boolean;
+  readonly equals: string;
+  readonly scopes: readonly string[];
+}
+
+export interface TrustedIdpConfig {
+  readonly name: string;
+  readonly metadataUrl?: string;
+  readonly metadataFile?: string;
+  /** PEM text, or a file holding it. */
+  readonly metadataSigningCertificate?: string;
+  readonly entityId?: string;
+  readonly scopeRules: readonly ScopeRuleConfig[];
+}
+
+export interface SamlConfig {
+  /** Absent: SAML is off. */
+  readonly entityId?: string;
+  readonly tokenEndpointUrl?: string;
+  readonly clockSkewSeconds: number;
+  readonly maxAssertionLifetimeSeconds: number;
+  readonly metadataRefreshSeconds: number;
+  readonly metadataRetrySeconds: number;
+  readonly metadataFetchTimeoutMs: number;
+  readonly sessionTtlSeconds: number;
+  /** Absolute after loading. */
+  readonly spCertificateFile?: string;
+  readonly spPrivateKeyFile?: string;
+  readonly trustedIdps: readonly TrustedIdpConfig[];
+}
+
+export interface IssuedTokensConfig {
+  readonly ttlSeconds: number;
+  readonly cacheMs: number;
 }
 
 export interface AuthConfig {
   readonly tokens: readonly TokenHash[];
   /** Consumed by loadConfig: hashed into `tokens` (name "auth.token") and removed. */
   readonly token?: string;
+  readonly saml: SamlConfig;
+  readonly issuedTokens: IssuedTokensConfig;
 }
 
 export interface MappingsConfig {

@@ -6,7 +6,8 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Logger } from 'pino';
-import type { TokenVerifier } from '../auth/tokens.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
 import type { DiscoveryOptions } from '../services/discovery.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
@@ -18,11 +19,14 @@ import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
 import { requestOrigin } from './middleware/origin.ts';
 import { requestId } from './middleware/request-id.ts';
+import { requireScopes } from './middleware/scopes.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoutes } from './routes/me.ts';
+import { registerOAuthRoutes, type TokenEndpoint } from './routes/oauth.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
+import { registerSamlRoutes } from './routes/saml.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -31,7 +35,13 @@ export interface HttpDeps {
   bodyLimitBytes: number;
   /** server.trustProxy: the proxies whose X-Forwarded-* headers are believed. */
   trustProxy?: readonly string[];
-  tokens: TokenVerifier;
+  authenticator: Authenticator;
+  /** POST /oauth/token (RFC 7522 grant); absent while no IdP is trusted. */
+  tokenGrant?: TokenEndpoint;
+  /** GET /saml/metadata; absent while auth.saml.entityId is unset. */
+  spMetadataXml?: string;
+  /** SP-initiated Web SSO for admins under /saml; absent while no IdP is trusted. */
+  webSso?: WebSso;
   resources: ResourceService;
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
@@ -46,6 +56,11 @@ export function createApp(deps: HttpDeps): Koa {
 
   const operational = new Router();
   registerHealthRoutes(operational, deps.readiness);
+  if (deps.tokenGrant) registerOAuthRoutes(operational, deps.tokenGrant, deps.logger);
+  if (deps.spMetadataXml) {
+    const sso = deps.webSso ? { sso: deps.webSso } : {};
+    registerSamlRoutes(operational, { metadataXml: deps.spMetadataXml, logger: deps.logger, ...sso });
+  }
 
   const scim = scimRouter(deps);
 
@@ -64,7 +79,11 @@ export function createApp(deps: HttpDeps): Koa {
   ];
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
-    ['authentication: bearer token on every SCIM route', authenticate(deps.tokens)],
+    ['authentication: bearer token on every SCIM route', authenticate(deps.authenticator)],
+    [
+      'scopes: the token may do this (path + method)',
+      requireScopes({ basePath: deps.basePath, mappings: deps.mappings }),
+    ],
     ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
     ...(deps.idempotency
       ? [
@@ -77,7 +96,8 @@ export function createApp(deps: HttpDeps): Koa {
     ['SCIM routes', scim.routes() as unknown as Koa.Middleware],
     ['405 with Allow for known paths', scim.allowedMethods() as unknown as Koa.Middleware],
   ];
-  // Everything else: health and readiness, unauthenticated; any other path is a SCIM 404.
+  // Everything else: health and readiness, the token endpoint and SP metadata, unauthenticated;
+  // any other path is a SCIM 404.
   const outside = operational.routes() as unknown as Koa.Middleware;
 
   for (const [, middleware] of envelope) app.use(middleware);

@@ -25,13 +25,25 @@ import { ScimError } from '../scim/errors.ts';
 import type { Precondition, RequestContext } from './resources/context.ts';
 import type { ResourceService } from './resources/service.ts';
 
+/**
+ * Whether the client may perform one operation (its scopes, decided by the HTTP layer): throws
+ * the ScimError (403) that becomes that operation's result; the others still run.
+ */
+export type BulkOperationGate = (endpoint: string, method: string) => void;
+
+/** What the caller hooks into a Bulk run: the log of unexpected failures, the scope check. */
+export interface BulkHooks {
+  onUnexpected?: (error: unknown, index: number) => void;
+  gate?: BulkOperationGate;
+}
+
 export async function executeBulk(
   body: unknown,
   resources: ResourceService,
   mappings: MappingSet,
   limits: BulkLimits,
   ctx: RequestContext,
-  onUnexpected: (error: unknown, index: number) => void = () => {},
+  hooks: BulkHooks = {},
 ): Promise<{ schemas: [string]; Operations: BulkOperationResult[] }> {
   const request = parseBulkRequest(body, limits);
   const created = new Map<string, string>();
@@ -41,7 +53,15 @@ export async function executeBulk(
   let errors = 0;
   for (const [index, operation] of request.operations.entries()) {
     if (request.failOnErrors !== undefined && errors >= request.failOnErrors) break;
-    const run = { resources, mappings, created, resolve, ctx, onUnexpected };
+    const run = {
+      resources,
+      mappings,
+      created,
+      resolve,
+      ctx,
+      onUnexpected: hooks.onUnexpected ?? (() => {}),
+      gate: hooks.gate ?? (() => undefined),
+    };
     const result = await executeOne(operation, index, run);
     if (Number(result.status) >= 400) errors++;
     results.push(result);
@@ -58,6 +78,7 @@ interface BulkRun {
   ctx: RequestContext;
   /** A failure that is not the client's (a bug): reported for the log, answered as this operation's 500. */
   onUnexpected: (error: unknown, index: number) => void;
+  gate: BulkOperationGate;
 }
 
 async function executeOne(
@@ -96,6 +117,7 @@ async function perform(
   const resourceType = findResourceTypeByEndpoint(run.mappings, endpoint);
   if (!resourceType || rest.length > 0)
     throw ScimError.invalidPath(`Operations[${index}].path "${operation.path}" is not a resource path`);
+  run.gate(resourceType.endpoint, operation.method);
   const body =
     operation.data === undefined
       ? undefined

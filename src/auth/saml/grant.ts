@@ -41,6 +41,8 @@ export interface TokenResponse {
   readonly status: 200 | 400 | 401;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Readonly<Record<string, string | number>>;
+  /** What may be logged about a granted token: never the token or the assertion. */
+  readonly audit?: { readonly issuer: string; readonly subject: string; readonly tokenId: string };
 }
 
 /** RFC 6749 §5.1: token answers, errors included, must not be cached. */
@@ -116,5 +118,6 @@ export async function tokenRequest(
       expires_in: issued.expiresIn,
       scope: scopes.join(' '),
     },
+    audit: { issuer: assertion.issuer, subject: assertion.subject, tokenId: issued.id },
   };
 }

@@ -102,6 +102,12 @@ export class TrustStore implements TrustedIssuers {
     return { name: entry.source.name, metadata: entry.metadata };
   }
 
+  /** The metadata in force for a configured IdP name (SP-initiated login picks the IdP by name). */
+  byName(name: string): IdpMetadata | undefined {
+    const entry = this.#entries.find((e) => e.source.name === name);
+    return entry?.metadata && this.#usable(entry.metadata) ? entry.metadata : undefined;
+  }
+
   signingCertificates(entityId: string): readonly string[] | undefined {
     return this.metadata(entityId)?.metadata.signingCertificates;
   }

@@ -1,12 +1,21 @@
 import type { Context, Next } from 'koa';
-import type { TokenVerifier } from '../../auth/tokens.ts';
+import type { Authenticator } from '../../auth/authenticator.ts';
 import { ScimError } from '../../scim/errors.ts';
+import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 
-/** Every SCIM route needs a valid bearer token (RFC 6750 §3 for the challenge). */
-export function authenticate(verifier: TokenVerifier) {
-  // Nothing to do after the route: no async frame of its own (koa-compose turns a throw into a rejection).
-  return function requireToken(ctx: Context, next: Next): Promise<void> {
-    const result = verifier.verify(ctx.get('Authorization') || undefined);
+/**
+ * Every SCIM route needs a valid bearer token (RFC 6750 §3 for the challenge): a static one, or
+ * one issued at POST /oauth/token. When the issued-token store (Redis) cannot answer, the request
+ * gets 503, never a pass and never a 401 that would make a client drop a valid token.
+ */
+export function authenticate(authenticator: Authenticator) {
+  return async function requireToken(ctx: Context, next: Next): Promise<void> {
+    let result: Awaited<ReturnType<Authenticator['authenticate']>>;
+    try {
+      result = await authenticator.authenticate(ctx.get('Authorization') || undefined);
+    } catch {
+      throw ScimError.unavailable('the token store is unavailable; retry later', RETRY_AFTER_SECONDS);
+    }
     if (!result.ok) {
       const challenge =
         result.reason === 'missing' ? 'Bearer realm="scim"' : 'Bearer realm="scim", error="invalid_token"';
@@ -18,6 +27,6 @@ export function authenticate(verifier: TokenVerifier) {
       );
     }
     ctx.state.principal = result.principal;
-    return next();
+    await next();
   };
 }

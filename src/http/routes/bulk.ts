@@ -1,10 +1,12 @@
 /** POST /Bulk (RFC 7644 §3.7). Limits are advertised in /ServiceProviderConfig and enforced here. */
 import type { Router } from '@koa/router';
 import type { Logger } from 'pino';
+import type { Principal } from '../../auth/tokens.ts';
 import type { MappingSet } from '../../mapping/compiled.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { executeBulk } from '../../services/bulk.ts';
 import type { ResourceService } from '../../services/resources/service.ts';
+import { bulkOperationCheck } from '../middleware/scopes.ts';
 import { baseUrlOf, sendScim } from '../respond.ts';
 
 export interface BulkRoutesDeps {
@@ -28,6 +30,7 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
       );
     }
     if (ctx.state.body === undefined) throw ScimError.invalidSyntax('a BulkRequest body is required');
+    const principal = ctx.state.principal as Principal;
     const result = await executeBulk(
       ctx.state.body,
       deps.resources,
@@ -35,13 +38,17 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
       { maxOperations: deps.maxOperations },
       {
         baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
-        actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
+        actor: principal.name,
       },
-      (error, index) =>
-        deps.logger?.error(
-          { err: error, requestId: ctx.state.requestId, operation: index },
-          'unexpected error in a bulk operation',
-        ),
+      {
+        onUnexpected: (error, index) =>
+          deps.logger?.error(
+            { err: error, requestId: ctx.state.requestId, operation: index },
+            'unexpected error in a bulk operation',
+          ),
+        // Each operation needs the scope its single request would (docs/architecture.md §Scopes).
+        gate: bulkOperationCheck(principal),
+      },
     );
     sendScim(ctx, 200, result);
   });

@@ -82,4 +82,24 @@ describe('IssuedTokens', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await tokens.lookup(c.token)).toBeUndefined();
   });
+
+  it('with a cache, a revocation on one instance reaches the cache of another through pub/sub', async () => {
+    const prefix = 'test:token3:';
+    const one = new IssuedTokens(client(), { prefix, cacheMs: 60_000 });
+    const other = new IssuedTokens(client(), { prefix, cacheMs: 60_000 });
+    const subscriber = client();
+    subscriber.on('message', (_channel: string, id: string) => other.forget(id));
+    await subscriber.subscribe(other.revocationChannel);
+    const issued = await one.issue(principal, ['users:read'], 60);
+    expect(await other.lookup(issued.token)).toBeDefined();
+    // Cached now: deleting the key behind its back does not reach it...
+    await client().del(`${prefix}${issued.id}`);
+    expect(await other.lookup(issued.token)).toBeDefined();
+    // ...a revocation does (the message arrives asynchronously: wait a bounded time).
+    await one.revoke({ id: issued.id });
+    for (let i = 0; i < 50 && (await other.lookup(issued.token)) !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await other.lookup(issued.token)).toBeUndefined();
+  });
 });

@@ -54,6 +54,7 @@ describe('POST /oauth/token (RFC 7522 grant)', () => {
         expires_in: 600,
         scope: 'groups:read users:write',
       },
+      audit: { issuer: IDP, subject: 'provisioner@example.test', tokenId: 'h' },
     });
     expect(issued).toEqual([
       {

@@ -284,7 +284,7 @@ describe('bad environment variables', () => {
       'JSON list that is not JSON',
       { SCIM_BRIDGE_AUTH_TOKENS: '[{name: a}]' },
       [
-        'auth.tokens (from SCIM_BRIDGE_AUTH_TOKENS): is not valid JSON; expected a list of { name, sha256, patchResponse } written as JSON',
+        'auth.tokens (from SCIM_BRIDGE_AUTH_TOKENS): is not valid JSON; expected a list of { name, sha256, scopes, expiresAt, patchResponse } written as JSON',
       ],
     ],
     [
@@ -377,7 +377,7 @@ describe('layering: defaults < file < environment', () => {
     expect(config.server.trustProxy).toEqual(['10.0.0.0/8', '::1']);
     expect(config.limits.maxPageSize).toBe(500);
     expect(config.ldap.url).toBe('ldap://127.0.0.1:3890');
-    expect(config.auth.tokens).toEqual([{ name: 'okta', sha256: HEX }]);
+    expect(config.auth.tokens).toEqual([{ name: 'okta', sha256: HEX, scopes: ['admin'] }]);
   });
 
   it('env replaces a whole list from the file', () => {
@@ -388,7 +388,7 @@ describe('layering: defaults < file < environment', () => {
       cwd,
       env: { SCIM_BRIDGE_AUTH_TOKENS: JSON.stringify(fromEnv) },
     });
-    expect(config.auth.tokens).toEqual(fromEnv);
+    expect(config.auth.tokens).toEqual(fromEnv.map((t) => ({ ...t, scopes: ['admin'] })));
   });
 
   it('finds config/bridge.yaml in cwd; SCIM_BRIDGE_CONFIG and then the file option take precedence', () => {
@@ -508,7 +508,7 @@ describe('secrets', () => {
   it('SCIM_BRIDGE_TOKEN is hashed into auth.tokens and the plaintext dropped', () => {
     const token = 'plain-token-0123456789';
     const config = loadConfig({ cwd: workspace(), env: { SCIM_BRIDGE_TOKEN: token } });
-    expect(config.auth.tokens).toEqual([{ name: 'auth.token', sha256: sha(token) }]);
+    expect(config.auth.tokens).toEqual([{ name: 'auth.token', sha256: sha(token), scopes: ['admin'] }]);
     expect(config.auth.token).toBeUndefined();
     expect(JSON.stringify(config)).not.toContain(token);
   });
@@ -525,7 +525,7 @@ describe('secrets', () => {
   ])('token via %s', (_, env, token) => {
     const cwd = workspace({ 'token.txt': 'file-token-000000001\n' });
     const config = loadConfig({ cwd, env });
-    expect(config.auth.tokens).toEqual([{ name: 'auth.token', sha256: sha(token) }]);
+    expect(config.auth.tokens).toEqual([{ name: 'auth.token', sha256: sha(token), scopes: ['admin'] }]);
   });
 
   it('a plaintext token equal to a listed hash is not added twice', () => {
@@ -537,7 +537,7 @@ describe('secrets', () => {
         SCIM_BRIDGE_AUTH_TOKENS: JSON.stringify([{ name: 'okta', sha256: sha(token) }]),
       },
     });
-    expect(config.auth.tokens).toEqual([{ name: 'okta', sha256: sha(token) }]);
+    expect(config.auth.tokens).toEqual([{ name: 'okta', sha256: sha(token), scopes: ['admin'] }]);
   });
 
   it('no secret value appears in any error message', () => {

@@ -47,8 +47,39 @@ const everyKey: Full<BridgeConfig> = {
   },
   redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: 'x:', password: 'pw' },
   auth: {
-    tokens: [{ name: 'a', sha256: 'a'.repeat(64), patchResponse: 204 }],
+    tokens: [
+      {
+        name: 'a',
+        sha256: 'a'.repeat(64),
+        patchResponse: 204,
+        scopes: ['users:read'],
+        expiresAt: '2027-01-31T00:00:00Z',
+      },
+    ],
     token: 'a-token-of-sixteen-chars',
+    saml: {
+      entityId: 'https://bridge.example.com/saml',
+      tokenEndpointUrl: 'https://bridge.example.com/oauth/token',
+      clockSkewSeconds: 30,
+      maxAssertionLifetimeSeconds: 600,
+      metadataRefreshSeconds: 600,
+      metadataRetrySeconds: 30,
+      metadataFetchTimeoutMs: 1000,
+      sessionTtlSeconds: 600,
+      spCertificateFile: '/etc/bridge/sp.crt',
+      spPrivateKeyFile: '/etc/bridge/sp.key',
+      trustedIdps: [
+        {
+          name: 'corp',
+          metadataUrl: 'https://idp.example.com/metadata',
+          metadataFile: '/etc/bridge/idp.xml',
+          metadataSigningCertificate: '/etc/bridge/idp-md.crt',
+          entityId: 'https://idp.example.com',
+          scopeRules: [{ attribute: 'groups', nameId: false, equals: 'x', scopes: ['users:read'] }],
+        },
+      ],
+    },
+    issuedTokens: { ttlSeconds: 60, cacheMs: 0 },
   },
   mappings: { dir: 'mappings/ad', watch: false },
   limits: {

@@ -1,0 +1,37 @@
+/**
+ * Who sent a SCIM request: a static bearer token from the configuration (checked first, in
+ * memory, constant time), else a token issued at the token endpoint (looked up by its hash in
+ * Redis, auth/issued-tokens.ts). Both give a Principal with scopes; a SAML-derived token costs no
+ * signature check here: verification happened once, at the grant (RFC 7522).
+ */
+import type { TokenGrant } from './issued-tokens.ts';
+import { type AuthResult, bearerTokenOf, type TokenVerifier } from './tokens.ts';
+
+export interface IssuedTokenLookup {
+  /** The grant behind a token; rejects when the store cannot answer. */
+  lookup(token: string): Promise<TokenGrant | undefined>;
+}
+
+export class Authenticator {
+  readonly #statics: TokenVerifier;
+  readonly #issued: IssuedTokenLookup | undefined;
+
+  constructor(statics: TokenVerifier, issued?: IssuedTokenLookup) {
+    this.#statics = statics;
+    this.#issued = issued;
+  }
+
+  /** Checks an Authorization header value. Rejects only when the issued-token store fails. */
+  async authenticate(authorization: string | undefined): Promise<AuthResult> {
+    const token = bearerTokenOf(authorization);
+    if (token === 'missing' || token === 'malformed') return { ok: false, reason: token };
+    const result = this.#statics.verifyToken(token);
+    if (result.ok || !this.#issued) return result;
+    const grant = await this.#issued.lookup(token);
+    if (!grant) return { ok: false, reason: 'invalid' };
+    return {
+      ok: true,
+      principal: { name: grant.principal.name, issuer: grant.principal.issuer, scopes: grant.scopes },
+    };
+  }
+}
