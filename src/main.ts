@@ -103,6 +103,7 @@ export function directoryFromConfig(
       cursorSessions: config.ldap.cursorSessions,
       cursorIdleMs: config.ldap.cursorIdleMs,
       sortedListReuseMs: config.ldap.sortedListReuseMs,
+      sortedPagesPerConnection: config.ldap.sortedPagesPerConnection,
       connectTimeoutMs: config.ldap.connectTimeoutMs,
       operationTimeoutMs: config.ldap.operationTimeoutMs,
     },

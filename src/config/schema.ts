@@ -78,6 +78,7 @@ export interface LdapConfig {
   readonly cursorSessions: number;
   readonly cursorIdleMs: number;
   readonly sortedListReuseMs: number;
+  readonly sortedPagesPerConnection: number;
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
 }

@@ -16,6 +16,11 @@ export interface LdapDirectoryOptions {
   cursorIdleMs?: number;
   /** How long a VLV sorted list the server keeps is reused for later pages of the same query; 0 = never. Default 10 s. */
   sortedListReuseMs?: number;
+  /**
+   * Server-side sorts one connection may hold (OpenLDAP: sssvlv-maxperconn); more wait, and a
+   * connection that has started this many VLV sorts is retired. Default 5, OpenLDAP's default.
+   */
+  sortedPagesPerConnection?: number;
   connectTimeoutMs: number;
   /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
   operationTimeoutMs: number;

@@ -48,15 +48,20 @@ export class VirtualListViews {
       const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
       if (result) return result;
     }
-    return this.#pool.run(async (client, connection) => {
-      const window = await virtualListViewSearch(client, query, startIndex, count);
-      const list =
-        window.contextId && window.result.total
-          ? { connection, contextId: window.contextId, takenAt, generation }
-          : undefined;
-      lists.settle(signature, undefined, list);
-      return window.result;
-    }, searchMode(query));
+    return this.#pool.run(
+      async (client, connection) => {
+        const window = await virtualListViewSearch(client, query, startIndex, count);
+        const list =
+          window.contextId && window.result.total
+            ? { connection, contextId: window.contextId, takenAt, generation }
+            : undefined;
+        lists.settle(signature, undefined, list);
+        return window.result;
+      },
+      // sssvlv keeps a VLV sort until its connection closes (sssvlv.c frees it only when the list
+      // is exhausted, which a window never does): see pool.ts on sortedPagesPerConnection.
+      searchMode(query, { sortState: 'kept' }),
+    );
   }
 
   /** The window read from a kept list; undefined when the list or its connection is gone or failed. */

@@ -42,6 +42,7 @@ const everyKey: Full<BridgeConfig> = {
     cursorSessions: 3,
     cursorIdleMs: 5000,
     sortedListReuseMs: 0,
+    sortedPagesPerConnection: 3,
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
   },
