@@ -204,6 +204,7 @@ export function appOptions(
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
+    requestTimeoutMs: config.server.requestTimeoutMs,
     tokens,
     resources,
     mappings: mappings.mappings,

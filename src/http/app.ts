@@ -14,6 +14,7 @@ import type { ResourceService } from '../services/resources/service.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
+import { requestDeadline } from './middleware/deadline.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -32,6 +33,8 @@ export interface HttpDeps {
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
   readiness: () => Promise<ReadinessReport>;
+  /** server.requestTimeoutMs: each request's deadline. */
+  requestTimeoutMs: number;
   /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
   idempotency?: IdempotencyOptions;
 }
@@ -56,6 +59,10 @@ export function createApp(deps: HttpDeps): Koa {
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
+    [
+      'deadline: 503 + Retry-After at server.requestTimeoutMs',
+      requestDeadline({ timeoutMs: deps.requestTimeoutMs }),
+    ],
   ];
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
