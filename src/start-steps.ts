@@ -234,13 +234,30 @@ export function appOptions(
   };
 }
 
+/** Each /ready probe's bound: under the shortest request deadline a test or deployment uses. */
+const READINESS_PROBE_MS = 1_500;
+
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 /** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
 export async function readiness(
   mappings: MappingStore,
   probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  const eventWarnings = events ? await events.warnings() : [];
+  // The events' warnings read Redis too: bounded like the probes, so /ready answers while Redis hangs.
+  const eventWarnings = events
+    ? await withinMs(events.warnings(), READINESS_PROBE_MS).catch(() => [
+        `events: no answer from Redis within ${READINESS_PROBE_MS} ms`,
+      ])
+    : [];
   return checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },
@@ -251,7 +268,7 @@ export async function readiness(
         },
       },
     ],
-    2_000,
+    READINESS_PROBE_MS,
     () => [...mappings.warnings(), ...eventWarnings],
   );
 }
