@@ -6,10 +6,11 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
-import { createLdapDirectory } from './ldap/index.ts';
+import { createLdapDirectory, type MeasuredDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
+import { observeLdapOperation, type QueueUsage, watchPool, watchQueues } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import {
   appOptions,
@@ -82,7 +83,7 @@ export function directoryFromConfig(
   config: BridgeConfig,
   local: LocalServices | undefined,
   logger: Logger,
-): Directory {
+): MeasuredDirectory {
   const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
   return createLdapDirectory(
     {
@@ -106,6 +107,7 @@ export function directoryFromConfig(
       sortedPagesPerConnection: config.ldap.sortedPagesPerConnection,
       connectTimeoutMs: config.ldap.connectTimeoutMs,
       operationTimeoutMs: config.ldap.operationTimeoutMs,
+      observe: observeLdapOperation,
     },
     logger.child({ component: 'ldap' }),
   );
@@ -126,6 +128,10 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
     : undefined;
   if (events) resources.attachJournal(events.journal);
+  const unwatch = [
+    watchPool(() => directory.usage()),
+    ...(events ? [watchQueues(() => queueUsage(events))] : []),
+  ];
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
@@ -140,6 +146,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
+    for (const stopWatching of unwatch) stopWatching();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -167,6 +174,19 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
   };
+}
+
+/** Each external service's queue, for the metrics (dead letters are BullMQ's failed jobs). */
+async function queueUsage(events: EventsRuntime): Promise<QueueUsage[]> {
+  return (await events.admin.stats()).map((s) => ({
+    service: s.service,
+    waiting: s.waiting,
+    active: s.active,
+    delayed: s.delayed,
+    deadLetters: s.failed,
+    delivered: s.delivered,
+    failedAttempts: s.failedAttempts,
+  }));
 }
 
 /** The configured Redis URL, required by the commands that only talk to the queues. */

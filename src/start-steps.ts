@@ -19,6 +19,7 @@ import type { MappingSet } from './mapping/compiled.ts';
 import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
+import { mappingReloads } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
@@ -63,13 +64,15 @@ export function openMappings(config: BridgeConfig, logger: Logger): OpenMappings
   const against: { check?: (set: MappingSet) => Promise<MappingProblem[]> } = {};
   const store = new MappingStore(config.mappings.dir, {
     catalog: STANDARD_SCHEMAS,
-    onReload: (outcome, reason) =>
-      outcome.ok
-        ? logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded')
-        : logger.error(
-            { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
-            'mapping reload failed; the last good mapping stays in service',
-          ),
+    onReload: (outcome, reason) => {
+      mappingReloads.inc({ outcome: outcome.ok ? 'ok' : 'failed' });
+      if (outcome.ok) logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded');
+      else
+        logger.error(
+          { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
+          'mapping reload failed; the last good mapping stays in service',
+        );
+    },
     verify: async (set) => (against.check ? against.check(set) : []),
   });
   return {
@@ -205,6 +208,7 @@ export function appOptions(
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
     requestTimeoutMs: config.server.requestTimeoutMs,
+    ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
     tokens,
     resources,
     mappings: mappings.mappings,

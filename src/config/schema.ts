@@ -24,6 +24,7 @@ import { ldap } from './sections/ldap.ts';
 import { limits } from './sections/limits.ts';
 import { log } from './sections/log.ts';
 import { mappings } from './sections/mappings.ts';
+import { metrics } from './sections/metrics.ts';
 import { redis } from './sections/redis.ts';
 import { server } from './sections/server.ts';
 
@@ -45,6 +46,7 @@ export const configSchema = {
     idempotency,
     events,
     log,
+    metrics,
   },
 } as const;
 
@@ -153,6 +155,10 @@ export interface LogConfig {
   readonly pretty: boolean;
 }
 
+export interface MetricsConfig {
+  readonly token?: string;
+}
+
 /** The validated, defaulted configuration. Hand-written; test/unit/config checks it against the schema. */
 export interface BridgeConfig {
   readonly server: ServerConfig;
@@ -164,4 +170,5 @@ export interface BridgeConfig {
   readonly idempotency: IdempotencyConfig;
   readonly events: EventsConfig;
   readonly log: LogConfig;
+  readonly metrics: MetricsConfig;
 }

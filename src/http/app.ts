@@ -8,6 +8,7 @@ import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
+import { deadlineExpiries } from '../observability/metrics.ts';
 import type { DiscoveryOptions } from '../services/discovery.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
 import type { ResourceService } from '../services/resources/service.ts';
@@ -17,10 +18,12 @@ import { jsonBody } from './middleware/body.ts';
 import { requestDeadline } from './middleware/deadline.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
+import { requestMetrics } from './middleware/metrics.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 
 export interface HttpDeps {
@@ -35,6 +38,8 @@ export interface HttpDeps {
   readiness: () => Promise<ReadinessReport>;
   /** server.requestTimeoutMs: each request's deadline. */
   requestTimeoutMs: number;
+  /** metrics.token: /metrics is served, behind this bearer token, only when it is set. */
+  metricsToken?: string;
   /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
   idempotency?: IdempotencyOptions;
 }
@@ -45,6 +50,7 @@ export function createApp(deps: HttpDeps): Koa {
 
   const operational = new Router();
   registerHealthRoutes(operational, deps.readiness);
+  registerMetricsRoute(operational, deps.metricsToken);
 
   const scim = scimRouter(deps);
 
@@ -58,10 +64,14 @@ export function createApp(deps: HttpDeps): Koa {
   const envelope: [string, Koa.Middleware][] = [
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
+    ['metrics: in-flight, latency by route, method and status', requestMetrics()],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
     [
       'deadline: 503 + Retry-After at server.requestTimeoutMs',
-      requestDeadline({ timeoutMs: deps.requestTimeoutMs }),
+      requestDeadline({
+        timeoutMs: deps.requestTimeoutMs,
+        onExpired: (ctx) => deadlineExpiries.inc({ route: String(ctx.state.routeName ?? 'unmatched') }),
+      }),
     ],
   ];
   // Requests under the SCIM base path.

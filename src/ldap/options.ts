@@ -24,6 +24,11 @@ export interface LdapDirectoryOptions {
   connectTimeoutMs: number;
   /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
   operationTimeoutMs: number;
+  /**
+   * Told of every attempt of an operation: its kind (search, sorted_search, write), its result
+   * (success, an LDAP result code, transport_failure, deadline, error) and its seconds (metrics).
+   */
+  observe?: (operation: string, result: string, seconds: number) => void;
 }
 
 /** The subset of a pino logger the adapter uses. */

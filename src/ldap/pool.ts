@@ -156,11 +156,15 @@ export class ConnectionPool {
       checkDeadline('a directory operation');
       const slot = await this.#acquire(mode);
       let connection: PooledConnection | undefined;
+      const started = performance.now();
       try {
         connection = await bounded(this.#connectionOf(slot), 'opening a directory connection');
         coalesceWrites(connection.socket);
-        return await bounded(operation(connection.client, connection), 'a directory operation');
+        const result = await bounded(operation(connection.client, connection), 'a directory operation');
+        this.#observe(mode, 'success', started);
+        return result;
       } catch (error) {
+        this.#observe(mode, resultOf(error), started);
         if (hasResultCode(error, ResultCode.busy) && busyAnswers < BUSY_RETRIES) {
           // Not performed (RFC 4511 §4.1.9). After a sort, the directory says this connection
           // holds all the sorts it allows: it retires, and the sort goes to another.
@@ -227,6 +231,11 @@ export class ConnectionPool {
     );
     this.#retiring.clear();
     this.#wakeWaiters();
+  }
+
+  #observe(mode: RunMode, result: string, started: number): void {
+    const kind = mode.sortState ? 'sorted_search' : mode.idempotent ? 'search' : 'write';
+    this.#options.observe?.(kind, result, (performance.now() - started) / 1000);
   }
 
   /** A slot with room for `mode`, its counts taken; waits (within the deadline) while none has. */
@@ -418,6 +427,13 @@ export class ConnectionPool {
       rejectUnauthorized: configured.rejectUnauthorized ?? true,
     };
   }
+}
+
+/** An operation's outcome as a metrics label: the LDAP result code, or what kind of failure. */
+function resultOf(error: unknown): string {
+  if (error instanceof ResultCodeError) return String(error.code);
+  if (error instanceof DeadlineExceededError) return 'deadline';
+  return isTransportFailure(error) ? 'transport_failure' : 'error';
 }
 
 /**

@@ -85,6 +85,7 @@ const everyKey: Full<BridgeConfig> = {
     ],
   },
   log: { level: 'debug', pretty: true },
+  metrics: { token: 'metrics-token-0123456789' },
 };
 
 /** Dotted paths of the leaves of a data object (arrays are leaves, like in the schema). */
@@ -142,7 +143,7 @@ describe('schema as documentation', () => {
   });
 
   it('secrets are exactly the credential settings and have no default', () => {
-    expect([...secretPaths].sort()).toEqual(['auth.token', 'ldap.bindPassword', 'redis.password']);
+    expect([...secretPaths].sort()).toEqual(['auth.token', 'ldap.bindPassword', 'metrics.token', 'redis.password']);
     for (const s of settings.filter((x) => x.secret)) expect(s.schema.default).toBeUndefined();
   });
 });
