@@ -128,10 +128,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ? startEventsFor(resources, { config, redis, redisUrl, logger })
     : undefined;
   if (events) resources.attachJournal(events.journal);
-  const unwatch = [
-    watchPool(() => directory.usage()),
-    ...(events ? [watchQueues(() => queueUsage(events))] : []),
-  ];
+  const unwatch = watchForMetrics(directory, events);
   const app = createApp(
     appOptions(
       { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
@@ -146,7 +143,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
-    for (const stopWatching of unwatch) stopWatching();
+    unwatch();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -173,6 +170,17 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ...(events ? { events } : {}),
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
+  };
+}
+
+/** Registers the pool and the event queues to be read at every scrape; returns their removal. */
+function watchForMetrics(directory: MeasuredDirectory, events: EventsRuntime | undefined): () => void {
+  const removals = [
+    watchPool(() => directory.usage()),
+    ...(events ? [watchQueues(() => queueUsage(events))] : []),
+  ];
+  return () => {
+    for (const remove of removals) remove();
   };
 }
 

@@ -19,12 +19,13 @@
  *   Only a broken connection is dropped at once.
  * - Every wait and every operation is bounded by the request's deadline (lib/deadline.ts).
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { Client, ResultCodeError } from 'ldapts';
+import { type Client, ResultCodeError } from 'ldapts';
 import { bounded, checkDeadline, DeadlineExceededError, pauseWithin, remainingMs } from '../lib/deadline.ts';
+import { coalesceWrites, openConnection, type PooledConnection } from './connection.ts';
 import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode } from './errors.ts';
 import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
+
+export { PooledConnection } from './connection.ts';
 
 export interface RunMode {
   /** Safe to repeat (searches): retried once after a transport failure. */
@@ -44,50 +45,6 @@ export const DEFAULT_SORTED_PAGES_PER_CONNECTION = 5;
 const BUSY_RETRIES = 8;
 const BUSY_BACKOFF_MS = 5;
 const BUSY_BACKOFF_CAP_MS = 250;
-
-/**
- * One Client and the socket under it. `closed` follows the socket itself: after StartTLS, ldapts
- * keeps its close handler on the plain socket it replaced and would go on reporting the Client as
- * connected after the directory hung up.
- */
-export class PooledConnection {
-  readonly client: Client;
-  readonly socket: net.Socket;
-  closed = false;
-
-  constructor(client: Client, socket: net.Socket) {
-    this.client = client;
-    this.socket = socket;
-    socket.once('close', () => {
-      this.closed = true;
-    });
-  }
-
-  get usable(): boolean {
-    return !this.closed && this.client.isConnected;
-  }
-
-  /** Polite unbind (RFC 4511 §4.3) when the connection still works, else just the socket. */
-  dispose(): void {
-    if (!this.usable) {
-      this.socket.destroy();
-      return;
-    }
-    this.client.unbind().catch(() => this.socket.destroy());
-  }
-}
-
-/**
- * Requests sent on one connection during the same turn of the event loop leave in one write:
- * under load many SCIM requests are handled per turn, and a write system call per LDAP message
- * was the largest single cost of a GET (measured with --cpu-prof). The socket is corked until the
- * check phase of this turn (setImmediate), so a lone request waits for no timer.
- */
-function coalesceWrites(socket: net.Socket): void {
-  if (socket.writableCorked > 0 || socket.destroyed) return;
-  socket.cork();
-  setImmediate(() => socket.uncork());
-}
 
 class Slot {
   readonly index: number;
@@ -216,7 +173,7 @@ export class ConnectionPool {
    */
   async openDedicated(): Promise<PooledConnection> {
     if (this.#closed) throw new Error('the directory connection pool is closed');
-    return this.#open();
+    return openConnection(this.#options);
   }
 
   async close(): Promise<void> {
@@ -353,7 +310,7 @@ export class ConnectionPool {
       );
     }
     if (!slot.opening) {
-      slot.opening = this.#open().then(
+      slot.opening = openConnection(this.#options).then(
         (connection) => {
           slot.opening = undefined;
           if (this.#closed) {
@@ -385,48 +342,6 @@ export class ConnectionPool {
     );
     connection.dispose();
   }
-
-  /** One TCP (or TLS) connection, upgraded with StartTLS if configured, bound as the service account. */
-  async #open(): Promise<PooledConnection> {
-    const options = this.#options;
-    const url = new URL(options.url);
-    let socket: net.Socket | undefined;
-    const remember = (created: net.Socket) => {
-      socket = created;
-    };
-    const client = new Client({
-      url: options.url,
-      connectTimeout: options.connectTimeoutMs,
-      timeout: options.operationTimeoutMs,
-      ...(url.protocol === 'ldaps:'
-        ? {
-            tlsOptions: this.#tlsOptions(url.hostname),
-            createSecureConnection: connectOnce(tls.connect, remember),
-          }
-        : { createConnection: connectOnce(net.connect, remember) }),
-    });
-    try {
-      if (options.startTls) await client.startTLS(this.#tlsOptions(url.hostname));
-      if (options.bindDn) await client.bind(options.bindDn, options.bindPassword ?? '');
-      if (!socket) throw new RequestNotSentError('ldapts opened no socket');
-      return new PooledConnection(client, socket);
-    } catch (error) {
-      socket?.destroy();
-      throw error;
-    }
-  }
-
-  #tlsOptions(hostname: string): tls.ConnectionOptions {
-    const configured = this.#options.tls ?? {};
-    // The server's certificate is checked against serverName, else the URL's host.
-    const serverName = configured.serverName ?? (net.isIP(hostname) === 0 ? hostname : undefined);
-    return {
-      host: hostname,
-      ...(serverName ? { servername: serverName } : {}),
-      ...(configured.ca !== undefined ? { ca: configured.ca } : {}),
-      rejectUnauthorized: configured.rejectUnauthorized ?? true,
-    };
-  }
 }
 
 /** An operation's outcome as a metrics label: the LDAP result code, or what kind of failure. */
@@ -434,23 +349,4 @@ function resultOf(error: unknown): string {
   if (error instanceof ResultCodeError) return String(error.code);
   if (error instanceof DeadlineExceededError) return 'deadline';
   return isTransportFailure(error) ? 'transport_failure' : 'error';
-}
-
-/**
- * Wraps a connect function so that it works once per Client, and hands the socket to `created`.
- * ldapts calls it again when a Client whose socket closed is used; refusing makes that a transport
- * failure the pool handles.
- */
-function connectOnce<F extends (...args: never[]) => net.Socket>(
-  connect: F,
-  created: (socket: net.Socket) => void,
-): F {
-  let used = false;
-  return ((...args: Parameters<F>) => {
-    if (used) throw new RequestNotSentError('connection to the directory was lost');
-    used = true;
-    const socket = connect(...args);
-    created(socket);
-    return socket;
-  }) as F;
 }

@@ -143,7 +143,12 @@ describe('schema as documentation', () => {
   });
 
   it('secrets are exactly the credential settings and have no default', () => {
-    expect([...secretPaths].sort()).toEqual(['auth.token', 'ldap.bindPassword', 'metrics.token', 'redis.password']);
+    expect([...secretPaths].sort()).toEqual([
+      'auth.token',
+      'ldap.bindPassword',
+      'metrics.token',
+      'redis.password',
+    ]);
     for (const s of settings.filter((x) => x.secret)) expect(s.schema.default).toBeUndefined();
   });
 });
