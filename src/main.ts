@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import { createApp } from './http/app.ts';
+import { LoadGauge } from './http/middleware/shedding.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
 import { createLdapDirectory, type MeasuredDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
@@ -129,25 +131,18 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     : undefined;
   if (events) resources.attachJournal(events.journal);
   const unwatch = watchForMetrics(directory, events);
-  const app = createApp(
-    appOptions(
-      { config, logger, resources, mappings: mappings.store, tokens: auth.tokens },
-      {
-        directory,
-        redis,
-        events,
-      },
-    ),
-  );
+  const load = new LoadGauge({
+    maxInFlight: config.limits.maxInFlightRequests,
+    maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
+  });
+  const parts = { config, logger, resources, mappings: mappings.store, tokens: auth.tokens, load };
+  const app = createApp(appOptions(parts, { directory, redis, events }));
   const { server, url } = await listen(app, config);
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
     unwatch();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await drain(server, load, config.server.drainTimeoutMs, logger);
     await events?.stop();
     await Promise.allSettled([directory.close(), redis.quit().catch(() => redis.disconnect())]);
     await local?.stop();
@@ -171,6 +166,41 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ...(auth.generatedToken ? { generatedToken: auth.generatedToken } : {}),
     stop,
   };
+}
+
+/** How long no request may be in flight before the drain closes idle connections. */
+const DRAIN_QUIET_MS = 250;
+
+/**
+ * Graceful drain (docs/architecture.md §Back-pressure): /ready turns 503 and the listener stops
+ * accepting at once; idle keep-alive connections close; requests in flight get `timeoutMs` to
+ * finish (their answers ask the client to close); then every connection is closed.
+ */
+async function drain(server: Server, load: LoadGauge, timeoutMs: number, logger: Logger): Promise<void> {
+  load.drain();
+  const until = performance.now() + timeoutMs;
+  // net.Server's close, not http.Server's: the latter also closes "idle" connections, which
+  // include connections accepted a moment ago whose request has not been read yet (a request
+  // lost). Connections with a request finish it (the answer says Connection: close).
+  const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+  // Quiet for DRAIN_QUIET_MS: every accepted connection has had its request read by then.
+  const settled = await load.settled(until - performance.now(), DRAIN_QUIET_MS);
+  server.closeIdleConnections();
+  const ended = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), Math.max(0, until - performance.now())),
+    ),
+  ]);
+  if (!settled || !ended) {
+    logger.warn(
+      { inFlight: load.inFlight, drainTimeoutMs: timeoutMs },
+      'drain timed out; closing connections',
+    );
+  }
+  server.closeAllConnections();
+  await closed;
+  load.close();
 }
 
 /** Registers the pool and the event queues to be read at every scrape; returns their removal. */

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
 import type { HttpDeps } from './http/app.ts';
+import type { LoadGauge } from './http/middleware/shedding.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
@@ -195,15 +196,30 @@ export interface AppParts {
   resources: ResourceService;
   mappings: MappingStore;
   tokens: TokenVerifier;
+  load: LoadGauge;
 }
 
 export function appOptions(
   parts: AppParts,
   probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
 ): HttpDeps {
-  const { config, logger, resources, mappings, tokens } = parts;
+  const { config, logger, resources, mappings, tokens, load } = parts;
+  const limits = config.limits;
   return {
     logger,
+    load,
+    ...(limits.clientRequestsPerWindow > 0 || limits.routeRequestsPerWindow > 0
+      ? {
+          rateLimit: {
+            redis: probes.redis,
+            keyPrefix: config.redis.keyPrefix,
+            windowSeconds: limits.rateLimitWindowSeconds,
+            perClient: limits.clientRequestsPerWindow,
+            perRoute: limits.routeRequestsPerWindow,
+            basePath: config.server.basePath,
+          },
+        }
+      : {}),
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
@@ -234,7 +250,7 @@ export function appOptions(
           'idempotency store failed after the request executed; a retry with the same key may execute again',
         ),
     },
-    readiness: () => readiness(mappings, probes),
+    readiness: () => readiness(mappings, probes, load),
   };
 }
 
@@ -254,6 +270,7 @@ function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
 export async function readiness(
   mappings: MappingStore,
   probes: { directory: Directory; redis: Redis; events: EventsRuntime | undefined },
+  load?: LoadGauge,
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
   // The events' warnings read Redis too: bounded like the probes, so /ready answers while Redis hangs.
@@ -271,10 +288,18 @@ export async function readiness(
           if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
         },
       },
+      ...(load ? [{ name: 'load', check: async () => loadCheck(load) }] : []),
     ],
     READINESS_PROBE_MS,
     () => [...mappings.warnings(), ...eventWarnings],
   );
+}
+
+/** /ready's view of this instance's own state: draining, or shedding load. */
+function loadCheck(load: LoadGauge): void {
+  if (load.draining) throw new Error('draining: shutting down, taking no new work');
+  const overloaded = load.overloaded();
+  if (overloaded) throw new Error(`shedding load: ${overloaded}`);
 }
 
 export async function listen(app: Koa, config: BridgeConfig): Promise<{ server: Server; url: string }> {

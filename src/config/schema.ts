@@ -60,6 +60,7 @@ export interface ServerConfig {
   readonly publicBaseUrl?: string;
   readonly trustProxy: boolean;
   readonly requestTimeoutMs: number;
+  readonly drainTimeoutMs: number;
 }
 
 export interface LdapTlsConfig {
@@ -118,6 +119,11 @@ export interface LimitsConfig {
   readonly maxFilterLength: number;
   readonly bulkMaxOperations: number;
   readonly bulkMaxPayloadBytes: number;
+  readonly rateLimitWindowSeconds: number;
+  readonly clientRequestsPerWindow: number;
+  readonly routeRequestsPerWindow: number;
+  readonly maxInFlightRequests: number;
+  readonly maxEventLoopLagMs: number;
 }
 
 export interface IdempotencyConfig {

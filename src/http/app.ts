@@ -19,7 +19,9 @@ import { requestDeadline } from './middleware/deadline.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
 import { requestMetrics } from './middleware/metrics.ts';
+import { type RateLimitOptions, rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
+import type { LoadGauge } from './middleware/shedding.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -40,6 +42,10 @@ export interface HttpDeps {
   requestTimeoutMs: number;
   /** metrics.token: /metrics is served, behind this bearer token, only when it is set. */
   metricsToken?: string;
+  /** Requests in flight, load shedding and the drain switch. */
+  load: LoadGauge;
+  /** Per-client and per-route rate limits (shared through Redis); absent: none. */
+  rateLimit?: RateLimitOptions;
   /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
   idempotency?: IdempotencyOptions;
 }
@@ -66,6 +72,7 @@ export function createApp(deps: HttpDeps): Koa {
     ['access log: one line per request', accessLog(deps.logger)],
     ['metrics: in-flight, latency by route, method and status', requestMetrics()],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
+    ['load shedding: 503 at once while overloaded', deps.load.middleware((path) => !inScimBase(path))],
     [
       'deadline: 503 + Retry-After at server.requestTimeoutMs',
       requestDeadline({
@@ -77,6 +84,9 @@ export function createApp(deps: HttpDeps): Koa {
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
     ['authentication: bearer token on every SCIM route', authenticate(deps.tokens)],
+    ...(deps.rateLimit
+      ? [['rate limits: 429 per client and per route', rateLimit(deps.rateLimit)] as [string, Koa.Middleware]]
+      : []),
     ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
     ...(deps.idempotency
       ? [

@@ -31,6 +31,7 @@ const everyKey: Full<BridgeConfig> = {
     publicBaseUrl: 'https://scim.example.com/scim',
     trustProxy: true,
     requestTimeoutMs: 1000,
+    drainTimeoutMs: 2000,
   },
   ldap: {
     url: 'ldaps://ldap.example.com',
@@ -58,6 +59,11 @@ const everyKey: Full<BridgeConfig> = {
     maxFilterLength: 100,
     bulkMaxOperations: 5,
     bulkMaxPayloadBytes: 2048,
+    rateLimitWindowSeconds: 60,
+    clientRequestsPerWindow: 600,
+    routeRequestsPerWindow: 100,
+    maxInFlightRequests: 64,
+    maxEventLoopLagMs: 500,
   },
   idempotency: { ttlSeconds: 60, lockTtlSeconds: 5 },
   events: {
