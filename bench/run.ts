@@ -110,17 +110,19 @@ async function main(): Promise<void> {
   await bridge.stop();
 }
 
-const entry = process.argv.includes('--scale')
-  ? import('./scale.ts').then((m) => m.runScale())
-  : process.argv.includes('--membership')
-    ? import('./membership.ts').then((m) => m.runMembership())
-    : process.argv.includes('--writes')
-      ? import('./writes.ts').then((m) => m.runWrites())
-      : process.argv.includes('--floor')
-        ? import('./floor.ts').then((m) => m.runFloorComparison())
-        : process.argv.includes('--hostile')
-          ? import('./hostile.ts').then((m) => m.runHostile())
-          : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
+const entry = process.argv.includes('--pages')
+  ? import('./concurrent-pages.ts').then((m) => m.runConcurrentPages())
+  : process.argv.includes('--scale')
+    ? import('./scale.ts').then((m) => m.runScale())
+    : process.argv.includes('--membership')
+      ? import('./membership.ts').then((m) => m.runMembership())
+      : process.argv.includes('--writes')
+        ? import('./writes.ts').then((m) => m.runWrites())
+        : process.argv.includes('--floor')
+          ? import('./floor.ts').then((m) => m.runFloorComparison())
+          : process.argv.includes('--hostile')
+            ? import('./hostile.ts').then((m) => m.runHostile())
+            : main().then(() => import('./floor.ts').then((m) => m.runFloorComparison()));
 entry.catch((error: unknown) => {
   console.error(error);
   process.exit(1);
