@@ -16,8 +16,11 @@ import type { ConnectionPool, PooledConnection } from './pool.ts';
 import { checkSortResult, type Query, querySignature, searchMode, sortControl } from './query.ts';
 import type { KeptList, SortedLists } from './sorted-lists.ts';
 
-/** Longest a page waits for the kept list of its query (read by another page, or being made). */
-const MAX_LIST_WAIT_MS = 2_000;
+/**
+ * Longest a page waits for the kept list of its query (read by another page, or being made), and
+ * never past its deadline: another sort of the same query would only compete with the one awaited.
+ */
+const MAX_LIST_WAIT_MS = 10_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -55,8 +58,9 @@ export class VirtualListViews {
         if (result) return result;
         break;
       }
-      // The sort waited for left no list (an empty result, a failure): sort afresh.
-      if (waitedForASort) break;
+      // The sort waited for left no list (an empty result, a failure): sort afresh. If it left
+      // one that another page is reading now, wait for that page instead.
+      if (waitedForASort && !lists.keeps(signature)) break;
       // The list is read by another page, or being made: wait for it (bounded) rather than sort again.
       const available = lists.whenAvailable(signature);
       if (!available || performance.now() >= waitUntil) break;
