@@ -119,6 +119,7 @@ const MODES: Record<string, () => Promise<void>> = {
   '--writes': () => import('./writes.ts').then((m) => m.runWrites()),
   '--floor': () => import('./floor.ts').then((m) => m.runFloorComparison()),
   '--hostile': () => import('./hostile.ts').then((m) => m.runHostile()),
+  '--pages': () => import('./concurrent-pages.ts').then((m) => m.runConcurrentPages()),
   '--feed': () => import('./feed.ts').then((m) => m.runFeed()),
 };
 const mode = Object.keys(MODES).find((flag) => process.argv.includes(flag));

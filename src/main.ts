@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
 import { createApp } from './http/app.ts';
+import { LoadGauge } from './http/middleware/shedding.ts';
 import { type EventsRuntime, JobsAdmin, resolveSecrets, startWorkers } from './jobs/index.ts';
-import { createLdapDirectory } from './ldap/index.ts';
+import { createLdapDirectory, type MeasuredDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
+import { observeLdapOperation, type QueueUsage, watchPool, watchQueues } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
@@ -96,7 +99,7 @@ export function directoryFromConfig(
   config: BridgeConfig,
   local: LocalServices | undefined,
   logger: Logger,
-): Directory {
+): MeasuredDirectory {
   const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
   return createLdapDirectory(
     {
@@ -117,8 +120,10 @@ export function directoryFromConfig(
       cursorSessions: config.ldap.cursorSessions,
       cursorIdleMs: config.ldap.cursorIdleMs,
       sortedListReuseMs: config.ldap.sortedListReuseMs,
+      sortedPagesPerConnection: config.ldap.sortedPagesPerConnection,
       connectTimeoutMs: config.ldap.connectTimeoutMs,
       operationTimeoutMs: config.ldap.operationTimeoutMs,
+      observe: observeLdapOperation,
     },
     logger.child({ component: 'ldap' }),
   );
@@ -147,21 +152,20 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     : undefined;
   if (events) resources.attachJournal(events.journal);
   const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
-  const app = createApp(
-    appOptions(
-      { config, logger, resources, mappings: mappings.store, auth },
-      { directory, redis, events, feed },
-    ),
-  );
+  const unwatch = watchForMetrics(directory, events);
+  const load = new LoadGauge({
+    maxInFlight: config.limits.maxInFlightRequests,
+    maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
+  });
+  const parts = { config, logger, resources, mappings: mappings.store, auth, load };
+  const app = createApp(appOptions(parts, { directory, redis, events, feed }));
   const { server, url } = await listen(app, config);
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
     mappings.store.close();
     auth.stop();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    unwatch();
+    await drain(server, load, config.server.drainTimeoutMs, logger);
     await feed?.stop();
     await events?.stop();
     await notices.stop();
@@ -183,6 +187,65 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     reloadTokens: (next) => auth.reloadTokens(next),
     stop,
   };
+}
+
+/** How long no request may be in flight before the drain closes idle connections. */
+const DRAIN_QUIET_MS = 250;
+
+/**
+ * Graceful drain (docs/architecture.md §Back-pressure): /ready turns 503 and the listener stops
+ * accepting at once; idle keep-alive connections close; requests in flight get `timeoutMs` to
+ * finish (their answers ask the client to close); then every connection is closed.
+ */
+async function drain(server: Server, load: LoadGauge, timeoutMs: number, logger: Logger): Promise<void> {
+  load.drain();
+  const until = performance.now() + timeoutMs;
+  // net.Server's close, not http.Server's: the latter also closes "idle" connections, which
+  // include connections accepted a moment ago whose request has not been read yet (a request
+  // lost). Connections with a request finish it (the answer says Connection: close).
+  const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+  // Quiet for DRAIN_QUIET_MS: every accepted connection has had its request read by then.
+  const settled = await load.settled(until - performance.now(), DRAIN_QUIET_MS);
+  server.closeIdleConnections();
+  const ended = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), Math.max(0, until - performance.now())),
+    ),
+  ]);
+  if (!settled || !ended) {
+    logger.warn(
+      { inFlight: load.inFlight, drainTimeoutMs: timeoutMs },
+      'drain timed out; closing connections',
+    );
+  }
+  server.closeAllConnections();
+  await closed;
+  load.close();
+}
+
+/** Registers the pool and the event queues to be read at every scrape; returns their removal. */
+function watchForMetrics(directory: MeasuredDirectory, events: EventsRuntime | undefined): () => void {
+  const removals = [
+    watchPool(() => directory.usage()),
+    ...(events ? [watchQueues(() => queueUsage(events))] : []),
+  ];
+  return () => {
+    for (const remove of removals) remove();
+  };
+}
+
+/** Each external service's queue, for the metrics (dead letters are BullMQ's failed jobs). */
+async function queueUsage(events: EventsRuntime): Promise<QueueUsage[]> {
+  return (await events.admin.stats()).map((s) => ({
+    service: s.service,
+    waiting: s.waiting,
+    active: s.active,
+    delayed: s.delayed,
+    deadLetters: s.failed,
+    delivered: s.delivered,
+    failedAttempts: s.failedAttempts,
+  }));
 }
 
 /** The configured Redis URL, required by the commands that only talk to the queues. */

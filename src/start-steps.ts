@@ -11,6 +11,7 @@ import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts
 import type { BridgeConfig } from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
+import type { LoadGauge } from './http/middleware/shedding.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
@@ -19,6 +20,7 @@ import { findResourceTypeByName, type MappingSet } from './mapping/compiled.ts';
 import { formatProblem, type MappingProblem } from './mapping/problems.ts';
 import { MappingStore } from './mapping/reload.ts';
 import { subschemaVerifier } from './mapping/subschema.ts';
+import { mappingReloads } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import type { ResourceSource } from './ports/events.ts';
 import { ScimError } from './scim/errors.ts';
@@ -66,13 +68,15 @@ export function openMappings(config: BridgeConfig, logger: Logger): OpenMappings
   const against: { check?: (set: MappingSet) => Promise<MappingProblem[]> } = {};
   const store = new MappingStore(config.mappings.dir, {
     catalog: STANDARD_SCHEMAS,
-    onReload: (outcome, reason) =>
-      outcome.ok
-        ? logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded')
-        : logger.error(
-            { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
-            'mapping reload failed; the last good mapping stays in service',
-          ),
+    onReload: (outcome, reason) => {
+      mappingReloads.inc({ outcome: outcome.ok ? 'ok' : 'failed' });
+      if (outcome.ok) logger.info({ reason, dir: config.mappings.dir }, 'mappings reloaded');
+      else
+        logger.error(
+          { reason, dir: config.mappings.dir, problems: outcome.problems.map(formatProblem) },
+          'mapping reload failed; the last good mapping stays in service',
+        );
+    },
     verify: async (set) => (against.check ? against.check(set) : []),
   });
   return {
@@ -229,6 +233,23 @@ export interface AppParts {
   resources: ResourceService;
   mappings: MappingStore;
   auth: AuthRuntime;
+  load: LoadGauge;
+}
+
+/** Per-client and per-route rate limits, shared through Redis; none while both are 0. */
+function rateLimitFor(config: BridgeConfig, redis: Redis): Pick<HttpDeps, 'rateLimit'> {
+  const limits = config.limits;
+  if (limits.clientRequestsPerWindow <= 0 && limits.routeRequestsPerWindow <= 0) return {};
+  return {
+    rateLimit: {
+      redis,
+      keyPrefix: config.redis.keyPrefix,
+      windowSeconds: limits.rateLimitWindowSeconds,
+      perClient: limits.clientRequestsPerWindow,
+      perRoute: limits.routeRequestsPerWindow,
+      basePath: config.server.basePath,
+    },
+  };
 }
 
 export function appOptions(
@@ -240,9 +261,11 @@ export function appOptions(
     feed?: FeedRuntime | undefined;
   },
 ): HttpDeps {
-  const { config, logger, resources, mappings, auth } = parts;
+  const { config, logger, resources, mappings, auth, load } = parts;
   return {
     logger,
+    load,
+    ...rateLimitFor(config, probes.redis),
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
@@ -251,6 +274,8 @@ export function appOptions(
     ...(auth.tokenGrant ? { tokenGrant: auth.tokenGrant } : {}),
     ...(auth.spMetadataXml ? { spMetadataXml: auth.spMetadataXml } : {}),
     ...(auth.webSso ? { webSso: auth.webSso } : {}),
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
     resources,
     mappings: mappings.mappings,
     discovery: {
@@ -276,8 +301,20 @@ export function appOptions(
           'idempotency store failed after the request executed; a retry with the same key may execute again',
         ),
     },
-    readiness: () => readiness(mappings, { ...probes, warnings: auth.warnings }),
+    readiness: () => readiness(mappings, { ...probes, warnings: auth.warnings }, load),
   };
+}
+
+/** Each /ready probe's bound: under the shortest request deadline a test or deployment uses. */
+const READINESS_PROBE_MS = 1_500;
+
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
@@ -291,9 +328,18 @@ export async function readiness(
     /** Further warnings (the SAML trust: a failed metadata refresh degrades, it does not fail). */
     warnings?: () => string[];
   },
+  load?: LoadGauge,
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  const eventWarnings = [...(events ? await events.warnings() : []), ...(probes.feed?.warnings() ?? [])];
+  // The events' warnings read Redis too: bounded like the probes, so /ready answers while Redis hangs.
+  const eventWarnings = [
+    ...(events
+      ? await withinMs(events.warnings(), READINESS_PROBE_MS).catch(() => [
+          `events: no answer from Redis within ${READINESS_PROBE_MS} ms`,
+        ])
+      : []),
+    ...(probes.feed?.warnings() ?? []),
+  ];
   return checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },
@@ -303,10 +349,18 @@ export async function readiness(
           if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
         },
       },
+      ...(load ? [{ name: 'load', check: async () => loadCheck(load) }] : []),
     ],
-    2_000,
+    READINESS_PROBE_MS,
     () => [...mappings.warnings(), ...eventWarnings, ...(probes.warnings?.() ?? [])],
   );
+}
+
+/** /ready's view of this instance's own state: draining, or shedding load. */
+function loadCheck(load: LoadGauge): void {
+  if (load.draining) throw new Error('draining: shutting down, taking no new work');
+  const overloaded = load.overloaded();
+  if (overloaded) throw new Error(`shedding load: ${overloaded}`);
 }
 
 export async function listen(app: Koa, config: BridgeConfig): Promise<{ server: Server; url: string }> {

@@ -25,6 +25,7 @@ import { ldap } from './sections/ldap.ts';
 import { limits } from './sections/limits.ts';
 import { log } from './sections/log.ts';
 import { mappings } from './sections/mappings.ts';
+import { metrics } from './sections/metrics.ts';
 import { redis } from './sections/redis.ts';
 import { server } from './sections/server.ts';
 
@@ -47,6 +48,7 @@ export const configSchema = {
     events,
     feed,
     log,
+    metrics,
   },
 } as const;
 
@@ -61,6 +63,7 @@ export interface ServerConfig {
   /** Proxy addresses or CIDR ranges whose X-Forwarded-* headers are believed. */
   readonly trustProxy: readonly string[];
   readonly requestTimeoutMs: number;
+  readonly drainTimeoutMs: number;
 }
 
 export interface LdapTlsConfig {
@@ -81,6 +84,7 @@ export interface LdapConfig {
   readonly cursorSessions: number;
   readonly cursorIdleMs: number;
   readonly sortedListReuseMs: number;
+  readonly sortedPagesPerConnection: number;
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
 }
@@ -162,6 +166,11 @@ export interface LimitsConfig {
   readonly maxFilterLength: number;
   readonly bulkMaxOperations: number;
   readonly bulkMaxPayloadBytes: number;
+  readonly rateLimitWindowSeconds: number;
+  readonly clientRequestsPerWindow: number;
+  readonly routeRequestsPerWindow: number;
+  readonly maxInFlightRequests: number;
+  readonly maxEventLoopLagMs: number;
 }
 
 export interface IdempotencyConfig {
@@ -208,6 +217,10 @@ export interface LogConfig {
   readonly level: LogLevel;
 }
 
+export interface MetricsConfig {
+  readonly token?: string;
+}
+
 /** The validated, defaulted configuration. Hand-written; test/unit/config checks it against the schema. */
 export interface BridgeConfig {
   readonly server: ServerConfig;
@@ -220,4 +233,5 @@ export interface BridgeConfig {
   readonly events: EventsConfig;
   readonly feed: FeedConfig;
   readonly log: LogConfig;
+  readonly metrics: MetricsConfig;
 }

@@ -9,21 +9,27 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
+import { deadlineExpiries } from '../observability/metrics.ts';
 import type { DiscoveryOptions } from '../services/discovery.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
 import type { ResourceService } from '../services/resources/service.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
+import { requestDeadline } from './middleware/deadline.ts';
 import { scimErrors } from './middleware/errors.ts';
 import { type IdempotencyOptions, idempotency } from './middleware/idempotency.ts';
+import { requestMetrics } from './middleware/metrics.ts';
 import { requestOrigin } from './middleware/origin.ts';
+import { type RateLimitOptions, rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requireScopes } from './middleware/scopes.ts';
+import type { LoadGauge } from './middleware/shedding.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMeRoutes } from './routes/me.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerOAuthRoutes, type TokenEndpoint } from './routes/oauth.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerSamlRoutes } from './routes/saml.ts';
@@ -46,6 +52,14 @@ export interface HttpDeps {
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
   readiness: () => Promise<ReadinessReport>;
+  /** server.requestTimeoutMs: each request's deadline. */
+  requestTimeoutMs: number;
+  /** metrics.token: /metrics is served, behind this bearer token, only when it is set. */
+  metricsToken?: string;
+  /** Requests in flight, load shedding and the drain switch. */
+  load: LoadGauge;
+  /** Per-client and per-route rate limits (shared through Redis); absent: none. */
+  rateLimit?: RateLimitOptions;
   /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
   idempotency?: IdempotencyOptions;
 }
@@ -54,14 +68,7 @@ export function createApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
 
-  const operational = new Router();
-  registerHealthRoutes(operational, deps.readiness);
-  if (deps.tokenGrant) registerOAuthRoutes(operational, deps.tokenGrant, deps.logger);
-  if (deps.spMetadataXml) {
-    const sso = deps.webSso ? { sso: deps.webSso } : {};
-    registerSamlRoutes(operational, { metadataXml: deps.spMetadataXml, logger: deps.logger, ...sso });
-  }
-
+  const operational = operationalRouter(deps);
   const scim = scimRouter(deps);
 
   const basePath = deps.basePath.toLowerCase();
@@ -74,25 +81,31 @@ export function createApp(deps: HttpDeps): Koa {
   const envelope: [string, Koa.Middleware][] = [
     ['request id: accept or make X-Request-Id', requestId],
     ['access log: one line per request', accessLog(deps.logger)],
+    ['metrics: in-flight, latency by route, method and status', requestMetrics()],
     ['SCIM errors: RFC 7644 §3.12 bodies', scimErrors(deps.logger)],
     ['origin: checked Host, X-Forwarded-* from trusted proxies only', requestOrigin(deps.trustProxy ?? [])],
+    ['load shedding: 503 at once while overloaded', deps.load.middleware((path) => !inScimBase(path))],
+    [
+      'deadline: 503 + Retry-After at server.requestTimeoutMs',
+      requestDeadline({
+        timeoutMs: deps.requestTimeoutMs,
+        onExpired: (ctx) => deadlineExpiries.inc({ route: String(ctx.state.routeName ?? 'unmatched') }),
+      }),
+    ],
   ];
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
     ['authentication: bearer token on every SCIM route', authenticate(deps.authenticator)],
+    ...optional('rate limits: 429 per client and per route', deps.rateLimit && rateLimit(deps.rateLimit)),
     [
       'scopes: the token may do this (path + method)',
       requireScopes({ basePath: deps.basePath, mappings: deps.mappings }),
     ],
     ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
-    ...(deps.idempotency
-      ? [
-          [
-            'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
-            idempotency(deps.idempotency),
-          ] as [string, Koa.Middleware],
-        ]
-      : []),
+    ...optional(
+      'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
+      deps.idempotency && idempotency(deps.idempotency),
+    ),
     ['SCIM routes', scim.routes() as unknown as Koa.Middleware],
     ['405 with Allow for known paths', scim.allowedMethods() as unknown as Koa.Middleware],
   ];
@@ -105,6 +118,25 @@ export function createApp(deps: HttpDeps): Koa {
   // The path decides once which stack a request meets.
   app.use((ctx, next) => (inScimBase(ctx.path) ? scimHandler(ctx, next) : outside(ctx, next)));
   return app;
+}
+
+/** A row of the middleware table when the feature is configured, else none. */
+function optional(name: string, middleware: Koa.Middleware | undefined): [string, Koa.Middleware][] {
+  return middleware ? [[name, middleware]] : [];
+}
+
+/** Outside the SCIM base path: health and readiness, metrics, the token endpoint, SAML. */
+function operationalRouter(deps: HttpDeps): Router {
+  const operational = new Router();
+  registerHealthRoutes(operational, deps.readiness);
+  registerMetricsRoute(operational, deps.metricsToken);
+  if (deps.tokenGrant) registerOAuthRoutes(operational, deps.tokenGrant, deps.logger);
+  if (deps.spMetadataXml) {
+    const sso = deps.webSso ? { sso: deps.webSso } : {};
+    registerSamlRoutes(operational, { metadataXml: deps.spMetadataXml, logger: deps.logger, ...sso });
+  }
+
+  return operational;
 }
 
 /** The SCIM endpoints under the base path: discovery, /Bulk, and the resource types' endpoints. */

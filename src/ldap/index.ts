@@ -5,6 +5,12 @@ import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
 export type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
-export function createLdapDirectory(options: LdapDirectoryOptions, logger?: DirectoryLogger): Directory {
+/** A Directory that also reports its pool use (for the metrics). */
+export type MeasuredDirectory = Directory & Pick<LdapDirectory, 'usage'>;
+
+export function createLdapDirectory(
+  options: LdapDirectoryOptions,
+  logger?: DirectoryLogger,
+): MeasuredDirectory {
   return new LdapDirectory(options, logger);
 }

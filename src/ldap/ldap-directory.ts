@@ -166,6 +166,17 @@ export class LdapDirectory implements Directory {
     this.#sortedLists.invalidate();
   }
 
+  /** Pool and cursor-session use, read by the metrics at scrape time. */
+  usage(): {
+    connections: number;
+    inFlight: number;
+    waiting: number;
+    retiring: number;
+    cursorSessions: number;
+  } {
+    return { ...this.#pool.usage, cursorSessions: this.#cursorSessions.size };
+  }
+
   close(): Promise<void> {
     this.#cursorSessions.closeAll();
     return this.#pool.close();

@@ -16,9 +16,19 @@ export interface LdapDirectoryOptions {
   cursorIdleMs?: number;
   /** How long a VLV sorted list the server keeps is reused for later pages of the same query; 0 = never. Default 10 s. */
   sortedListReuseMs?: number;
+  /**
+   * Server-side sorts one connection may hold (OpenLDAP: sssvlv-maxperconn); more wait, and a
+   * connection that has started this many VLV sorts is retired. Default 5, OpenLDAP's default.
+   */
+  sortedPagesPerConnection?: number;
   connectTimeoutMs: number;
   /** Per request on the wire; a timed-out connection is dropped and re-opened on next use. */
   operationTimeoutMs: number;
+  /**
+   * Told of every attempt of an operation: its kind (search, sorted_search, write), its result
+   * (success, an LDAP result code, transport_failure, deadline, error) and its seconds (metrics).
+   */
+  observe?: (operation: string, result: string, seconds: number) => void;
 }
 
 /** The subset of a pino logger the adapter uses. */

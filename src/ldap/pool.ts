@@ -9,14 +9,23 @@
  *   the next operation on that slot opens (StartTLS, bind) a fresh Client.
  * - After a transport failure a read is retried once on a fresh connection. A write is not: it may
  *   have been applied before the connection broke, so its outcome is unknown to us.
- * - Some server-side state lives as long as the connection (OpenLDAP's sssvlv keeps every VLV sort
- *   context until the connection closes); operations can ask for such a connection to be replaced.
+ * - Back-pressure, not failure (docs/architecture.md §Back-pressure): a `busy` answer (RFC 4511
+ *   §4.1.9: the operation was not performed) is retried for that operation alone, with bounded
+ *   backoff; no other request's connection is touched by it.
+ * - Server-side sorts are limited per connection (`sortedPagesPerConnection`, OpenLDAP's
+ *   sssvlv-maxperconn): sorts beyond it wait for room. sssvlv keeps every VLV sort until the
+ *   connection closes, so a connection that has started that many is retired: it takes no new
+ *   operation, the ones in flight on it finish, then it closes, and its slot opens a fresh one.
+ *   Only a broken connection is dropped at once.
+ * - Every wait and every operation is bounded by the request's deadline (lib/deadline.ts).
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { Client, ResultCodeError } from 'ldapts';
-import { isTransportFailure, RequestNotSentError } from './errors.ts';
+import { type Client, ResultCodeError } from 'ldapts';
+import { bounded, checkDeadline, DeadlineExceededError, pauseWithin, remainingMs } from '../lib/deadline.ts';
+import { coalesceWrites, openConnection, type PooledConnection } from './connection.ts';
+import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode } from './errors.ts';
 import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
+
+export { PooledConnection } from './connection.ts';
 
 export interface RunMode {
   /** Safe to repeat (searches): retried once after a transport failure. */
@@ -24,55 +33,18 @@ export interface RunMode {
   /** Needs a connection no other paged walk is using (RFC 2696 cookies are per connection). */
   pagedWalk?: boolean;
   /**
-   * Errors that mean "this connection has used up its server-side state": the connection is
-   * replaced and the operation tried once more on the fresh one (the failed attempt changed nothing).
+   * A search with a server-side sort, which holds sort state on its connection: `kept` (a VLV
+   * window: sssvlv keeps it until the connection closes) or `released` (freed when it ends).
    */
-  exhaustsConnection?: (error: unknown) => boolean;
+  sortState?: 'kept' | 'released';
 }
 
-/**
- * One Client and the socket under it. `closed` follows the socket itself: after StartTLS, ldapts
- * keeps its close handler on the plain socket it replaced and would go on reporting the Client as
- * connected after the directory hung up.
- */
-export class PooledConnection {
-  readonly client: Client;
-  readonly socket: net.Socket;
-  closed = false;
-
-  constructor(client: Client, socket: net.Socket) {
-    this.client = client;
-    this.socket = socket;
-    socket.once('close', () => {
-      this.closed = true;
-    });
-  }
-
-  get usable(): boolean {
-    return !this.closed && this.client.isConnected;
-  }
-
-  /** Polite unbind (RFC 4511 §4.3) when the connection still works, else just the socket. */
-  dispose(): void {
-    if (!this.usable) {
-      this.socket.destroy();
-      return;
-    }
-    this.client.unbind().catch(() => this.socket.destroy());
-  }
-}
-
-/**
- * Requests sent on one connection during the same turn of the event loop leave in one write:
- * under load many SCIM requests are handled per turn, and a write system call per LDAP message
- * was the largest single cost of a GET (measured with --cpu-prof). The socket is corked until the
- * check phase of this turn (setImmediate), so a lone request waits for no timer.
- */
-function coalesceWrites(socket: net.Socket): void {
-  if (socket.writableCorked > 0 || socket.destroyed) return;
-  socket.cork();
-  setImmediate(() => socket.uncork());
-}
+/** Default sorts per connection: OpenLDAP's sssvlv-maxperconn default (slapo-sssvlv(5)). */
+export const DEFAULT_SORTED_PAGES_PER_CONNECTION = 5;
+/** Attempts after a `busy` answer, with backoff doubling from BUSY_BACKOFF_MS (full jitter). */
+const BUSY_RETRIES = 8;
+const BUSY_BACKOFF_MS = 5;
+const BUSY_BACKOFF_CAP_MS = 250;
 
 class Slot {
   readonly index: number;
@@ -80,6 +52,10 @@ class Slot {
   opening: Promise<PooledConnection> | undefined;
   inFlight = 0;
   pagedWalkActive = false;
+  /** Sort states the directory may hold on this slot's connection (kept ones, and running ones). */
+  sorts = 0;
+  /** Replaced in the pool: takes no new operation, closes when the last one in flight ends. */
+  retiring = false;
 
   constructor(index: number) {
     this.index = index;
@@ -90,7 +66,11 @@ export class ConnectionPool {
   readonly #options: LdapDirectoryOptions;
   readonly #logger: DirectoryLogger;
   readonly #slots: Slot[];
-  readonly #walkWaiters: Array<() => void> = [];
+  /** Slots replaced while operations were still in flight on them. */
+  readonly #retiring = new Set<Slot>();
+  /** Operations waiting for a slot with room (a paged walk, a sort): woken when one ends. */
+  #waiters: Array<() => void> = [];
+  readonly #sortsPerConnection: number;
   #nextSlot = 0;
   #closed = false;
 
@@ -104,6 +84,21 @@ export class ConnectionPool {
     this.#options = options;
     this.#logger = logger;
     this.#slots = Array.from({ length: options.poolSize }, (_, index) => new Slot(index));
+    this.#sortsPerConnection = Math.max(
+      1,
+      options.sortedPagesPerConnection ?? DEFAULT_SORTED_PAGES_PER_CONNECTION,
+    );
+  }
+
+  /** Open connections, operations in flight and waiting, for the metrics. */
+  get usage(): { connections: number; inFlight: number; waiting: number; retiring: number } {
+    const all = [...this.#slots, ...this.#retiring];
+    return {
+      connections: all.filter((slot) => slot.connection?.usable).length,
+      inFlight: all.reduce((sum, slot) => sum + slot.inFlight, 0),
+      waiting: this.#waiters.length,
+      retiring: this.#retiring.size,
+    };
   }
 
   /** Runs `operation` on a bound connection; see the file comment for retries. */
@@ -111,35 +106,39 @@ export class ConnectionPool {
     operation: (client: Client, connection: PooledConnection) => Promise<T>,
     mode: RunMode,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    let busyAnswers = 0;
+    let transportRetried = false;
+    for (;;) {
       if (this.#closed) throw new Error('the directory connection pool is closed');
-      const slot = mode.pagedWalk ? await this.#leaseForWalk() : this.#leastBusySlot();
-      slot.inFlight++;
+      checkDeadline('a directory operation');
+      const slot = await this.#acquire(mode);
       let connection: PooledConnection | undefined;
+      const started = performance.now();
       try {
-        try {
-          connection = await this.#connection(slot);
-        } catch (error) {
-          // Nothing was sent. Anything but an LDAP result (a failed bind) is the connection's fault:
-          // refused, timed out, TLS handshake or certificate rejected.
-          throw error instanceof ResultCodeError || error instanceof RequestNotSentError
-            ? error
-            : new RequestNotSentError(`cannot connect to ${this.#options.url}: ${(error as Error).message}`, {
-                cause: error,
-              });
-        }
+        connection = await bounded(this.#connectionOf(slot), 'opening a directory connection');
         coalesceWrites(connection.socket);
-        return await operation(connection.client, connection);
+        const result = await bounded(operation(connection.client, connection), 'a directory operation');
+        this.#observe(mode, 'success', started);
+        return result;
       } catch (error) {
-        const exhausted = mode.exhaustsConnection?.(error) === true;
-        if (!exhausted && !isTransportFailure(error)) throw error;
-        this.#drop(slot, connection, error, exhausted ? 'connection replaced' : 'connection lost');
-        const mayRetry = exhausted || mode.idempotent;
-        if (!mayRetry || attempt >= 2) throw error;
+        this.#observe(mode, resultOf(error), started);
+        if (hasResultCode(error, ResultCode.busy) && busyAnswers < BUSY_RETRIES) {
+          // Not performed (RFC 4511 §4.1.9). After a sort, the directory says this connection
+          // holds all the sorts it allows: it retires, and the sort goes to another.
+          if (mode.sortState) this.#retire(slot, 'the directory answered busy to a sort');
+          busyAnswers++;
+        } else {
+          if (!isTransportFailure(error)) throw error;
+          this.#drop(slot, connection, error, 'connection lost');
+          if (!mode.idempotent || transportRetried) throw error;
+          transportRetried = true;
+          continue;
+        }
       } finally {
-        slot.inFlight--;
-        if (mode.pagedWalk) this.#endWalk(slot);
+        this.#release(slot, mode);
       }
+      const backoff = Math.min(BUSY_BACKOFF_CAP_MS, BUSY_BACKOFF_MS * 2 ** (busyAnswers - 1));
+      await pauseWithin(Math.random() * backoff, 'a directory operation (the directory was busy)');
     }
   }
 
@@ -152,17 +151,19 @@ export class ConnectionPool {
     connection: PooledConnection,
     operation: (client: Client) => Promise<T>,
   ): Promise<T | undefined> {
-    const slot = this.#slots.find((candidate) => candidate.connection === connection);
+    const slot = [...this.#slots, ...this.#retiring].find((candidate) => candidate.connection === connection);
     if (this.#closed || !slot || !connection.usable) return undefined;
+    checkDeadline('a directory operation');
     slot.inFlight++;
     try {
       coalesceWrites(connection.socket);
-      return await operation(connection.client);
+      return await bounded(operation(connection.client), 'a directory operation');
     } catch (error) {
       if (isTransportFailure(error)) this.#drop(slot, connection, error, 'connection lost');
+      if (hasResultCode(error, ResultCode.busy)) this.#retire(slot, 'the directory answered busy to a sort');
       throw error;
     } finally {
-      slot.inFlight--;
+      this.#release(slot, { idempotent: true });
     }
   }
 
@@ -172,20 +173,104 @@ export class ConnectionPool {
    */
   async openDedicated(): Promise<PooledConnection> {
     if (this.#closed) throw new Error('the directory connection pool is closed');
-    return this.#open();
+    return openConnection(this.#options);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(
-      this.#slots.map(async (slot) => {
+      [...this.#slots, ...this.#retiring].map(async (slot) => {
         const connection = slot.connection ?? (await slot.opening?.catch(() => undefined));
         slot.connection = undefined;
         if (connection?.usable) await connection.client.unbind().catch(() => connection.socket.destroy());
         else connection?.socket.destroy();
       }),
     );
-    for (const wake of this.#walkWaiters.splice(0)) wake();
+    this.#retiring.clear();
+    this.#wakeWaiters();
+  }
+
+  #observe(mode: RunMode, result: string, started: number): void {
+    const kind = mode.sortState ? 'sorted_search' : mode.idempotent ? 'search' : 'write';
+    this.#options.observe?.(kind, result, (performance.now() - started) / 1000);
+  }
+
+  /** A slot with room for `mode`, its counts taken; waits (within the deadline) while none has. */
+  async #acquire(mode: RunMode): Promise<Slot> {
+    for (;;) {
+      const candidates = this.#slots.filter(
+        (slot) =>
+          !(mode.pagedWalk && slot.pagedWalkActive) &&
+          !(mode.sortState && slot.sorts >= this.#sortsPerConnection),
+      );
+      if (candidates.length > 0) {
+        const slot = this.#leastBusySlot(candidates);
+        slot.inFlight++;
+        if (mode.pagedWalk) slot.pagedWalkActive = true;
+        if (mode.sortState) slot.sorts++;
+        // Its last sort: the next sort goes to a fresh connection while this one finishes.
+        if (mode.sortState === 'kept' && slot.sorts >= this.#sortsPerConnection) {
+          this.#retire(slot, 'it holds as many sorts as the directory allows');
+        }
+        return slot;
+      }
+      await this.#waitForRoom();
+      if (this.#closed) throw new Error('the directory connection pool is closed');
+    }
+  }
+
+  #release(slot: Slot, mode: RunMode): void {
+    slot.inFlight--;
+    if (mode.pagedWalk) slot.pagedWalkActive = false;
+    if (mode.sortState === 'released') slot.sorts--;
+    if (slot.retiring && slot.inFlight === 0) {
+      this.#retiring.delete(slot);
+      slot.connection?.dispose();
+      slot.connection = undefined;
+    }
+    this.#wakeWaiters();
+  }
+
+  /** Replaces `slot` in the pool by a fresh one; its connection closes once nothing runs on it. */
+  #retire(slot: Slot, why: string): void {
+    if (slot.retiring || this.#slots[slot.index] !== slot) return;
+    slot.retiring = true;
+    this.#slots[slot.index] = new Slot(slot.index);
+    if (slot.inFlight > 0) this.#retiring.add(slot);
+    else slot.connection?.dispose();
+    this.#logger.info(
+      { slot: slot.index },
+      `directory connection retired (${why}); a fresh one takes its place`,
+    );
+    this.#wakeWaiters();
+  }
+
+  async #waitForRoom(): Promise<void> {
+    const left = remainingMs();
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer =
+        left === undefined
+          ? undefined
+          : setTimeout(
+              () => {
+                this.#waiters = this.#waiters.filter((waiter) => waiter !== wake);
+                reject(new DeadlineExceededError('waiting for a directory connection', false));
+              },
+              Math.max(0, left),
+            );
+      this.#waiters.push(wake);
+    });
+  }
+
+  #wakeWaiters(): void {
+    if (this.#waiters.length === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 
   #leastBusySlot(candidates: Slot[] = this.#slots): Slot {
@@ -199,22 +284,19 @@ export class ConnectionPool {
     return best;
   }
 
-  async #leaseForWalk(): Promise<Slot> {
-    for (;;) {
-      const free = this.#slots.filter((slot) => !slot.pagedWalkActive);
-      if (free.length > 0) {
-        const slot = this.#leastBusySlot(free);
-        slot.pagedWalkActive = true;
-        return slot;
-      }
-      await new Promise<void>((resolve) => this.#walkWaiters.push(resolve));
-      if (this.#closed) throw new Error('the directory connection pool is closed');
+  /** The slot's bound connection; failures to get one become RequestNotSentError (nothing was sent). */
+  async #connectionOf(slot: Slot): Promise<PooledConnection> {
+    try {
+      return await this.#connection(slot);
+    } catch (error) {
+      // Anything but an LDAP result (a failed bind) is the connection's fault: refused, timed
+      // out, TLS handshake or certificate rejected.
+      throw error instanceof ResultCodeError || error instanceof RequestNotSentError
+        ? error
+        : new RequestNotSentError(`cannot connect to ${this.#options.url}: ${(error as Error).message}`, {
+            cause: error,
+          });
     }
-  }
-
-  #endWalk(slot: Slot): void {
-    slot.pagedWalkActive = false;
-    this.#walkWaiters.shift()?.();
   }
 
   async #connection(slot: Slot): Promise<PooledConnection> {
@@ -228,7 +310,7 @@ export class ConnectionPool {
       );
     }
     if (!slot.opening) {
-      slot.opening = this.#open().then(
+      slot.opening = openConnection(this.#options).then(
         (connection) => {
           slot.opening = undefined;
           if (this.#closed) {
@@ -260,65 +342,11 @@ export class ConnectionPool {
     );
     connection.dispose();
   }
-
-  /** One TCP (or TLS) connection, upgraded with StartTLS if configured, bound as the service account. */
-  async #open(): Promise<PooledConnection> {
-    const options = this.#options;
-    const url = new URL(options.url);
-    let socket: net.Socket | undefined;
-    const remember = (created: net.Socket) => {
-      socket = created;
-    };
-    const client = new Client({
-      url: options.url,
-      connectTimeout: options.connectTimeoutMs,
-      timeout: options.operationTimeoutMs,
-      ...(url.protocol === 'ldaps:'
-        ? {
-            tlsOptions: this.#tlsOptions(url.hostname),
-            createSecureConnection: connectOnce(tls.connect, remember),
-          }
-        : { createConnection: connectOnce(net.connect, remember) }),
-    });
-    try {
-      if (options.startTls) await client.startTLS(this.#tlsOptions(url.hostname));
-      if (options.bindDn) await client.bind(options.bindDn, options.bindPassword ?? '');
-      if (!socket) throw new RequestNotSentError('ldapts opened no socket');
-      return new PooledConnection(client, socket);
-    } catch (error) {
-      socket?.destroy();
-      throw error;
-    }
-  }
-
-  #tlsOptions(hostname: string): tls.ConnectionOptions {
-    const configured = this.#options.tls ?? {};
-    // The server's certificate is checked against serverName, else the URL's host.
-    const serverName = configured.serverName ?? (net.isIP(hostname) === 0 ? hostname : undefined);
-    return {
-      host: hostname,
-      ...(serverName ? { servername: serverName } : {}),
-      ...(configured.ca !== undefined ? { ca: configured.ca } : {}),
-      rejectUnauthorized: configured.rejectUnauthorized ?? true,
-    };
-  }
 }
 
-/**
- * Wraps a connect function so that it works once per Client, and hands the socket to `created`.
- * ldapts calls it again when a Client whose socket closed is used; refusing makes that a transport
- * failure the pool handles.
- */
-function connectOnce<F extends (...args: never[]) => net.Socket>(
-  connect: F,
-  created: (socket: net.Socket) => void,
-): F {
-  let used = false;
-  return ((...args: Parameters<F>) => {
-    if (used) throw new RequestNotSentError('connection to the directory was lost');
-    used = true;
-    const socket = connect(...args);
-    created(socket);
-    return socket;
-  }) as F;
+/** An operation's outcome as a metrics label: the LDAP result code, or what kind of failure. */
+function resultOf(error: unknown): string {
+  if (error instanceof ResultCodeError) return String(error.code);
+  if (error instanceof DeadlineExceededError) return 'deadline';
+  return isTransportFailure(error) ? 'transport_failure' : 'error';
 }

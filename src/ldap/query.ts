@@ -10,7 +10,6 @@ import {
 } from 'ldapts';
 import type { SearchRequest, SortKey } from '../ports/directory.ts';
 import { lowerCaseSet } from './entries.ts';
-import { hasResultCode, ResultCode } from './errors.ts';
 import { toLdapFilter } from './filters.ts';
 import type { RunMode } from './pool.ts';
 
@@ -49,8 +48,9 @@ export function querySignature(query: Query): string {
   return JSON.stringify([query.base, query.options.scope, String(query.options.filter), query.sort ?? []]);
 }
 
+/** How the pool runs a search: a sorted one holds sort state on its connection while it runs. */
 export function searchMode(query: Query, extra: Partial<RunMode> = {}): RunMode {
-  return { idempotent: true, ...(query.sort ? { exhaustsConnection: isSortContextLimit } : {}), ...extra };
+  return { idempotent: true, ...(query.sort ? { sortState: 'released' } : {}), ...extra };
 }
 
 export function checkWindow(startIndex: number, count: number): void {
@@ -76,15 +76,6 @@ export function sortControl(keys: SortKey[]): ServerSideSortingRequestControl {
 /** The sort control a query sends, if it is sorted. */
 export function sortControls(query: Query): ServerSideSortingRequestControl[] {
   return query.sort ? [sortControl(query.sort)] : [];
-}
-
-/**
- * OpenLDAP's sssvlv keeps each VLV sort context until the connection closes (sssvlv.c frees a
- * context only when its list is exhausted, which a VLV window never does) and answers busy (51)
- * once sssvlv-maxperconn are held. A fresh connection starts with none.
- */
-function isSortContextLimit(error: unknown): boolean {
-  return hasResultCode(error, ResultCode.busy);
 }
 
 export function checkSortResult(control: ServerSideSortingRequestControl): void {

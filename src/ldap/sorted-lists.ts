@@ -35,6 +35,10 @@ export class SortedLists<C> {
   readonly #lists = new Map<string, KeptList<C>>();
   /** Lists handed out and not yet settled: at most one search per list at a time. */
   readonly #inUse = new Set<KeptList<C>>();
+  /** Queries whose first sort is in flight: its list will soon serve them (beginSort/endSort). */
+  readonly #sorting = new Map<string, number>();
+  /** Searches waiting for a query's list to be free or made (whenAvailable). */
+  readonly #waiters = new Map<string, Array<() => void>>();
   #generation = 0;
 
   constructor(reuseMs: number, options: { maxLists?: number; now?: () => number } = {}) {
@@ -59,6 +63,46 @@ export class SortedLists<C> {
   invalidate(): void {
     this.#generation++;
     this.#lists.clear();
+    for (const signature of [...this.#waiters.keys()]) this.#wake(signature);
+  }
+
+  /**
+   * Resolves when this query's kept list, now read by another search, is settled, or when the
+   * sort in flight for it ends; undefined when there is nothing to wait for. Under concurrent
+   * pages of one query, waiting for the kept list (a few ms a page) beats sorting again (the
+   * whole result, hundreds of ms at 100,000 entries), and it holds no more sort state on the
+   * directory's connections.
+   */
+  whenAvailable(signature: string): Promise<void> | undefined {
+    if (this.#reuseMs <= 0) return undefined;
+    const list = this.#lists.get(signature);
+    const listBusy = list !== undefined && this.#inUse.has(list);
+    if (!listBusy && !this.#sorting.has(signature)) return undefined;
+    return new Promise((resolve) => {
+      const waiting = this.#waiters.get(signature) ?? [];
+      waiting.push(resolve);
+      this.#waiters.set(signature, waiting);
+    });
+  }
+
+  /** A first sort of this query starts: searches of the same query may wait for its list. */
+  beginSort(signature: string): void {
+    this.#sorting.set(signature, (this.#sorting.get(signature) ?? 0) + 1);
+  }
+
+  /** The sort begun with beginSort ended (with or without a list). */
+  endSort(signature: string): void {
+    const running = (this.#sorting.get(signature) ?? 1) - 1;
+    if (running > 0) this.#sorting.set(signature, running);
+    else this.#sorting.delete(signature);
+    this.#wake(signature);
+  }
+
+  #wake(signature: string): void {
+    const waiting = this.#waiters.get(signature);
+    if (!waiting) return;
+    this.#waiters.delete(signature);
+    for (const wake of waiting) wake();
   }
 
   /**
@@ -83,6 +127,14 @@ export class SortedLists<C> {
    * remembered if no write started since its search did, and while it is young enough to reuse.
    */
   settle(signature: string, taken: KeptList<C> | undefined, answered: KeptList<C> | undefined): void {
+    try {
+      this.#settle(signature, taken, answered);
+    } finally {
+      this.#wake(signature);
+    }
+  }
+
+  #settle(signature: string, taken: KeptList<C> | undefined, answered: KeptList<C> | undefined): void {
     if (taken) {
       this.#inUse.delete(taken);
       if (this.#lists.get(signature) === taken && answered !== taken) this.#lists.delete(signature);
@@ -98,6 +150,11 @@ export class SortedLists<C> {
       if (this.#lists.size <= this.#maxLists) break;
       this.#lists.delete(oldest);
     }
+  }
+
+  /** Whether a list is kept for this query (in use or not). */
+  keeps(signature: string): boolean {
+    return this.#lists.has(signature);
   }
 
   get size(): number {

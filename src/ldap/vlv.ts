@@ -5,6 +5,7 @@
  * same connection) while that list may be reused: see sorted-lists.ts.
  */
 import { type Client, type Entry, UnknownStatusCodeError } from 'ldapts';
+import { remainingMs } from '../lib/deadline.ts';
 import type { DirEntry, SearchResult } from '../ports/directory.ts';
 import { UnavailableError } from '../ports/errors.ts';
 import { VirtualListViewControl } from './controls.ts';
@@ -14,6 +15,14 @@ import type { DirectoryLogger } from './options.ts';
 import type { ConnectionPool, PooledConnection } from './pool.ts';
 import { checkSortResult, type Query, querySignature, searchMode, sortControl } from './query.ts';
 import type { KeptList, SortedLists } from './sorted-lists.ts';
+
+/**
+ * Longest a page waits for the kept list of its query (read by another page, or being made), and
+ * never past its deadline: another sort of the same query would only compete with the one awaited.
+ */
+const MAX_LIST_WAIT_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
 const MAX_INT = 2 ** 31 - 1;
@@ -40,23 +49,57 @@ export class VirtualListViews {
   async window(query: Query, startIndex: number, count: number): Promise<SearchResult> {
     const signature = querySignature(query);
     const lists = this.#sortedLists;
+    const waitUntil = performance.now() + Math.min(MAX_LIST_WAIT_MS, remainingMs() ?? MAX_LIST_WAIT_MS);
+    let waitedForASort = false;
+    for (;;) {
+      const kept = lists.take(signature);
+      if (kept) {
+        const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
+        if (result) return result;
+        break;
+      }
+      // The sort waited for left no list (an empty result, a failure): sort afresh. If it left
+      // one that another page is reading now, wait for that page instead.
+      if (waitedForASort && !lists.keeps(signature)) break;
+      // The list is read by another page, or being made: wait for it (bounded) rather than sort again.
+      const available = lists.whenAvailable(signature);
+      if (!available || performance.now() >= waitUntil) break;
+      waitedForASort = !lists.keeps(signature);
+      await Promise.race([available, sleep(waitUntil - performance.now())]);
+    }
+    return this.#freshWindow(signature, query, startIndex, count);
+  }
+
+  /** A window sorted afresh by the directory; its list is kept for later pages of the query. */
+  async #freshWindow(
+    signature: string,
+    query: Query,
+    startIndex: number,
+    count: number,
+  ): Promise<SearchResult> {
+    const lists = this.#sortedLists;
     // Stamped before the search: a write that starts meanwhile makes its list unusable.
     const generation = lists.generation;
     const takenAt = lists.now();
-    const kept = lists.take(signature);
-    if (kept) {
-      const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
-      if (result) return result;
+    lists.beginSort(signature);
+    try {
+      return await this.#pool.run(
+        async (client, connection) => {
+          const window = await virtualListViewSearch(client, query, startIndex, count);
+          const list =
+            window.contextId && window.result.total
+              ? { connection, contextId: window.contextId, takenAt, generation }
+              : undefined;
+          lists.settle(signature, undefined, list);
+          return window.result;
+        },
+        // sssvlv keeps a VLV sort until its connection closes (sssvlv.c frees it only when the list
+        // is exhausted, which a window never does): see pool.ts on sortedPagesPerConnection.
+        searchMode(query, { sortState: 'kept' }),
+      );
+    } finally {
+      lists.endSort(signature);
     }
-    return this.#pool.run(async (client, connection) => {
-      const window = await virtualListViewSearch(client, query, startIndex, count);
-      const list =
-        window.contextId && window.result.total
-          ? { connection, contextId: window.contextId, takenAt, generation }
-          : undefined;
-      lists.settle(signature, undefined, list);
-      return window.result;
-    }, searchMode(query));
   }
 
   /** The window read from a kept list; undefined when the list or its connection is gone or failed. */

@@ -1,6 +1,7 @@
 /**
  * The one place where port errors become SCIM errors (docs/architecture.md §Layers: services own this translation).
  */
+import { DeadlineExceededError } from '../lib/deadline.ts';
 import { MappingValueError } from '../mapping/convert.ts';
 import {
   AlreadyExistsError,
@@ -44,6 +45,9 @@ export function toScimError(
     return ScimError.tooMany(
       'the query matches more resources than the directory returns; narrow the filter',
     );
+  if (error instanceof DeadlineExceededError) {
+    return ScimError.unavailable("the request's deadline passed; retry later", RETRY_AFTER_SECONDS);
+  }
   if (error instanceof UnavailableError) {
     return withCause(
       ScimError.unavailable('the directory is unavailable; retry later', RETRY_AFTER_SECONDS),

@@ -25,7 +25,10 @@ const ALLOWED: Record<string, string[]> = {
   idempotency: ['ports', 'lib'],
   cluster: ['ports', 'lib'],
   auth: ['config', 'lib'],
-  http: ['scim', 'services', 'auth', 'lib'],
+  // The process's Prometheus registry (prom-client): adapters report through callbacks that
+  // main.ts wires to it, so only http (and the root) import it (docs/architecture.md §Metrics).
+  observability: ['lib'],
+  http: ['scim', 'services', 'auth', 'observability', 'lib'],
   // The CLI is an entry point like main.ts; it may start the service through it.
   cli: ['scim', 'mapping', 'ports', 'config', 'services', 'lib', '(root)'],
 };

@@ -89,6 +89,14 @@ export const ldap = {
         "A sorted result the directory keeps after a VLV page (its contextID) answers further pages of the same query for this long, without searching and sorting again. Which entries are listed, and in what order, is then as of that first page; each entry's attributes are read fresh. Writes through this instance, and through any other instance sharing its Redis (write notices), discard every kept list. 0: every page sorts again.",
       default: 10_000,
     },
+    sortedPagesPerConnection: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      description:
+        "Server-side sorts (sorted list pages) one directory connection may hold; set it to the directory's limit (OpenLDAP: sssvlv-maxperconn, default 5). More sorted pages at once wait for room instead of failing; a connection that has started this many VLV sorts (which OpenLDAP keeps until the connection closes) is retired after its operations finish and a fresh one takes its place.",
+      default: 5,
+    },
     connectTimeoutMs: {
       ...millis,
       description: 'Time allowed to open (and secure) a directory connection.',

@@ -41,5 +41,45 @@ export const limits = {
       description: 'Largest /Bulk request body (maxPayloadSize). At most server.bodyLimitBytes.',
       default: 1_048_576,
     },
+    rateLimitWindowSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 86_400,
+      description:
+        'Window of the rate limits below, in seconds (fixed windows, counted in Redis for all instances).',
+      default: 1,
+    },
+    clientRequestsPerWindow: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000_000,
+      description:
+        'Requests one client (token) may make per window over all SCIM endpoints; more get 429 with Retry-After. 0: no limit.',
+      default: 0,
+    },
+    routeRequestsPerWindow: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000_000,
+      description:
+        'Requests one client may make per window to one endpoint family and method (e.g. GET /Users); more get 429 with Retry-After. 0: no limit.',
+      default: 0,
+    },
+    maxInFlightRequests: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      description:
+        'Requests handled at once by one instance; beyond it new requests get 503 with Retry-After at once, and /ready reports it. 0: no bound.',
+      default: 1024,
+    },
+    maxEventLoopLagMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 60_000,
+      description:
+        'Event-loop delay (worst in the last 0.5 s) beyond which new requests get 503 with Retry-After at once, and /ready reports it. 0: not watched (shared or throttled CPUs make the delay noisy: measure yours before setting it).',
+      default: 0,
+    },
   },
 } as const;

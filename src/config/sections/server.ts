@@ -59,7 +59,14 @@ export const server = {
     },
     requestTimeoutMs: {
       ...millis,
-      description: 'Time a request may take before it is aborted with 503.',
+      description:
+        "Each request's deadline: directory calls made for it are bounded by what is left of it and none starts after it; when it passes the client gets 503 with Retry-After. The idempotency lock (idempotency.lockTtlSeconds) must outlive it.",
+      default: 30_000,
+    },
+    drainTimeoutMs: {
+      ...millis,
+      description:
+        'On SIGTERM: /ready turns 503 and the listener stops accepting at once; requests in flight get this long to finish before their connections are closed.',
       default: 30_000,
     },
   },

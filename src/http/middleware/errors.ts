@@ -1,6 +1,8 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { DeadlineExceededError } from '../../lib/deadline.ts';
 import { ScimError } from '../../scim/errors.ts';
+import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
@@ -82,6 +84,10 @@ function clientAborted(error: unknown, ctx: Context): boolean {
 
 function asScimError(error: unknown, ctx: Context, logger: Logger): ScimError {
   if (error instanceof ScimError) return error;
+  // A deadline that passed outside the services (a Redis call of a middleware): still a 503.
+  if (error instanceof DeadlineExceededError) {
+    return ScimError.unavailable("the request's deadline passed; retry later", RETRY_AFTER_SECONDS);
+  }
   // Koa's own HTTP errors (e.g. from ctx.throw) keep their status.
   const status = (error as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {

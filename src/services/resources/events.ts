@@ -4,6 +4,7 @@
  * aborted after it.
  */
 import { randomUUID } from 'node:crypto';
+import { DeadlineExceededError } from '../../lib/deadline.ts';
 import {
   type CompiledResourceType,
   type CompiledRule,
@@ -71,7 +72,10 @@ export async function journaled<T>(
   try {
     result = await write();
   } catch (error) {
-    if (!(error instanceof UnavailableError)) await handle.abort().catch(() => undefined);
+    // Cut off by the deadline before it was sent: certainly not performed.
+    const notSent = error instanceof DeadlineExceededError && !error.requestSent;
+    const unknown = error instanceof UnavailableError || error instanceof DeadlineExceededError;
+    if (notSent || !unknown) await handle.abort().catch(() => undefined);
     throw error;
   }
   // The write is done and acknowledged either way; a failed commit is settled by recovery.

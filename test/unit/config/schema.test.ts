@@ -31,6 +31,7 @@ const everyKey: Full<BridgeConfig> = {
     publicBaseUrl: 'https://scim.example.com/scim',
     trustProxy: ['10.0.0.0/8'],
     requestTimeoutMs: 1000,
+    drainTimeoutMs: 2000,
   },
   ldap: {
     url: 'ldaps://ldap.example.com',
@@ -42,6 +43,7 @@ const everyKey: Full<BridgeConfig> = {
     cursorSessions: 3,
     cursorIdleMs: 5000,
     sortedListReuseMs: 0,
+    sortedPagesPerConnection: 3,
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
   },
@@ -88,6 +90,11 @@ const everyKey: Full<BridgeConfig> = {
     maxFilterLength: 100,
     bulkMaxOperations: 5,
     bulkMaxPayloadBytes: 2048,
+    rateLimitWindowSeconds: 60,
+    clientRequestsPerWindow: 600,
+    routeRequestsPerWindow: 100,
+    maxInFlightRequests: 64,
+    maxEventLoopLagMs: 500,
   },
   idempotency: { ttlSeconds: 60, lockTtlSeconds: 5 },
   events: {
@@ -125,6 +132,7 @@ const everyKey: Full<BridgeConfig> = {
   },
 
   log: { level: 'debug' },
+  metrics: { token: 'metrics-token-0123456789' },
 };
 
 /** Dotted paths of the leaves of a data object (arrays are leaves, like in the schema). */
@@ -182,7 +190,12 @@ describe('schema as documentation', () => {
   });
 
   it('secrets are exactly the credential settings and have no default', () => {
-    expect([...secretPaths].sort()).toEqual(['auth.token', 'ldap.bindPassword', 'redis.password']);
+    expect([...secretPaths].sort()).toEqual([
+      'auth.token',
+      'ldap.bindPassword',
+      'metrics.token',
+      'redis.password',
+    ]);
     for (const s of settings.filter((x) => x.secret)) expect(s.schema.default).toBeUndefined();
   });
 });

@@ -142,3 +142,59 @@ describe('SortedLists', () => {
     expect(lists.take('q3')?.contextId).toEqual(Buffer.from([3]));
   });
 });
+
+describe('SortedLists.whenAvailable: waiting for a list instead of sorting again', () => {
+  const settledWithin = async (promise: Promise<void> | undefined): Promise<boolean> => {
+    if (!promise) return false;
+    let done = false;
+    void promise.then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    return done;
+  };
+
+  it('has nothing to wait for when no list is kept or being made, or reuse is off', () => {
+    const { lists } = setUp();
+    expect(lists.whenAvailable('q')).toBeUndefined();
+    const off = setUp({ reuseMs: 0 }).lists;
+    off.beginSort('q');
+    expect(off.whenAvailable('q')).toBeUndefined();
+  });
+
+  it('has nothing to wait for when the kept list is free (take it instead)', () => {
+    const { lists, made } = setUp();
+    lists.settle('q', undefined, made('c1', 1));
+    expect(lists.whenAvailable('q')).toBeUndefined();
+  });
+
+  it('wakes a search waiting for a list in use when that list is settled', async () => {
+    const { lists, made } = setUp();
+    lists.settle('q', undefined, made('c1', 1));
+    const taken = lists.take('q');
+    const waiting = lists.whenAvailable('q');
+    expect(await settledWithin(waiting)).toBe(false);
+    lists.settle('q', taken, taken);
+    expect(await settledWithin(waiting)).toBe(true);
+    expect(lists.take('q')).toBe(taken);
+  });
+
+  it('wakes a search waiting for a first sort when it ends, with or without a list', async () => {
+    const { lists } = setUp();
+    lists.beginSort('q');
+    const waiting = lists.whenAvailable('q');
+    expect(await settledWithin(waiting)).toBe(false);
+    lists.endSort('q');
+    expect(await settledWithin(waiting)).toBe(true);
+    expect(lists.whenAvailable('q')).toBeUndefined();
+  });
+
+  it('wakes every waiter on a write (their lists are gone)', async () => {
+    const { lists, made } = setUp();
+    lists.settle('q', undefined, made('c1', 1));
+    lists.take('q');
+    const waiting = [lists.whenAvailable('q'), lists.whenAvailable('q')];
+    lists.invalidate();
+    for (const w of waiting) expect(await settledWithin(w)).toBe(true);
+  });
+});
