@@ -136,10 +136,11 @@ function constantCompare(node: Leaf, actual: string | boolean | undefined): DirF
 
 async function leafFilter(rule: CompiledRule, node: Leaf, context: FilterContext): Promise<DirFilter> {
   const attribute = rule.ldap;
-  if (node.type === 'present') return { type: 'present', attribute };
+  // Checked before `pr`: presence of a never-returned value (RFC 7643 §7) still tells who has one.
   if (rule.leafDefinition.returned === 'never' || rule.leafDefinition.mutability === 'writeOnly') {
     throw ScimError.invalidFilter(`${rule.key} cannot be used in a filter`);
   }
+  if (node.type === 'present') return { type: 'present', attribute };
   if (node.value === null) return nullCompare(node.operator, attribute, rule.key);
   if (rule.references) {
     if (node.operator !== 'eq' && node.operator !== 'ne') {

@@ -121,6 +121,15 @@ describe('what cannot be pushed down is refused with invalidFilter', () => {
   const refused: [string, RegExp][] = [
     ['nickName eq "x"', /not mapped/],
     ['password eq "x"', /cannot be used in a filter/],
+    // returned:never (RFC 7643 §7) whatever the operator, presence included, however nested.
+    ['password pr', /password cannot be used in a filter/],
+    ['PASSWORD pr', /password cannot be used in a filter/],
+    ['not (password pr)', /password cannot be used in a filter/],
+    ['userName pr and password pr', /password cannot be used in a filter/],
+    ['userName eq "a" or not (password sw "B")', /password cannot be used in a filter/],
+    ['password eq null', /password cannot be used in a filter/],
+    ['password gt "a"', /password cannot be used in a filter/],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:password pr', /password cannot be used in a filter/],
     ['active gt true', /gt/],
     ['active co "t"', /string attribute/],
     ['active eq "perhaps"', /true or false/],
