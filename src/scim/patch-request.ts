@@ -74,12 +74,39 @@ export function expandPathless(
     }
     if (!isPlainObject(v))
       throw ScimError.invalidValue(`${context}: "${key}" must be an object of attributes`);
-    for (const [inner, iv] of Object.entries(v)) {
+    for (const [inner, iv] of extensionAttributes(v, container.id, `${context}: "${key}"`)) {
       const path = keyPath(inner, `${context}: "${key}"."${inner}"`);
       if (path.schema !== undefined) {
         throw ScimError.invalidPath(`${context}: "${inner}" inside "${key}" must not carry a schema URI`);
       }
       out.push({ op, path: { path: { ...path, schema: container.id } }, value: iv });
+    }
+  }
+  return out;
+}
+
+/**
+ * The attributes of an extension's whole value. Clients build that value complete, with a
+ * `schemas` member naming the extension itself (RFC 7643 §3: `schemas` lists the URIs of the
+ * object it sits in): that member is accepted and left out; one naming anything else is refused.
+ */
+export function extensionAttributes(
+  value: ScimObject,
+  extensionId: string,
+  context: string,
+): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.toLowerCase() !== 'schemas') {
+      out.push([key, inner]);
+      continue;
+    }
+    const listed = Array.isArray(inner) ? inner : [inner];
+    const other = listed.find((s) => typeof s !== 'string' || !sameUrn(s, extensionId));
+    if (other !== undefined) {
+      throw ScimError.invalidValue(
+        `${context}: "schemas" inside the extension's value may name only ${extensionId}, not ${JSON.stringify(other)}`,
+      );
     }
   }
   return out;

@@ -19,7 +19,13 @@ import { ScimError } from './errors.ts';
 import { formatPatchPath } from './filter-ast.ts';
 import { applySubAttribute, applyWhole } from './patch-attribute.ts';
 import { applyFiltered } from './patch-filtered.ts';
-import { expandPathless, keyPath, knownSchemas, type PatchOperation } from './patch-request.ts';
+import {
+  expandPathless,
+  extensionAttributes,
+  keyPath,
+  knownSchemas,
+  type PatchOperation,
+} from './patch-request.ts';
 import {
   type ApplyState,
   containerOf,
@@ -101,7 +107,7 @@ function applyWholeExtension(
   if (!isPlainObject(operation.value)) {
     throw ScimError.invalidValue(`${context}: the value for "${shown}" must be an object of attributes`);
   }
-  for (const [inner, value] of Object.entries(operation.value)) {
+  for (const [inner, value] of extensionAttributes(operation.value, id, `${context}: "${shown}"`)) {
     const path = keyPath(inner, `${context}: "${inner}"`);
     if (path.schema !== undefined)
       throw ScimError.invalidPath(`${context}: "${inner}" must not carry a schema URI`);

@@ -606,6 +606,78 @@ describe('applyPatch: remove (RFC 7644 §3.5.2.2)', () => {
   });
 });
 
+describe("applyPatch: an extension's whole value with a schemas member (RFC 7643 §3)", () => {
+  const START = { employeeNumber: '701984', manager: { value: 'm1' } };
+  const mixed = ENT.replace('enterprise', 'Enterprise');
+  it.each([
+    [
+      'add, path = URN',
+      { op: 'add', path: ENT, value: { schemas: [ENT], department: 'X' } },
+      { department: 'X' },
+    ],
+    [
+      'replace, path = URN',
+      { op: 'replace', path: ENT, value: { schemas: [ENT], department: 'Y' } },
+      { department: 'Y' },
+    ],
+    [
+      'schemas as a bare string',
+      { op: 'add', path: ENT, value: { schemas: ENT, department: 'S' } },
+      { department: 'S' },
+    ],
+    [
+      'SCHEMAS in other case, URN in other case',
+      { op: 'add', path: mixed, value: { SCHEMAS: [mixed], department: 'M' } },
+      { department: 'M' },
+    ],
+    ['only schemas: nothing changes', { op: 'add', path: ENT, value: { schemas: [ENT] } }, {}],
+    [
+      'value-less add',
+      { op: 'add', value: { [ENT]: { schemas: [ENT], department: 'V' } } },
+      { department: 'V' },
+    ],
+    [
+      'value-less replace',
+      { op: 'replace', value: { [ENT]: { schemas: [ENT], department: 'W' } } },
+      { department: 'W' },
+    ],
+  ])('%s', (_label, operation, added) => {
+    expect(patchUser(operation)[ENT]).toEqual({ ...START, ...added });
+  });
+
+  it.each([
+    [
+      'an unknown attribute beside schemas is named',
+      { op: 'add', path: ENT, value: { schemas: [ENT], favouriteColour: '1' } },
+      'invalidPath',
+      'favouriteColour',
+    ],
+    [
+      'schemas naming another schema',
+      { op: 'add', path: ENT, value: { schemas: [USER_SCHEMA], department: 'X' } },
+      'invalidValue',
+      USER_SCHEMA,
+    ],
+    [
+      'schemas naming the extension and another',
+      { op: 'replace', path: ENT, value: { schemas: [ENT, 'urn:x'] } },
+      'invalidValue',
+      'urn:x',
+    ],
+    ['schemas holding a number', { op: 'add', path: ENT, value: { schemas: [7] } }, 'invalidValue', '7'],
+    [
+      'value-less, schemas naming another schema',
+      { op: 'add', value: { [ENT]: { schemas: ['urn:x'] } } },
+      'invalidValue',
+      'urn:x',
+    ],
+  ])('%s', (_label, operation, scimType, named) => {
+    const error = errorOf(() => patchUser(operation));
+    expect(error.scimType).toBe(scimType);
+    expect(error.detail).toContain(named);
+  });
+});
+
 describe('applyPatch: errors', () => {
   it.each([
     [
