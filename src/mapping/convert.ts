@@ -3,7 +3,7 @@
  * resolved by the caller, which passes them in.
  */
 import { escapeDnValue } from '../lib/dn.ts';
-import type { DirChange, DirEntry, DirValue } from '../ports/directory.ts';
+import type { DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 

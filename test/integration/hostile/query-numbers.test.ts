@@ -17,7 +17,20 @@ afterAll(async () => {
 });
 
 /** Values that are not decimal integers (before issue 15, `Number()` read `count=0x10` as 16). */
-const NOT_DECIMAL = ['0x10', '0X2', '1e1', '5.5', '0b1', '0o7', 'abc', 'Infinity', '1_0', '%20%205', '5%20', '%2B5'];
+const NOT_DECIMAL = [
+  '0x10',
+  '0X2',
+  '1e1',
+  '5.5',
+  '0b1',
+  '0o7',
+  'abc',
+  'Infinity',
+  '1_0',
+  '%20%205',
+  '5%20',
+  '%2B5',
+];
 
 describe('hostile input: numbers in the query', () => {
   it('decimal count and startIndex are honoured', async () => {

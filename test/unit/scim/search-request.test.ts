@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../src/scim/errors.ts';
-import { listQueryFromSearchRequest, listQueryFromUrl, queryParameters } from '../../../src/scim/search-request.ts';
+import {
+  listQueryFromSearchRequest,
+  listQueryFromUrl,
+  queryParameters,
+} from '../../../src/scim/search-request.ts';
 
 const list = (querystring: string) => listQueryFromUrl(queryParameters(querystring));
 
