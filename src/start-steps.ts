@@ -43,6 +43,7 @@ export function resourceServiceFor(
       defaultPageSize: config.limits.defaultPageSize,
       maxPageSize: config.limits.maxPageSize,
       maxFilterLength: config.limits.maxFilterLength,
+      patchMaxOperations: config.limits.patchMaxOperations,
       maxMembersReturned: MAX_MEMBERS_RETURNED,
     },
   });
@@ -204,6 +205,7 @@ export function appOptions(
     basePath: config.server.basePath,
     ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     bodyLimitBytes: config.server.bodyLimitBytes,
+    jsonMaxDepth: config.limits.jsonMaxDepth,
     tokens,
     resources,
     mappings: mappings.mappings,
@@ -215,6 +217,7 @@ export function appOptions(
         maxOperations: config.limits.bulkMaxOperations,
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },
+      patchMaxOperations: config.limits.patchMaxOperations,
     },
     idempotency: {
       store: new RedisIdempotencyStore(probes.redis, {

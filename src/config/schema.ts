@@ -115,6 +115,8 @@ export interface LimitsConfig {
   readonly maxFilterLength: number;
   readonly bulkMaxOperations: number;
   readonly bulkMaxPayloadBytes: number;
+  readonly patchMaxOperations: number;
+  readonly jsonMaxDepth: number;
 }
 
 export interface IdempotencyConfig {

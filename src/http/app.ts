@@ -27,6 +27,8 @@ export interface HttpDeps {
   basePath: string;
   publicBaseUrl?: string;
   bodyLimitBytes: number;
+  /** Deepest JSON nesting accepted in a request body (limits.jsonMaxDepth); default 64. */
+  jsonMaxDepth?: number;
   tokens: TokenVerifier;
   resources: ResourceService;
   mappings: () => MappingSet;
@@ -60,7 +62,7 @@ export function createApp(deps: HttpDeps): Koa {
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
     ['authentication: bearer token on every SCIM route', authenticate(deps.tokens)],
-    ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
+    ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes, deps.jsonMaxDepth)],
     ...(deps.idempotency
       ? [
           [

@@ -5,6 +5,7 @@
 import { escapeDnValue } from '../lib/dn.ts';
 import type { DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
+import { nameProblem, nameRules } from './names.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
 export type ScimObject = Record<string, unknown>;
@@ -307,6 +308,7 @@ export function resourceToAttributes(
    */
   current?: DirEntry,
 ): AttributeValues {
+  checkNames(rt, resource);
   const out: AttributeValues = new Map();
   for (const rule of rt.rules) {
     if (rule.readOnly) continue;
@@ -326,6 +328,16 @@ export function resourceToAttributes(
     if (value !== undefined && value !== '') putValues(out, computed.ldap, [value]);
   }
   return out;
+}
+
+/** Names (DN parts, unique values) that could not round-trip: 400 naming the attribute. */
+function checkNames(rt: CompiledResourceType, resource: ScimObject): void {
+  for (const rule of nameRules(rt)) {
+    for (const value of valuesForRule(resource, rule)) {
+      const problem = typeof value === 'string' ? nameProblem(value) : undefined;
+      if (problem) throw new MappingValueError(rule.key, problem);
+    }
+  }
 }
 
 /** Adds values under an LDAP attribute, without duplicates (several rules may map to one attribute). */

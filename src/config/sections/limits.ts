@@ -41,5 +41,23 @@ export const limits = {
       description: 'Largest /Bulk request body (maxPayloadSize). At most server.bodyLimitBytes.',
       default: 1_048_576,
     },
+    patchMaxOperations: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description:
+        'Most operations accepted in one PATCH request; more are refused with 400 tooMany (RFC 7644 §3.12). ' +
+        'Advertised in /ServiceProviderConfig as patch.maxOperations.',
+      default: 1000,
+    },
+    jsonMaxDepth: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 1000,
+      description:
+        'Deepest nesting of arrays and objects accepted in a JSON request body; deeper bodies are refused ' +
+        'with 400 invalidSyntax before they are parsed. SCIM resources nest 4 levels at most.',
+      default: 64,
+    },
   },
 } as const;

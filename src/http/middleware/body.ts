@@ -1,15 +1,19 @@
 import type { Context, Next } from 'koa';
 import { ScimError } from '../../scim/errors.ts';
+import { parseJsonBody } from '../../scim/json-text.ts';
 
 const ACCEPTED_TYPES = ['application/scim+json', 'application/json'];
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** limits.jsonMaxDepth's default, for apps built without it (tests). */
+const DEFAULT_JSON_MAX_DEPTH = 64;
 
 /**
  * Reads a JSON request body for methods that carry one. RFC 7644 §3.1 names application/scim+json;
  * application/json is accepted too (IdPs send it). Bodies over the limit are refused with 413
- * before they are buffered whole.
+ * before they are buffered whole; invalid UTF-8, lone surrogates and nesting deeper than
+ * `maxDepth` are 400 invalidSyntax before JSON.parse (scim/json-text.ts).
  */
-export function jsonBody(limitBytes: number) {
+export function jsonBody(limitBytes: number, maxDepth = DEFAULT_JSON_MAX_DEPTH) {
   // Requests without a body pass straight through (no async frame of their own).
   return (ctx: Context, next: Next): Promise<void> =>
     METHODS_WITH_BODY.has(ctx.method) ? readBody(ctx, next) : next();
@@ -31,21 +35,13 @@ export function jsonBody(limitBytes: number) {
       chunks.push(buffer);
     }
     ctx.state.bodyBytes = size;
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (text.trim() === '') {
-      ctx.state.body = undefined;
-    } else {
-      if (type && !ACCEPTED_TYPES.includes(type)) {
-        throw ScimError.unsupportedMediaType(
-          `Content-Type ${type} is not accepted; send application/scim+json`,
-        );
-      }
-      try {
-        ctx.state.body = JSON.parse(text);
-      } catch (error) {
-        throw ScimError.invalidSyntax(`request body is not valid JSON: ${(error as Error).message}`);
-      }
+    const bytes = Buffer.concat(chunks);
+    if (type && !ACCEPTED_TYPES.includes(type) && bytes.toString('latin1').trim() !== '') {
+      throw ScimError.unsupportedMediaType(
+        `Content-Type ${type} is not accepted; send application/scim+json`,
+      );
     }
+    ctx.state.body = parseJsonBody(bytes, maxDepth);
     await next();
   }
 }

@@ -57,6 +57,8 @@ const everyKey: Full<BridgeConfig> = {
     maxFilterLength: 100,
     bulkMaxOperations: 5,
     bulkMaxPayloadBytes: 2048,
+    patchMaxOperations: 50,
+    jsonMaxDepth: 16,
   },
   idempotency: { ttlSeconds: 60, lockTtlSeconds: 5 },
   events: {
