@@ -6,6 +6,7 @@ import type { DirFilter } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AttributePath, CompareOperator, FilterNode, FilterValue } from '../scim/filter-ast.ts';
 import type { CompiledResourceType, CompiledRule } from './compiled.ts';
+import { primaryFilter, withoutFallback } from './fallbacks.ts';
 import { guidToBytes, TRANSFORMS, TransformError } from './transforms.ts';
 
 export interface FilterContext {
@@ -66,7 +67,7 @@ async function translate(
     }
     case 'present':
     case 'compare':
-      return element ? translateInElement(node, context, element) : translateTopLevel(rt, node, context);
+      return element ? translateInElement(rt, node, context, element) : translateTopLevel(rt, node, context);
   }
 }
 
@@ -85,11 +86,12 @@ async function translateTopLevel(
   const rules = rulesForPath(rt, path);
   if (rules.length === 0) throw notFilterable(path);
   const parts: DirFilter[] = [];
-  for (const rule of rules) parts.push(await leafFilter(rule, node, context));
+  for (const rule of rules) parts.push(withoutFallback(rt, rule, await leafFilter(rule, node, context)));
   return parts.length === 1 ? parts[0]! : { type: 'or', filters: parts };
 }
 
 async function translateInElement(
+  rt: CompiledResourceType,
   node: Leaf,
   context: FilterContext,
   element: ElementScope,
@@ -100,14 +102,23 @@ async function translateInElement(
   const lower = sub.toLowerCase();
   // The selection itself is known from the mapping: `type` and `primary` are constants per element.
   if (lower === 'type') return constantCompare(node, element.typeValue);
-  if (lower === 'primary') return constantCompare(node, element.primary ? true : undefined);
+  if (lower === 'primary') {
+    // Primary where the mapping says so, unless the client left it unset (mapping/fallbacks.ts).
+    const primaryRule = element.rules.find((r) => r.primary);
+    if (!primaryRule) return constantCompare(node, undefined);
+    return primaryFilter(rt, primaryRule, (actual) => constantOutcome(node, actual));
+  }
   const rule = element.rules.find((r) => (r.subAttribute ?? 'value').toLowerCase() === lower);
   if (!rule) return { type: 'false' };
-  return leafFilter(rule, node, context);
+  return withoutFallback(rt, rule, await leafFilter(rule, node, context));
 }
 
 function constantCompare(node: Leaf, actual: string | boolean | undefined): DirFilter {
-  if (node.type === 'present') return { type: actual === undefined ? 'false' : 'true' };
+  return { type: constantOutcome(node, actual) ? 'true' : 'false' };
+}
+
+function constantOutcome(node: Leaf, actual: string | boolean | undefined): boolean {
+  if (node.type === 'present') return actual !== undefined;
   const expected = node.value;
   let result: boolean;
   const a = typeof actual === 'string' ? actual.toLowerCase() : actual;
@@ -131,7 +142,7 @@ function constantCompare(node: Leaf, actual: string | boolean | undefined): DirF
     default:
       throw ScimError.invalidFilter(`operator "${node.operator}" cannot be used on ${node.path.attribute}`);
   }
-  return { type: result ? 'true' : 'false' };
+  return result;
 }
 
 async function leafFilter(rule: CompiledRule, node: Leaf, context: FilterContext): Promise<DirFilter> {

@@ -34,6 +34,11 @@ export interface DirectorySpec {
   sort?: { attribute: string; orderingRule?: string };
   /** LDAP attributes computed from SCIM values when the entry is written (e.g. cn, sn required by the object class). */
   computed?: Record<string, string>;
+  /**
+   * Multi-valued attribute the bridge owns, listing what it filled in that no client sent (a
+   * computed fallback's attribute name; `primary:<attribute>`), so that it is not read back.
+   */
+  fallbackMarker?: string;
   /** DELETE removes the entry, or disables it (active=false) and removes its memberships. */
   deleteMode?: 'delete' | 'disable';
   /** groupOfNames needs at least one member (RFC 4519 §3.5): this DN stands in while a group is empty. */

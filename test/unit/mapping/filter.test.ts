@@ -47,7 +47,17 @@ describe('translation to one directory filter', () => {
         ],
       },
     ],
-    ['name.familyName eq "Lovelace"', { type: 'equal', attribute: 'sn', value: 'Lovelace' }],
+    // sn may hold the computed fallback (userName), which is unassigned for SCIM (mapping/fallbacks.ts).
+    [
+      'name.familyName eq "Lovelace"',
+      {
+        type: 'and',
+        filters: [
+          { type: 'equal', attribute: 'sn', value: 'Lovelace' },
+          { type: 'not', filter: { type: 'equal', attribute: 'scimFallback', value: 'sn' } },
+        ],
+      },
+    ],
     [
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
       { type: 'equal', attribute: 'employeeNumber', value: '7' },
