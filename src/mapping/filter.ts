@@ -219,7 +219,45 @@ function compareFilter(
       throw ScimError.invalidFilter(`value for ${rule.key}: ${error.message}`);
     throw error;
   }
+  if (rule.orderingRule && ORDERING_OPERATORS.has(operator))
+    return declaredOrdering(rule, operator, ldapValue);
   return orderedCompare(attribute, operator, ldapValue);
+}
+
+const ORDERING_OPERATORS: ReadonlySet<CompareOperator> = new Set(['gt', 'ge', 'lt', 'le']);
+
+/** A declared `orderingRule` saying the directory cannot order the attribute at all. */
+export const NO_ORDERING = 'none';
+
+/**
+ * gt/ge/lt/le through the ordering rule the mapping declares, for LDAP types without an ORDERING
+ * rule of their own: OpenLDAP answers `(sn>=w)` on those with no entries at all (issue 14), but
+ * evaluates an extensible match `(sn:caseIgnoreOrderingMatch:=w)`, true where the value sorts
+ * before `w` (RFC 4511 §4.5.1.7.7, RFC 4517 §4.2). The other three are built from it and equality.
+ */
+function declaredOrdering(rule: CompiledRule, operator: CompareOperator, value: string): DirFilter {
+  const attribute = rule.ldap;
+  if (rule.orderingRule === NO_ORDERING) {
+    throw ScimError.invalidFilter(
+      `operator "${operator}" cannot be used on ${rule.key}: the directory has no ordering for it`,
+    );
+  }
+  const before: DirFilter = { type: 'extensible', attribute, rule: rule.orderingRule as string, value };
+  const equal: DirFilter = { type: 'equal', attribute, value };
+  const present: DirFilter = { type: 'present', attribute };
+  switch (operator) {
+    case 'lt':
+      return before;
+    case 'le':
+      return { type: 'or', filters: [before, equal] };
+    case 'ge':
+      return { type: 'and', filters: [present, { type: 'not', filter: before }] };
+    default:
+      return {
+        type: 'and',
+        filters: [present, { type: 'not', filter: before }, { type: 'not', filter: equal }],
+      };
+  }
 }
 
 function orderedCompare(attribute: string, operator: CompareOperator, value: string): DirFilter {

@@ -89,6 +89,9 @@ export interface AttributeRuleSpec {
   uniqueness?: 'none' | 'server' | 'global';
   mutability?: 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
   returned?: 'always' | 'never' | 'default' | 'request';
-  /** Ordering rule for server-side sort on this attribute (uid and cn have none of their own in OpenLDAP). */
+  /**
+   * Ordering rule for sortBy and gt/ge/lt/le filters on this attribute (uid and cn have none of
+   * their own in OpenLDAP); `none`: the directory cannot order it, so both are refused with 400.
+   */
   orderingRule?: string;
 }

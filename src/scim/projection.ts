@@ -91,7 +91,12 @@ export function isReturned(
  * `urn:...:Group:members`), not only its extension: a multi-valued attribute asked for by name is
  * answered even when empty (`[]`), while unassigned ones are otherwise left out (RFC 7643 §2.5).
  */
-export function isNamed(projection: Projection, coreSchema: string, schema: string, attribute: string): boolean {
+export function isNamed(
+  projection: Projection,
+  coreSchema: string,
+  schema: string,
+  attribute: string,
+): boolean {
   if (!projection.attributes) return false;
   const s = schema.toLowerCase();
   const a = attribute.toLowerCase();

@@ -127,6 +127,52 @@ describe('translation to one directory filter', () => {
   });
 });
 
+describe('ordering through the declared orderingRule (RFC 4511 §4.5.1.7.7)', () => {
+  const before: DirFilter = {
+    type: 'extensible',
+    attribute: 'uid',
+    rule: 'caseIgnoreOrderingMatch',
+    value: 'm',
+  };
+  const equal: DirFilter = { type: 'equal', attribute: 'uid', value: 'm' };
+  const present: DirFilter = { type: 'present', attribute: 'uid' };
+  it.each<[string, DirFilter]>([
+    ['userName lt "m"', before],
+    ['userName le "m"', { type: 'or', filters: [before, equal] }],
+    ['userName ge "m"', { type: 'and', filters: [present, { type: 'not', filter: before }] }],
+    [
+      'userName gt "m"',
+      { type: 'and', filters: [present, { type: 'not', filter: before }, { type: 'not', filter: equal }] },
+    ],
+    ['not (userName lt "m")', { type: 'not', filter: before }],
+    // externalId's type has an ORDERING rule of its own (scimExternalId): plain >=.
+    ['externalId ge "m"', { type: 'greaterOrEqual', attribute: 'scimExternalId', value: 'm' }],
+    [
+      'meta.lastModified ge "2024-01-01T00:00:00Z"',
+      { type: 'greaterOrEqual', attribute: 'modifyTimestamp', value: '20240101000000Z' },
+    ],
+  ])('%s', async (filter, expected) => {
+    expect(await translate(filter)).toEqual(expected);
+  });
+
+  it.each([
+    'emails gt "m"',
+    'emails.value lt "m"',
+    'emails[type eq "work" and value ge "m"]',
+    'addresses.formatted le "x"',
+  ])('%s: the directory has no ordering (orderingRule: none) → invalidFilter', async (filter) => {
+    const failure = await translate(filter).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({
+      status: 400,
+      scimType: 'invalidFilter',
+      detail: expect.stringMatching(/no ordering/),
+    });
+  });
+});
+
 describe('what cannot be pushed down is refused with invalidFilter', () => {
   const refused: [string, RegExp][] = [
     ['nickName eq "x"', /not mapped/],
