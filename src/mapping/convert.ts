@@ -5,7 +5,7 @@
 import { escapeDnValue } from '../lib/dn.ts';
 import type { DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
-import { fallbacksOf, fallbackTokens, isFallback, primaryToken } from './fallbacks.ts';
+import { dropTemplateFallbacks, fallbacksOf, fallbackTokens, isFallback, primaryToken } from './fallbacks.ts';
 import { nameProblem, nameRules } from './names.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
@@ -123,6 +123,8 @@ export function entryToResource(
     const primary = rule.primary && !fallbacks.has(primaryToken(rule));
     if (values.length > 0) placeValues(container, rule, values, primary);
   }
+  if (!rt.directory.fallbackMarker)
+    dropTemplateFallbacks(rt, resource, (template) => evaluateTemplate(rt, resource, template));
   dropEmptyExtensions(resource);
   resource.schemas = [
     rt.coreSchema.id,

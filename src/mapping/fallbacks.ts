@@ -9,10 +9,13 @@
  *   primary: it is read back without `primary`.
  * The marker is what tells a fallback from a client's value that happens to be equal (Entra sends
  * name.formatted equal to displayName), which comparing with the template could not.
- * Without a marker nothing is recorded and everything is read back as before.
+ * Without a marker (389-DS: no bridge schema loaded) a computed attribute's value is compared
+ * with what its template gives from the other alternatives (`dropTemplateFallbacks`); equal is
+ * taken for a fallback, so a client's value that happens to be equal (familyName = userName) is
+ * not read back either: the marker is exact, the comparison only nearly so.
  */
 import type { DirEntry, DirFilter } from '../ports/directory.ts';
-import type { CompiledResourceType, CompiledRule } from './compiled.ts';
+import { type CompiledResourceType, type CompiledRule, rulePath } from './compiled.ts';
 
 /** The marker's tokens on an entry, lower-cased; empty when the mapping keeps none. */
 export function fallbacksOf(rt: CompiledResourceType, entry: DirEntry): ReadonlySet<string> {
@@ -96,4 +99,47 @@ export function primaryFilter(
   const fallback = rule ? marked(rt, primaryToken(rule)) : undefined;
   if (!fallback || whenPrimary === outcome(undefined)) return { type: whenPrimary ? 'true' : 'false' };
   return whenPrimary ? { type: 'not', filter: fallback } : fallback;
+}
+
+/**
+ * Without a marker: a value read through a rule from a computed attribute is dropped when it
+ * equals the template evaluated without that rule's own path (sn = userName from
+ * `{name.familyName|userName}`). `evaluate` evaluates a template on the resource being read.
+ */
+export function dropTemplateFallbacks(
+  rt: CompiledResourceType,
+  resource: Record<string, unknown>,
+  evaluate: (template: string) => string | undefined,
+): void {
+  for (const computed of rt.directory.computed) {
+    for (const rule of rt.rules) {
+      if (rule.ldapKey !== computed.ldapKey || rule.references || rule.typeValue !== undefined) continue;
+      const own = rulePath(rule).toLowerCase();
+      let onlyOwn = false;
+      const others = computed.template.replace(/\{([^}]+)\}/g, (_, inner: string) => {
+        const kept = inner.split('|').filter((p) => p.trim().toLowerCase() !== own);
+        onlyOwn ||= kept.length === 0;
+        return `{${kept.join('|')}}`;
+      });
+      // A placeholder fed by the rule alone: no other value could have been the fallback.
+      const fallback = onlyOwn ? undefined : evaluate(others);
+      if (fallback !== undefined) dropValueIfEqual(resource, rule, fallback);
+    }
+  }
+}
+
+/** Removes a rule's single value from the resource when it equals `fallback`, and an emptied parent. */
+function dropValueIfEqual(resource: Record<string, unknown>, rule: CompiledRule, fallback: string): void {
+  const container = (rule.isCore ? resource : resource[rule.schema]) as Record<string, unknown> | undefined;
+  if (!container) return;
+  if (!rule.subAttribute) {
+    if (container[rule.attribute] === fallback) delete container[rule.attribute];
+    return;
+  }
+  const parent = container[rule.attribute];
+  if (!parent || typeof parent !== 'object' || Array.isArray(parent)) return;
+  const complex = parent as Record<string, unknown>;
+  if (complex[rule.subAttribute] !== fallback) return;
+  delete complex[rule.subAttribute];
+  if (Object.keys(complex).length === 0) delete container[rule.attribute];
 }

@@ -142,3 +142,46 @@ describe('filters: a fallback is unassigned', () => {
     expect(await translate(filter)).toEqual(expected);
   });
 });
+
+describe('without a marker (389-DS preset): compared with the template', () => {
+  const set389 = loadMappingDirectory('mappings/389ds', STANDARD_SCHEMAS);
+  const users389 = set389.resourceTypes.find((r) => r.name === 'User')!;
+  const read = (attributes: Record<string, string[]>) => {
+    const entry: DirEntry = {
+      dn: 'uid=x,ou=People,dc=example,dc=com',
+      attributes: { nsuniqueid: ['a-b-c-d'], ...attributes },
+    };
+    const {
+      id: _id,
+      meta: _meta,
+      schemas: _schemas,
+      ...rest
+    } = entryToResource(users389, entry, {
+      location: '',
+      references: new Map(),
+    });
+    return rest;
+  };
+
+  it.each([
+    ['sn equal to uid: the fallback, left out', { uid: ['ada'], sn: ['ada'] }, { userName: 'ada' }],
+    [
+      "sn differing: the client's",
+      { uid: ['ada'], sn: ['Lovelace'] },
+      { userName: 'ada', name: { familyName: 'Lovelace' } },
+    ],
+    [
+      'other name parts stay',
+      { uid: ['ada'], sn: ['ada'], givenname: ['Ada'] },
+      { userName: 'ada', name: { givenName: 'Ada' } },
+    ],
+    [
+      "equal but in other case: the client's",
+      { uid: ['ada'], sn: ['Ada'] },
+      { userName: 'ada', name: { familyName: 'Ada' } },
+    ],
+    ['no uid to compare with', { sn: ['ada'] }, { name: { familyName: 'ada' } }],
+  ])('%s', (_label, attributes, expected) => {
+    expect(read(attributes)).toEqual(expected);
+  });
+});
