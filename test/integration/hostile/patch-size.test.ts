@@ -16,22 +16,28 @@ import {
   snapshot,
 } from './helpers.ts';
 
+/** The bridge as shipped: limits.patchMaxOperations at its default. */
 let t: TestBridge;
 let ldap: Client;
+/** limits.patchMaxOperations's default, advertised as patch.maxOperations. */
+const PATCH_LIMIT = 1_000;
 
 /**
- * Raised from the default 1,000 so that the sizes below are applied, not refused: the cost curve
- * is measured, not hidden behind the limit (which has its own test).
+ * A bridge whose limit is raised to WIDE_LIMIT, so that the cost curve is measured, not hidden
+ * behind the limit: `cost is linear` runs there.
  */
-const PATCH_LIMIT = 10_000;
+let wide: TestBridge;
+const WIDE_LIMIT = 10_000;
 
 beforeAll(async () => {
-  t = await startTestBridge({ env: { SCIM_BRIDGE_LIMITS_PATCH_MAX_OPERATIONS: String(PATCH_LIMIT) } });
+  t = await startTestBridge();
   ldap = await rootClientOf(t);
+  wide = await startTestBridge({ env: { SCIM_BRIDGE_LIMITS_PATCH_MAX_OPERATIONS: String(WIDE_LIMIT) } });
 });
 afterAll(async () => {
   await ldap?.unbind();
   await t?.stop();
+  await wide?.stop();
 });
 
 /** The issue's reproduction: `count` email adds, each a new value; the last one broken if asked. */
@@ -92,14 +98,32 @@ describe('hostile input: PATCH operation count', () => {
     expect(result.health, said(result.response)).toBeLessThan(250);
   });
 
+  it(`a PATCH of ${PATCH_LIMIT} operations (the advertised maximum) never holds the event loop`, async () => {
+    const id = await createUser(t, 'patch.maximum');
+    const body = JSON.stringify(emailAdds(PATCH_LIMIT));
+    const { result, maxStallMs } = await measured(async () => {
+      const patch = t.request('PATCH', `/Users/${id}`, body);
+      const health = await healthLatencyDuring(patch);
+      return { response: await patch, health };
+    });
+    expect([200, 204], said(result.response)).toContain(result.response.status);
+    expect(maxStallMs, said(result.response)).toBeLessThan(STALL_BOUND_MS);
+    expect(result.health, said(result.response)).toBeLessThan(250);
+  });
+
   // issue 15: patch size — was, before the fix: 4,000 operations take ~17× as long as 1,000 (67 ms vs 1,153 ms): superlinear
-  it('cost is linear: four times the operations take well under sixteen times as long', async () => {
+  it(`cost is linear: four times the operations take well under sixteen times as long (limit ${WIDE_LIMIT})`, async () => {
+    /** The quicker of two runs: a pause of the shared machine rarely hits both. */
     const timeOf = async (count: number, userName: string) => {
-      const id = await createUser(t, userName);
-      const body = JSON.stringify(emailAdds(count));
-      const { result, ms } = await measured(() => t.request('PATCH', `/Users/${id}`, body));
-      expectAppliedOrTooMany(result);
-      return ms;
+      const times: number[] = [];
+      for (const attempt of [0, 1]) {
+        const id = await createUser(wide, `${userName}.${attempt}`);
+        const body = JSON.stringify(emailAdds(count));
+        const { result, ms } = await measured(() => wide.request('PATCH', `/Users/${id}`, body));
+        expect([200, 204], said(result, ms)).toContain(result.status);
+        times.push(ms);
+      }
+      return Math.min(...times);
     };
     await timeOf(500, 'patch.warm');
     const small = await timeOf(1_000, 'patch.linear.small');
