@@ -25,11 +25,16 @@ export function jsonBody(limitBytes: number, maxDepth = DEFAULT_JSON_MAX_DEPTH) 
     const type = (ctx.get('Content-Type') || '').split(';')[0]?.trim().toLowerCase() ?? '';
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of ctx.req) {
+    // Leaving the loop early (413) must not destroy the request: its socket carries the answer.
+    for await (const chunk of ctx.req.iterator({ destroyOnReturn: false })) {
       const buffer = chunk as Buffer;
       size += buffer.length;
       if (size > limitBytes) {
-        ctx.req.destroy();
+        // A chunked body has no length to refuse up front: answer 413 and drop the rest as it
+        // arrives (a reset socket would leave the client without an answer), then close. A body
+        // that never ends is cut off by the server's request timeout (server.requestTimeoutMs).
+        ctx.req.resume();
+        ctx.set('Connection', 'close');
         throw ScimError.payloadTooLarge(`request body exceeds the limit of ${limitBytes} bytes`);
       }
       chunks.push(buffer);
