@@ -80,6 +80,31 @@ describe('hostile input: Unicode that cannot round-trip', () => {
     });
   }
 
+  for (const [name, character] of [
+    ['a zero-width space', '\u200b'],
+    ['a NUL', '\u0000'],
+  ] as const) {
+    it(`a rename by PATCH or PUT to a name with ${name} is 400 invalidValue naming userName`, async () => {
+      const created = await t.request('POST', '/Users', {
+        schemas: [USER],
+        userName: `renamed.${name.length}`,
+      });
+      expect(created.status, said(created)).toBe(201);
+      const before = await snapshot(ldap);
+      const patch = await t.request('PATCH', `/Users/${created.body.id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'userName', value: `ali${character}ce` }],
+      });
+      expect(expectScimError(patch, 400, 'invalidValue').detail).toContain('userName');
+      const put = await t.request('PUT', `/Users/${created.body.id}`, {
+        schemas: [USER],
+        userName: `ali${character}ce`,
+      });
+      expect(expectScimError(put, 400, 'invalidValue').detail).toContain('userName');
+      expect(await snapshot(ldap)).toEqual(before);
+    });
+  }
+
   it('a userName that differs from an existing one only in case is 409 uniqueness', async () => {
     const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'ALICE' });
     expectScimError(r, 409, 'uniqueness');
