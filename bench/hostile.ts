@@ -3,7 +3,9 @@
  * the tests), so monitorEventLoopDelay here samples the bridge's own event loop.
  *
  * PATCH: one user, N `add emails` operations (the issue's reproduction), N = 500 … 10,000; a size
- * that takes longer than 30 s ends the curve. Bulk: N `POST /Users` operations up to the advertised
+ * that takes longer than 30 s ends the curve. limits.patchMaxOperations is raised to the largest
+ * size so that the curve is measured rather than refused (the default, 1,000, answers larger
+ * PATCHes with 400 tooMany); one size beyond it shows the refusal. Bulk: N `POST /Users` operations up to the advertised
  * maxOperations, and one size beyond it to show the refusal. Each row: operations, wall time, the
  * status, and the longest single event-loop delay during the request. Prints; asserts nothing.
  * Loopback only; every loop is bounded by its list of sizes.
@@ -14,6 +16,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { startBridge } from '../src/main.ts';
 
 const PATCH_SIZES = [500, 1_000, 2_000, 5_000, 10_000];
+const PATCH_LIMIT = 10_000;
 const BULK_SIZES = [100, 250, 500];
 /** A size slower than this ends its curve (issue 15 saw 13.7 s at 15,800 operations). */
 const SIZE_LIMIT_MS = 30_000;
@@ -39,7 +42,12 @@ function printRow(kind: string, row: Row): void {
 export async function runHostile(): Promise<void> {
   const token = randomBytes(18).toString('base64url');
   const config = loadConfig({
-    env: { SCIM_BRIDGE_TOKEN: token, SCIM_BRIDGE_SERVER_PORT: '0', SCIM_BRIDGE_LOG_LEVEL: 'silent' },
+    env: {
+      SCIM_BRIDGE_TOKEN: token,
+      SCIM_BRIDGE_SERVER_PORT: '0',
+      SCIM_BRIDGE_LOG_LEVEL: 'silent',
+      SCIM_BRIDGE_LIMITS_PATCH_MAX_OPERATIONS: String(PATCH_LIMIT),
+    },
   });
   const bridge = await startBridge({ config, seedLdif: [] });
   const send = async (method: string, path: string, body: unknown): Promise<Row & { json: any }> => {
@@ -83,7 +91,7 @@ export async function runHostile(): Promise<void> {
     console.log(
       `scim-ldap-bridge hostile-input cost curves (issue 15): bridge ${bridge.baseUrl}, node ${process.version}, Bulk maxOperations ${maxOperations}`,
     );
-    for (const operations of PATCH_SIZES) {
+    for (const operations of [...PATCH_SIZES, PATCH_LIMIT + 1]) {
       const user = await send('POST', '/Users', { schemas: [USER], userName: `hostile.patch.${operations}` });
       const Operations = Array.from({ length: operations }, (_, i) => ({
         op: 'add',

@@ -48,6 +48,7 @@ export function resourceServiceFor(
       defaultPageSize: config.limits.defaultPageSize,
       maxPageSize: config.limits.maxPageSize,
       maxFilterLength: config.limits.maxFilterLength,
+      patchMaxOperations: config.limits.patchMaxOperations,
       maxMembersReturned: MAX_MEMBERS_RETURNED,
     },
   });
@@ -276,6 +277,7 @@ export function appOptions(
     ...(auth.webSso ? { webSso: auth.webSso } : {}),
     requestTimeoutMs: config.server.requestTimeoutMs,
     ...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
+    jsonMaxDepth: config.limits.jsonMaxDepth,
     resources,
     mappings: mappings.mappings,
     discovery: {
@@ -287,6 +289,7 @@ export function appOptions(
         maxPayloadSize: config.limits.bulkMaxPayloadBytes,
       },
       conditionalWrites: async () => (await probes.directory.capabilities()).assertion,
+      patchMaxOperations: config.limits.patchMaxOperations,
     },
     idempotency: {
       store: new RedisIdempotencyStore(probes.redis, {

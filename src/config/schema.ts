@@ -171,6 +171,8 @@ export interface LimitsConfig {
   readonly routeRequestsPerWindow: number;
   readonly maxInFlightRequests: number;
   readonly maxEventLoopLagMs: number;
+  readonly patchMaxOperations: number;
+  readonly jsonMaxDepth: number;
 }
 
 export interface IdempotencyConfig {

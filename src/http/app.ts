@@ -48,6 +48,8 @@ export interface HttpDeps {
   spMetadataXml?: string;
   /** SP-initiated Web SSO for admins under /saml; absent while no IdP is trusted. */
   webSso?: WebSso;
+  /** Deepest JSON nesting accepted in a request body (limits.jsonMaxDepth); default 64. */
+  jsonMaxDepth?: number;
   resources: ResourceService;
   mappings: () => MappingSet;
   discovery: DiscoveryOptions;
@@ -101,7 +103,7 @@ export function createApp(deps: HttpDeps): Koa {
       'scopes: the token may do this (path + method)',
       requireScopes({ basePath: deps.basePath, mappings: deps.mappings }),
     ],
-    ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes)],
+    ['JSON body: size limit, media type, syntax', jsonBody(deps.bodyLimitBytes, deps.jsonMaxDepth)],
     ...optional(
       'Idempotency-Key: replay or lock SCIM writes (needs principal and body)',
       deps.idempotency && idempotency(deps.idempotency),

@@ -45,6 +45,9 @@ export function changesForReplace(
     if (!considered.has(computed.ldapKey))
       considered.set(computed.ldapKey, { ldap: computed.ldap, keepWhenAbsent: true });
   }
+  // The fallbacks recorded for the entry as it was go when the new state has none (fallbacks.ts).
+  const marker = rt.directory.fallbackMarker;
+  if (marker) considered.set(marker.toLowerCase(), { ldap: marker, keepWhenAbsent: false });
   const rdnKey = rt.directory.rdnAttribute.toLowerCase();
   for (const [key, { ldap, keepWhenAbsent }] of considered) {
     if (key === rdnKey) continue;

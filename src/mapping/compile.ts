@@ -250,6 +250,7 @@ function compiledDirectory(
     lastModifiedAttribute: dir.lastModified ?? 'modifyTimestamp',
     sort: dir.sort ?? { attribute: rdnMatch?.[1] ?? 'cn', orderingRule: 'caseIgnoreOrderingMatch' },
     computed,
+    ...(dir.fallbackMarker ? { fallbackMarker: dir.fallbackMarker } : {}),
     ...(dir.emptyGroupPlaceholder ? { emptyGroupPlaceholder: dir.emptyGroupPlaceholder } : {}),
     deleteMode: dir.deleteMode ?? 'delete',
     locations: directoryLocations(parsed, dir),
@@ -269,7 +270,15 @@ function directoryLocations(parsed: ParsedMappingFile, dir: DirectorySpec): Reco
   const locateSetting = (path: (string | number)[], keyNotValue = false): void => {
     locations[['directory', ...path].join('.')] = parsed.locate(['directory', ...path], keyNotValue);
   };
-  for (const key of ['filter', 'dnTemplate', 'id', 'version', 'created', 'lastModified'] as const) {
+  for (const key of [
+    'filter',
+    'dnTemplate',
+    'id',
+    'version',
+    'created',
+    'lastModified',
+    'fallbackMarker',
+  ] as const) {
     if (dir[key] !== undefined) locateSetting([key]);
   }
   for (let i = 0; i < dir.objectClasses.length; i++) locateSetting(['objectClasses', i]);

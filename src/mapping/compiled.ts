@@ -70,6 +70,8 @@ export interface CompiledDirectory {
   lastModifiedAttribute: string;
   sort: { attribute: string; orderingRule?: string };
   computed: ComputedAttribute[];
+  /** The attribute listing fallbacks the bridge wrote (mapping/fallbacks.ts); absent: none kept. */
+  fallbackMarker?: string;
   emptyGroupPlaceholder?: string;
   deleteMode: 'delete' | 'disable';
   /** Attributes the directory returns as bytes (objectGUID). */

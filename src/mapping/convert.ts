@@ -5,6 +5,8 @@
 import { escapeDnValue } from '../lib/dn.ts';
 import type { DirEntry, DirValue } from '../ports/directory.ts';
 import { type CompiledResourceType, type CompiledRule, ruleMatchesPath } from './compiled.ts';
+import { dropTemplateFallbacks, fallbacksOf, fallbackTokens, isFallback, primaryToken } from './fallbacks.ts';
+import { nameProblem, nameRules } from './names.ts';
 import { generalizedTimeToIso, guidToString, TransformError } from './transforms.ts';
 
 export type ScimObject = Record<string, unknown>;
@@ -70,6 +72,7 @@ export function readAttributeNames(
     d.versionAttribute,
     d.createdAttribute,
     d.lastModifiedAttribute,
+    ...(d.fallbackMarker ? [d.fallbackMarker] : []),
     ...extra,
   ]);
   for (const rule of rt.rules) if (readsForward(rule) && include(rule)) names.add(rule.ldap);
@@ -90,6 +93,11 @@ export interface ToResourceOptions {
   references: ReadonlyMap<string, ReferenceValue[]>;
   /** Whether a rule's attribute is wanted in the response (projection); default: all. */
   include?: (rule: CompiledRule) => boolean;
+  /**
+   * Multi-valued references with no value are unassigned and left out (RFC 7643 §2.5); those
+   * this names (asked for by name, RFC 7644 §3.9) are given as [].
+   */
+  keepEmpty?: (rule: CompiledRule) => boolean;
 }
 
 export function entryToResource(
@@ -99,19 +107,24 @@ export function entryToResource(
 ): ScimObject {
   const id = entryId(rt, entry);
   const resource: ScimObject = { schemas: [rt.coreSchema.id], id };
+  const fallbacks = fallbacksOf(rt, entry);
   for (const rule of rt.rules) {
     if (rule.leafDefinition.returned === 'never') continue;
     if (options.include && !options.include(rule)) continue;
+    if (isFallback(rule, fallbacks)) continue;
     const container = containerFor(resource, rule);
     if (rule.references) {
-      placeReferences(container, rule, options.references.get(rule.key));
+      placeReferences(container, rule, options.references.get(rule.key), options.keepEmpty?.(rule) ?? false);
       continue;
     }
     const raw = entry.attributes[rule.ldapKey];
     if (!raw) continue;
     const values = scimValuesOf(rule, raw);
-    if (values.length > 0) placeValues(container, rule, values);
+    const primary = rule.primary && !fallbacks.has(primaryToken(rule));
+    if (values.length > 0) placeValues(container, rule, values, primary);
   }
+  if (!rt.directory.fallbackMarker)
+    dropTemplateFallbacks(rt, resource, (template) => evaluateTemplate(rt, resource, template));
   dropEmptyExtensions(resource);
   resource.schemas = [
     rt.coreSchema.id,
@@ -136,8 +149,9 @@ function placeReferences(
   container: ScimObject,
   rule: CompiledRule,
   refs: ReferenceValue[] | undefined,
+  keepEmpty: boolean,
 ): void {
-  if (!refs) return;
+  if (!refs || (refs.length === 0 && !keepEmpty)) return;
   if (rule.attributeDefinition.multiValued) {
     container[rule.attribute] = refs.map((r) => ({ ...r }));
   } else if (refs[0]) {
@@ -190,7 +204,8 @@ function timestamp(raw: DirValue | undefined): string | undefined {
   return generalizedTimeToIso(valueText(raw));
 }
 
-function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[]): void {
+/** `primary`: the rule's first value is marked primary (the mapping's `primary`, unless a fallback). */
+function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[], primary: boolean): void {
   const def = rule.attributeDefinition;
   if (!rule.subAttribute) {
     container[rule.attribute] = def.multiValued ? values : values[0];
@@ -212,7 +227,7 @@ function placeValues(container: ScimObject, rule: CompiledRule, values: unknown[
     const element: ScimObject = existing && existing[sub] === undefined ? existing : { [sub]: value };
     element[sub] = value;
     if (rule.typeValue !== undefined) element.type = rule.typeValue;
-    if (rule.primary && index === 0) element.primary = true;
+    if (primary && index === 0) element.primary = true;
     if (element !== existing) list.push(element);
   });
   container[rule.attribute] = list;
@@ -231,6 +246,16 @@ export function valuesForRule(resource: ScimObject, rule: CompiledRule): unknown
   );
   const selected = rule.typeValue === undefined ? elements : elements.filter((e) => matchesType(e, rule));
   return selected.map((e) => e[rule.subAttribute as string]).filter((v) => v !== undefined && v !== null);
+}
+
+/** Whether the client marked primary the value a primary rule maps. */
+function primarySent(resource: ScimObject, rule: CompiledRule): boolean {
+  const container = rule.isCore ? resource : (resource[rule.schema] as ScimObject | undefined);
+  const raw = container?.[rule.attribute];
+  const elements = (Array.isArray(raw) ? raw : [raw]).filter(
+    (e): e is ScimObject => !!e && typeof e === 'object',
+  );
+  return elements.some((e) => matchesType(e, rule) && e.primary === true);
 }
 
 /** An element matches a type-selecting rule by its type; an untyped element goes to the primary rule. */
@@ -307,6 +332,7 @@ export function resourceToAttributes(
    */
   current?: DirEntry,
 ): AttributeValues {
+  checkNames(rt, resource);
   const out: AttributeValues = new Map();
   for (const rule of rt.rules) {
     if (rule.readOnly) continue;
@@ -320,12 +346,28 @@ export function resourceToAttributes(
     const ldapValues = ldapValuesOf(rule, values, current);
     if (ldapValues.length > 0) putValues(out, rule.ldap, ldapValues);
   }
+  const filled: string[] = [];
   for (const computed of rt.directory.computed) {
     if (out.has(computed.ldapKey)) continue;
     const value = evaluateTemplate(rt, resource, computed.template);
-    if (value !== undefined && value !== '') putValues(out, computed.ldap, [value]);
+    if (value !== undefined && value !== '') {
+      putValues(out, computed.ldap, [value]);
+      filled.push(computed.ldapKey);
+    }
   }
+  const tokens = fallbackTokens(rt, filled, (rule) => out.has(rule.ldapKey) && !primarySent(resource, rule));
+  if (tokens.length > 0 && rt.directory.fallbackMarker) putValues(out, rt.directory.fallbackMarker, tokens);
   return out;
+}
+
+/** Names (DN parts, unique values) that could not round-trip: 400 naming the attribute. */
+function checkNames(rt: CompiledResourceType, resource: ScimObject): void {
+  for (const rule of nameRules(rt)) {
+    for (const value of valuesForRule(resource, rule)) {
+      const problem = typeof value === 'string' ? nameProblem(value) : undefined;
+      if (problem) throw new MappingValueError(rule.key, problem);
+    }
+  }
 }
 
 /** Adds values under an LDAP attribute, without duplicates (several rules may map to one attribute). */

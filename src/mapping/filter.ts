@@ -6,6 +6,7 @@ import type { DirFilter } from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AttributePath, CompareOperator, FilterNode, FilterValue } from '../scim/filter-ast.ts';
 import type { CompiledResourceType, CompiledRule } from './compiled.ts';
+import { primaryFilter, withoutFallback } from './fallbacks.ts';
 import { guidToBytes, TRANSFORMS, TransformError } from './transforms.ts';
 
 export interface FilterContext {
@@ -66,7 +67,7 @@ async function translate(
     }
     case 'present':
     case 'compare':
-      return element ? translateInElement(node, context, element) : translateTopLevel(rt, node, context);
+      return element ? translateInElement(rt, node, context, element) : translateTopLevel(rt, node, context);
   }
 }
 
@@ -85,11 +86,12 @@ async function translateTopLevel(
   const rules = rulesForPath(rt, path);
   if (rules.length === 0) throw notFilterable(path);
   const parts: DirFilter[] = [];
-  for (const rule of rules) parts.push(await leafFilter(rule, node, context));
+  for (const rule of rules) parts.push(withoutFallback(rt, rule, await leafFilter(rule, node, context)));
   return parts.length === 1 ? parts[0]! : { type: 'or', filters: parts };
 }
 
 async function translateInElement(
+  rt: CompiledResourceType,
   node: Leaf,
   context: FilterContext,
   element: ElementScope,
@@ -100,14 +102,23 @@ async function translateInElement(
   const lower = sub.toLowerCase();
   // The selection itself is known from the mapping: `type` and `primary` are constants per element.
   if (lower === 'type') return constantCompare(node, element.typeValue);
-  if (lower === 'primary') return constantCompare(node, element.primary ? true : undefined);
+  if (lower === 'primary') {
+    // Primary where the mapping says so, unless the client left it unset (mapping/fallbacks.ts).
+    const primaryRule = element.rules.find((r) => r.primary);
+    if (!primaryRule) return constantCompare(node, undefined);
+    return primaryFilter(rt, primaryRule, (actual) => constantOutcome(node, actual));
+  }
   const rule = element.rules.find((r) => (r.subAttribute ?? 'value').toLowerCase() === lower);
   if (!rule) return { type: 'false' };
-  return leafFilter(rule, node, context);
+  return withoutFallback(rt, rule, await leafFilter(rule, node, context));
 }
 
 function constantCompare(node: Leaf, actual: string | boolean | undefined): DirFilter {
-  if (node.type === 'present') return { type: actual === undefined ? 'false' : 'true' };
+  return { type: constantOutcome(node, actual) ? 'true' : 'false' };
+}
+
+function constantOutcome(node: Leaf, actual: string | boolean | undefined): boolean {
+  if (node.type === 'present') return actual !== undefined;
   const expected = node.value;
   let result: boolean;
   const a = typeof actual === 'string' ? actual.toLowerCase() : actual;
@@ -131,15 +142,16 @@ function constantCompare(node: Leaf, actual: string | boolean | undefined): DirF
     default:
       throw ScimError.invalidFilter(`operator "${node.operator}" cannot be used on ${node.path.attribute}`);
   }
-  return { type: result ? 'true' : 'false' };
+  return result;
 }
 
 async function leafFilter(rule: CompiledRule, node: Leaf, context: FilterContext): Promise<DirFilter> {
   const attribute = rule.ldap;
-  if (node.type === 'present') return { type: 'present', attribute };
+  // Checked before `pr`: presence of a never-returned value (RFC 7643 §7) still tells who has one.
   if (rule.leafDefinition.returned === 'never' || rule.leafDefinition.mutability === 'writeOnly') {
     throw ScimError.invalidFilter(`${rule.key} cannot be used in a filter`);
   }
+  if (node.type === 'present') return { type: 'present', attribute };
   if (node.value === null) return nullCompare(node.operator, attribute, rule.key);
   if (rule.references) {
     if (node.operator !== 'eq' && node.operator !== 'ne') {
@@ -207,7 +219,45 @@ function compareFilter(
       throw ScimError.invalidFilter(`value for ${rule.key}: ${error.message}`);
     throw error;
   }
+  if (rule.orderingRule && ORDERING_OPERATORS.has(operator))
+    return declaredOrdering(rule, operator, ldapValue);
   return orderedCompare(attribute, operator, ldapValue);
+}
+
+const ORDERING_OPERATORS: ReadonlySet<CompareOperator> = new Set(['gt', 'ge', 'lt', 'le']);
+
+/** A declared `orderingRule` saying the directory cannot order the attribute at all. */
+export const NO_ORDERING = 'none';
+
+/**
+ * gt/ge/lt/le through the ordering rule the mapping declares, for LDAP types without an ORDERING
+ * rule of their own: OpenLDAP answers `(sn>=w)` on those with no entries at all (issue 14), but
+ * evaluates an extensible match `(sn:caseIgnoreOrderingMatch:=w)`, true where the value sorts
+ * before `w` (RFC 4511 §4.5.1.7.7, RFC 4517 §4.2). The other three are built from it and equality.
+ */
+function declaredOrdering(rule: CompiledRule, operator: CompareOperator, value: string): DirFilter {
+  const attribute = rule.ldap;
+  if (rule.orderingRule === NO_ORDERING) {
+    throw ScimError.invalidFilter(
+      `operator "${operator}" cannot be used on ${rule.key}: the directory has no ordering for it`,
+    );
+  }
+  const before: DirFilter = { type: 'extensible', attribute, rule: rule.orderingRule as string, value };
+  const equal: DirFilter = { type: 'equal', attribute, value };
+  const present: DirFilter = { type: 'present', attribute };
+  switch (operator) {
+    case 'lt':
+      return before;
+    case 'le':
+      return { type: 'or', filters: [before, equal] };
+    case 'ge':
+      return { type: 'and', filters: [present, { type: 'not', filter: before }] };
+    default:
+      return {
+        type: 'and',
+        filters: [present, { type: 'not', filter: before }, { type: 'not', filter: equal }],
+      };
+  }
 }
 
 function orderedCompare(attribute: string, operator: CompareOperator, value: string): DirFilter {

@@ -34,6 +34,11 @@ export interface DirectorySpec {
   sort?: { attribute: string; orderingRule?: string };
   /** LDAP attributes computed from SCIM values when the entry is written (e.g. cn, sn required by the object class). */
   computed?: Record<string, string>;
+  /**
+   * Multi-valued attribute the bridge owns, listing what it filled in that no client sent (a
+   * computed fallback's attribute name; `primary:<attribute>`), so that it is not read back.
+   */
+  fallbackMarker?: string;
   /** DELETE removes the entry, or disables it (active=false) and removes its memberships. */
   deleteMode?: 'delete' | 'disable';
   /** groupOfNames needs at least one member (RFC 4519 §3.5): this DN stands in while a group is empty. */
@@ -84,6 +89,9 @@ export interface AttributeRuleSpec {
   uniqueness?: 'none' | 'server' | 'global';
   mutability?: 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
   returned?: 'always' | 'never' | 'default' | 'request';
-  /** Ordering rule for server-side sort on this attribute (uid and cn have none of their own in OpenLDAP). */
+  /**
+   * Ordering rule for sortBy and gt/ge/lt/le filters on this attribute (uid and cn have none of
+   * their own in OpenLDAP); `none`: the directory cannot order it, so both are refused with 400.
+   */
   orderingRule?: string;
 }

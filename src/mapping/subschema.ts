@@ -84,6 +84,7 @@ function namesUsedBy(rt: CompiledResourceType): NameUse[] {
   uses.push(setting('attribute', d.versionAttribute, 'directory.version'));
   uses.push(setting('attribute', d.createdAttribute, 'directory.created'));
   uses.push(setting('attribute', d.lastModifiedAttribute, 'directory.lastModified'));
+  if (d.fallbackMarker) uses.push(setting('attribute', d.fallbackMarker, 'directory.fallbackMarker'));
   const sort = setting('attribute', d.sort.attribute, 'directory.sort.attribute');
   // The default sort is the RDN attribute, already checked where the dnTemplate names it.
   if (!sort.isDefault || sort.name.toLowerCase() !== d.rdnAttribute.toLowerCase()) uses.push(sort);

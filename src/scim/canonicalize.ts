@@ -7,8 +7,9 @@
  * case-insensitive), keeps extension attributes under their schema URI (§3.3), drops readOnly
  * and unassigned values, and types every value. Decisions where the RFCs leave room:
  * - missing `schemas` is tolerated (the endpoint already fixes the resource type, and it is
- *   recomputed for the output); present but without the core schema, or naming an unknown
- *   schema, it is a 400 invalidValue;
+ *   recomputed for the output); present but without the core schema, it is a 400 invalidValue;
+ *   a URI the type does not know is accepted when the body carries nothing under it (Entra's
+ *   ADSCIM Group URI), and refused naming it when it carries attributes (RFC 7643 §3);
  * - unknown attributes are ignored (RFC 7644 §3.3 "MAY ignore") and reported in `ignored`;
  * - readOnly attributes (id, meta, groups, manager.displayName...) are dropped silently
  *   (RFC 7643 §2.2, RFC 7644 §3.5.1 "SHALL be ignored");
@@ -49,7 +50,12 @@ function tryParsePath(text: string): AttributePath | undefined {
   }
 }
 
-/** `schemas` (RFC 7643 §3): undefined when absent (tolerated), else the extension ids it lists. */
+/**
+ * `schemas` (RFC 7643 §3): undefined when absent (tolerated), else the extension ids it lists.
+ * A URI the resource type does not know is not an error by itself: `schemas` only says which
+ * schemas the representation uses (Entra lists its ADSCIM Group URI with no attribute under it),
+ * and what the body carries under such a URI is refused in `collectAttributes`.
+ */
 function checkSchemas(body: ScimObject, shape: ResourceShape): Set<string> | undefined {
   const key = Object.keys(body).find((k) => k.toLowerCase() === 'schemas');
   if (key === undefined) return undefined;
@@ -57,22 +63,56 @@ function checkSchemas(body: ScimObject, shape: ResourceShape): Set<string> | und
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw ScimError.invalidSyntax('"schemas" must be an array of schema URIs');
   }
-  const unknown: string[] = [];
   const extensions = new Set<string>();
   let hasCore = false;
   for (const urn of value as string[]) {
     const ref = schemaOf(shape, urn);
-    if (!ref) unknown.push(urn);
-    else if (ref.extension) extensions.add(ref.schema.id);
-    else hasCore = true;
-  }
-  if (unknown.length > 0) {
-    throw ScimError.invalidValue(
-      `"schemas" names schemas this resource type does not have: ${unknown.join(', ')}`,
-    );
+    if (ref?.extension) extensions.add(ref.schema.id);
+    else if (ref) hasCore = true;
   }
   if (!hasCore) throw ScimError.invalidValue(`"schemas" must include ${shape.coreSchema.id}`);
   return extensions;
+}
+
+/** A key that names a schema rather than an attribute: a URN, an http(s) URI, or listed in `schemas`. */
+function isSchemaUri(key: string, listed: readonly string[]): boolean {
+  const lower = key.toLowerCase();
+  return (
+    lower.startsWith('urn:') ||
+    /^[a-z][a-z0-9+.-]*:\/\//.test(lower) ||
+    listed.some((s) => s.toLowerCase() === lower)
+  );
+}
+
+/** Whether a key the type cannot resolve is a schema URI, or an attribute qualified by one, it lacks. */
+function underUnknownSchema(
+  shape: ResourceShape,
+  key: string,
+  path: AttributePath | undefined,
+  listed: readonly string[],
+): boolean {
+  if (path?.schema !== undefined) return !schemaOf(shape, path.schema);
+  return isSchemaUri(key, listed);
+}
+
+/**
+ * Attributes under a schema URI the resource type does not have cannot be stored: refused with
+ * the URI named, whether or not `schemas` lists it, rather than dropped unseen (RFC 7643 §3:
+ * attributes of an extension sit under its URI). An empty object or null carries nothing.
+ */
+function refuseUnknownSchema(key: string, raw: unknown): void {
+  if (raw === null || raw === undefined || (isPlainObject(raw) && Object.keys(raw).length === 0)) return;
+  const names = isPlainObject(raw) ? ` (${Object.keys(raw).slice(0, 5).join(', ')})` : '';
+  throw ScimError.invalidValue(
+    `"${key}" carries a value${names}, but it names a schema this resource type does not have (RFC 7643 §3)`,
+  );
+}
+
+/** The URIs `schemas` lists, as given (for `isSchemaUri`). */
+function listedUris(body: ScimObject): string[] {
+  const key = Object.keys(body).find((k) => k.toLowerCase() === 'schemas');
+  const value = key === undefined ? undefined : body[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 interface Pending {
@@ -137,6 +177,7 @@ export function canonicalizeResourceWithReport(
 /** The body's attributes by target, top-level, flattened (`name.givenName`) or under an extension URI. */
 function collectAttributes(body: ScimObject, shape: ResourceShape, ignored: string[]): Map<string, Pending> {
   const pending = new Map<string, Pending>();
+  const listed = listedUris(body);
   for (const [key, raw] of Object.entries(body)) {
     if (key.toLowerCase() === 'schemas') continue;
     const container = schemaOf(shape, key);
@@ -161,8 +202,9 @@ function collectAttributes(body: ScimObject, shape: ResourceShape, ignored: stri
     }
     const path = tryParsePath(key);
     const target = path ? resolveAttribute(shape, path) : undefined;
-    if (!target) ignored.push(key);
-    else place(pending, ignored, target, raw, key);
+    if (target) place(pending, ignored, target, raw, key);
+    else if (underUnknownSchema(shape, key, path, listed)) refuseUnknownSchema(key, raw);
+    else ignored.push(key);
   }
   return pending;
 }

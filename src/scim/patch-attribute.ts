@@ -6,6 +6,7 @@
  */
 
 import { ScimError } from './errors.ts';
+import { candidatesFor, indexOfElements, noteElement } from './patch-index.ts';
 import type { PatchOperation } from './patch-request.ts';
 import {
   asArray,
@@ -93,23 +94,28 @@ function removeWhole(
 
 /**
  * add to a multi-valued attribute: new values are appended; a value already there is not
- * duplicated (§3.5.2.1) but takes the sub-attributes the client sent.
+ * duplicated (§3.5.2.1) but takes the sub-attributes the client sent. The stored array is
+ * extended in place and its values found by key (patch-index.ts), so n adds cost O(n).
  */
 function addValues(def: AttributeDefinition, current: unknown, values: unknown[], label: string): unknown[] {
-  const merged = asArray(current);
+  // `current` belongs to the patched copy (applyPatch clones its input), so it may grow in place.
+  const merged = Array.isArray(current) ? current : asArray(current);
+  const index = indexOfElements(def, merged);
   const chosen: unknown[] = [];
   for (const v of values) {
-    const at = merged.findIndex((m) => sameElement(def, m, v));
+    const at = candidatesFor(def, index, v).find((m) => sameElement(def, merged[m], v)) ?? -1;
     if (at === -1) {
       merged.push(v);
+      noteElement(def, merged, index, merged.length - 1);
       chosen.push(v);
     } else if (isPlainObject(v)) {
       const updated = mergeComplex(def, merged[at], v, `${label}[${at}]`, false);
       merged[at] = updated;
+      noteElement(def, merged, index, at);
       chosen.push(updated);
     }
   }
-  settlePrimary(def, merged, chosen, label);
+  settlePrimary(def, merged, chosen, label, index);
   return merged;
 }
 

@@ -4,6 +4,7 @@
  * the one-primary rule.
  */
 import { ScimError } from './errors.ts';
+import { type ElementIndex, noteElement } from './patch-index.ts';
 import { isPlainObject, type ScimObject, valuesEqual } from './resource.ts';
 import { findSubAttribute } from './schema-defs.ts';
 import type { AttributeDefinition } from './schema-types.ts';
@@ -70,13 +71,15 @@ export function mergeComplex(
 
 /**
  * RFC 7644 §3.5.2: setting `primary: true` on a value SHALL set it to false on every other
- * value. `chosen` are the values this operation made primary; more than one is an error.
+ * value. `chosen` are the values this operation made primary; more than one is an error. With
+ * the array's index, only the values that are primary are visited.
  */
 export function settlePrimary(
   def: AttributeDefinition,
   elements: unknown[],
   chosen: readonly unknown[],
   label: string,
+  index?: ElementIndex,
 ): void {
   if (!findSubAttribute(def, 'primary')) return;
   const winners = chosen.filter((e) => isPlainObject(e) && e.primary === true);
@@ -84,10 +87,12 @@ export function settlePrimary(
     throw ScimError.invalidValue(`${label}: the operation would make ${winners.length} values primary`);
   }
   if (winners.length === 0) return;
-  for (let i = 0; i < elements.length; i++) {
+  const positions = index ? [...index.primaries] : elements.keys();
+  for (const i of positions) {
     const e = elements[i];
-    if (isPlainObject(e) && e.primary === true && !winners.includes(e))
-      elements[i] = { ...e, primary: false };
+    if (!isPlainObject(e) || e.primary !== true || winners.includes(e)) continue;
+    elements[i] = { ...e, primary: false };
+    if (index) noteElement(def, elements, index, i);
   }
 }
 

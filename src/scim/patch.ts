@@ -15,11 +15,18 @@
  * - unknown attributes in paths are 400 invalidPath (unlike POST/PUT bodies, a path names its
  *   target explicitly); unknown sub-attributes inside a value are ignored as in POST.
  */
+import { forEachInTurns } from '../lib/turns.ts';
 import { ScimError } from './errors.ts';
 import { formatPatchPath } from './filter-ast.ts';
 import { applySubAttribute, applyWhole } from './patch-attribute.ts';
 import { applyFiltered } from './patch-filtered.ts';
-import { expandPathless, keyPath, knownSchemas, type PatchOperation } from './patch-request.ts';
+import {
+  expandPathless,
+  extensionAttributes,
+  keyPath,
+  knownSchemas,
+  type PatchOperation,
+} from './patch-request.ts';
 import {
   type ApplyState,
   containerOf,
@@ -47,8 +54,28 @@ export function applyPatch(
   operations.forEach((operation, i) => {
     applyOperation(state, operation, `Operations[${i}]`);
   });
+  return settled(state);
+}
+
+/**
+ * `applyPatch` for a request's operations: the same result, but the event loop is handed back
+ * between chunks of operations, so that a long PATCH never stalls other clients (issue 15). The
+ * state is this call's own, so nothing else sees it half-applied.
+ */
+export async function applyPatchYielding(
+  resource: ScimObject,
+  operations: readonly PatchOperation[],
+  shape: ResourceShape,
+): Promise<ScimObject> {
+  const state: ApplyState = { shape, resource: structuredClone(resource), touched: new Map() };
+  await forEachInTurns(operations, (operation, i) => applyOperation(state, operation, `Operations[${i}]`));
+  return settled(state);
+}
+
+/** The checks that hold for the end result, not for each step. */
+function settled(state: ApplyState): ScimObject {
   checkRequiredKept(state);
-  listPresentExtensions(state.resource, shape);
+  listPresentExtensions(state.resource, state.shape);
   return state.resource;
 }
 
@@ -101,7 +128,7 @@ function applyWholeExtension(
   if (!isPlainObject(operation.value)) {
     throw ScimError.invalidValue(`${context}: the value for "${shown}" must be an object of attributes`);
   }
-  for (const [inner, value] of Object.entries(operation.value)) {
+  for (const [inner, value] of extensionAttributes(operation.value, id, `${context}: "${shown}"`)) {
     const path = keyPath(inner, `${context}: "${inner}"`);
     if (path.schema !== undefined)
       throw ScimError.invalidPath(`${context}: "${inner}" must not carry a schema URI`);

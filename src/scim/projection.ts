@@ -86,6 +86,26 @@ export function isReturned(
   return true;
 }
 
+/**
+ * Whether `attributes` names this attribute itself (`members`, `members.value`,
+ * `urn:...:Group:members`), not only its extension: a multi-valued attribute asked for by name is
+ * answered even when empty (`[]`), while unassigned ones are otherwise left out (RFC 7643 §2.5).
+ */
+export function isNamed(
+  projection: Projection,
+  coreSchema: string,
+  schema: string,
+  attribute: string,
+): boolean {
+  if (!projection.attributes) return false;
+  const s = schema.toLowerCase();
+  const a = attribute.toLowerCase();
+  return projection.attributes.some((path) => {
+    const p = splitPath(path, coreSchema);
+    return p.schema === s && p.attribute === a;
+  });
+}
+
 /** Applies sub-attribute level projection (`name.givenName`) after attribute-level selection. */
 export function projectSubAttributes(
   resource: Record<string, unknown>,

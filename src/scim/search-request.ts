@@ -50,11 +50,23 @@ function single(query: QueryParameters, name: string): string | undefined {
   return values?.[0];
 }
 
+/** RFC 7644 §3.4.2.4: startIndex and count are integers, written in decimal. */
+const DECIMAL_INTEGER = /^-?[0-9]+$/;
+
+/**
+ * Only a decimal integer is read: `Number()` would also take `0x10`, `1e1`, `0b1` and
+ * surrounding blanks, each a different number from what a reader of the text sees.
+ */
 function integerParam(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n) || !Number.isInteger(n))
-    throw ScimError.invalidValue(`${name} must be an integer, got ${JSON.stringify(value)}`);
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && DECIMAL_INTEGER.test(value)
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw ScimError.invalidValue(`${name} must be a decimal integer, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -15,6 +15,8 @@ export interface DiscoveryOptions {
   maxPageSize: number;
   defaultPageSize: number;
   bulk: { supported: boolean; maxOperations: number; maxPayloadSize: number };
+  /** Most operations in one PATCH request, advertised as patch.maxOperations (not in RFC 7643 §5). */
+  patchMaxOperations?: number;
   documentationUri?: string;
   /**
    * Whether conditional writes (If-Match) can be honoured atomically: the directory offers the
@@ -44,7 +46,10 @@ export function serviceProviderConfig(
   return {
     schemas: [SPC_SCHEMA],
     ...(options.documentationUri ? { documentationUri: options.documentationUri } : {}),
-    patch: { supported: true },
+    patch: {
+      supported: true,
+      ...(options.patchMaxOperations ? { maxOperations: options.patchMaxOperations } : {}),
+    },
     bulk: options.bulk,
     filter: { supported: true, maxResults: options.maxPageSize },
     changePassword: { supported: true },

@@ -61,6 +61,8 @@ describe('deleteMode: disable', () => {
     expect(members).not.toContain('uid=leaver,ou=people,dc=example,dc=com');
     expect(members).toContain('uid=stayer,ou=people,dc=example,dc=com');
     const after = await t.request('GET', `/Users/${user.body.id}`);
-    expect(after.body).toMatchObject({ active: false, groups: [] });
+    expect(after.body).toMatchObject({ active: false });
+    // In no group any more: groups is unassigned, so left out (RFC 7643 §2.5).
+    expect(after.body.groups).toBeUndefined();
   });
 });

@@ -81,5 +81,23 @@ export const limits = {
         'Event-loop delay (worst in the last 0.5 s) beyond which new requests get 503 with Retry-After at once, and /ready reports it. 0: not watched (shared or throttled CPUs make the delay noisy: measure yours before setting it).',
       default: 0,
     },
+    patchMaxOperations: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description:
+        'Most operations accepted in one PATCH request; more are refused with 400 tooMany (RFC 7644 §3.12). ' +
+        'Advertised in /ServiceProviderConfig as patch.maxOperations.',
+      default: 1000,
+    },
+    jsonMaxDepth: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 1000,
+      description:
+        'Deepest nesting of arrays and objects accepted in a JSON request body; deeper bodies are refused ' +
+        'with 400 invalidSyntax before they are parsed. SCIM resources nest 4 levels at most.',
+      default: 64,
+    },
   },
 } as const;

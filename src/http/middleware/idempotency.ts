@@ -76,14 +76,22 @@ export function canonicalJson(value: unknown): string {
   return canonical(value);
 }
 
-function canonical(value: unknown): string {
+/**
+ * Bodies are bounded in depth when parsed (limits.jsonMaxDepth, at most 1,000); the walk keeps its
+ * own bound so that no value reaching it can exhaust the stack (issue 15: 2,300 levels did).
+ */
+const CANONICAL_MAX_DEPTH = 1000;
+
+function canonical(value: unknown, depth = 0): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (depth >= CANONICAL_MAX_DEPTH)
+    throw ScimError.invalidSyntax(`request body nests deeper than ${CANONICAL_MAX_DEPTH} levels`);
   if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : canonical(v))).join(',')}]`;
+    return `[${value.map((v) => (v === undefined ? 'null' : canonical(v, depth + 1))).join(',')}]`;
   const entries = Object.keys(value)
     .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
     .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], depth + 1)}`);
   return `{${entries.join(',')}}`;
 }
 

@@ -26,6 +26,8 @@ export interface Limits {
   defaultPageSize: number;
   maxPageSize: number;
   maxFilterLength: number;
+  /** Most operations in one PATCH (RFC 7644 §3.12 tooMany); absent: unbounded (CLI preview, tests). */
+  patchMaxOperations?: number;
   /** Upper bound on member values read for one group in one response. */
   maxMembersReturned: number;
 }

@@ -4,7 +4,7 @@
  */
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
 import type { ScimObject } from '../../mapping/convert.ts';
-import { translateFilter, UnmappedAttributeError } from '../../mapping/filter.ts';
+import { NO_ORDERING, translateFilter, UnmappedAttributeError } from '../../mapping/filter.ts';
 import type { DirFilter, PageRequest, SortKey } from '../../ports/directory.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { parseFilter } from '../../scim/filter.ts';
@@ -206,6 +206,11 @@ function sortKeys(rt: CompiledResourceType, query: ListQuery): SortKey[] {
   });
   if (!rule || rule.references)
     throw ScimError.invalidValue(`sortBy: "${query.sortBy}" is not a sortable attribute of ${rt.name}`);
+  // The mapping says the directory cannot order it (mappings' orderingRule: none).
+  if (rule.orderingRule === NO_ORDERING)
+    throw ScimError.invalidValue(
+      `sortBy: "${query.sortBy}" cannot be sorted: the directory has no ordering for it`,
+    );
   return [
     { attribute: rule.ldap, ...(rule.orderingRule ? { orderingRule: rule.orderingRule } : {}), reverse },
   ];

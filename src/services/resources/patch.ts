@@ -16,8 +16,8 @@ import {
   type ScimObject,
 } from '../../mapping/convert.ts';
 import type { DirChange, DirEntry } from '../../ports/directory.ts';
-import { applyPatch } from '../../scim/patch.ts';
-import { type PatchOperation, parsePatchRequest } from '../../scim/patch-request.ts';
+import { applyPatchYielding } from '../../scim/patch.ts';
+import { type PatchOperation, parsePatchRequestYielding } from '../../scim/patch-request.ts';
 import {
   guard,
   type Precondition,
@@ -47,7 +47,10 @@ export function patchResource(svc: ServiceContext, request: PatchRequest): Promi
   const { resourceType: rt, id, body, precondition, ctx } = request;
   return guard(rt, async () => {
     const memberRule = membershipRule(rt);
-    const delta = splitMemberOperations(memberRule, parsePatchRequest(body, shapeOf(rt)));
+    const operations = await parsePatchRequestYielding(body, shapeOf(rt), {
+      ...(svc.limits.patchMaxOperations ? { maxOperations: svc.limits.patchMaxOperations } : {}),
+    });
+    const delta = splitMemberOperations(memberRule, operations);
     const entry = await requireById(svc, rt, id, allReadAttributes(rt));
     checkPrecondition(rt, entry, precondition);
     let changes: DirChange[] = [];
@@ -92,7 +95,7 @@ async function patchedResource(
     references,
     include: (r) => r !== memberRule,
   });
-  const patched = applyPatch(current, operations, shapeOf(rt));
+  const patched = await applyPatchYielding(current, operations, shapeOf(rt));
   await checkUniqueness(svc, rt, patched, entry);
   return patched;
 }

@@ -11,7 +11,7 @@ import {
   readsForward,
 } from '../../mapping/convert.ts';
 import type { DirEntry } from '../../ports/directory.ts';
-import { isReturned, type Projection, projectSubAttributes } from '../../scim/projection.ts';
+import { isNamed, isReturned, type Projection, projectSubAttributes } from '../../scim/projection.ts';
 import {
   guard,
   type RequestContext,
@@ -96,6 +96,7 @@ export async function toResult(
     location,
     references,
     include: (rule) => wanted(rt, rule, projection),
+    keepEmpty: (rule) => isNamed(projection, rt.coreSchema.id, rule.schema, rule.attribute),
   });
   resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
   const version = (resource.meta as { version?: string } | undefined)?.version;

@@ -57,14 +57,10 @@ const bodies: (Row & { body: Body })[] = [
   {
     label: 'userName only',
     body: (u) => ({ schemas: [USER], userName: u }),
-    // issue 14: values the client never set — fails today: reads back name.familyName and name.formatted = userName (computed sn, cn) and groups: []
-    fails: true,
   },
   {
     label: 'name parts only',
     body: (u) => ({ schemas: [USER], userName: u, name: { givenName: 'Ada', familyName: 'Lovelace' } }),
-    // issue 14: values the client never set — fails today: reads back name.formatted = userName (computed cn) and groups: []
-    fails: true,
   },
   {
     label: 'a whole name and displayName',
@@ -74,8 +70,6 @@ const bodies: (Row & { body: Body })[] = [
       name: { formatted: 'Ada Lovelace', givenName: 'Ada', familyName: 'Lovelace' },
       displayName: 'Ada Lovelace',
     }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'a primary work email',
@@ -84,14 +78,10 @@ const bodies: (Row & { body: Body })[] = [
       userName: u,
       emails: [{ value: `${u}@example.org`, type: 'work', primary: true }],
     }),
-    // issue 14: values the client never set — fails today: reads back name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'a work email without primary',
     body: (u) => ({ schemas: [USER], userName: u, emails: [{ value: `${u}@example.org`, type: 'work' }] }),
-    // issue 14: values the client never set — fails today: reads back primary: true on the email, a name from userName and groups: []
-    fails: true,
   },
   {
     label: 'work and mobile phoneNumbers',
@@ -103,8 +93,6 @@ const bodies: (Row & { body: Body })[] = [
         { value: '+1 555 0199', type: 'mobile' },
       ],
     }),
-    // issue 14: values the client never set — fails today: reads back name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'the enterprise extension',
@@ -113,14 +101,10 @@ const bodies: (Row & { body: Body })[] = [
       userName: u,
       [ENTERPRISE]: { employeeNumber: '42', department: 'R&D', organization: 'Example' },
     }),
-    // issue 14: values the client never set — fails today: reads back name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'active false',
     body: (u) => ({ schemas: [USER], userName: u, active: false }),
-    // issue 14: values the client never set — fails today: reads back name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'externalId, title and preferredLanguage',
@@ -131,8 +115,6 @@ const bodies: (Row & { body: Body })[] = [
       title: 'Analyst',
       preferredLanguage: 'en',
     }),
-    // issue 14: values the client never set — fails today: reads back name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
 ];
 
@@ -186,8 +168,6 @@ const writes: Write[] = [
     method: 'PUT',
     request: (s) => ({ schemas: [USER], userName: s.userName, emails: s.emails }),
     expected: (s) => ({ schemas: [USER], userName: s.userName, emails: s.emails, active: true }),
-    // issue 14: values the client never set — fails today: the PUT leaves name.familyName, name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'PUT with name parts only',
@@ -199,16 +179,12 @@ const writes: Write[] = [
       name: { givenName: 'G', familyName: 'H' },
       active: true,
     }),
-    // issue 14: values the client never set — fails today: reads back name.formatted = userName and groups: []
-    fails: true,
   },
   {
     label: 'PATCH replace displayName',
     method: 'PATCH',
     request: () => patchBody({ op: 'replace', path: 'displayName', value: 'Amazing Grace' }),
     expected: (s) => ({ ...s, displayName: 'Amazing Grace' }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH add phoneNumbers',
@@ -216,80 +192,60 @@ const writes: Write[] = [
     request: () =>
       patchBody({ op: 'add', path: 'phoneNumbers', value: [{ value: '+1 555 0142', type: 'work' }] }),
     expected: (s) => ({ ...s, phoneNumbers: [{ value: '+1 555 0142', type: 'work' }] }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH add the enterprise extension (value-less)',
     method: 'PATCH',
     request: () => patchBody({ op: 'add', value: { [ENTERPRISE]: { department: 'Navy' } } }),
     expected: (s) => ({ ...s, [ENTERPRISE]: { department: 'Navy' } }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH replace active false',
     method: 'PATCH',
     request: () => patchBody({ op: 'replace', path: 'active', value: false }),
     expected: (s) => ({ ...s, active: false }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH remove title',
     method: 'PATCH',
     request: () => patchBody({ op: 'remove', path: 'title' }),
     expected: (s) => without(s, 'title'),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH remove displayName',
     method: 'PATCH',
     request: () => patchBody({ op: 'remove', path: 'displayName' }),
     expected: (s) => without(s, 'displayName'),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'PATCH remove name',
     method: 'PATCH',
     request: () => patchBody({ op: 'remove', path: 'name' }),
     expected: (s) => without(s, 'name'),
-    // issue 14: values the client never set — fails today: a name comes back: name.formatted = displayName, name.familyName = userName (computed cn, sn)
-    fails: true,
   },
   {
     label: 'PATCH remove name.formatted',
     method: 'PATCH',
     request: () => patchBody({ op: 'remove', path: 'name.formatted' }),
     expected: (s) => ({ ...s, name: { givenName: 'Grace', familyName: 'Hopper' } }),
-    // issue 14: values the client never set — fails today: name.formatted comes back = displayName (computed cn)
-    fails: true,
   },
   {
     label: 'PATCH remove name and displayName',
     method: 'PATCH',
     request: () => patchBody({ op: 'remove', path: 'name' }, { op: 'remove', path: 'displayName' }),
     expected: (s) => without(s, 'name', 'displayName'),
-    // issue 14: values the client never set — fails today: a name comes back: name.formatted and name.familyName = userName (computed cn, sn)
-    fails: true,
   },
   {
     label: 'rename (PATCH replace userName)',
     method: 'PATCH',
     request: (s) => patchBody({ op: 'replace', path: 'userName', value: `${s.userName}-renamed` }),
     expected: (s) => ({ ...s, userName: `${s.userName}-renamed` }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
   {
     label: 'rename by PUT',
     method: 'PUT',
     request: (s) => ({ ...s, userName: `${s.userName}-put` }),
     expected: (s) => ({ ...s, userName: `${s.userName}-put` }),
-    // issue 14: values the client never set — fails today: reads back groups: []
-    fails: true,
   },
 ];
 
@@ -334,8 +290,6 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
       path: () => `/Groups/${groupId}`,
       attribute: 'members',
       present: false,
-      // issue 14: empty multi-valued attributes — fails today: members: [] is read back
-      fails: true,
     },
     {
       label: 'a Group, attributes=members: members is []',
@@ -354,16 +308,12 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
       path: () => `/Groups?filter=${encodeURIComponent('displayName eq "rt-empty"')}`,
       attribute: 'members',
       present: false,
-      // issue 14: empty multi-valued attributes — fails today: members: [] in the ListResponse
-      fails: true,
     },
     {
       label: 'a User in no group: groups is omitted',
       path: () => `/Users/${userId}`,
       attribute: 'groups',
       present: false,
-      // issue 14: empty multi-valued attributes — fails today: groups: [] is read back
-      fails: true,
     },
     {
       label: 'a User, attributes=groups: groups is []',
@@ -384,14 +334,10 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
     {
       label: 'Group POST without members',
       body: { schemas: [GROUP], displayName: 'rt-g1' },
-      // issue 14: empty multi-valued attributes — fails today: members: [] in the 201 and the GET
-      fails: true,
     },
     {
       label: 'Group POST with members: []',
       body: { schemas: [GROUP], displayName: 'rt-g2', members: [] },
-      // issue 14: empty multi-valued attributes — fails today: members: [] in the 201 and the GET
-      fails: true,
     },
     {
       label: 'Group PATCH removing the last member',
@@ -402,8 +348,6 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
         const remove = patchBody({ op: 'remove', path: `members[value eq "${userId}"]` });
         expect((await t.request('PATCH', `/Groups/${id}`, remove)).status).toBe(204);
       },
-      // issue 14: empty multi-valued attributes — fails today: members: [] is read back
-      fails: true,
     },
     {
       label: 'Group PUT with members: []',
@@ -417,8 +361,6 @@ describe('empty multi-valued attributes are omitted unless asked for by name (RF
         expect(put.status, put.text).toBe(200);
         expect(put.body.members).toBeUndefined();
       },
-      // issue 14: empty multi-valued attributes — fails today: members: [] in the PUT's 200 and the GET
-      fails: true,
     },
   ];
 

@@ -16,18 +16,20 @@ afterAll(async () => {
   await t?.stop();
 });
 
-/** Values that are not decimal integers; true: read as a number today (issue 15: `count=0x10` as 16). */
-const NOT_DECIMAL: [string, boolean][] = [
-  ['0x10', true],
-  ['0X2', true],
-  ['1e1', true],
-  ['5.5', false],
-  ['0b1', true],
-  ['0o7', true],
-  ['abc', false],
-  ['Infinity', false],
-  ['1_0', false],
-  ['%20%205', true],
+/** Values that are not decimal integers (before issue 15, `Number()` read `count=0x10` as 16). */
+const NOT_DECIMAL = [
+  '0x10',
+  '0X2',
+  '1e1',
+  '5.5',
+  '0b1',
+  '0o7',
+  'abc',
+  'Infinity',
+  '1_0',
+  '%20%205',
+  '5%20',
+  '%2B5',
 ];
 
 describe('hostile input: numbers in the query', () => {
@@ -43,15 +45,12 @@ describe('hostile input: numbers in the query', () => {
     expect(r.body).toMatchObject({ startIndex: 1, itemsPerPage: 0 });
   });
 
-  for (const [value, readToday] of NOT_DECIMAL) {
-    // issue 15: query numbers — fails today where readToday: 200, the value read as a number
-    // (0x10 as 16, 1e1 as 10, " 5" as 5) by Number()
-    const test = readToday ? it.fails : it;
-    test(`count=${value} is 400 invalidValue`, async () => {
+  for (const value of NOT_DECIMAL) {
+    it(`count=${value} is 400 invalidValue`, async () => {
       expectScimError(await t.request('GET', `/Users?count=${value}`), 400, 'invalidValue');
     });
 
-    test(`startIndex=${value} is 400 invalidValue`, async () => {
+    it(`startIndex=${value} is 400 invalidValue`, async () => {
       expectScimError(await t.request('GET', `/Users?startIndex=${value}`), 400, 'invalidValue');
     });
   }

@@ -29,8 +29,8 @@ function expectRefused(r: ScimResponse | { status: number; text: string }, scimT
 }
 
 describe('hostile input: Unicode that cannot round-trip', () => {
-  // issue 15: unicode — fails today: 201, userName stored with U+FFFD in place of the bad bytes
-  it.fails('invalid UTF-8 in a body is 400 invalidSyntax, not stored as U+FFFD', async () => {
+  // issue 15: unicode — was, before the fix: 201, userName stored with U+FFFD in place of the bad bytes
+  it('invalid UTF-8 in a body is 400 invalidSyntax, not stored as U+FFFD', async () => {
     const before = await snapshot(ldap);
     const prefix = Buffer.from(`{"schemas":["${USER}"],"userName":"bad`);
     const body = Buffer.concat([prefix, Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('utf8"}')]);
@@ -43,8 +43,8 @@ describe('hostile input: Unicode that cannot round-trip', () => {
     ['a lone high surrogate', '\\ud800'],
     ['a lone low surrogate', '\\udc00'],
   ] as const) {
-    // issue 15: unicode — fails today: 201, the surrogate stored as U+FFFD
-    it.fails(`${name} in a userName is 400, not stored as U+FFFD`, async () => {
+    // issue 15: unicode — was, before the fix: 201, the surrogate stored as U+FFFD
+    it(`${name} in a userName is 400, not stored as U+FFFD`, async () => {
       const before = await snapshot(ldap);
       const userName = `sur${escaped}rogate${escaped.slice(-2)}`;
       const r = await t.request('POST', '/Users', `{"schemas":["${USER}"],"userName":"${userName}"}`);
@@ -60,22 +60,47 @@ describe('hostile input: Unicode that cannot round-trip', () => {
     ['a zero-width joiner', '\u200d'],
     ['a byte-order mark', '\ufeff'],
   ] as const) {
-    // issue 15: unicode — fails today: 201, the character stored in the name and the DN
-    it.fails(`${name} in a userName is 400 invalidValue (no "alice" look-alike)`, async () => {
+    // issue 15: unicode — was, before the fix: 201, the character stored in the name and the DN
+    it(`${name} in a userName is 400 invalidValue (no "alice" look-alike)`, async () => {
       const before = await snapshot(ldap);
       const r = await t.request('POST', '/Users', { schemas: [USER], userName: `ali${character}ce` });
       expectRefused(r, ['invalidValue']);
       expect(await snapshot(ldap)).toEqual(before);
     });
 
-    // issue 15: unicode — fails today: 201, the character stored in the name and the DN
-    it.fails(`${name} in a Group displayName (its RDN) is 400 invalidValue`, async () => {
+    // issue 15: unicode — was, before the fix: 201, the character stored in the name and the DN
+    it(`${name} in a Group displayName (its RDN) is 400 invalidValue`, async () => {
       const before = await snapshot(ldap);
       const r = await t.request('POST', '/Groups', {
         schemas: [GROUP],
         displayName: `engi${character}neering`,
       });
       expectRefused(r, ['invalidValue']);
+      expect(await snapshot(ldap)).toEqual(before);
+    });
+  }
+
+  for (const [name, character] of [
+    ['a zero-width space', '\u200b'],
+    ['a NUL', '\u0000'],
+  ] as const) {
+    it(`a rename by PATCH or PUT to a name with ${name} is 400 invalidValue naming userName`, async () => {
+      const created = await t.request('POST', '/Users', {
+        schemas: [USER],
+        userName: `renamed.${name.length}`,
+      });
+      expect(created.status, said(created)).toBe(201);
+      const before = await snapshot(ldap);
+      const patch = await t.request('PATCH', `/Users/${created.body.id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'userName', value: `ali${character}ce` }],
+      });
+      expect(expectScimError(patch, 400, 'invalidValue').detail).toContain('userName');
+      const put = await t.request('PUT', `/Users/${created.body.id}`, {
+        schemas: [USER],
+        userName: `ali${character}ce`,
+      });
+      expect(expectScimError(put, 400, 'invalidValue').detail).toContain('userName');
       expect(await snapshot(ldap)).toEqual(before);
     });
   }

@@ -51,7 +51,10 @@ describe('hot reload in the running bridge', () => {
     const original = readFileSync(file, 'utf8');
     writeFileSync(
       file,
-      original.replace('title: { ldap: title }', 'title: { ldap: title, transform: shout }'),
+      original.replace(
+        'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+        'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, transform: shout }',
+      ),
     );
     const line =
       readFileSync(file, 'utf8')
@@ -63,7 +66,10 @@ describe('hot reload in the running bridge', () => {
     expect((await t.request('GET', '/Users?count=1')).status).toBe(200);
     expect(await userAttributes()).toContain('title');
 
-    writeFileSync(file, original.replace('  title: { ldap: title }\n', ''));
+    writeFileSync(
+      file,
+      original.replace('  title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }\n', ''),
+    );
     await until(ready, (r) => r.status === 'ready');
     expect(await userAttributes()).not.toContain('title');
   });

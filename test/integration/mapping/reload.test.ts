@@ -63,7 +63,10 @@ describe('MappingStore', () => {
     const good = store.current();
     expect(userRule(store, 'title')).toBeDefined();
 
-    edit('title: { ldap: title }', 'title: { ldap: title, transform: shout }');
+    edit(
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, transform: shout }',
+    );
     const broken = await store.reload();
     expect(broken.ok).toBe(false);
     expect(store.current()).toBe(good);
@@ -80,7 +83,7 @@ describe('MappingStore', () => {
     expect(problem?.line).toBe(line);
     expect(store.warnings()[0]).toContain(`users.yaml:${line}:`);
 
-    edit('  title: { ldap: title, transform: shout }\n', '');
+    edit('  title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, transform: shout }\n', '');
     const fixed = await store.reload();
     expect(fixed.ok).toBe(true);
     expect(store.current()).not.toBe(good);
@@ -118,7 +121,10 @@ describe('MappingStore', () => {
     });
     const good = store.current();
     const older = store.reload('older');
-    edit('title: { ldap: title }', 'title: { ldap: title, readOnly: true }');
+    edit(
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, readOnly: true }',
+    );
     const newer = store.reload('newer');
     expect(pending).toHaveLength(2);
     // Nothing is swapped in while the hook has not answered.
@@ -143,7 +149,10 @@ describe('MappingStore', () => {
   it('reloads when a file changes (debounced) and on SIGHUP', async () => {
     store = open();
     store.watch();
-    edit('title: { ldap: title }', 'title: { ldap: title, transform: shout }');
+    edit(
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, transform: shout }',
+    );
     await until(() => outcomes.length > 0);
     await new Promise((r) => setTimeout(r, 150));
     // Several fs events from one write collapse into one reload.
@@ -151,7 +160,10 @@ describe('MappingStore', () => {
     expect(outcomes[0]?.outcome.ok).toBe(false);
     expect(outcomes[0]?.reason).toContain('users.yaml');
 
-    edit('title: { ldap: title, transform: shout }', 'title: { ldap: title }');
+    edit(
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch, transform: shout }',
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+    );
     await until(() => outcomes.length > 1);
     expect(outcomes[1]?.outcome.ok).toBe(true);
     expect(store.problems()).toEqual([]);

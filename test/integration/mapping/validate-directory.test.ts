@@ -17,7 +17,13 @@ beforeAll(async () => {
   broken = mkdtempSync(join(tmpdir(), 'validate-dir-'));
   cpSync('mappings/openldap', broken, { recursive: true });
   const file = join(broken, 'users.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('title: { ldap: title }', 'title: { ldap: titel }'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      'title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }',
+      'title: { ldap: titel, orderingRule: caseIgnoreOrderingMatch }',
+    ),
+  );
 });
 
 afterAll(async () => {

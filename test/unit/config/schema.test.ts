@@ -95,6 +95,8 @@ const everyKey: Full<BridgeConfig> = {
     routeRequestsPerWindow: 100,
     maxInFlightRequests: 64,
     maxEventLoopLagMs: 500,
+    patchMaxOperations: 50,
+    jsonMaxDepth: 16,
   },
   idempotency: { ttlSeconds: 60, lockTtlSeconds: 5 },
   events: {

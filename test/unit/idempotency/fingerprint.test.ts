@@ -36,6 +36,22 @@ describe('canonicalJson', () => {
   });
 });
 
+describe('canonicalJson depth', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 'x';
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { a: value };
+    return value;
+  };
+  it.each([1, 64, 999])('%i levels canonicalise', (depth) => {
+    expect(canonicalJson(nested(depth))).toContain('"x"');
+  });
+  it.each([1001, 50_000])('%i levels are 400 invalidSyntax, not a stack overflow', (depth) => {
+    expect(() => canonicalJson(nested(depth))).toThrow(
+      expect.objectContaining({ status: 400, scimType: 'invalidSyntax' }),
+    );
+  });
+});
+
 describe('requestFingerprint', () => {
   const body = { userName: 'ada', active: true };
   const base = requestFingerprint('POST', '/scim/v2/Users', body);

@@ -47,7 +47,17 @@ describe('translation to one directory filter', () => {
         ],
       },
     ],
-    ['name.familyName eq "Lovelace"', { type: 'equal', attribute: 'sn', value: 'Lovelace' }],
+    // sn may hold the computed fallback (userName), which is unassigned for SCIM (mapping/fallbacks.ts).
+    [
+      'name.familyName eq "Lovelace"',
+      {
+        type: 'and',
+        filters: [
+          { type: 'equal', attribute: 'sn', value: 'Lovelace' },
+          { type: 'not', filter: { type: 'equal', attribute: 'scimFallback', value: 'sn' } },
+        ],
+      },
+    ],
     [
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"',
       { type: 'equal', attribute: 'employeeNumber', value: '7' },
@@ -117,10 +127,65 @@ describe('translation to one directory filter', () => {
   });
 });
 
+describe('ordering through the declared orderingRule (RFC 4511 §4.5.1.7.7)', () => {
+  const before: DirFilter = {
+    type: 'extensible',
+    attribute: 'uid',
+    rule: 'caseIgnoreOrderingMatch',
+    value: 'm',
+  };
+  const equal: DirFilter = { type: 'equal', attribute: 'uid', value: 'm' };
+  const present: DirFilter = { type: 'present', attribute: 'uid' };
+  it.each<[string, DirFilter]>([
+    ['userName lt "m"', before],
+    ['userName le "m"', { type: 'or', filters: [before, equal] }],
+    ['userName ge "m"', { type: 'and', filters: [present, { type: 'not', filter: before }] }],
+    [
+      'userName gt "m"',
+      { type: 'and', filters: [present, { type: 'not', filter: before }, { type: 'not', filter: equal }] },
+    ],
+    ['not (userName lt "m")', { type: 'not', filter: before }],
+    // externalId's type has an ORDERING rule of its own (scimExternalId): plain >=.
+    ['externalId ge "m"', { type: 'greaterOrEqual', attribute: 'scimExternalId', value: 'm' }],
+    [
+      'meta.lastModified ge "2024-01-01T00:00:00Z"',
+      { type: 'greaterOrEqual', attribute: 'modifyTimestamp', value: '20240101000000Z' },
+    ],
+  ])('%s', async (filter, expected) => {
+    expect(await translate(filter)).toEqual(expected);
+  });
+
+  it.each([
+    'emails gt "m"',
+    'emails.value lt "m"',
+    'emails[type eq "work" and value ge "m"]',
+    'addresses.formatted le "x"',
+  ])('%s: the directory has no ordering (orderingRule: none) → invalidFilter', async (filter) => {
+    const failure = await translate(filter).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({
+      status: 400,
+      scimType: 'invalidFilter',
+      detail: expect.stringMatching(/no ordering/),
+    });
+  });
+});
+
 describe('what cannot be pushed down is refused with invalidFilter', () => {
   const refused: [string, RegExp][] = [
     ['nickName eq "x"', /not mapped/],
     ['password eq "x"', /cannot be used in a filter/],
+    // returned:never (RFC 7643 §7) whatever the operator, presence included, however nested.
+    ['password pr', /password cannot be used in a filter/],
+    ['PASSWORD pr', /password cannot be used in a filter/],
+    ['not (password pr)', /password cannot be used in a filter/],
+    ['userName pr and password pr', /password cannot be used in a filter/],
+    ['userName eq "a" or not (password sw "B")', /password cannot be used in a filter/],
+    ['password eq null', /password cannot be used in a filter/],
+    ['password gt "a"', /password cannot be used in a filter/],
+    ['urn:ietf:params:scim:schemas:core:2.0:User:password pr', /password cannot be used in a filter/],
     ['active gt true', /gt/],
     ['active co "t"', /string attribute/],
     ['active eq "perhaps"', /true or false/],

@@ -2,8 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../src/scim/errors.ts';
 import type { FilterNode } from '../../../src/scim/filter-ast.ts';
-import { applyPatch } from '../../../src/scim/patch.ts';
-import { PATCH_OP_SCHEMA, type PatchOperation, parsePatchRequest } from '../../../src/scim/patch-request.ts';
+import { applyPatch, applyPatchYielding } from '../../../src/scim/patch.ts';
+import {
+  PATCH_OP_SCHEMA,
+  type PatchOperation,
+  parsePatchRequest,
+  parsePatchRequestYielding,
+} from '../../../src/scim/patch-request.ts';
 import type { ResourceShape, ScimObject } from '../../../src/scim/resource.ts';
 import {
   ENTERPRISE_USER_SCHEMA as ENT,
@@ -603,6 +608,189 @@ describe('applyPatch: remove (RFC 7644 §3.5.2.2)', () => {
       manager: { value: 'm1' },
       department: 'D',
     });
+  });
+});
+
+describe("applyPatch: an extension's whole value with a schemas member (RFC 7643 §3)", () => {
+  const START = { employeeNumber: '701984', manager: { value: 'm1' } };
+  const mixed = ENT.replace('enterprise', 'Enterprise');
+  it.each([
+    [
+      'add, path = URN',
+      { op: 'add', path: ENT, value: { schemas: [ENT], department: 'X' } },
+      { department: 'X' },
+    ],
+    [
+      'replace, path = URN',
+      { op: 'replace', path: ENT, value: { schemas: [ENT], department: 'Y' } },
+      { department: 'Y' },
+    ],
+    [
+      'schemas as a bare string',
+      { op: 'add', path: ENT, value: { schemas: ENT, department: 'S' } },
+      { department: 'S' },
+    ],
+    [
+      'SCHEMAS in other case, URN in other case',
+      { op: 'add', path: mixed, value: { SCHEMAS: [mixed], department: 'M' } },
+      { department: 'M' },
+    ],
+    ['only schemas: nothing changes', { op: 'add', path: ENT, value: { schemas: [ENT] } }, {}],
+    [
+      'value-less add',
+      { op: 'add', value: { [ENT]: { schemas: [ENT], department: 'V' } } },
+      { department: 'V' },
+    ],
+    [
+      'value-less replace',
+      { op: 'replace', value: { [ENT]: { schemas: [ENT], department: 'W' } } },
+      { department: 'W' },
+    ],
+  ])('%s', (_label, operation, added) => {
+    expect(patchUser(operation)[ENT]).toEqual({ ...START, ...added });
+  });
+
+  it.each([
+    [
+      'an unknown attribute beside schemas is named',
+      { op: 'add', path: ENT, value: { schemas: [ENT], favouriteColour: '1' } },
+      'invalidPath',
+      'favouriteColour',
+    ],
+    [
+      'schemas naming another schema',
+      { op: 'add', path: ENT, value: { schemas: [USER_SCHEMA], department: 'X' } },
+      'invalidValue',
+      USER_SCHEMA,
+    ],
+    [
+      'schemas naming the extension and another',
+      { op: 'replace', path: ENT, value: { schemas: [ENT, 'urn:x'] } },
+      'invalidValue',
+      'urn:x',
+    ],
+    ['schemas holding a number', { op: 'add', path: ENT, value: { schemas: [7] } }, 'invalidValue', '7'],
+    [
+      'value-less, schemas naming another schema',
+      { op: 'add', value: { [ENT]: { schemas: ['urn:x'] } } },
+      'invalidValue',
+      'urn:x',
+    ],
+  ])('%s', (_label, operation, scimType, named) => {
+    const error = errorOf(() => patchUser(operation));
+    expect(error.scimType).toBe(scimType);
+    expect(error.detail).toContain(named);
+  });
+});
+
+describe('the operation limit and the yielding variants (issue 15)', () => {
+  const ops = (n: number) =>
+    body(
+      ...Array.from({ length: n }, (_, i) => ({ op: 'add', path: 'emails', value: [{ value: `${i}@x` }] })),
+    );
+
+  it.each([
+    [1, 1],
+    [1_000, 1_000],
+  ])('%i operations under a limit of %i are parsed', (n, maxOperations) => {
+    expect(parsePatchRequest(ops(n), USER, { maxOperations })).toHaveLength(n);
+  });
+
+  it.each([
+    [2, 1],
+    [1_001, 1_000],
+  ])('%i operations over a limit of %i are 400 tooMany, naming both', (n, maxOperations) => {
+    const error = errorOf(() => parsePatchRequest(ops(n), USER, { maxOperations }));
+    expect(error.scimType).toBe('tooMany');
+    expect(error.detail).toContain(`has ${n} operations`);
+    expect(error.detail).toContain(`at most ${maxOperations}`);
+  });
+
+  it('the yielding parse and apply give what the plain ones give', async () => {
+    const request = ops(650);
+    const plain = applyPatch(bjensen, parsePatchRequest(request, USER), USER);
+    const operations = await parsePatchRequestYielding(request, USER);
+    expect(operations).toEqual(parsePatchRequest(request, USER));
+    expect(await applyPatchYielding(bjensen, operations, USER)).toEqual(plain);
+  });
+
+  it('the yielding variants refuse what the plain ones refuse', async () => {
+    await expect(parsePatchRequestYielding(ops(3), USER, { maxOperations: 2 })).rejects.toMatchObject({
+      scimType: 'tooMany',
+    });
+    const bad = parsePatchRequest(body({ op: 'remove', path: 'userName' }), USER);
+    await expect(applyPatchYielding(bjensen, bad, USER)).rejects.toMatchObject({ scimType: 'invalidValue' });
+  });
+});
+
+describe('applyPatch: many adds to one attribute (values found by key, patch-index.ts)', () => {
+  const start = { schemas: [USER_SCHEMA], userName: 'u' };
+  const adds = (...values: unknown[]) =>
+    values.map((value) => ({ op: 'add', path: 'emails', value: [value] }));
+  const apply = (...operations: unknown[]) =>
+    applyPatch(start, parsePatchRequest(body(...operations)), USER).emails;
+
+  it.each([
+    [
+      'new values are appended in order',
+      adds({ value: 'a@x' }, { value: 'b@x' }),
+      [{ value: 'a@x' }, { value: 'b@x' }],
+    ],
+    [
+      'the same value in other case is not added twice',
+      adds({ value: 'a@x' }, { value: 'A@X' }),
+      [{ value: 'a@x' }],
+    ],
+    [
+      'a repeated value takes the sub-attributes sent',
+      adds({ value: 'a@x' }, { value: 'a@x', type: 'work' }),
+      [{ value: 'a@x', type: 'work' }],
+    ],
+    [
+      'the same value with another type is another value',
+      adds({ value: 'a@x', type: 'work' }, { value: 'a@x', type: 'home' }),
+      [
+        { value: 'a@x', type: 'work' },
+        { value: 'a@x', type: 'home' },
+      ],
+    ],
+    [
+      'a later primary takes over from an earlier one',
+      adds({ value: 'a@x', primary: true }, { value: 'b@x' }, { value: 'c@x', primary: true }),
+      [{ value: 'a@x', primary: false }, { value: 'b@x' }, { value: 'c@x', primary: true }],
+    ],
+    [
+      'a remove between adds is seen by the next add',
+      [
+        ...adds({ value: 'a@x' }, { value: 'b@x' }),
+        { op: 'remove', path: 'emails[value eq "a@x"]' },
+        ...adds({ value: 'A@x' }, { value: 'b@X' }),
+      ],
+      [{ value: 'b@x' }, { value: 'A@x' }],
+    ],
+    [
+      'a replace between adds starts a new list',
+      [
+        ...adds({ value: 'a@x' }),
+        { op: 'replace', path: 'emails', value: [{ value: 'z@x' }] },
+        ...adds({ value: 'z@X' }, { value: 'a@x' }),
+      ],
+      [{ value: 'z@x' }, { value: 'a@x' }],
+    ],
+  ])('%s', (_label, operations, expected) => {
+    expect(apply(...operations)).toEqual(expected);
+  });
+
+  it('3,000 adds of 1,500 values (one already there in other case) keep each value once', () => {
+    const operations = adds(...Array.from({ length: 3_000 }, (_, i) => ({ value: `${i % 1_500}@x` })));
+    const frozen = deepFreeze({ ...start, emails: [{ value: '0@X' }] });
+    const emails = applyPatch(frozen, parsePatchRequest(body(...operations)), USER).emails as {
+      value: string;
+    }[];
+    expect(emails.map((e) => e.value)).toEqual([
+      '0@X',
+      ...Array.from({ length: 1_499 }, (_, i) => `${i + 1}@x`),
+    ]);
   });
 });
 

@@ -285,12 +285,7 @@ describe('canonicalizeResource: schemas', () => {
   it.each([
     [{ schemas: [ENT], userName: 'a' }, 'invalidValue', `must include ${USER_SCHEMA}`],
     [{ schemas: [], userName: 'a' }, 'invalidValue', `must include ${USER_SCHEMA}`],
-    [{ schemas: [GROUP_SCHEMA], userName: 'a' }, 'invalidValue', GROUP_SCHEMA],
-    [
-      { schemas: [USER_SCHEMA, 'urn:example:unknown', 'urn:x:y'], userName: 'a' },
-      'invalidValue',
-      'urn:example:unknown, urn:x:y',
-    ],
+    [{ schemas: [GROUP_SCHEMA], userName: 'a' }, 'invalidValue', `must include ${USER_SCHEMA}`],
     [{ schemas: USER_SCHEMA, userName: 'a' }, 'invalidSyntax', 'array'],
     [{ schemas: [USER_SCHEMA, 7], userName: 'a' }, 'invalidSyntax', 'array'],
   ])('%j → %s', (body, scimType, fragment) => {
@@ -445,7 +440,6 @@ describe('canonicalizeResource: unknown attributes are ignored and reported', ()
         name: { givenName: 'A', nick: 'x' },
         [ENT]: { department: 'D', floor: 3 },
         [`${ENT}:wing`]: 'W',
-        'urn:example:other:1.0:Thing:x': 1,
         'emails.value': 'b@x',
         [USER_SCHEMA]: { userName: 'nested core is not a thing' },
       },
@@ -467,11 +461,60 @@ describe('canonicalizeResource: unknown attributes are ignored and reported', ()
         'name.nick',
         `${ENT}:floor`,
         `${ENT}:wing`,
-        'urn:example:other:1.0:Thing:x',
         'emails.value',
         USER_SCHEMA,
       ].sort(),
     );
+  });
+});
+
+describe('canonicalizeResource: schema URIs the resource type does not know (RFC 7643 §3)', () => {
+  const ADSCIM = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
+  const ACME = 'urn:example:params:scim:schemas:extension:acme:2.0:User';
+  it.each([
+    ['listed, nothing under it', { schemas: [USER_SCHEMA, ACME], userName: 'a' }],
+    ['listed in other case', { schemas: [USER_SCHEMA, ACME.toUpperCase()], userName: 'a' }],
+    ['an http URI listed (Entra ADSCIM)', { schemas: [USER_SCHEMA, ADSCIM], userName: 'a' }],
+    ['an empty object under it', { schemas: [USER_SCHEMA, ACME], userName: 'a', [ACME]: {} }],
+    ['null under it', { schemas: [USER_SCHEMA, ACME], userName: 'a', [ACME]: null }],
+    ['a group schema listed beside the user schema', { schemas: [USER_SCHEMA, GROUP_SCHEMA], userName: 'a' }],
+  ])('%s: accepted, and not listed in the result', (_label, body) => {
+    expect(canonicalizeResource(body, USER, 'create')).toEqual({ schemas: [USER_SCHEMA], userName: 'a' });
+  });
+
+  it.each([
+    [
+      'attributes under a listed URN',
+      { schemas: [USER_SCHEMA, ACME], userName: 'a', [ACME]: { costCenter: '1' } },
+      ACME,
+    ],
+    ['attributes under an unlisted URN', { userName: 'a', [ACME]: { costCenter: '1' } }, ACME],
+    ['a URN-qualified attribute of an unknown URN', { userName: 'a', [`${ACME}:costCenter`]: '1' }, ACME],
+    [
+      'a URN-qualified attribute of an unknown URN, other case',
+      { userName: 'a', [`${ACME.toUpperCase()}:x`]: 1 },
+      ACME.toUpperCase(),
+    ],
+    [
+      'attributes under an http URI',
+      { schemas: [USER_SCHEMA, ADSCIM], userName: 'a', [ADSCIM]: { objectId: 'x' } },
+      ADSCIM,
+    ],
+    [
+      'a scalar under a listed non-URN URI',
+      { schemas: [USER_SCHEMA, 'acme'], userName: 'a', acme: 'x' },
+      'acme',
+    ],
+    ['an array under an unknown URN', { userName: 'a', [ACME]: [1] }, ACME],
+    [
+      'the Group core URN holding attributes',
+      { userName: 'a', [GROUP_SCHEMA]: { displayName: 'x' } },
+      GROUP_SCHEMA,
+    ],
+  ])('%s: 400 invalidValue naming it', (_label, body, named) => {
+    const err = errorOf(() => canonicalizeResource(body, USER, 'create'));
+    expect(err.scimType).toBe('invalidValue');
+    expect(err.detail).toContain(named);
   });
 });
 
