@@ -21,13 +21,6 @@ export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SUFFIX = 'dc=example,dc=com';
 export const PEOPLE = `ou=People,${SUFFIX}`;
 
-/**
- * The longest a single request may hold the event loop (issue 15: "no single request can hold the
- * event loop for more than a few milliseconds at a time"). 50 ms, not a few: the bridge shares
- * this process (and its garbage collector) with the test, on a machine shared with other suites.
- */
-export const STALL_BOUND_MS = 50;
-
 export interface Measured<T> {
   result: T;
   /** Wall time of the whole call. */
