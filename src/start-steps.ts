@@ -352,7 +352,7 @@ export async function readiness(
           if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
         },
       },
-      ...(load ? [{ name: 'load', check: async () => loadCheck(load) }] : []),
+      ...(load ? [{ name: 'load', check: async () => loadCheck(load), speaksPublicly: true }] : []),
     ],
     READINESS_PROBE_MS,
     () => [...mappings.warnings(), ...eventWarnings, ...(probes.warnings?.() ?? [])],

@@ -41,7 +41,12 @@ export interface RunMode {
 
 /** Default sorts per connection: OpenLDAP's sssvlv-maxperconn default (slapo-sssvlv(5)). */
 export const DEFAULT_SORTED_PAGES_PER_CONNECTION = 5;
-/** Attempts after a `busy` answer, with backoff doubling from BUSY_BACKOFF_MS (full jitter). */
+/**
+ * Attempts after a `busy` answer outside a request (start-up, workers), with backoff doubling
+ * from BUSY_BACKOFF_MS (full jitter). Within a request the deadline is the bound: a busy directory
+ * is waited for until the request's time is up (then 503 + Retry-After), never turned into an error
+ * sooner.
+ */
 const BUSY_RETRIES = 8;
 const BUSY_BACKOFF_MS = 5;
 const BUSY_BACKOFF_CAP_MS = 250;
@@ -122,7 +127,7 @@ export class ConnectionPool {
         return result;
       } catch (error) {
         this.#observe(mode, resultOf(error), started);
-        if (hasResultCode(error, ResultCode.busy) && busyAnswers < BUSY_RETRIES) {
+        if (hasResultCode(error, ResultCode.busy) && mayRetryBusy(busyAnswers)) {
           // Not performed (RFC 4511 §4.1.9). After a sort, the directory says this connection
           // holds all the sorts it allows: it retires, and the sort goes to another.
           if (mode.sortState) this.#retire(slot, 'the directory answered busy to a sort');
@@ -349,4 +354,9 @@ function resultOf(error: unknown): string {
   if (error instanceof ResultCodeError) return String(error.code);
   if (error instanceof DeadlineExceededError) return 'deadline';
   return isTransportFailure(error) ? 'transport_failure' : 'error';
+}
+
+/** Whether a `busy` answer is retried: within a request's deadline always, else BUSY_RETRIES times. */
+function mayRetryBusy(busyAnswers: number): boolean {
+  return remainingMs() !== undefined || busyAnswers < BUSY_RETRIES;
 }

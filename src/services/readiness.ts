@@ -5,6 +5,8 @@
 export interface Probe {
   name: string;
   check(): Promise<void>;
+  /** Its error text names no location (this instance's own state) and may be shown as it is. */
+  speaksPublicly?: boolean;
 }
 
 export interface ReadinessReport {
@@ -42,7 +44,7 @@ export async function checkReadiness(
         checks[probe.name] = {
           ok: false,
           latencyMs: Date.now() - started,
-          error: timedOut ? detail : 'not answering',
+          error: timedOut || probe.speaksPublicly ? detail : 'not answering',
           detail,
         };
       } finally {
