@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ChangeEvent, ResourceSource } from '../ports/events.ts';
-import { DeliveryError, parseRetryAfter } from './webhooks.ts';
+import { DeliveryError, parseRetryAfter, unreachable } from './webhooks.ts';
 
 const SCIM_JSON = 'application/scim+json';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -56,14 +56,7 @@ async function call(
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (error) {
-    const cause = error as Error;
-    const timedOut = cause.name === 'TimeoutError' || cause.name === 'AbortError';
-    throw new DeliveryError(
-      timedOut ? `no answer within ${target.timeoutMs} ms` : `request failed: ${cause.message}`,
-      {
-        permanent: false,
-      },
-    );
+    throw unreachable(error, target.timeoutMs);
   }
   const text = await response.text().catch(() => '');
   let json: Record<string, unknown> | undefined;

@@ -83,14 +83,7 @@ export async function deliver(target: WebhookTarget, event: ChangeEvent, attempt
       body,
     });
   } catch (error) {
-    const cause = error as Error;
-    const timedOut = cause.name === 'TimeoutError' || cause.name === 'AbortError';
-    throw new DeliveryError(
-      timedOut ? `no answer within ${target.timeoutMs} ms` : `request failed: ${cause.message}`,
-      {
-        permanent: false,
-      },
-    );
+    throw unreachable(error, target.timeoutMs);
   }
   await response.body?.cancel().catch(() => undefined);
   const status = response.status;
@@ -122,4 +115,16 @@ export function backoffDelay(
     return Math.min(maxMs, error.retryAfterMs);
   const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.round(exponential / 2 + (random() * exponential) / 2);
+}
+
+/** A request that got no HTTP answer (timed out, refused, reset): a retryable delivery failure. */
+export function unreachable(error: unknown, timeoutMs: number): DeliveryError {
+  const cause = error as Error;
+  const timedOut = cause.name === 'TimeoutError' || cause.name === 'AbortError';
+  return new DeliveryError(
+    timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${cause.message}`,
+    {
+      permanent: false,
+    },
+  );
 }

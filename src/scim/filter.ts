@@ -301,6 +301,15 @@ export function parseFilter(text: string, limits?: Partial<ParseLimits>): Filter
   });
 }
 
+/** The attribute path a `path` text starts with (after any spaces), and where it starts; 400 invalidPath when none. */
+function leadingAttributePath(p: Parser): { path: AttributePath; start: number } {
+  p.skipSpace();
+  const start = p.pos;
+  const token = p.readToken();
+  if (token === '') p.fail(start, `expected an attribute path, found ${p.found()}`);
+  return { path: p.attributePath(token, start), start };
+}
+
 /**
  * Parses a plain attribute path (`attributes`, `excludedAttributes`, `sortBy`, keys of a path-less
  * PATCH value): `[urn:]name[.sub]`. Throws 400 invalidPath.
@@ -309,11 +318,7 @@ export function parseAttributePath(text: string): AttributePath {
   const input = checkInput(text, 'path', DEFAULT_PARSE_LIMITS.maxLength);
   return guarded('path', () => {
     const p = new Parser(input, 'path', DEFAULT_PARSE_LIMITS.maxDepth);
-    p.skipSpace();
-    const start = p.pos;
-    const token = p.readToken();
-    if (token === '') p.fail(start, `expected an attribute path, found ${p.found()}`);
-    const path = p.attributePath(token, start);
+    const { path } = leadingAttributePath(p);
     p.skipSpace();
     if (!p.atEnd()) p.fail(p.pos, `expected the end of the attribute path, found ${p.found()}`);
     return path;
@@ -328,11 +333,7 @@ export function parsePatchPath(text: string): PatchPath {
   const input = checkInput(text, 'path', DEFAULT_PARSE_LIMITS.maxLength);
   return guarded('path', () => {
     const p = new Parser(input, 'path', DEFAULT_PARSE_LIMITS.maxDepth);
-    p.skipSpace();
-    const start = p.pos;
-    const token = p.readToken();
-    if (token === '') p.fail(start, `expected an attribute path, found ${p.found()}`);
-    const path = p.attributePath(token, start);
+    const { path, start } = leadingAttributePath(p);
     const result: PatchPath = { path };
     if (p.peek() === '[') {
       result.valueFilter = p.parseBrackets(path, start);
