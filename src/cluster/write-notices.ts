@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type {
+  CallOptions,
   DirChange,
   DirEntry,
   Directory,
@@ -157,8 +158,13 @@ class AnnouncingDirectory implements Directory {
     return this.#inner.search(request);
   }
 
-  read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined> {
-    return this.#inner.read(dn, attributes, binaryAttributes);
+  read(
+    dn: string,
+    attributes: string[],
+    binaryAttributes?: string[],
+    options?: CallOptions,
+  ): Promise<DirEntry | undefined> {
+    return this.#inner.read(dn, attributes, binaryAttributes, options);
   }
 
   add(
@@ -173,8 +179,8 @@ class AnnouncingDirectory implements Directory {
     return this.#announced([dn], () => this.#inner.modify(dn, changes, options));
   }
 
-  rename(dn: string, newDn: string): Promise<void> {
-    return this.#announced([dn, newDn], () => this.#inner.rename(dn, newDn));
+  rename(dn: string, newDn: string, options?: CallOptions): Promise<void> {
+    return this.#announced([dn, newDn], () => this.#inner.rename(dn, newDn, options));
   }
 
   delete(dn: string, options?: WriteOptions): Promise<void> {

@@ -24,8 +24,9 @@ export class EntryReader {
     dn: string,
     attributes: string[],
     binaryAttributes?: string[],
+    deadlineAt?: number,
   ): Promise<DirEntry | undefined> {
-    const raw = await this.searchBase(dn, alwaysTrue(), attributes, binaryAttributes);
+    const raw = await this.searchBase(dn, alwaysTrue(), attributes, binaryAttributes, deadlineAt);
     return raw && toDirEntry(raw, lowerCaseSet(binaryAttributes));
   }
 
@@ -34,6 +35,7 @@ export class EntryReader {
     filter: Filter,
     attributes: string[],
     binaryAttributes?: string[],
+    deadlineAt?: number,
   ): Promise<Entry | undefined> {
     const { searchEntries } = await this.#pool.run(
       (client) =>
@@ -43,7 +45,7 @@ export class EntryReader {
           attributes: attributes.length === 0 ? [NO_ATTRIBUTES] : attributes,
           explicitBufferAttributes: binaryAttributes ?? [],
         }),
-      { idempotent: true },
+      { idempotent: true, deadlineAt },
     );
     return searchEntries[0];
   }

@@ -4,6 +4,7 @@
  * LDAP filter, paging by the directory's controls, never a whole subtree pulled into memory.
  */
 import type {
+  CallOptions,
   DirChange,
   DirEntry,
   Directory,
@@ -79,9 +80,14 @@ export class LdapDirectory implements Directory {
     return this.#searches.search(request);
   }
 
-  async read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined> {
+  async read(
+    dn: string,
+    attributes: string[],
+    binaryAttributes?: string[],
+    options: CallOptions = {},
+  ): Promise<DirEntry | undefined> {
     try {
-      const entry = await this.#reader.readEntry(dn, attributes, binaryAttributes);
+      const entry = await this.#reader.readEntry(dn, attributes, binaryAttributes, options.deadlineAt);
       if (entry) await this.#reader.completeRanges([entry], lowerCaseSet(binaryAttributes), `read ${dn}`);
       return entry;
     } catch (error) {
@@ -103,8 +109,8 @@ export class LdapDirectory implements Directory {
     return this.#writes.modify(dn, changes, options);
   }
 
-  rename(dn: string, newDn: string): Promise<void> {
-    return this.#writes.rename(dn, newDn);
+  rename(dn: string, newDn: string, options: CallOptions = {}): Promise<void> {
+    return this.#writes.rename(dn, newDn, options);
   }
 
   delete(dn: string, options: WriteOptions = {}): Promise<void> {

@@ -17,7 +17,9 @@
  *   connection closes, so a connection that has started that many is retired: it takes no new
  *   operation, the ones in flight on it finish, then it closes, and its slot opens a fresh one.
  *   Only a broken connection is dropped at once.
- * - Every wait and every operation is bounded by the request's deadline (lib/deadline.ts).
+ * - Every wait and every operation is bounded by the request's deadline (lib/deadline.ts), given
+ *   as `deadlineAt` in the run mode. No timer is armed for an operation ldapts' own timeout
+ *   (operationTimeoutMs) ends before the deadline: one timer per operation costs the read path.
  */
 import { type Client, ResultCodeError } from 'ldapts';
 import { bounded, checkDeadline, DeadlineExceededError, pauseWithin, remainingMs } from '../lib/deadline.ts';
@@ -37,6 +39,8 @@ export interface RunMode {
    * window: sssvlv keeps it until the connection closes) or `released` (freed when it ends).
    */
   sortState?: 'kept' | 'released';
+  /** The request's deadline (performance.now() instant); absent outside a request. */
+  deadlineAt?: number | undefined;
 }
 
 /** Default sorts per connection: OpenLDAP's sssvlv-maxperconn default (slapo-sssvlv(5)). */
@@ -115,14 +119,16 @@ export class ConnectionPool {
     let transportRetried = false;
     for (;;) {
       if (this.#closed) throw new Error('the directory connection pool is closed');
-      checkDeadline('a directory operation');
+      checkDeadline(mode.deadlineAt, 'a directory operation');
       const slot = await this.#acquire(mode);
       let connection: PooledConnection | undefined;
       const started = performance.now();
       try {
-        connection = await bounded(this.#connectionOf(slot), 'opening a directory connection');
+        connection = slot.connection?.usable
+          ? slot.connection
+          : await bounded(this.#connectionOf(slot), mode.deadlineAt, 'opening a directory connection');
         coalesceWrites(connection.socket);
-        const result = await bounded(operation(connection.client, connection), 'a directory operation');
+        const result = await this.#bounded(operation(connection.client, connection), mode);
         this.#observe(mode, 'success', started);
         return result;
       } catch (error) {
@@ -143,7 +149,11 @@ export class ConnectionPool {
         this.#release(slot, mode);
       }
       const backoff = Math.min(BUSY_BACKOFF_CAP_MS, BUSY_BACKOFF_MS * 2 ** (busyAnswers - 1));
-      await pauseWithin(Math.random() * backoff, 'a directory operation (the directory was busy)');
+      await pauseWithin(
+        Math.random() * backoff,
+        mode.deadlineAt,
+        'a directory operation (the directory was busy)',
+      );
     }
   }
 
@@ -155,14 +165,15 @@ export class ConnectionPool {
   async runOn<T>(
     connection: PooledConnection,
     operation: (client: Client) => Promise<T>,
+    deadlineAt?: number,
   ): Promise<T | undefined> {
     const slot = [...this.#slots, ...this.#retiring].find((candidate) => candidate.connection === connection);
     if (this.#closed || !slot || !connection.usable) return undefined;
-    checkDeadline('a directory operation');
+    checkDeadline(deadlineAt, 'a directory operation');
     slot.inFlight++;
     try {
       coalesceWrites(connection.socket);
-      return await bounded(operation(connection.client), 'a directory operation');
+      return await this.#bounded(operation(connection.client), { idempotent: true, deadlineAt });
     } catch (error) {
       if (isTransportFailure(error)) this.#drop(slot, connection, error, 'connection lost');
       if (hasResultCode(error, ResultCode.busy)) this.#retire(slot, 'the directory answered busy to a sort');
@@ -195,6 +206,15 @@ export class ConnectionPool {
     this.#wakeWaiters();
   }
 
+  /**
+   * `operation` bounded by the deadline of `mode`. One message and its answer are bounded by
+   * ldapts' timeout already: no timer while that comes first. A paged walk is many messages.
+   */
+  #bounded<T>(operation: Promise<T>, mode: RunMode): Promise<T> {
+    const boundedWithin = mode.pagedWalk ? Number.POSITIVE_INFINITY : this.#options.operationTimeoutMs;
+    return bounded(operation, mode.deadlineAt, 'a directory operation', boundedWithin);
+  }
+
   #observe(mode: RunMode, result: string, started: number): void {
     const kind = mode.sortState ? 'sorted_search' : mode.idempotent ? 'search' : 'write';
     this.#options.observe?.(kind, result, (performance.now() - started) / 1000);
@@ -219,7 +239,7 @@ export class ConnectionPool {
         }
         return slot;
       }
-      await this.#waitForRoom();
+      await this.#waitForRoom(mode.deadlineAt);
       if (this.#closed) throw new Error('the directory connection pool is closed');
     }
   }
@@ -250,8 +270,8 @@ export class ConnectionPool {
     this.#wakeWaiters();
   }
 
-  async #waitForRoom(): Promise<void> {
-    const left = remainingMs();
+  async #waitForRoom(deadlineAt: number | undefined): Promise<void> {
+    const left = remainingMs(deadlineAt);
     await new Promise<void>((resolve, reject) => {
       const wake = () => {
         clearTimeout(timer);

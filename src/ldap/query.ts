@@ -27,6 +27,8 @@ export interface Query {
   options: SearchOptions & { filter: Filter; attributes: string[] };
   binary: ReadonlySet<string>;
   sort: SortKey[] | undefined;
+  /** The request's deadline (lib/deadline.ts), for the pool's run mode. */
+  deadlineAt: number | undefined;
 }
 
 export function queryOf(request: SearchRequest): Query {
@@ -40,6 +42,7 @@ export function queryOf(request: SearchRequest): Query {
     },
     binary: lowerCaseSet(request.binaryAttributes),
     sort: request.sort && request.sort.length > 0 ? request.sort : undefined,
+    deadlineAt: request.deadlineAt,
   };
 }
 
@@ -50,7 +53,12 @@ export function querySignature(query: Query): string {
 
 /** How the pool runs a search: a sorted one holds sort state on its connection while it runs. */
 export function searchMode(query: Query, extra: Partial<RunMode> = {}): RunMode {
-  return { idempotent: true, ...(query.sort ? { sortState: 'released' } : {}), ...extra };
+  return {
+    idempotent: true,
+    ...(query.sort ? { sortState: 'released' } : {}),
+    deadlineAt: query.deadlineAt,
+    ...extra,
+  };
 }
 
 export function checkWindow(startIndex: number, count: number): void {

@@ -49,7 +49,8 @@ export class VirtualListViews {
   async window(query: Query, startIndex: number, count: number): Promise<SearchResult> {
     const signature = querySignature(query);
     const lists = this.#sortedLists;
-    const waitUntil = performance.now() + Math.min(MAX_LIST_WAIT_MS, remainingMs() ?? MAX_LIST_WAIT_MS);
+    const left = remainingMs(query.deadlineAt) ?? MAX_LIST_WAIT_MS;
+    const waitUntil = performance.now() + Math.min(MAX_LIST_WAIT_MS, left);
     let waitedForASort = false;
     for (;;) {
       const kept = lists.take(signature);
@@ -112,8 +113,10 @@ export class VirtualListViews {
   ): Promise<SearchResult | undefined> {
     let answered: KeptList<PooledConnection> | undefined;
     try {
-      const window = await this.#pool.runOn(kept.connection, (client) =>
-        virtualListViewSearch(client, query, startIndex, count, kept.contextId),
+      const window = await this.#pool.runOn(
+        kept.connection,
+        (client) => virtualListViewSearch(client, query, startIndex, count, kept.contextId),
+        query.deadlineAt,
       );
       if (!window) return undefined;
       // A new contextID may name the same list (Samba AD renames its list on every page) or a

@@ -5,7 +5,7 @@
  */
 import { Attribute, Change, type Client, type Control, UnknownStatusCodeError } from 'ldapts';
 import { parentDn, sameDn, splitFirstRdn } from '../lib/dn.ts';
-import type { DirChange, DirEntry, DirValue, WriteOptions } from '../ports/directory.ts';
+import type { CallOptions, DirChange, DirEntry, DirValue, WriteOptions } from '../ports/directory.ts';
 import { ConstraintError, NotFoundError, RefusedError, UnavailableError } from '../ports/errors.ts';
 import { AssertionControl, PostReadControl } from './controls.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
@@ -124,9 +124,10 @@ export class Writes {
     );
   }
 
-  async rename(dn: string, newDn: string): Promise<void> {
+  async rename(dn: string, newDn: string, options: CallOptions): Promise<void> {
     const target = modifyDnTarget(dn, newDn);
-    await this.#write(`rename ${dn} to ${newDn}`, dn, {}, (client, controls) =>
+    const { deadlineAt } = options;
+    await this.#write(`rename ${dn} to ${newDn}`, dn, { deadlineAt }, (client, controls) =>
       client.modifyDN(dn, target, controls),
     ).catch((error: unknown) => {
       throw namingRefusal(error, newDn) ?? error;
@@ -134,9 +135,12 @@ export class Writes {
   }
 
   async delete(dn: string, options: WriteOptions): Promise<void> {
-    const { assertion } = options;
-    await this.#write(`delete ${dn}`, dn, assertion ? { assertion } : {}, (client, controls) =>
-      client.del(dn, controls),
+    const { assertion, deadlineAt } = options;
+    await this.#write(
+      `delete ${dn}`,
+      dn,
+      { ...(assertion ? { assertion } : {}), deadlineAt },
+      (client, controls) => client.del(dn, controls),
     );
   }
 
@@ -170,7 +174,10 @@ export class Writes {
 
       this.#sortedLists.invalidate();
       try {
-        await this.#pool.run((client) => send(client, controls), { idempotent: false });
+        await this.#pool.run((client) => send(client, controls), {
+          idempotent: false,
+          deadlineAt: options.deadlineAt,
+        });
       } finally {
         this.#sortedLists.invalidate();
       }
@@ -201,7 +208,7 @@ export class Writes {
     const entry = postReadControl?.entry
       ? toDirEntry(postReadControl.entry.toObject(returned, binaryAttributes), binary)
       : // Renames report no entry.
-        await this.#reader.readEntry(dn, returned, binaryAttributes);
+        await this.#reader.readEntry(dn, returned, binaryAttributes, options.deadlineAt);
     if (entry) await this.#reader.completeRanges([entry], binary, context);
     return entry;
   }
@@ -214,16 +221,21 @@ export class Writes {
     const context = `modify ${dn}`;
     try {
       if (options.assertion) {
-        const matching = await this.#reader.searchBase(dn, toLdapFilter(options.assertion), []);
+        const filter = toLdapFilter(options.assertion);
+        const matching = await this.#reader.searchBase(dn, filter, [], undefined, options.deadlineAt);
         if (!matching) throw new UnknownStatusCodeError(122, 'assertion failed');
       }
       if (options.returnAttributes === undefined) {
-        if (!options.assertion && !(await this.#reader.searchBase(dn, alwaysTrue(), []))) {
+        const entry = options.assertion
+          ? true
+          : await this.#reader.searchBase(dn, alwaysTrue(), [], undefined, options.deadlineAt);
+        if (!entry) {
           throw new NotFoundError(`${context}: no such entry`);
         }
         return undefined;
       }
-      const entry = await this.#reader.readEntry(dn, options.returnAttributes, options.binaryAttributes);
+      const { returnAttributes, binaryAttributes, deadlineAt } = options;
+      const entry = await this.#reader.readEntry(dn, returnAttributes, binaryAttributes, deadlineAt);
       if (!entry) throw new NotFoundError(`${context}: no such entry`);
       await this.#reader.completeRanges([entry], lowerCaseSet(options.binaryAttributes), context);
       return entry;

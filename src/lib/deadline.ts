@@ -1,17 +1,11 @@
 /**
  * One deadline per request (docs/architecture.md §Deadlines): the HTTP layer opens it, and every
- * directory and Redis call made while handling the request is bounded by what is left of it. It
- * travels with the request's async context (AsyncLocalStorage), so the ports keep their shapes
- * and a call made outside any request (start-up, workers) has no deadline.
+ * directory call made while handling the request is bounded by what is left of it. It is a plain
+ * value, `deadlineAt` (a performance.now() instant), passed explicitly: in the services'
+ * RequestContext, then in the Directory port's request objects. Explicit rather than carried by
+ * AsyncLocalStorage, whose promise hooks cost every promise of every request (issue 17, measured).
+ * A call made outside any request (start-up, workers, the feed) has no deadline: undefined.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-interface Deadline {
-  /** performance.now() at which the request's time is up. */
-  readonly at: number;
-}
-
-const current = new AsyncLocalStorage<Deadline>();
 
 /**
  * The request ran out of time. `requestSent` says whether the operation cut short had already
@@ -26,30 +20,37 @@ export class DeadlineExceededError extends Error {
   }
 }
 
-/** Runs `work` with a deadline `ms` from now; calls inside see it through remainingMs(). */
-export function withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
-  return current.run({ at: performance.now() + ms }, work);
+/** The deadline `ms` from now, as a performance.now() instant. */
+export function deadlineIn(ms: number): number {
+  return performance.now() + ms;
 }
 
-/** Milliseconds left of the current request's deadline; undefined outside a request. */
-export function remainingMs(): number | undefined {
-  const deadline = current.getStore();
-  return deadline === undefined ? undefined : deadline.at - performance.now();
+/** Milliseconds left before `deadlineAt`; undefined when there is no deadline. */
+export function remainingMs(deadlineAt: number | undefined): number | undefined {
+  return deadlineAt === undefined ? undefined : deadlineAt - performance.now();
 }
 
-/** Throws DeadlineExceededError (nothing sent) when the current deadline has passed. */
-export function checkDeadline(what: string): void {
-  const left = remainingMs();
-  if (left !== undefined && left <= 0) throw new DeadlineExceededError(what, false);
+/** Throws DeadlineExceededError (nothing sent) when `deadlineAt` has passed. */
+export function checkDeadline(deadlineAt: number | undefined, what: string): void {
+  if (deadlineAt !== undefined && performance.now() >= deadlineAt) {
+    throw new DeadlineExceededError(what, false);
+  }
 }
 
 /**
- * `operation` (already started) bounded by the current deadline: past it, DeadlineExceededError
- * (sent) while the operation itself goes on in the background; its late outcome is dropped.
+ * `operation` (already started) bounded by `deadlineAt`: past it, DeadlineExceededError (sent)
+ * while the operation itself goes on in the background; its late outcome is dropped. No timer is
+ * armed when the operation is bounded anyway before the deadline (`boundedWithinMs`: its own
+ * timeout, e.g. ldapts' per-operation timeout), which is the common case of a request's calls.
  */
-export function bounded<T>(operation: Promise<T>, what: string): Promise<T> {
-  const left = remainingMs();
-  if (left === undefined) return operation;
+export function bounded<T>(
+  operation: Promise<T>,
+  deadlineAt: number | undefined,
+  what: string,
+  boundedWithinMs = Number.POSITIVE_INFINITY,
+): Promise<T> {
+  const left = remainingMs(deadlineAt);
+  if (left === undefined || left > boundedWithinMs) return operation;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineExceededError(what, true)), Math.max(0, left));
@@ -58,9 +59,9 @@ export function bounded<T>(operation: Promise<T>, what: string): Promise<T> {
   return Promise.race([operation, expired]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves after `ms`, or rejects at once when the current deadline would pass first. */
-export async function pauseWithin(ms: number, what: string): Promise<void> {
-  const left = remainingMs();
+/** Resolves after `ms`, or rejects at once when `deadlineAt` would pass first. */
+export async function pauseWithin(ms: number, deadlineAt: number | undefined, what: string): Promise<void> {
+  const left = remainingMs(deadlineAt);
   if (left !== undefined && left <= ms) throw new DeadlineExceededError(what, false);
   await new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -60,7 +60,15 @@ export type PageRequest =
       countOrder?: SortKey[];
     };
 
-export interface SearchRequest {
+/**
+ * The request's deadline (lib/deadline.ts, a performance.now() instant): the call does not start
+ * after it and is abandoned at it. Absent outside a request (start-up, workers): no deadline.
+ */
+export interface CallOptions {
+  deadlineAt?: number | undefined;
+}
+
+export interface SearchRequest extends CallOptions {
   base: string;
   scope: SearchScope;
   filter: DirFilter;
@@ -105,7 +113,7 @@ export interface DirChange {
   values: DirValue[];
 }
 
-export interface WriteOptions {
+export interface WriteOptions extends CallOptions {
   /** RFC 4528 assertion: the write happens only if the entry still matches this filter, atomically. */
   assertion?: DirFilter;
   /**
@@ -154,7 +162,12 @@ export interface DirectorySubschema {
 export interface Directory {
   search(request: SearchRequest): Promise<SearchResult>;
   /** Reads one entry by DN; undefined when it does not exist. */
-  read(dn: string, attributes: string[], binaryAttributes?: string[]): Promise<DirEntry | undefined>;
+  read(
+    dn: string,
+    attributes: string[],
+    binaryAttributes?: string[],
+    options?: CallOptions,
+  ): Promise<DirEntry | undefined>;
   /** Adds an entry; returns it as written when options.returnAttributes is given. */
   add(
     dn: string,
@@ -164,7 +177,7 @@ export interface Directory {
   /** Applies all changes in ONE modify operation (atomic, RFC 4511 §4.6). */
   modify(dn: string, changes: DirChange[], options?: WriteOptions): Promise<DirEntry | undefined>;
   /** modifyDN (RFC 4511 §4.9): the entry keeps its entryUUID. */
-  rename(dn: string, newDn: string): Promise<void>;
+  rename(dn: string, newDn: string, options?: CallOptions): Promise<void>;
   delete(dn: string, options?: WriteOptions): Promise<void>;
   /** The rootDSE's advertised controls, read once and cached. */
   capabilities(): Promise<DirectoryCapabilities>;

@@ -1,11 +1,12 @@
 /**
- * One deadline per request (server.requestTimeoutMs; docs/architecture.md §Deadlines). Every
- * directory and Redis call made for the request sees what is left of it (lib/deadline.ts) and
- * does not start once it has passed; at the deadline the client gets 503 with Retry-After
+ * One deadline per request (server.requestTimeoutMs; docs/architecture.md §Deadlines), set as
+ * `ctx.state.deadlineAt` (lib/deadline.ts): the routes put it in the services' RequestContext, so
+ * every directory call made for the request sees what is left of it and does not start once it
+ * has passed. At the deadline the client gets 503 with Retry-After
  * (RFC 7644 §3.12, RFC 9110 §10.2.3) whatever the handler is still waiting for.
  */
 import type { Context, Next } from 'koa';
-import { withDeadline } from '../../lib/deadline.ts';
+import { deadlineIn } from '../../lib/deadline.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 
@@ -16,28 +17,27 @@ export interface DeadlineOptions {
 }
 
 export function requestDeadline(options: DeadlineOptions) {
-  return function deadline(ctx: Context, next: Next): Promise<void> {
-    return withDeadline(options.timeoutMs, async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          options.onExpired?.(ctx);
-          reject(
-            ScimError.unavailable(
-              `the request did not complete within ${options.timeoutMs} ms; retry later`,
-              RETRY_AFTER_SECONDS,
-            ),
-          );
-        }, options.timeoutMs);
-      });
-      const handled = next();
-      // Past the deadline the handler may still settle; its outcome is no longer the answer.
-      handled.catch(() => undefined);
-      try {
-        await Promise.race([handled, expired]);
-      } finally {
-        clearTimeout(timer);
-      }
+  return async function deadline(ctx: Context, next: Next): Promise<void> {
+    ctx.state.deadlineAt = deadlineIn(options.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        options.onExpired?.(ctx);
+        reject(
+          ScimError.unavailable(
+            `the request did not complete within ${options.timeoutMs} ms; retry later`,
+            RETRY_AFTER_SECONDS,
+          ),
+        );
+      }, options.timeoutMs);
     });
+    const handled = next();
+    // Past the deadline the handler may still settle; its outcome is no longer the answer.
+    handled.catch(() => undefined);
+    try {
+      await Promise.race([handled, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

@@ -39,6 +39,7 @@ export function registerBulkRoutes(router: Router, deps: BulkRoutesDeps): void {
       {
         baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
         actor: principal.name,
+        deadlineAt: ctx.state.deadlineAt as number | undefined,
       },
       {
         onUnexpected: (error, index) =>

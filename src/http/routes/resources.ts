@@ -70,6 +70,7 @@ function context(deps: ResourceRoutesDeps, ctx: Context): RequestContext {
   return {
     baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
     actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
+    deadlineAt: ctx.state.deadlineAt as number | undefined,
   };
 }
 

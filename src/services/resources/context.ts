@@ -20,6 +20,11 @@ export interface RequestContext {
   baseUrl: string;
   /** Who is asking (token name), for logs and events. */
   actor: string;
+  /**
+   * The request's deadline (lib/deadline.ts; docs/architecture.md §Deadlines), passed to every
+   * directory call made for it. Absent: no deadline (a call outside any HTTP request).
+   */
+  deadlineAt?: number | undefined;
 }
 
 export interface Limits {
@@ -55,6 +60,34 @@ export interface ServiceContext {
   /** Where committed changes are recorded for delivery to external services; absent: no events. */
   journal?: ChangeJournal | undefined;
   references: ReferenceCache;
+}
+
+/**
+ * The service context as one request's use case sees it: its directory calls carry the request's
+ * deadline. The use cases then pass `svc.directory` on as they would, with no deadline argument.
+ */
+export function withinRequest(svc: ServiceContext, ctx: RequestContext): ServiceContext {
+  const { deadlineAt } = ctx;
+  if (deadlineAt === undefined) return svc;
+  return { ...svc, directory: directoryWithin(svc.directory, deadlineAt) };
+}
+
+/** `directory` with `deadlineAt` added to each call that does directory work for a request. */
+function directoryWithin(directory: Directory, deadlineAt: number): Directory {
+  return {
+    search: (request) => directory.search({ ...request, deadlineAt }),
+    read: (dn, attributes, binaryAttributes, options) =>
+      directory.read(dn, attributes, binaryAttributes, { ...options, deadlineAt }),
+    add: (dn, attributes, options) => directory.add(dn, attributes, { ...options, deadlineAt }),
+    modify: (dn, changes, options) => directory.modify(dn, changes, { ...options, deadlineAt }),
+    rename: (dn, newDn, options) => directory.rename(dn, newDn, { ...options, deadlineAt }),
+    delete: (dn, options) => directory.delete(dn, { ...options, deadlineAt }),
+    capabilities: () => directory.capabilities(),
+    subschema: () => directory.subschema(),
+    ping: () => directory.ping(),
+    endKeptResults: () => directory.endKeptResults?.(),
+    close: () => directory.close(),
+  };
 }
 
 /** The resource type of that name in the mappings now in service. */

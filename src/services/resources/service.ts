@@ -10,7 +10,13 @@ import type { ChangeJournal, SagaOutcome } from '../../ports/events.ts';
 import type { ListResult } from '../../scim/list-response.ts';
 import type { ListQuery } from '../../scim/search-request.ts';
 import { ReferenceCache } from '../reference-cache.ts';
-import type { Limits, RequestContext, ResourceResult, ServiceContext } from './context.ts';
+import {
+  type Limits,
+  type RequestContext,
+  type ResourceResult,
+  type ServiceContext,
+  withinRequest,
+} from './context.ts';
 import { type DeleteRequest, deleteResource, probeEntry, settleProvisioning } from './lifecycle.ts';
 import { type ListRequest, listAllResources, listResources } from './list.ts';
 import { type PatchRequest, patchResource } from './patch.ts';
@@ -56,32 +62,32 @@ export class ResourceService {
   }
 
   get(request: GetRequest): Promise<ResourceResult> {
-    return getResource(this.#svc, request);
+    return getResource(withinRequest(this.#svc, request.ctx), request);
   }
 
   list(request: ListRequest): Promise<ListResult> {
-    return listResources(this.#svc, request);
+    return listResources(withinRequest(this.#svc, request.ctx), request);
   }
 
   /** A query at the server root, across every resource type (RFC 7644 §3.4.2.1, §3.4.3). */
   listAll(request: { query: ListQuery; ctx: RequestContext }): Promise<ListResult> {
-    return listAllResources(this.#svc, request);
+    return listAllResources(withinRequest(this.#svc, request.ctx), request);
   }
 
   create(request: CreateRequest): Promise<ResourceResult> {
-    return createResource(this.#svc, request);
+    return createResource(withinRequest(this.#svc, request.ctx), request);
   }
 
   replace(request: ReplaceRequest): Promise<ResourceResult> {
-    return replaceResource(this.#svc, request);
+    return replaceResource(withinRequest(this.#svc, request.ctx), request);
   }
 
   patch(request: PatchRequest): Promise<ResourceResult> {
-    return patchResource(this.#svc, request);
+    return patchResource(withinRequest(this.#svc, request.ctx), request);
   }
 
   delete(request: DeleteRequest): Promise<void> {
-    return deleteResource(this.#svc, request);
+    return deleteResource(withinRequest(this.#svc, request.ctx), request);
   }
 
   /** Settles a finished provisioning saga (enable, or compensate); see lifecycle.ts. */
