@@ -133,7 +133,7 @@ export class ConnectionPool {
         return result;
       } catch (error) {
         this.#observe(mode, resultOf(error), started);
-        if (hasResultCode(error, ResultCode.busy) && mayRetryBusy(busyAnswers)) {
+        if (hasResultCode(error, ResultCode.busy) && mayRetryBusy(busyAnswers, mode.deadlineAt)) {
           // Not performed (RFC 4511 §4.1.9). After a sort, the directory says this connection
           // holds all the sorts it allows: it retires, and the sort goes to another.
           if (mode.sortState) this.#retire(slot, 'the directory answered busy to a sort');
@@ -377,6 +377,6 @@ function resultOf(error: unknown): string {
 }
 
 /** Whether a `busy` answer is retried: within a request's deadline always, else BUSY_RETRIES times. */
-function mayRetryBusy(busyAnswers: number): boolean {
-  return remainingMs() !== undefined || busyAnswers < BUSY_RETRIES;
+function mayRetryBusy(busyAnswers: number, deadlineAt: number | undefined): boolean {
+  return deadlineAt !== undefined || busyAnswers < BUSY_RETRIES;
 }
