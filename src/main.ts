@@ -13,7 +13,13 @@ import { createLdapDirectory, type MeasuredDirectory } from './ldap/index.ts';
 import { type LocalServices, MissingBinariesError } from './localdev/stack.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { MappingError } from './mapping/problems.ts';
-import { observeLdapOperation, type QueueUsage, watchPool, watchQueues } from './observability/metrics.ts';
+import {
+  observeLdapOperation,
+  type QueueUsage,
+  watchFeed,
+  watchPool,
+  watchQueues,
+} from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
@@ -152,7 +158,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     : undefined;
   if (events) resources.attachJournal(events.journal);
   const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
-  const unwatch = watchForMetrics(directory, events);
+  const unwatch = watchForMetrics(directory, events, feed);
   const load = new LoadGauge({
     maxInFlight: config.limits.maxInFlightRequests,
     maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
@@ -225,10 +231,15 @@ async function drain(server: Server, load: LoadGauge, timeoutMs: number, logger:
 }
 
 /** Registers the pool and the event queues to be read at every scrape; returns their removal. */
-function watchForMetrics(directory: MeasuredDirectory, events: EventsRuntime | undefined): () => void {
+function watchForMetrics(
+  directory: MeasuredDirectory,
+  events: EventsRuntime | undefined,
+  feed: FeedRuntime | undefined,
+): () => void {
   const removals = [
     watchPool(() => directory.usage()),
     ...(events ? [watchQueues(() => queueUsage(events))] : []),
+    ...(feed ? [watchFeed(() => feed.metrics())] : []),
   ];
   return () => {
     for (const remove of removals) remove();

@@ -123,6 +123,61 @@ const deliveries = new Gauge({
   registers: [registry],
 });
 
+/** A scrape-time reading of the change feed (docs/architecture.md §Change feed). */
+export interface FeedUsage {
+  /** 1 while this process holds the feed's lease. */
+  active: number;
+  positionSeconds: number;
+  lagSeconds: number;
+  eventsByOrigin: { scim: number; directory: number };
+  records: number;
+  ownWrites: number;
+  reconciliations: number;
+}
+
+const feedSources = new Set<() => FeedUsage>();
+
+/** The feed of this process (one source at most in service; the sum keeps tests with several honest). */
+new Gauge({
+  name: 'scim_feed',
+  help: 'Change feed: active (1 while this process holds the lease), position_seconds (the newest directory change handled, as Unix time), lag_seconds (behind the directory), records read, own_writes skipped (the journal published them), reconciliations run.',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of feedSources) {
+      const feed = source();
+      this.inc({ state: 'active' }, feed.active);
+      this.inc({ state: 'position_seconds' }, feed.positionSeconds);
+      this.inc({ state: 'lag_seconds' }, feed.lagSeconds);
+      this.inc({ state: 'records' }, feed.records);
+      this.inc({ state: 'own_writes' }, feed.ownWrites);
+      this.inc({ state: 'reconciliations' }, feed.reconciliations);
+    }
+  },
+});
+
+new Gauge({
+  name: 'scim_events_queued',
+  help: 'Events this process queued for delivery, by origin: scim (writes through the bridge, from the journal) and directory (the change feed and reconciliations).',
+  labelNames: ['origin'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of feedSources) {
+      const { scim, directory } = source().eventsByOrigin;
+      this.inc({ origin: 'scim' }, scim);
+      this.inc({ origin: 'directory' }, directory);
+    }
+  },
+});
+
+/** Registers the change feed to be read at every scrape; returns its removal. */
+export function watchFeed(source: () => FeedUsage): () => void {
+  feedSources.add(source);
+  return () => feedSources.delete(source);
+}
+
 /** Registers a pool to be read at every scrape; returns its removal. */
 export function watchPool(source: () => PoolUsage): () => void {
   poolSources.add(source);

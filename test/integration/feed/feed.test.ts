@@ -41,6 +41,14 @@ async function idOf(dn: string): Promise<string> {
   return String(searchEntries[0]?.entryUUID).toLowerCase();
 }
 
+const METRICS_TOKEN = 'feed-metrics-token-0123456789';
+
+/** One sample of a scrape, e.g. sample(text, 'scim_feed', 'state', 'active'). */
+function sample(text: string, name: string, label: string, value: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${label}="${value}"}`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 beforeAll(async () => {
   receiver = await startReceiver(SECRET);
   t = await startTestBridge({
@@ -51,6 +59,7 @@ beforeAll(async () => {
       ]),
       SCIM_BRIDGE_FEED_ENABLED: 'true',
       SCIM_BRIDGE_FEED_POLL_INTERVAL_MS: '50',
+      SCIM_BRIDGE_METRICS_TOKEN: METRICS_TOKEN,
     },
   });
   const slapd = t.bridge.local?.slapd;
@@ -145,5 +154,23 @@ describe('direct directory changes become events', () => {
     // the position is the newest record handled: within the last minute of this test run
     expect(Math.abs(Date.now() / 1000 - (metrics?.positionSeconds ?? 0))).toBeLessThan(60);
     expect(t.bridge.feed?.warnings()).toEqual([]);
+  });
+
+  it('/metrics shows the feed: active, its position, and the events per origin', async () => {
+    const response = await fetch(`${t.bridge.url}/metrics`, {
+      headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const delivered = receiver.accepted().map((d) => d.event.origin as string);
+    expect(sample(text, 'scim_feed', 'state', 'active')).toBe(1);
+    expect(sample(text, 'scim_events_queued', 'origin', 'directory')).toBe(
+      delivered.filter((o) => o === 'directory').length,
+    );
+    expect(sample(text, 'scim_events_queued', 'origin', 'scim')).toBe(
+      delivered.filter((o) => o === 'scim').length,
+    );
+    const position = sample(text, 'scim_feed', 'state', 'position_seconds') ?? 0;
+    expect(Math.abs(Date.now() / 1000 - position)).toBeLessThan(60);
   });
 });
