@@ -28,6 +28,7 @@ import {
   checkMappingsAgainst,
   connectRedis,
   listen,
+  listenForWrites,
   openMappings,
   resourceServiceFor,
   startEventsFor,
@@ -151,8 +152,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const redis = await connectRedis(config, redisUrl, logger);
   const auth = await startAuth(config, { redis, mappings: mappings.store.mappings, logger });
   const observe = options.observeInvalidationWindow;
-  const notices = writeNoticesFor(directory, () => resources, { config, redis, logger, observe });
+  const notices = writeNoticesFor({ config, redis, logger, observe });
   const resources = resourceServiceFor(config, notices.announcing(directory), mappings.store);
+  listenForWrites(notices, directory, resources);
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;

@@ -182,29 +182,32 @@ export function startEventsFor(
 
 /**
  * Write notices (docs/architecture.md §Kept sorted lists and caches): writes through any instance
- * end every instance's kept lists and cached references. `resources` is read when a notice
- * arrives, after start-up built it on the announcing directory this returns.
+ * end every instance's kept lists and cached references (see listenForWrites).
  */
-export function writeNoticesFor(
-  directory: Directory,
-  resources: () => ResourceService,
-  started: {
-    config: BridgeConfig;
-    redis: Redis;
-    logger: Logger;
-    observe: ((ms: number) => void) | undefined;
-  },
-): WriteNotices {
+export function writeNoticesFor(started: {
+  config: BridgeConfig;
+  redis: Redis;
+  logger: Logger;
+  observe: ((ms: number) => void) | undefined;
+}): WriteNotices {
   const { config, redis, logger, observe } = started;
   return startWriteNotices({
     redis,
     keyPrefix: config.redis.keyPrefix,
-    onRemoteWrite: (dns) => {
-      directory.endKeptResults?.();
-      resources().forgetReferences(dns);
-    },
     warn: (fields, message) => logger.warn(fields, message),
     ...(observe ? { observeWindow: observe } : {}),
+  });
+}
+
+/** Other instances' writes end this instance's kept lists and forget the written references. */
+export function listenForWrites(
+  notices: WriteNotices,
+  directory: Directory,
+  resources: ResourceService,
+): void {
+  notices.listen((dns) => {
+    directory.endKeptResults?.();
+    resources.forgetReferences(dns);
   });
 }
 

@@ -42,8 +42,6 @@ export interface WriteNoticeOptions {
   /** The shared client (commands); a duplicate of it subscribes. */
   redis: Redis;
   keyPrefix: string;
-  /** Another instance wrote `dns`; undefined: notices may have been missed (reconnect). */
-  onRemoteWrite: (dns: readonly string[] | undefined) => void;
   /** Each remote notice's age on arrival, in ms (the invalidation window), for benchmarks. */
   observeWindow?: (ms: number) => void;
   warn: (fields: Record<string, unknown>, message: string) => void;
@@ -54,8 +52,16 @@ export interface WriteNotices {
   readonly origin: string;
   /** The directory, with every write announced. */
   announcing(directory: Directory): Directory;
+  /**
+   * Subscribes: `onRemoteWrite` hears each other instance's written DNs, and undefined when
+   * notices may have been missed (on subscribing and on every reconnect). Once per instance.
+   */
+  listen(onRemoteWrite: RemoteWriteListener): void;
   stop(): Promise<void>;
 }
+
+/** Another instance wrote `dns`; undefined: notices may have been missed. */
+export type RemoteWriteListener = (dns: readonly string[] | undefined) => void;
 
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
@@ -80,32 +86,6 @@ export function parseNotice(text: string): WriteNotice | undefined {
 export function startWriteNotices(options: WriteNoticeOptions): WriteNotices {
   const origin = randomUUID();
   const channel = `${options.keyPrefix}directory-writes`;
-  const subscriber = options.redis.duplicate({
-    lazyConnect: false,
-    enableOfflineQueue: true,
-    maxRetriesPerRequest: null,
-  });
-  let connectedBefore = false;
-  subscriber.on('error', (error: Error) =>
-    options.warn({ err: error.message }, 'write notices: subscriber connection problem'),
-  );
-  subscriber.on('ready', () => {
-    // Notices sent while we were away are lost: end everything kept.
-    if (connectedBefore) options.onRemoteWrite(undefined);
-    connectedBefore = true;
-  });
-  subscriber.on('message', (_channel: string, text: string) => {
-    const notice = parseNotice(text);
-    if (!notice || notice.origin === origin) return;
-    options.observeWindow?.(wallClockMs() - notice.sentAt);
-    options.onRemoteWrite(notice.dns);
-  });
-  // What was kept before the subscription took effect may predate writes we never heard of.
-  subscriber.subscribe(channel).then(
-    () => options.onRemoteWrite(undefined),
-    (error: Error) => options.warn({ err: error.message }, 'write notices: could not subscribe'),
-  );
-
   const announce = async (dns: string[]): Promise<void> => {
     const notice: WriteNotice = { origin, dns, sentAt: wallClockMs() };
     let timer: NodeJS.Timeout | undefined;
@@ -127,13 +107,52 @@ export function startWriteNotices(options: WriteNoticeOptions): WriteNotices {
     }
   };
 
+  let subscriber: Redis | undefined;
   return {
     origin,
     announcing: (directory) => new AnnouncingDirectory(directory, announce),
+    listen(onRemoteWrite) {
+      subscriber ??= subscribe(options, { channel, origin, onRemoteWrite });
+    },
     async stop() {
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      await subscriber?.quit().catch(() => subscriber?.disconnect());
     },
   };
+}
+
+/** The subscription to other instances' notices, on a connection of its own. */
+function subscribe(
+  options: WriteNoticeOptions,
+  own: { channel: string; origin: string; onRemoteWrite: RemoteWriteListener },
+): Redis {
+  const { channel, origin, onRemoteWrite } = own;
+  const subscriber = options.redis.duplicate({
+    lazyConnect: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+  });
+  let connectedBefore = false;
+  subscriber.on('error', (error: Error) =>
+    options.warn({ err: error.message }, 'write notices: subscriber connection problem'),
+  );
+  subscriber.on('ready', () => {
+    // Notices sent while we were away are lost: end everything kept.
+    if (connectedBefore) onRemoteWrite(undefined);
+    connectedBefore = true;
+  });
+  subscriber.on('message', (_channel: string, text: string) => {
+    const notice = parseNotice(text);
+    if (!notice || notice.origin === origin) return;
+    options.observeWindow?.(wallClockMs() - notice.sentAt);
+    onRemoteWrite(notice.dns);
+  });
+  // What was kept before the subscription took effect may predate writes we never heard of.
+  subscriber.subscribe(channel).then(
+    () => onRemoteWrite(undefined),
+    (error: Error) => options.warn({ err: error.message }, 'write notices: could not subscribe'),
+  );
+
+  return subscriber;
 }
 
 /** A Directory whose writes are announced once the directory has answered (or failed: it may have applied it). */
