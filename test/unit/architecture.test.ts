@@ -28,7 +28,9 @@ const ALLOWED: Record<string, string[]> = {
   // The process's Prometheus registry (prom-client): adapters report through callbacks that
   // main.ts wires to it, so only http (and the root) import it (docs/architecture.md §Metrics).
   observability: ['lib'],
-  http: ['scim', 'services', 'auth', 'observability', 'lib'],
+  // The admin console: server-rendered pages over the same use cases, plus the queues' admin view.
+  admin: ['scim', 'services', 'mapping', 'auth', 'observability', 'jobs', 'ports', 'config', 'lib'],
+  http: ['scim', 'services', 'auth', 'observability', 'admin', 'lib'],
   // The CLI is an entry point like main.ts; it may start the service through it.
   cli: ['scim', 'mapping', 'ports', 'config', 'services', 'lib', '(root)'],
 };
