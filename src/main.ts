@@ -4,7 +4,14 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
+import {
+  type BridgeConfig,
+  ConfigError,
+  configuredLdapServers,
+  loadConfig,
+  redactConfig,
+  secretPaths,
+} from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
 import { createApp } from './http/app.ts';
 import { LoadGauge } from './http/middleware/shedding.ts';
@@ -16,6 +23,7 @@ import { MappingError } from './mapping/problems.ts';
 import {
   observeLdapOperation,
   type QueueUsage,
+  watchDirectoryServers,
   watchFeed,
   watchPool,
   watchQueues,
@@ -107,11 +115,14 @@ export function directoryFromConfig(
   local: LocalServices | undefined,
   logger: Logger,
 ): MeasuredDirectory {
-  const ldapUrl = config.ldap.url ?? local?.slapd?.url ?? '';
+  const servers = configuredLdapServers(config.ldap);
   return createLdapDirectory(
     {
-      url: ldapUrl,
-      ...(config.ldap.url
+      url: servers[0]?.url ?? local?.slapd?.url ?? '',
+      ...(servers.length > 1 ? { servers } : {}),
+      probeInitialMs: config.ldap.probeInitialMs,
+      probeMaxMs: config.ldap.probeMaxMs,
+      ...(servers.length > 0
         ? {
             ...(config.ldap.bindDn ? { bindDn: config.ldap.bindDn } : {}),
             ...(config.ldap.bindPassword ? { bindPassword: config.ldap.bindPassword } : {}),
@@ -159,7 +170,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;
   if (events) resources.attachJournal(events.journal);
-  const feed = startFeedFor({ config, local, redis, logger }, events, mappings.store.mappings);
+  const feed = startFeedFor({ config, local, redis, logger, directory }, events, mappings.store.mappings);
   const unwatch = watchForMetrics(directory, events, feed);
   const load = new LoadGauge({
     maxInFlight: config.limits.maxInFlightRequests,
@@ -240,6 +251,7 @@ function watchForMetrics(
 ): () => void {
   const removals = [
     watchPool(() => directory.usage()),
+    watchDirectoryServers(() => directory.servers()),
     ...(events ? [watchQueues(() => queueUsage(events))] : []),
     ...(feed ? [watchFeed(() => feed.metrics())] : []),
   ];

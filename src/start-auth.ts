@@ -13,7 +13,7 @@ import type { TrustStore } from './auth/saml/trust-store.ts';
 import type { WebSso } from './auth/saml/web-sso.ts';
 import { checkScopeRules, parseScopes, type ScopeRule } from './auth/scopes.ts';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
-import { type BridgeConfig, ConfigError } from './config/index.ts';
+import { type BridgeConfig, ConfigError, configuredLdapServers } from './config/index.ts';
 import type { TokenEndpoint } from './http/routes/oauth.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 
@@ -42,7 +42,7 @@ export interface AuthRuntime {
 export function bearerTokens(config: BridgeConfig): { tokens: TokenVerifier; generatedToken?: string } {
   const entries = [...config.auth.tokens];
   if (entries.length > 0) return { tokens: new TokenVerifier(entries) };
-  if (config.ldap.url) {
+  if (configuredLdapServers(config.ldap).length > 0) {
     throw new ConfigError([
       {
         setting: 'auth.tokens',

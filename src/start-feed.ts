@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type BridgeConfig, ConfigError } from './config/index.ts';
+import { type BridgeConfig, ConfigError, preferredWritableUrl } from './config/index.ts';
 import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile, startFeed } from './feed/index.ts';
 import { EventPublisher, type EventsRuntime } from './jobs/index.ts';
 import type { LocalServices } from './localdev/stack.ts';
@@ -19,23 +19,37 @@ import type { ChangeEvent } from './ports/events.ts';
  * over its own connection to the same directory as the same service account.
  */
 export function startFeedFor(
-  started: { config: BridgeConfig; local: LocalServices | undefined; redis: Redis; logger: Logger },
+  started: {
+    config: BridgeConfig;
+    local: LocalServices | undefined;
+    redis: Redis;
+    logger: Logger;
+    /** With several ldap.urls the feed follows the writable server (the accesslog is written there). */
+    directory?: { writableUrl(): string };
+  },
   events: EventsRuntime | undefined,
   mappings: () => MappingSet,
 ): FeedRuntime | undefined {
   const { config, local, redis, logger } = started;
   if (!events || !config.feed.enabled || !config.events.workersInProcess) return undefined;
-  const url = config.ldap.url ?? local?.slapd?.url ?? '';
-  const bindDn = config.ldap.url ? (config.ldap.bindDn ?? '') : (local?.slapd?.serviceDn ?? '');
-  const bindPassword = config.ldap.url
-    ? (config.ldap.bindPassword ?? '')
-    : (local?.slapd?.servicePassword ?? '');
+  const configured = preferredWritableUrl(config.ldap);
+  const url = configured ?? local?.slapd?.url ?? '';
+  const bindDn = configured ? (config.ldap.bindDn ?? '') : (local?.slapd?.serviceDn ?? '');
+  const bindPassword = configured ? (config.ldap.bindPassword ?? '') : (local?.slapd?.servicePassword ?? '');
   return startFeed({
     config: config.feed,
     keyPrefix: config.redis.keyPrefix,
     redis,
     publisher: events.publisher,
-    connection: { url, bindDn, bindPassword, timeoutMs: config.ldap.operationTimeoutMs },
+    connection: {
+      // Read at each (re)connection of the feed's reader.
+      get url() {
+        return started.directory?.writableUrl() ?? url;
+      },
+      bindDn,
+      bindPassword,
+      timeoutMs: config.ldap.operationTimeoutMs,
+    },
     mappings,
     log: logger.child({ component: 'feed' }),
   });
@@ -47,7 +61,8 @@ export function startFeedFor(
  */
 export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRuntime | undefined {
   if (!config.feed.enabled) return undefined;
-  if (!config.ldap.url)
+  const url = preferredWritableUrl(config.ldap);
+  if (!url)
     throw new ConfigError([
       {
         setting: 'ldap.url',
@@ -72,7 +87,7 @@ export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRun
     redis,
     publisher,
     connection: {
-      url: config.ldap.url,
+      url,
       bindDn: config.ldap.bindDn ?? '',
       bindPassword: config.ldap.bindPassword ?? '',
       timeoutMs: config.ldap.operationTimeoutMs,
@@ -102,7 +117,8 @@ export function openReconciliation(config: BridgeConfig): {
   }): Promise<ReconcileReport>;
   close(): Promise<void>;
 } {
-  const missing = [...(config.ldap.url ? [] : ['ldap.url']), ...(config.redis.url ? [] : ['redis.url'])];
+  const url = preferredWritableUrl(config.ldap);
+  const missing = [...(url ? [] : ['ldap.url']), ...(config.redis.url ? [] : ['redis.url'])];
   if (missing.length > 0)
     throw new ConfigError(
       missing.map((setting) => ({
@@ -123,7 +139,7 @@ export function openReconciliation(config: BridgeConfig): {
   });
   const reader = new FeedReader(
     {
-      url: config.ldap.url ?? '',
+      url: url ?? '',
       bindDn: config.ldap.bindDn ?? '',
       bindPassword: config.ldap.bindPassword ?? '',
       timeoutMs: config.ldap.operationTimeoutMs,

@@ -8,12 +8,13 @@ import { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
-import type { BridgeConfig } from './config/index.ts';
+import { type BridgeConfig, configuredLdapServers } from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import type { LoadGauge } from './http/middleware/shedding.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { type EventsRuntime, startEvents } from './jobs/index.ts';
+import type { ServerStatus } from './ldap/index.ts';
 import { type LocalServices, startLocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import { findResourceTypeByName, type MappingSet } from './mapping/compiled.ts';
@@ -24,7 +25,7 @@ import { mappingReloads } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import type { ResourceSource } from './ports/events.ts';
 import { ScimError } from './scim/errors.ts';
-import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
+import { checkReadiness, type DirectoryServerReport, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
 import type { AuthRuntime } from './start-auth.ts';
 
@@ -94,7 +95,7 @@ export async function startLocalDefaults(
   seedLdif: string[] | undefined,
   logger: Logger,
 ): Promise<LocalServices | undefined> {
-  const needLdap = !config.ldap.url;
+  const needLdap = configuredLdapServers(config.ldap).length === 0;
   const needRedis = !config.redis.url;
   if (!needLdap && !needRedis) return undefined;
   const local = await startLocalServices({
@@ -259,7 +260,7 @@ function rateLimitFor(config: BridgeConfig, redis: Redis): Pick<HttpDeps, 'rateL
 export function appOptions(
   parts: AppParts,
   probes: {
-    directory: Directory;
+    directory: DirectoryWithServers;
     redis: Redis;
     events: EventsRuntime | undefined;
     feed?: FeedRuntime | undefined;
@@ -327,7 +328,7 @@ function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
 export async function readiness(
   mappings: MappingStore,
   probes: {
-    directory: Directory;
+    directory: DirectoryWithServers;
     redis: Redis;
     events: EventsRuntime | undefined;
     feed?: FeedRuntime | undefined;
@@ -346,7 +347,9 @@ export async function readiness(
       : []),
     ...(probes.feed?.warnings() ?? []),
   ];
-  return checkReadiness(
+  const servers = directory.servers?.() ?? [];
+  const serverWarnings = directoryServerWarnings(servers);
+  const report = await checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },
       {
@@ -358,8 +361,40 @@ export async function readiness(
       ...(load ? [{ name: 'load', check: async () => loadCheck(load), speaksPublicly: true }] : []),
     ],
     READINESS_PROBE_MS,
-    () => [...mappings.warnings(), ...eventWarnings, ...(probes.warnings?.() ?? [])],
+    () => [...mappings.warnings(), ...eventWarnings, ...serverWarnings, ...(probes.warnings?.() ?? [])],
   );
+  return servers.length > 1 ? { ...report, directoryServers: directoryServersReport(servers) } : report;
+}
+
+/** A Directory that may report its servers' states (ldap/server-set.ts). */
+type DirectoryWithServers = Directory & { servers?(): ServerStatus[] };
+
+/**
+ * /ready's view of several directory servers (docs/architecture.md §Directory failover): each by
+ * its place in ldap.urls and its role, never its URL (/ready is public).
+ */
+function directoryServersReport(servers: ServerStatus[]): DirectoryServerReport[] {
+  return servers.map((server, index) => ({
+    server: index + 1,
+    role: server.role,
+    state: server.state,
+    since: new Date(server.since).toISOString(),
+  }));
+}
+
+/** One of several servers down: degraded (the others serve); no writable one up: writes get 503. */
+function directoryServerWarnings(servers: ServerStatus[]): string[] {
+  if (servers.length < 2) return [];
+  const warnings = servers.flatMap((server, index) =>
+    server.state === 'down'
+      ? [
+          `directory server ${index + 1} of ${servers.length} (${server.role}) down since ${new Date(server.since).toISOString()}`,
+        ]
+      : [],
+  );
+  const writableUp = servers.some((server) => server.role === 'readWrite' && server.state === 'up');
+  if (!writableUp) warnings.push('no writable directory server is up: writes get 503 until one answers');
+  return warnings;
 }
 
 /** /ready's view of this instance's own state: draining, or shedding load. */

@@ -3,7 +3,7 @@
  * `tokens`, `trust`, `--help`.
  */
 import { readFileSync } from 'node:fs';
-import { type BridgeConfig, ConfigError, loadConfig } from '../config/index.ts';
+import { type BridgeConfig, ConfigError, loadConfig, preferredWritableUrl } from '../config/index.ts';
 import { STANDARD_SCHEMAS } from '../mapping/catalog.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
 import { loadMappingDirectory } from '../mapping/load.ts';
@@ -173,7 +173,8 @@ async function validate(args: string[]): Promise<number> {
       process.stderr.write(`scim-ldap-bridge: ${error.message}\n`);
       return 2;
     }
-    if (!config.ldap.url)
+    const ldapUrl = preferredWritableUrl(config.ldap);
+    if (!ldapUrl)
       return usage('validate --directory needs ldap.url (config/bridge.yaml or SCIM_BRIDGE_LDAP_URL)');
     const { createLogger, directoryFromConfig } = await import('../main.ts');
     const directory = directoryFromConfig(config, undefined, createLogger('silent'));
@@ -183,11 +184,11 @@ async function validate(args: string[]): Promise<number> {
         skipped = reason;
       })(set);
       if (skipped !== undefined) {
-        process.stderr.write(`scim-ldap-bridge: cannot check against ${config.ldap.url}: ${skipped}\n`);
+        process.stderr.write(`scim-ldap-bridge: cannot check against ${ldapUrl}: ${skipped}\n`);
         return 1;
       }
       if (problems.length > 0) return report(problems);
-      checked = `, checked against the schema of ${config.ldap.url}`;
+      checked = `, checked against the schema of ${ldapUrl}`;
     } finally {
       await directory.close().catch(() => undefined);
     }

@@ -26,6 +26,7 @@ export function semanticChecks(loader: Loader, data: Obj, invalid: ReadonlySet<s
   };
   checkLdapTls(checked);
   checkLdapBind(checked);
+  checkLdapServers(checked);
   checkRedis(checked);
   checkLimits(checked);
   checkIdempotency(checked);
@@ -99,6 +100,41 @@ function checkLdapBind({ loader, ok, at }: Checked): void {
       'is set but ldap.bindPassword is not (an empty password would be an unauthenticated bind, RFC 4513 §5.1.2); expected both or neither',
     );
   }
+}
+
+/** ldap.urls: instead of ldap.url, each server once, at least one that takes writes. */
+function checkLdapServers({ loader, ok, at }: Checked): void {
+  const servers = at('ldap.urls');
+  if (!ok('ldap.urls') || !Array.isArray(servers)) return;
+  if (at('ldap.url') !== undefined && ok('ldap.url')) {
+    loader.problem(seg('ldap.urls'), 'cannot be combined with ldap.url; expected one of the two');
+  }
+  const urls = servers.map((server) =>
+    isObj(server) ? String(server.url).replace(/\/$/, '').toLowerCase() : '',
+  );
+  urls.forEach((url, index) => {
+    if (urls.indexOf(url) !== index) {
+      loader.problem(
+        [...seg('ldap.urls'), index, 'url'],
+        `repeats ldap.urls[${urls.indexOf(url)}]; expected each server once`,
+      );
+    }
+  });
+  if (!servers.some((server) => isObj(server) && server.role !== 'readOnly')) {
+    loader.problem(
+      seg('ldap.urls'),
+      'has no server with role readWrite; expected at least one that takes writes',
+    );
+  }
+  const startTls = at('ldap.startTls') === true;
+  servers.forEach((server, index) => {
+    if (startTls && isObj(server) && String(server.url).startsWith('ldaps:')) {
+      loader.problem(
+        [...seg('ldap.urls'), index, 'url'],
+        'is ldaps:// while ldap.startTls is true (TLS is already on); expected ldap:// URLs with ldap.startTls',
+      );
+    }
+  });
 }
 
 function checkRedis({ loader, ok, at }: Checked): void {

@@ -1,5 +1,6 @@
 export { ConfigError, type ConfigProblem } from './errors.ts';
 export { DEFAULT_CONFIG_FILE, type LoadConfigOptions } from './layers.ts';
+export { configuredLdapServers, preferredWritableUrl } from './ldap-servers.ts';
 export { defaultConfig, loadConfig, PLAIN_TOKEN_NAME } from './load.ts';
 export { redactConfig } from './redact.ts';
 export type {
@@ -10,6 +11,7 @@ export type {
   FeedConfig,
   IdempotencyConfig,
   LdapConfig,
+  LdapServerConfig,
   LdapTlsConfig,
   LimitsConfig,
   LogConfig,

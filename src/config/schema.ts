@@ -87,6 +87,15 @@ export interface LdapConfig {
   readonly sortedPagesPerConnection: number;
   readonly connectTimeoutMs: number;
   readonly operationTimeoutMs: number;
+  /** Several servers instead of `url` (docs/architecture.md §Directory failover). */
+  readonly urls?: readonly LdapServerConfig[];
+  readonly probeInitialMs: number;
+  readonly probeMaxMs: number;
+}
+
+export interface LdapServerConfig {
+  readonly url: string;
+  readonly role: 'readWrite' | 'readOnly';
 }
 
 export interface RedisConfig {

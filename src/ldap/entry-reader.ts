@@ -8,15 +8,15 @@ import { UnavailableError } from '../ports/errors.ts';
 import { lowerCaseSet, toDirEntry } from './entries.ts';
 import { toPortError } from './errors.ts';
 import { alwaysTrue } from './filters.ts';
-import type { ConnectionPool } from './pool.ts';
+import type { OperationRunner } from './pool.ts';
 import { NO_ATTRIBUTES } from './query.ts';
 import { completeRanges } from './ranges.ts';
 import { ROOT_DSE_ATTRIBUTES } from './root-dse.ts';
 
 export class EntryReader {
-  readonly #pool: ConnectionPool;
+  readonly #pool: OperationRunner;
 
-  constructor(pool: ConnectionPool) {
+  constructor(pool: OperationRunner) {
     this.#pool = pool;
   }
 

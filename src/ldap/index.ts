@@ -4,9 +4,10 @@ import { LdapDirectory } from './ldap-directory.ts';
 import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
 export type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
+export type { ServerStatus } from './server-health.ts';
 
 /** A Directory that also reports its pool use (for the metrics). */
-export type MeasuredDirectory = Directory & Pick<LdapDirectory, 'usage'>;
+export type MeasuredDirectory = Directory & Pick<LdapDirectory, 'usage' | 'servers' | 'writableUrl'>;
 
 export function createLdapDirectory(
   options: LdapDirectoryOptions,

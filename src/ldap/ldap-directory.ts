@@ -22,9 +22,11 @@ import { toPortError } from './errors.ts';
 import { toLdapFilter } from './filters.ts';
 import { type DirectoryLogger, type LdapDirectoryOptions, silentLogger } from './options.ts';
 import { PagedSessions } from './paged-sessions.ts';
-import { ConnectionPool, type PooledConnection } from './pool.ts';
+import type { PooledConnection } from './pool.ts';
 import { CapabilitiesCache } from './root-dse.ts';
 import { Searches } from './searches.ts';
+import type { ServerStatus } from './server-health.ts';
+import { ServerSet } from './server-set.ts';
 import { SortedLists } from './sorted-lists.ts';
 import { SUBSCHEMA_ATTRIBUTES, subschemaDnOf, subschemaFromEntry } from './subschema.ts';
 import { VirtualListViews } from './vlv.ts';
@@ -36,7 +38,7 @@ const DEFAULT_SORTED_LIST_REUSE_MS = 10_000;
 const PING_TIMEOUT_MS = 2_000;
 
 export class LdapDirectory implements Directory {
-  readonly #pool: ConnectionPool;
+  readonly #pool: ServerSet;
   readonly #cursorSessions: PagedSessions;
   readonly #reader: EntryReader;
   readonly #capabilities: CapabilitiesCache;
@@ -47,7 +49,7 @@ export class LdapDirectory implements Directory {
   readonly #sortedLists: SortedLists<PooledConnection>;
 
   constructor(options: LdapDirectoryOptions, logger: DirectoryLogger = silentLogger) {
-    this.#pool = new ConnectionPool(options, logger);
+    this.#pool = new ServerSet(options, logger);
     this.#reader = new EntryReader(this.#pool);
     this.#capabilities = new CapabilitiesCache(() => this.#reader.readRootDse(), logger);
     const sortedLists = new SortedLists<PooledConnection>(
@@ -70,7 +72,9 @@ export class LdapDirectory implements Directory {
       this.#cursorSessions,
     );
     // TLS from the first byte (ldaps://) or upgraded with StartTLS: passwords may be sent.
-    const encrypted = options.url.toLowerCase().startsWith('ldaps:') || options.startTls === true;
+    const urls = options.servers?.map((server) => server.url) ?? [options.url];
+    const encrypted =
+      options.startTls === true || urls.every((url) => url.toLowerCase().startsWith('ldaps:'));
     this.#writes = new Writes(this.#pool, this.#reader, this.#capabilities, sortedLists, encrypted);
     this.#logger = logger;
     this.#pingTimeoutMs = Math.min(PING_TIMEOUT_MS, options.operationTimeoutMs);
@@ -181,6 +185,16 @@ export class LdapDirectory implements Directory {
     cursorSessions: number;
   } {
     return { ...this.#pool.usage, cursorSessions: this.#cursorSessions.size };
+  }
+
+  /** Each configured server's state, in the order listed (for /ready and /metrics). */
+  servers(): ServerStatus[] {
+    return this.#pool.status();
+  }
+
+  /** The writable server writes go to now (the change feed follows it). */
+  writableUrl(): string {
+    return this.#pool.writableUrl();
   }
 
   close(): Promise<void> {

@@ -2,6 +2,14 @@
 export interface LdapDirectoryOptions {
   /** ldap://host:port or ldaps://host:port. */
   url: string;
+  /**
+   * Several servers, preferred in this order (docs/architecture.md §Directory failover); when
+   * given, `url` is not used. Absent: `url` alone, as a readWrite server.
+   */
+  servers?: Array<{ url: string; role: 'readWrite' | 'readOnly' }>;
+  /** A down server is probed after this long, then doubling up to probeMaxMs. Default 250 ms / 5 s. */
+  probeInitialMs?: number;
+  probeMaxMs?: number;
   /** Service account; anonymous when absent. */
   bindDn?: string;
   bindPassword?: string;

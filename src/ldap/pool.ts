@@ -29,6 +29,9 @@ import type { DirectoryLogger, LdapDirectoryOptions } from './options.ts';
 
 export { PooledConnection } from './connection.ts';
 
+/** What searches, writes and reads need of the pool: one server's pool, or several (server-set.ts). */
+export type OperationRunner = Pick<ConnectionPool, 'run' | 'runOn' | 'openDedicated'>;
+
 export interface RunMode {
   /** Safe to repeat (searches): retried once after a transport failure. */
   idempotent: boolean;
@@ -83,7 +86,11 @@ export class ConnectionPool {
   #nextSlot = 0;
   #closed = false;
 
-  constructor(options: LdapDirectoryOptions, logger: DirectoryLogger) {
+  /** Reads retried on a fresh connection here; off with other servers to go to (server-set.ts). */
+  readonly #retryTransportFailures: boolean;
+
+  constructor(options: LdapDirectoryOptions, logger: DirectoryLogger, retryTransportFailures = true) {
+    this.#retryTransportFailures = retryTransportFailures;
     if (!Number.isInteger(options.poolSize) || options.poolSize < 1) {
       throw new Error(`poolSize must be a positive integer, got ${options.poolSize}`);
     }
@@ -141,7 +148,7 @@ export class ConnectionPool {
         } else {
           if (!isTransportFailure(error)) throw error;
           this.#drop(slot, connection, error, 'connection lost');
-          if (!mode.idempotent || transportRetried) throw error;
+          if (!mode.idempotent || transportRetried || !this.#retryTransportFailures) throw error;
           transportRetried = true;
           continue;
         }
@@ -181,6 +188,11 @@ export class ConnectionPool {
     } finally {
       this.#release(slot, { idempotent: true });
     }
+  }
+
+  /** Whether `connection` is one of this pool's (server-set.ts finds a VLV list's server by it). */
+  holds(connection: PooledConnection): boolean {
+    return [...this.#slots, ...this.#retiring].some((slot) => slot.connection === connection);
   }
 
   /**
@@ -298,15 +310,8 @@ export class ConnectionPool {
     for (const wake of waiters) wake();
   }
 
-  #leastBusySlot(candidates: Slot[] = this.#slots): Slot {
-    // Round-robin start so that ties spread over the slots.
-    const start = this.#nextSlot++ % candidates.length;
-    let best = candidates[start] as Slot;
-    for (let offset = 1; offset < candidates.length; offset++) {
-      const slot = candidates[(start + offset) % candidates.length] as Slot;
-      if (slot.inFlight < best.inFlight) best = slot;
-    }
-    return best;
+  #leastBusySlot(candidates: Slot[]): Slot {
+    return leastBusy(candidates, this.#nextSlot++);
   }
 
   /** The slot's bound connection; failures to get one become RequestNotSentError (nothing was sent). */
@@ -367,6 +372,17 @@ export class ConnectionPool {
     );
     connection.dispose();
   }
+}
+
+/** The slot with the fewest operations in flight; the scan starts at `turn` so that ties spread. */
+function leastBusy(candidates: Slot[], turn: number): Slot {
+  const start = turn % candidates.length;
+  let best = candidates[start] as Slot;
+  for (let offset = 1; offset < candidates.length; offset++) {
+    const slot = candidates[(start + offset) % candidates.length] as Slot;
+    if (slot.inFlight < best.inFlight) best = slot;
+  }
+  return best;
 }
 
 /** An operation's outcome as a metrics label: the LDAP result code, or what kind of failure. */

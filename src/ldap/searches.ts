@@ -10,7 +10,7 @@ import { lowerCaseSet, pendingRangesOf, toDirEntry } from './entries.ts';
 import type { EntryReader } from './entry-reader.ts';
 import { hasResultCode, ResultCode, toPortError } from './errors.ts';
 import type { PagedSessions } from './paged-sessions.ts';
-import type { ConnectionPool } from './pool.ts';
+import type { OperationRunner } from './pool.ts';
 import {
   checkWindow,
   NO_ATTRIBUTES,
@@ -30,14 +30,14 @@ const SMALL_SIZE_LIMIT = 100;
 type CursorPage = Extract<PageRequest, { kind: 'cursor' }>;
 
 export class Searches {
-  readonly #pool: ConnectionPool;
+  readonly #pool: OperationRunner;
   readonly #reader: EntryReader;
   readonly #capabilities: CapabilitiesCache;
   readonly #virtualListViews: VirtualListViews;
   readonly #cursorSessions: PagedSessions;
 
   constructor(
-    pool: ConnectionPool,
+    pool: OperationRunner,
     reader: EntryReader,
     capabilities: CapabilitiesCache,
     virtualListViews: VirtualListViews,

@@ -12,7 +12,7 @@ import { VirtualListViewControl } from './controls.ts';
 import { toDirEntry } from './entries.ts';
 import { hasResultCode, ResultCode } from './errors.ts';
 import type { DirectoryLogger } from './options.ts';
-import type { ConnectionPool, PooledConnection } from './pool.ts';
+import type { OperationRunner, PooledConnection } from './pool.ts';
 import { checkSortResult, type Query, querySignature, searchMode, sortControl } from './query.ts';
 import type { KeptList, SortedLists } from './sorted-lists.ts';
 
@@ -34,12 +34,12 @@ interface VirtualListViewWindow {
 }
 
 export class VirtualListViews {
-  readonly #pool: ConnectionPool;
+  readonly #pool: OperationRunner;
   readonly #sortedLists: SortedLists<PooledConnection>;
   readonly #logger: DirectoryLogger;
   #warnedSortedListFailure = false;
 
-  constructor(pool: ConnectionPool, sortedLists: SortedLists<PooledConnection>, logger: DirectoryLogger) {
+  constructor(pool: OperationRunner, sortedLists: SortedLists<PooledConnection>, logger: DirectoryLogger) {
     this.#pool = pool;
     this.#sortedLists = sortedLists;
     this.#logger = logger;

@@ -12,7 +12,7 @@ import { lowerCaseSet, toDirEntry } from './entries.ts';
 import type { EntryReader } from './entry-reader.ts';
 import { hasResultCode, isTransportFailure, RequestNotSentError, ResultCode, toPortError } from './errors.ts';
 import { alwaysTrue, toLdapFilter } from './filters.ts';
-import type { ConnectionPool, PooledConnection } from './pool.ts';
+import type { OperationRunner, PooledConnection } from './pool.ts';
 import type { CapabilitiesCache } from './root-dse.ts';
 import type { SortedLists } from './sorted-lists.ts';
 import { addedAttributes, mergeAdds, withoutPresentValues } from './tolerant-adds.ts';
@@ -22,7 +22,7 @@ import { wireValues } from './unicode-pwd.ts';
 const ADD_RETRIES = 3;
 
 export class Writes {
-  readonly #pool: ConnectionPool;
+  readonly #pool: OperationRunner;
   readonly #reader: EntryReader;
   readonly #capabilities: CapabilitiesCache;
   readonly #sortedLists: SortedLists<PooledConnection>;
@@ -30,7 +30,7 @@ export class Writes {
   readonly #encrypted: boolean;
 
   constructor(
-    pool: ConnectionPool,
+    pool: OperationRunner,
     reader: EntryReader,
     capabilities: CapabilitiesCache,
     sortedLists: SortedLists<PooledConnection>,

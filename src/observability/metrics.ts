@@ -184,6 +184,55 @@ export function watchPool(source: () => PoolUsage): () => void {
   return () => poolSources.delete(source);
 }
 
+/** One directory server's state, as the LDAP adapter reports it (ldap/server-health.ts). */
+export interface DirectoryServerUsage {
+  url: string;
+  role: string;
+  state: 'up' | 'down';
+  /** Epoch milliseconds of its last change of state. */
+  since: number;
+}
+
+const serverSources = new Set<() => DirectoryServerUsage[]>();
+
+/** Each configured directory server (docs/architecture.md §Directory failover), read at scrape time. */
+const directoryServerGauge = new Gauge({
+  name: 'scim_ldap_server_up',
+  help: 'Each configured directory server: 1 while up, 0 while marked down (probed until it answers). Labels: its place in ldap.urls, URL and role.',
+  labelNames: ['server', 'url', 'role'] as const,
+  collect() {
+    this.reset();
+    for (const source of serverSources) {
+      for (const [index, server] of source().entries()) {
+        this.set(
+          { server: String(index + 1), url: server.url, role: server.role },
+          server.state === 'up' ? 1 : 0,
+        );
+      }
+    }
+  },
+});
+
+const directoryServerSinceGauge = new Gauge({
+  name: 'scim_ldap_server_state_since_seconds',
+  help: "When each configured directory server's state (scim_ldap_server_up) last changed, in Unix seconds.",
+  labelNames: ['server', 'url', 'role'] as const,
+  collect() {
+    this.reset();
+    for (const source of serverSources) {
+      for (const [index, server] of source().entries()) {
+        this.set({ server: String(index + 1), url: server.url, role: server.role }, server.since / 1000);
+      }
+    }
+  },
+});
+
+/** Registers the directory's servers to be read at every scrape; returns their removal. */
+export function watchDirectoryServers(source: () => DirectoryServerUsage[]): () => void {
+  serverSources.add(source);
+  return () => serverSources.delete(source);
+}
+
 /** Registers event queues to be read at every scrape; returns their removal. */
 export function watchQueues(source: () => Promise<QueueUsage[]>): () => void {
   queueSources.add(source);
@@ -197,4 +246,6 @@ export function observeLdapOperation(operation: string, result: string, seconds:
 
 // Both gauges are filled by their collect(); referenced so that linters see them used.
 void poolGauge;
+void directoryServerGauge;
+void directoryServerSinceGauge;
 void queueGauge;

@@ -18,6 +18,16 @@ export interface ReadinessReport {
   checks: Record<string, { ok: boolean; latencyMs: number; error?: string; detail?: string }>;
   /** Degraded but serving (e.g. a mapping reload failed and the last good one is in use). */
   warnings: string[];
+  /** With several directory servers (ldap.urls): each one's state, by its place in the list. */
+  directoryServers?: DirectoryServerReport[];
+}
+
+export interface DirectoryServerReport {
+  server: number;
+  role: string;
+  state: 'up' | 'down';
+  /** ISO time of its last change of state. */
+  since: string;
 }
 
 export async function checkReadiness(

@@ -104,8 +104,48 @@ export const ldap = {
     },
     operationTimeoutMs: {
       ...millis,
-      description: 'Time allowed for one LDAP operation before it fails as unavailable.',
+      description:
+        'Time allowed for one LDAP operation before it fails as unavailable. With ldap.urls, keep it well below server.requestTimeoutMs: a server that stops answering is only noticed (and the request sent to another) after this long.',
       default: 10_000,
+    },
+    urls: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      description:
+        'Several directory servers (replicas, domain controllers) instead of `url`, preferred in the order listed: reads go to the first one that is up, writes to the first `readWrite` one that is up (none up: writes get 503 while reads go on from the others). A server whose connection fails or breaks, or that does not answer within operationTimeoutMs, is marked down; reads in flight on it go again on another, writes only when they surely never reached it. A down server is probed in the background (probeInitialMs, doubling up to probeMaxMs) and taken back when it answers. List the writable one first: replicas may lag. bindDn, bindPassword and the TLS settings apply to every server. Not together with `url`. From the environment: a JSON array.',
+      examples: [
+        [
+          { url: 'ldap://ldap1.example.com', role: 'readWrite' },
+          { url: 'ldap://ldap2.example.com', role: 'readOnly' },
+        ],
+      ],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', format: 'ldap-url', description: "The server's URL." },
+          role: {
+            type: 'string',
+            enum: ['readWrite', 'readOnly'],
+            description:
+              'readWrite: takes writes (a provider, a writable domain controller). readOnly: reads only (a syncrepl consumer, a read-only domain controller). Declared rather than detected: detection would cost a refused write on each replica. A readWrite server that answers a write with a referral is treated as read-only for that write, which goes to the next readWrite server.',
+            default: 'readWrite',
+          },
+        },
+      },
+    },
+    probeInitialMs: {
+      ...millis,
+      description:
+        'With ldap.urls: a server marked down is probed (connect, bind, read its rootDSE) after this long, then at doubling intervals up to probeMaxMs, until it answers and is taken back.',
+      default: 250,
+    },
+    probeMaxMs: {
+      ...millis,
+      description: 'With ldap.urls: the longest interval between two probes of a server marked down.',
+      default: 5000,
     },
   },
 } as const;

@@ -27,6 +27,7 @@ export function registerHealthRoutes(router: Router, readiness: () => Promise<Re
         Object.entries(report.checks).map(([name, { detail: _internal, ...shown }]) => [name, shown]),
       ),
       ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
+      ...(report.directoryServers ? { directoryServers: report.directoryServers } : {}),
     };
   });
 }

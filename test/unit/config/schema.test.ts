@@ -46,6 +46,9 @@ const everyKey: Full<BridgeConfig> = {
     sortedPagesPerConnection: 3,
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
+    urls: [{ url: 'ldap://ldap2.example.com', role: 'readOnly' }],
+    probeInitialMs: 100,
+    probeMaxMs: 2000,
   },
   redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: 'x:', password: 'pw' },
   auth: {
