@@ -59,6 +59,14 @@ export interface SlapdOptions {
    * a second free port.
    */
   tls?: { certificateFile: string; keyFile: string };
+  /** A replication provider (RFC 4533): loads syncprov so that replicas (`replicaOf`) can follow it. */
+  provider?: boolean;
+  /**
+   * A read-only replica of a provider: syncrepl refreshAndPersist as the provider's root, and
+   * writes answered with a referral to it (updateref). Starts with an empty database (seedLdif
+   * defaults to none) that the first refresh fills, entryUUIDs included.
+   */
+  replicaOf?: { url: string; rootDn: string; rootPassword: string };
 }
 
 export interface RunningSlapd {
@@ -119,6 +127,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     serviceDn,
     durable: options.durable === true,
     ...(options.tls ? { tls: options.tls } : {}),
+    replication: replicationLines(options, suffix),
   }).catch(giveUp);
   const launched = await launchOnFreePorts(options, confPath, rootDn, rootPassword).catch(giveUp);
   const { port, ldapsPort } = launched;
@@ -166,9 +175,26 @@ async function prepareDatabase(confPath: string, options: SlapdOptions, values: 
   await writeConfig(confPath, values);
   if (freshDatabase) {
     // base.ldif is written for the default suffix; another suffix brings its own seed files.
-    const defaultSeed = values.suffix === DEFAULT_SUFFIX ? [BASE_LDIF] : [];
+    const defaultSeed = values.suffix === DEFAULT_SUFFIX && !options.replicaOf ? [BASE_LDIF] : [];
     for (const ldif of options.seedLdif ?? defaultSeed) await slapadd(confPath, ldif);
   }
+}
+
+/** slapd.conf lines for a provider (syncprov) or a replica (syncrepl, updateref); see SlapdOptions. */
+function replicationLines(options: SlapdOptions, suffix: string): string {
+  const lines: string[] = [];
+  if (options.provider) lines.push('overlay   syncprov', 'syncprov-checkpoint 100 1');
+  const provider = options.replicaOf;
+  if (provider) {
+    // retry "1 +": reconnect every second, forever, while the provider is away.
+    lines.push(
+      `syncrepl  rid=001 provider=${provider.url.replace(/\/$/, '')} bindmethod=simple`,
+      `  binddn="${provider.rootDn}" credentials=${provider.rootPassword}`,
+      `  searchbase="${suffix}" type=refreshAndPersist retry="1 +" timeout=1`,
+      `updateref ${provider.url.replace(/\/$/, '')}`,
+    );
+  }
+  return lines.length > 0 ? lines.join('\n') : '# no replication';
 }
 
 function listenerUrls(port: number, ldapsPort: number | undefined): string[] {
@@ -206,6 +232,7 @@ interface ConfigValues {
   serviceDn: string;
   durable: boolean;
   tls?: { certificateFile: string; keyFile: string };
+  replication?: string;
 }
 
 async function writeConfig(confPath: string, values: ConfigValues): Promise<void> {
@@ -220,6 +247,7 @@ async function writeConfig(confPath: string, values: ConfigValues): Promise<void
     '@TLS@': values.tls
       ? `TLSCertificateFile ${values.tls.certificateFile}\nTLSCertificateKeyFile ${values.tls.keyFile}`
       : '# no TLS',
+    '@REPLICATION@': values.replication ?? '# no replication',
   };
   const rendered = template.replace(/@[A-Z]+@/g, (placeholder) => {
     const value = substitutions[placeholder];

@@ -1,0 +1,145 @@
+/**
+ * Directory failover under read load (issue 18): a provider and its syncrepl replica listed in
+ * ldap.urls, 16 clients reading users by id and by filter. The provider (the first URL, preferred
+ * for reads) is stopped mid-load: frozen with SIGSTOP (its sockets stay open, nothing answers),
+ * then killed with SIGKILL (its connections break). Every read is answered 200 from the replica
+ * meanwhile; after SIGCONT / restart the provider is taken back. Failover and fail-back times are
+ * printed, not asserted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MeasuredDirectory } from '../../../src/ldap/index.ts';
+import {
+  type LoadResult,
+  msUntilServer,
+  type Pair,
+  pause,
+  readLoad,
+  readyServers,
+  signal,
+  startPair,
+} from './pair.ts';
+
+const CLIENTS = 16;
+let pair: Pair;
+let ids: string[];
+
+beforeAll(async () => {
+  pair = await startPair();
+  const listed = await pair.bridge.request('GET', '/Users?count=50');
+  ids = (listed.body.Resources as Array<{ id: string }>).map((user) => user.id);
+}, 60_000);
+
+afterAll(async () => {
+  await pair?.stop();
+}, 30_000);
+
+function directoryOf(p: Pair): MeasuredDirectory {
+  return p.bridge.bridge.directory as MeasuredDirectory;
+}
+
+/** Milliseconds until the bridge itself has server `position` in `state` (10 ms polls, bounded). */
+async function msUntil(position: number, state: 'up' | 'down', since: number): Promise<number> {
+  for (;;) {
+    if (directoryOf(pair).servers()[position - 1]?.state === state) return performance.now() - since;
+    if (performance.now() - since > 20_000) throw new Error(`server ${position} not ${state} after 20 s`);
+    await pause(10);
+  }
+}
+
+function print(what: string, result: LoadResult, figures: Record<string, number>): void {
+  const shown = Object.entries(figures)
+    .map(([name, ms]) => `${name} ${Math.round(ms)} ms`)
+    .join(', ');
+  console.log(
+    `[failover] ${what}: ${result.total} reads by ${CLIENTS} clients, by status ${JSON.stringify(result.byStatus)}, ` +
+      `slowest ${Math.round(result.maxLatencyMs)} ms; ${shown}`,
+  );
+  for (const failure of result.failures.slice(0, 5))
+    console.log('[failover]   not 200:', JSON.stringify(failure));
+}
+
+describe('reads while the preferred directory server fails', () => {
+  it('every read is answered 200 while the provider is frozen (SIGSTOP), and it is taken back after SIGCONT', async () => {
+    expect(ids.length).toBeGreaterThan(0);
+    expect(
+      directoryOf(pair)
+        .servers()
+        .map((server) => server.state),
+    ).toEqual(['up', 'up']);
+    const load = readLoad(pair.bridge, ids, CLIENTS);
+    await pause(1_000);
+    const frozenAt = performance.now();
+    signal(pair.provider, 'SIGSTOP');
+    const markedDownMs = await msUntil(1, 'down', frozenAt);
+    await pause(2_000);
+    const resumedAt = performance.now();
+    signal(pair.provider, 'SIGCONT');
+    const failBackMs = await msUntil(1, 'up', resumedAt);
+    await pause(1_000);
+    const result = await load.stop();
+    print('SIGSTOP of the provider', result, {
+      'marked down after': markedDownMs,
+      'fail-back after SIGCONT': failBackMs,
+    });
+    expect(result.total).toBeGreaterThan(CLIENTS);
+    expect(result.byStatus).toEqual({ '200': result.total });
+    // The public view: the first URL serves again.
+    expect((await readyServers(pair.bridge)).map((s) => [s.server, s.role, s.state])).toEqual([
+      [1, 'readWrite', 'up'],
+      [2, 'readOnly', 'up'],
+    ]);
+  }, 60_000);
+
+  it('every read is answered 200 while the provider is killed (SIGKILL), and it is taken back after a restart', async () => {
+    const load = readLoad(pair.bridge, ids, CLIENTS);
+    await pause(1_000);
+    const killedAt = performance.now();
+    signal(pair.provider, 'SIGKILL');
+    const markedDownMs = await msUntilServer(pair.bridge, 1, 'down', killedAt);
+    // /ready while the provider is away: serving (200), degraded, the provider shown down.
+    const during = await fetch(`${pair.bridge.bridge.url}/ready`);
+    const duringBody = (await during.json()) as { status: string; warnings?: string[] };
+    await pause(2_000);
+    const restartAt = performance.now();
+    await pair.provider.restart();
+    const restartedMs = performance.now() - restartAt;
+    const failBackMs = await msUntil(1, 'up', restartAt);
+    await pause(1_000);
+    const result = await load.stop();
+    print('SIGKILL of the provider', result, {
+      'marked down after': markedDownMs,
+      'slapd restart took': restartedMs,
+      'fail-back after the restart began': failBackMs,
+    });
+    expect(during.status).toBe(200);
+    expect(duringBody.status).toBe('degraded');
+    expect(duringBody.warnings?.some((w) => w.includes('directory server 1 of 2 (readWrite) down'))).toBe(
+      true,
+    );
+    expect(result.total).toBeGreaterThan(CLIENTS);
+    expect(result.byStatus).toEqual({ '200': result.total });
+    expect((await readyServers(pair.bridge)).map((s) => s.state)).toEqual(['up', 'up']);
+  }, 60_000);
+
+  it('reads wait for a server while none answers, and get 503 only at the deadline', async () => {
+    signal(pair.provider, 'SIGKILL');
+    signal(pair.replica, 'SIGKILL');
+    const began = performance.now();
+    const response = await pair.bridge.request('GET', `/Users/${ids[0]}`);
+    const tookMs = performance.now() - began;
+    console.log(
+      `[failover] both servers killed: a read answered ${response.status} after ${Math.round(tookMs)} ms`,
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).not.toBeNull();
+    expect(response.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+    const ready = await fetch(`${pair.bridge.bridge.url}/ready`);
+    expect(ready.status).toBe(503);
+    // Both back: reads go on without a restart of the bridge.
+    await Promise.all([pair.provider.restart(), pair.replica.restart()]);
+    const backAt = performance.now();
+    await msUntil(1, 'up', backAt);
+    const after = await pair.bridge.request('GET', `/Users/${ids[0]}`);
+    expect(after.status).toBe(200);
+  }, 60_000);
+});
