@@ -200,6 +200,7 @@ const directoryServerGauge = new Gauge({
   name: 'scim_ldap_server_up',
   help: 'Each configured directory server: 1 while up, 0 while marked down (probed until it answers). Labels: its place in ldap.urls, URL and role.',
   labelNames: ['server', 'url', 'role'] as const,
+  registers: [registry],
   collect() {
     this.reset();
     for (const source of serverSources) {
@@ -217,6 +218,7 @@ const directoryServerSinceGauge = new Gauge({
   name: 'scim_ldap_server_state_since_seconds',
   help: "When each configured directory server's state (scim_ldap_server_up) last changed, in Unix seconds.",
   labelNames: ['server', 'url', 'role'] as const,
+  registers: [registry],
   collect() {
     this.reset();
     for (const source of serverSources) {

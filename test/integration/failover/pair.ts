@@ -12,6 +12,7 @@ export const SUFFIX = 'dc=example,dc=com';
 /** Short operation timeout so that a server that stops answering is noticed well within the deadline. */
 export const OPERATION_TIMEOUT_MS = 1_000;
 export const REQUEST_TIMEOUT_MS = 5_000;
+const METRICS_TOKEN = 'failover-metrics-token-0123456789';
 
 export interface Pair {
   provider: RunningSlapd;
@@ -40,6 +41,7 @@ export async function startPair(): Promise<Pair> {
       SCIM_BRIDGE_LDAP_PROBE_MAX_MS: '1000',
       SCIM_BRIDGE_SERVER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       SCIM_BRIDGE_MAPPINGS_WATCH: 'false',
+      SCIM_BRIDGE_METRICS_TOKEN: METRICS_TOKEN,
     },
   });
   return {
@@ -111,6 +113,20 @@ export async function readyServers(bridge: TestBridge): Promise<ReadyServer[]> {
   const response = await fetch(`${bridge.bridge.url}/ready`);
   const body = (await response.json()) as { directoryServers?: ReadyServer[] };
   return body.directoryServers ?? [];
+}
+
+/** scim_ldap_server_up per server position, from /metrics: { '1': 1, '2': 0 }. */
+export async function serverUpMetric(bridge: TestBridge): Promise<Record<string, number>> {
+  const response = await fetch(`${bridge.bridge.url}/metrics`, {
+    headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const text = await response.text();
+  const found: Record<string, number> = {};
+  for (const match of text.matchAll(/^scim_ldap_server_up\{([^}]*)\} (\d+)$/gm)) {
+    const position = /server="(\d+)"/.exec(match[1] ?? '')?.[1];
+    if (position) found[position] = Number(match[2]);
+  }
+  return found;
 }
 
 /** Milliseconds until /ready shows server `position` in `state` (polled every 20 ms, bounded). */

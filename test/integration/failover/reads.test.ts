@@ -15,6 +15,7 @@ import {
   pause,
   readLoad,
   readyServers,
+  serverUpMetric,
   signal,
   startPair,
 } from './pair.ts';
@@ -99,6 +100,7 @@ describe('reads while the preferred directory server fails', () => {
     // /ready while the provider is away: serving (200), degraded, the provider shown down.
     const during = await fetch(`${pair.bridge.bridge.url}/ready`);
     const duringBody = (await during.json()) as { status: string; warnings?: string[] };
+    const metricDuring = await serverUpMetric(pair.bridge);
     await pause(2_000);
     const restartAt = performance.now();
     await pair.provider.restart();
@@ -119,6 +121,40 @@ describe('reads while the preferred directory server fails', () => {
     expect(result.total).toBeGreaterThan(CLIENTS);
     expect(result.byStatus).toEqual({ '200': result.total });
     expect((await readyServers(pair.bridge)).map((s) => s.state)).toEqual(['up', 'up']);
+    expect(metricDuring).toEqual({ '1': 0, '2': 1 });
+    expect(await serverUpMetric(pair.bridge)).toEqual({ '1': 1, '2': 1 });
+  }, 60_000);
+
+  it('cursor and startIndex walks begun on the provider finish on the replica after it is killed', async () => {
+    const page = (query: string) => pair.bridge.request('GET', `/Users?sortBy=userName&count=2&${query}`);
+    const cursorFirst = await page('cursor=');
+    const indexFirst = await page('startIndex=1');
+    expect([cursorFirst.status, indexFirst.status]).toEqual([200, 200]);
+    signal(pair.provider, 'SIGKILL');
+    // The provider's paged cookie and VLV sorted list are gone with it: the pages are served again
+    // from the replica, by position, in the same order.
+    const names = (r: { body: { Resources: Array<{ userName: string }> } }) =>
+      r.body.Resources.map((u) => u.userName);
+    const cursorSeen = names(cursorFirst);
+    let cursor: string | undefined = cursorFirst.body.nextCursor;
+    for (let turn = 0; cursor && turn < 5; turn++) {
+      const next = await page(`cursor=${encodeURIComponent(cursor)}`);
+      expect(next.status).toBe(200);
+      cursorSeen.push(...names(next));
+      cursor = next.body.nextCursor;
+    }
+    const indexSeen = names(indexFirst);
+    for (const startIndex of [3, 5]) {
+      const next = await page(`startIndex=${startIndex}`);
+      expect(next.status).toBe(200);
+      indexSeen.push(...names(next));
+    }
+    const all = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    expect(cursorSeen).toEqual(all);
+    expect(indexSeen).toEqual(all);
+    const restartAt = performance.now();
+    await pair.provider.restart();
+    await msUntil(1, 'up', restartAt);
   }, 60_000);
 
   it('reads wait for a server while none answers, and get 503 only at the deadline', async () => {
