@@ -8,7 +8,8 @@ const env = (values: Record<string, string | undefined>) => ({
   SCIM_BRIDGE_TOKEN: 'a-test-token-of-some-length',
   ...values,
 });
-const load = (values: Record<string, string | undefined>) => loadConfig({ env: env(values), cwd: '/nonexistent-dir' });
+const load = (values: Record<string, string | undefined>) =>
+  loadConfig({ env: env(values), cwd: '/nonexistent-dir' });
 
 describe('configured directory servers', () => {
   it.each([
