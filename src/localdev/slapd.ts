@@ -127,7 +127,6 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<RunningSla
     serviceDn,
     durable: options.durable === true,
     ...(options.tls ? { tls: options.tls } : {}),
-    replication: replicationLines(options, suffix),
   }).catch(giveUp);
   const launched = await launchOnFreePorts(options, confPath, rootDn, rootPassword).catch(giveUp);
   const { port, ldapsPort } = launched;
@@ -172,7 +171,7 @@ async function prepareDatabase(confPath: string, options: SlapdOptions, values: 
   await mkdir(dbDir, { recursive: true });
   // The change feed's log (cn=accesslog), see config/ldap/slapd.conf.template.
   await mkdir(path.join(values.dataDir, 'accesslog'), { recursive: true });
-  await writeConfig(confPath, values);
+  await writeConfig(confPath, { ...values, replication: replicationLines(options, values.suffix) });
   if (freshDatabase) {
     // base.ldif is written for the default suffix; another suffix brings its own seed files.
     const defaultSeed = values.suffix === DEFAULT_SUFFIX && !options.replicaOf ? [BASE_LDIF] : [];
