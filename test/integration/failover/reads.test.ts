@@ -96,7 +96,8 @@ describe('reads while the preferred directory server fails', () => {
     await pause(1_000);
     const killedAt = performance.now();
     signal(pair.provider, 'SIGKILL');
-    const markedDownMs = await msUntilServer(pair.bridge, 1, 'down', killedAt);
+    const markedDownMs = await msUntil(1, 'down', killedAt);
+    await msUntilServer(pair.bridge, 1, 'down', killedAt);
     // /ready while the provider is away: serving (200), degraded, the provider shown down.
     const during = await fetch(`${pair.bridge.bridge.url}/ready`);
     const duringBody = (await during.json()) as { status: string; warnings?: string[] };
