@@ -36,6 +36,10 @@ interface Server {
   pool: ConnectionPool;
   health: ServerHealth;
   probeTimer: NodeJS.Timeout | undefined;
+  /** A probe or heartbeat check is running: never two at once. */
+  checking: boolean;
+  /** Reads in flight on this server, abandoned (and sent elsewhere) when it is marked down. */
+  abandons: Set<(error: Error) => void>;
 }
 
 export class ServerSet implements OperationRunner {
@@ -43,6 +47,8 @@ export class ServerSet implements OperationRunner {
   readonly #options: LdapDirectoryOptions;
   readonly #logger: DirectoryLogger;
   readonly #policy: ProbePolicy;
+  /** With several servers: every probeMaxMs, each server up is checked too (see #heartbeat). */
+  readonly #heartbeat: NodeJS.Timeout | undefined;
   /** Reads waiting for a server to come back (several servers, none up). */
   readonly #waiters = new Set<() => void>();
   #closed = false;
@@ -64,7 +70,13 @@ export class ServerSet implements OperationRunner {
       pool: new ConnectionPool({ ...options, url: server.url }, logger, !several),
       health: new ServerHealth(Date.now()),
       probeTimer: undefined,
+      checking: false,
+      abandons: new Set(),
     }));
+    this.#heartbeat = several
+      ? setInterval(() => this.#checkUpServers(), this.#policy.probeMaxMs)
+      : undefined;
+    this.#heartbeat?.unref();
   }
 
   async run<T>(
@@ -77,7 +89,10 @@ export class ServerSet implements OperationRunner {
     for (;;) {
       const server = await this.#choose(write, referred, mode.deadlineAt);
       try {
-        const result = await server.pool.run(operation, mode);
+        const running = server.pool.run(operation, mode);
+        const result = await (write || this.#servers.length === 1
+          ? running
+          : this.#abandonable(server, running));
         if (server.health.state === 'down') this.#answered(server);
         return result;
       } catch (error) {
@@ -159,6 +174,7 @@ export class ServerSet implements OperationRunner {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     for (const server of this.#servers) clearTimeout(server.probeTimer);
     this.#wake();
     await Promise.all(this.#servers.map((server) => server.pool.close()));
@@ -197,6 +213,19 @@ export class ServerSet implements OperationRunner {
     }
   }
 
+  /**
+   * A read that gives up on its server when the server is marked down (another read on it timed
+   * out): a frozen server then costs one operation timeout, not one per read queued on it. The
+   * operation itself runs on to its timeout and its late answer is dropped. Writes are not
+   * abandoned: their outcome must be known.
+   */
+  #abandonable<T>(server: Server, running: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      server.abandons.add(reject);
+      running.then(resolve, reject).finally(() => server.abandons.delete(reject));
+    });
+  }
+
   /** Whether an operation whose server failed goes again, on another one. */
   #mayGoAgain(error: unknown, mode: RunMode, write: boolean, referred: ReadonlySet<Server>): boolean {
     if (this.#servers.length === 1) return false;
@@ -212,6 +241,11 @@ export class ServerSet implements OperationRunner {
   #markDown(server: Server, error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     if (!server.health.failed(Date.now(), reason)) return;
+    const abandoned = new RequestNotSentError(
+      `abandoned: directory server ${server.position} was marked down`,
+    );
+    for (const abandon of server.abandons) abandon(abandoned);
+    server.abandons.clear();
     this.#logger.warn(
       { server: server.position, url: server.url, role: server.role, err: reason },
       'directory server marked down; probing it until it answers',
@@ -239,18 +273,46 @@ export class ServerSet implements OperationRunner {
     server.probeTimer.unref();
   }
 
-  /** Connect, bind and read the rootDSE on a connection of its own; the pool's are left alone. */
+  /**
+   * Servers up but not in use (a replica behind a healthy provider) would only be found dead when
+   * needed: each is checked every probeMaxMs, so /ready and /metrics tell the truth about them.
+   */
+  #checkUpServers(): void {
+    for (const server of this.#servers) {
+      if (server.health.state !== 'up' || server.checking) continue;
+      void this.#answers(server).then((error) => {
+        if (error !== undefined && server.health.state === 'up') this.#markDown(server, error);
+      });
+    }
+  }
+
   async #probe(server: Server): Promise<void> {
     if (this.#closed || server.health.state === 'up') return;
+    // A heartbeat check is still out: look again after the next interval.
+    if (server.checking) return this.#scheduleProbe(server);
+    const error = await this.#answers(server);
+    if (error === undefined) this.#answered(server);
+    else {
+      server.health.probeFailed(error instanceof Error ? error.message : String(error));
+      this.#scheduleProbe(server);
+    }
+  }
+
+  /**
+   * Connect, bind and read the rootDSE on a connection of its own (the pool's are left alone),
+   * bounded by the connect and operation timeouts: undefined when it answered, else the error.
+   */
+  async #answers(server: Server): Promise<unknown> {
+    server.checking = true;
     let connection: PooledConnection | undefined;
     try {
       connection = await openConnection({ ...this.#options, url: server.url });
       await connection.client.search('', { scope: 'base', attributes: ['namingContexts'] });
-      this.#answered(server);
+      return undefined;
     } catch (error) {
-      server.health.probeFailed(error instanceof Error ? error.message : String(error));
-      this.#scheduleProbe(server);
+      return error;
     } finally {
+      server.checking = false;
       connection?.dispose();
     }
   }

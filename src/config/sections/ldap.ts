@@ -144,7 +144,8 @@ export const ldap = {
     },
     probeMaxMs: {
       ...millis,
-      description: 'With ldap.urls: the longest interval between two probes of a server marked down.',
+      description:
+        'With ldap.urls: the longest interval between two probes of a server marked down; servers up are checked at this interval too, so an idle replica that died is seen before it is needed.',
       default: 5000,
     },
   },

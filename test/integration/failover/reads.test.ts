@@ -158,6 +158,28 @@ describe('reads while the preferred directory server fails', () => {
     await msUntil(1, 'up', restartAt);
   }, 60_000);
 
+  it('the replica killed mid-load: reads go on from the provider, and the idle replica is seen down and back', async () => {
+    const load = readLoad(pair.bridge, ids, CLIENTS);
+    await pause(500);
+    const killedAt = performance.now();
+    signal(pair.replica, 'SIGKILL');
+    // Nothing reads from the replica while the provider is up: the heartbeat finds it down.
+    const markedDownMs = await msUntil(2, 'down', killedAt);
+    const during = (await readyServers(pair.bridge)).map((s) => s.state);
+    const restartAt = performance.now();
+    await pair.replica.restart();
+    const backMs = await msUntil(2, 'up', restartAt);
+    await pause(500);
+    const result = await load.stop();
+    print('SIGKILL of the replica', result, {
+      'marked down (heartbeat) after': markedDownMs,
+      'taken back after the restart began': backMs,
+    });
+    expect(during).toEqual(['up', 'down']);
+    expect(result.total).toBeGreaterThan(CLIENTS);
+    expect(result.byStatus).toEqual({ '200': result.total });
+  }, 60_000);
+
   it('reads wait for a server while none answers, and get 503 only at the deadline', async () => {
     signal(pair.provider, 'SIGKILL');
     signal(pair.replica, 'SIGKILL');
