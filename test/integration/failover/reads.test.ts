@@ -3,7 +3,9 @@
  * ldap.urls, 16 clients reading users by id and by filter. The provider (the first URL, preferred
  * for reads) is stopped mid-load: frozen with SIGSTOP (its sockets stay open, nothing answers),
  * then killed with SIGKILL (its connections break). Every read is answered 200 from the replica
- * meanwhile; after SIGCONT / restart the provider is taken back. Failover and fail-back times are
+ * meanwhile; after SIGCONT / restart the provider is taken back. Also: cursor and startIndex walks
+ * begun on the provider finish on the replica; the idle replica killed is seen down (heartbeat)
+ * and back; with both down a read gets 503 at its deadline. Failover and fail-back times are
  * printed, not asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
