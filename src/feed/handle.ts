@@ -10,6 +10,7 @@ import type { EventPublisher } from '../jobs/publisher.ts';
 import { sameDn } from '../lib/dn.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
 import { entryId } from '../mapping/convert.ts';
+import type { DirEntry } from '../ports/directory.ts';
 import type { ChangeEvent } from '../ports/events.ts';
 import type { LogRecord } from './accesslog.ts';
 import { attributeDigests, digestAttributes, digestField, storeDigests } from './digests.ts';
@@ -76,9 +77,14 @@ export class RecordHandler {
 
   /**
    * Events published (in order; `scoreOf` gives each record's order score in the publisher's
-   * units, its events following at +1 each), then digests stored.
+   * units, its events following at +1 each), then digests stored. `quiet` records only update
+   * the digests: changes the directory made itself as the consequence of another one.
    */
-  async handle(records: readonly LogRecord[], scoreOf: (record: LogRecord) => number): Promise<void> {
+  async handle(
+    records: readonly LogRecord[],
+    scoreOf: (record: LogRecord) => number,
+    quiet: (record: LogRecord) => boolean = () => false,
+  ): Promise<void> {
     const { publisher, redis, keyPrefix, ownDn } = this.#options;
     const context = this.#translateContext();
     const events: ChangeEvent[] = [];
@@ -87,7 +93,7 @@ export class RecordHandler {
     for (const record of records) {
       const own = ownDn !== '' && sameDn(record.authzId, ownDn);
       if (own) this.#status.ownWrites++;
-      else {
+      else if (!quiet(record)) {
         const recordEvents = await eventsOfRecord(record, context);
         const score = scoreOf(record);
         recordEvents.forEach((event, index) => {
@@ -97,10 +103,12 @@ export class RecordHandler {
       }
       this.#rememberIds(record);
     }
-    // The digests read the entries as they stand now: in parallel (one connection, many requests).
+    // The digests read the entries as they stand now: in parallel (one connection, many requests),
+    // each entry once per batch however many of its records the batch holds.
+    const reads = new Map<string, Promise<DirEntry | undefined>>();
     for (let i = 0; i < records.length; i += DIGEST_READS_IN_FLIGHT) {
       const chunk = records.slice(i, i + DIGEST_READS_IN_FLIGHT);
-      for (const digest of await Promise.all(chunk.map((r) => this.#digestOf(r, context))))
+      for (const digest of await Promise.all(chunk.map((r) => this.#digestOf(r, context, reads))))
         if (digest) digests.push(digest);
     }
     await publisher.publish(events, { scores });
@@ -114,13 +122,24 @@ export class RecordHandler {
   }
 
   /** The entry's digests as it now stands (undefined digests: it is gone). */
-  async #digestOf(record: LogRecord, context: TranslateContext) {
+  async #digestOf(
+    record: LogRecord,
+    context: TranslateContext,
+    reads: Map<string, Promise<DirEntry | undefined>>,
+  ) {
     if (record.entryUuid === undefined) return undefined;
     const rt = await resourceTypeOf(record, context);
     if (!rt) return undefined;
     const field = digestField(rt.name, record.entryUuid);
     if (record.operation === 'delete') return { field, digests: undefined };
-    const entry = await this.#options.reader.entry(record.newDn ?? record.dn, digestAttributes(rt));
+    const dn = record.newDn ?? record.dn;
+    const key = `${rt.name}\n${dn.toLowerCase()}`;
+    let read = reads.get(key);
+    if (read === undefined) {
+      read = this.#options.reader.entry(dn, digestAttributes(rt));
+      reads.set(key, read);
+    }
+    const entry = await read;
     // Gone since (a later record deletes it): that record forgets it.
     if (!entry || entryId(rt, entry) !== record.entryUuid) return undefined;
     return { field, digests: attributeDigests(rt, entry) };

@@ -95,7 +95,7 @@ export class ChangelogConsumer implements FeedSourceConsumer {
     }
     const batch = fresh.slice(0, config.batchSize);
     const records = batch.flatMap((raw) => this.#parse(raw));
-    await this.#handler.handle(records, changelogScore);
+    await this.#handler.handle(records, changelogScore, byPlugin);
     // A record that did not parse is passed too (it was reported): the position is its number.
     const last = Math.max(position, ...batch.map((raw) => positiveInteger(single(raw, 'changeNumber')) ?? 0));
     if (!(await lease.commit({ reqStart: changelogPosition(last), kind: 'record' }, [], 0))) {
@@ -153,4 +153,13 @@ export class ChangelogConsumer implements FeedSourceConsumer {
       return [];
     }
   }
+}
+
+/**
+ * A change a 389 plug-in made as the consequence of another (MemberOf rewriting a renamed or
+ * deleted member's groups, its memberOf bookkeeping): the change that caused it has its event,
+ * and a rename changes no SCIM id, so publishing these would only repeat it.
+ */
+export function byPlugin(record: LogRecord): boolean {
+  return /,\s*cn=plugins\s*,\s*cn=config$/i.test(record.authzId);
 }

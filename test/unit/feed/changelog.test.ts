@@ -11,7 +11,12 @@ import {
   parseLdifEntry,
   parseLdifModifications,
 } from '../../../src/feed/dirsrv/changelog.ts';
-import { changelogPosition, changelogScore, changeNumberOf } from '../../../src/feed/dirsrv/consumer.ts';
+import {
+  byPlugin,
+  changelogPosition,
+  changelogScore,
+  changeNumberOf,
+} from '../../../src/feed/dirsrv/consumer.ts';
 
 const UID = 'AC135DBE-F05611F1-BB0BDEBF-F2397E2B';
 const BRIDGE = 'uid=scim-bridge,ou=services,dc=example,dc=com';
@@ -240,5 +245,24 @@ describe('the changelog position', () => {
     const [seventh, eighth] = [score('7', '20261205025047Z'), score('8', '20261205025047Z')];
     expect(eighth - seventh).toBeGreaterThanOrEqual(3);
     expect(score('9', '20261205025048Z')).toBeGreaterThan(score('8', '20261205025047Z'));
+  });
+});
+
+describe("changes 389's plug-ins made (consequences of another change: no events)", () => {
+  it.each([
+    ['cn=MemberOf Plugin,cn=plugins,cn=config', true],
+    ['cn=referential integrity postoperation,cn=plugins,cn=config', true],
+    ['CN=MemberOf Plugin, CN=Plugins, CN=Config', true],
+    ['cn=directory manager', false],
+    [BRIDGE, false],
+    ['', false],
+    ['cn=plugins,cn=config,dc=example,dc=com', false],
+    ['uid=cn=plugins\\,cn=config,ou=People,dc=example,dc=com', false],
+  ])('%j: %s', (author, expected) => {
+    expect(
+      byPlugin(
+        parseChangelogRecord(record({ changes: `replace: modifiersname\nmodifiersname: ${author}\n-\n` })),
+      ),
+    ).toBe(expected);
   });
 });
