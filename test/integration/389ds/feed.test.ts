@@ -364,3 +364,93 @@ describe.skipIf(skipWithout(SUITE, [...missingDirsrvBinaries(), ...missingRedisB
     ).toEqual([id]);
   });
 });
+
+describe.skipIf(skipWithout(`${SUITE}: trimmed`, [...missingDirsrvBinaries(), ...missingRedisBinaries()]))(
+  `${SUITE}: trimmed`,
+  () => {
+    let trimmed: RunningDirsrv;
+    let bridge: TestBridge;
+    let client: Client;
+    let hook: Receiver;
+    const logLines: string[] = [];
+
+    beforeAll(async () => {
+      [trimmed, hook] = await Promise.all([
+        // Records older than 3 s go, checked every second (389's defaults: none kept forever, 300 s).
+        startDirsrv({ retroChangelog: true, changelogMaxAge: '3s', changelogTrimIntervalS: 1 }),
+        startReceiver(SECRET),
+      ]);
+      client = new Client({ url: trimmed.url, timeout: 10_000 });
+      await client.bind(trimmed.rootDn, trimmed.rootPassword);
+      bridge = await startTestBridge({
+        seed: 'empty',
+        logLines,
+        env: {
+          SCIM_BRIDGE_LDAP_URL: trimmed.url,
+          SCIM_BRIDGE_LDAP_BIND_DN: trimmed.serviceDn,
+          SCIM_BRIDGE_LDAP_BIND_PASSWORD: trimmed.servicePassword,
+          SCIM_BRIDGE_MAPPINGS_DIR: 'mappings/389ds',
+          SCIM_BRIDGE_EVENTS_ENABLED: 'true',
+          SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([
+            { name: 'hook', url: hook.url, secret: SECRET, ratePerSecond: 1000 },
+          ]),
+          SCIM_BRIDGE_FEED_ENABLED: 'true',
+          SCIM_BRIDGE_FEED_SOURCE: 'retro-changelog',
+          // One poll at the start, then only the ones this test asks for: the feed is "away".
+          SCIM_BRIDGE_FEED_POLL_INTERVAL_MS: '3600000',
+        },
+      });
+      await hook.waitFor(
+        () => bridge.bridge.feed?.status().changeNumber !== undefined,
+        BOUND_MS,
+        'the feed to start',
+      );
+    }, 60_000);
+
+    afterAll(async () => {
+      await client?.unbind().catch(() => undefined);
+      await bridge?.stop();
+      await hook?.close();
+      await trimmed?.stop();
+    }, 60_000);
+
+    it('records trimmed before the feed read them: it says so and reconciles, and the receiver learns of every change', async () => {
+      const position = bridge.bridge.feed?.status().changeNumber ?? 0;
+      const dns: string[] = [];
+      for (const uid of ['trim-a', 'trim-b', 'trim-c']) {
+        const dn = `uid=${uid},${trimmed.peopleDn}`;
+        await client.add(dn, { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid });
+        dns.push(dn);
+      }
+      const first = async () => {
+        const { searchEntries } = await client.search('', {
+          scope: 'base',
+          attributes: ['firstChangeNumber'],
+        });
+        return Number(searchEntries[0]?.firstchangenumber ?? searchEntries[0]?.firstChangeNumber ?? 0);
+      };
+      const deadline = Date.now() + BOUND_MS;
+      while ((await first()) <= position + 1) {
+        if (Date.now() > deadline) throw new Error('389-DS did not trim its changelog in time');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      await bridge.bridge.feed?.pollOnce();
+      expect(bridge.bridge.feed?.status().reconciliations).toBe(1);
+      const warning = logLines.map((line) => JSON.parse(line)).find((l) => /trimmed/.test(l.msg));
+      expect(warning?.msg).toMatch(/records after the position \d+ were trimmed; reconciling every service/);
+      const ids = await Promise.all(
+        dns.map(async (dn) => {
+          const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['nsUniqueId'] });
+          return String(searchEntries[0]?.nsUniqueId).toLowerCase();
+        }),
+      );
+      await hook.waitFor(() => hook.accepted().length >= ids.length, BOUND_MS, 'the reconciliation events');
+      expect(
+        hook
+          .accepted()
+          .map((d) => [d.event.type, d.event.resourceId, d.event.actor])
+          .sort(),
+      ).toEqual(ids.map((id) => ['user.created', id, 'reconcile']).sort());
+    });
+  },
+);
