@@ -130,8 +130,11 @@ export interface DirsrvOptions {
    * The Retro Changelog plug-in on (`cn=changelog`, read by the change feed, src/feed/dirsrv/),
    * each record carrying the entry's nsUniqueId as targetUniqueId, trimmed after `changelogMaxAge`
    * (389's duration syntax, e.g. "2d", "30s"; default "2d"), checked every `changelogTrimIntervalS`
-   * seconds (389's default 300). Deleted entries are logged whole (their object classes name their
-   * resource type), and the service account may read cn=changelog.
+   * seconds (389's default 300; trimming keeps the newest record). Deleted entries are logged whole
+   * (their object classes name their resource type; without nsslapd-log-deleted a delete record has
+   * no changes), and the service account may read cn=changelog (the plug-in's own ACI shows others
+   * only cn=changelog itself, no records). Verified on 2.3.1: rootDSE firstchangenumber /
+   * lastchangenumber / changeLog readable by anyone; changes end with a NUL byte.
    */
   retroChangelog?: boolean;
   changelogMaxAge?: string;
