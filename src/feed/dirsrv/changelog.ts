@@ -203,10 +203,13 @@ export interface ChangelogBounds {
 /**
  * Whether the changelog still continues from `position` (the last changeNumber handled): a first
  * number past position + 1 means unread records were trimmed; a last number below the position
- * means the changelog was recreated or the directory restored from a backup. Either way only a
+ * (or an empty changelog) means it was recreated or the directory restored from a backup. Either way only a
  * full reconciliation tells what changed.
  */
 export function changelogGap(position: number, bounds: ChangelogBounds): string | undefined {
+  // Trimming keeps the newest record: an empty changelog after records were read is a new one.
+  if (bounds.last === undefined && position > 0)
+    return `the changelog is empty after the position ${position} (recreated, or the directory was restored)`;
   if (bounds.last !== undefined && bounds.last < position)
     return `the changelog ends at ${bounds.last}, before the position ${position} (recreated, or the directory was restored)`;
   if (bounds.first !== undefined && bounds.first > position + 1)

@@ -12,6 +12,8 @@
  * npx vitest run test/integration/389ds/feed.test.ts --maxWorkers=1
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path, { delimiter } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { Attribute, Change, Client } from 'ldapts';
@@ -120,7 +122,17 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-describe.skipIf(skipWithout(SUITE, [...missingDirsrvBinaries(), ...missingRedisBinaries()]))(SUITE, () => {
+/** The ldap-utils tools the tests run (on PATH). */
+function missingLdapTools(): string[] {
+  const dirs = (process.env.PATH ?? '').split(delimiter);
+  return ['ldapadd', 'ldapmodify', 'ldapmodrdn', 'ldapdelete']
+    .filter((tool) => !dirs.some((dir) => existsSync(path.join(dir, tool))))
+    .map((tool) => `${tool} (apt-get install ldap-utils)`);
+}
+
+describe.skipIf(
+  skipWithout(SUITE, [...missingDirsrvBinaries(), ...missingRedisBinaries(), ...missingLdapTools()]),
+)(SUITE, () => {
   beforeAll(async () => {
     [ds, redis, receiver] = await Promise.all([
       startDirsrv({ retroChangelog: true }),

@@ -210,7 +210,8 @@ describe('changelog records', () => {
 
 describe('the changelog position', () => {
   it.each([
-    [10, {}, undefined],
+    [0, {}, undefined],
+    [10, {}, /empty/],
     [10, { first: 1, last: 10 }, undefined],
     [10, { first: 11, last: 20 }, undefined],
     [10, { first: 5, last: 40 }, undefined],
