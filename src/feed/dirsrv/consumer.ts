@@ -11,8 +11,9 @@
  * Why the changelog and not a persistent search: the changelog is a log with a number, so a
  * position survives restarts and a consumer that was away reads what it missed; a persistent
  * search sees only what happens while it is connected, and deletes made meanwhile are lost.
- * 389 assigns changeNumbers inside the write's transaction, one backend transaction at a time, so
- * the records appear in number order and no re-read window is needed (unlike slapd's accesslog).
+ * 389 writes a record inside the write's own backend transaction (a betxn plug-in), so a number
+ * is visible only with its change and the records appear in number order: no re-read window as
+ * for slapd's accesslog (test/integration/389ds/feed*.test.ts: 100 parallel writers, none lost).
  */
 import type { FeedConfig } from '../../config/index.ts';
 import { type LogRecord, type RawLogEntry, reqStartMicros } from '../accesslog.ts';
