@@ -217,6 +217,7 @@ export interface EventsConfig {
 
 export interface FeedConfig {
   readonly enabled: boolean;
+  readonly source: 'auto' | 'accesslog' | 'retro-changelog';
   readonly logBase: string;
   readonly pollIntervalMs: number;
   readonly batchSize: number;

@@ -33,6 +33,11 @@ export interface LogRecord {
   old: Map<string, string[]>;
   /** modrdn: the DN after the rename. */
   newDn?: string;
+  /**
+   * What the event ids derive from when reqStart alone is not unique (the 389 retro changelog's
+   * changeTime has 1 s resolution: src/feed/dirsrv/changelog.ts); reqStart otherwise.
+   */
+  eventKey?: string;
 }
 
 /** What ldapts hands back for an entry: each attribute a string or a list of them. */

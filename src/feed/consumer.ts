@@ -11,13 +11,7 @@
  *      ids derived from the records make that a no-op for every delivery already queued.
  * The bridge's own writes (reqAuthzID = its bind DN) are not published: the journal did that.
  */
-import type { Redis } from 'ioredis';
 import type { FeedConfig } from '../config/index.ts';
-import type { EventPublisher } from '../jobs/publisher.ts';
-import { sameDn } from '../lib/dn.ts';
-import type { MappingSet } from '../mapping/compiled.ts';
-import { entryId } from '../mapping/convert.ts';
-import type { ChangeEvent } from '../ports/events.ts';
 import {
   type LogRecord,
   parseLogRecord,
@@ -25,49 +19,29 @@ import {
   reqStartMicros,
   reqStartMinus,
 } from './accesslog.ts';
-import { attributeDigests, digestAttributes, digestField, storeDigests } from './digests.ts';
+import {
+  type FeedLog,
+  type FeedStatus,
+  type HandlerOptions,
+  initialStatus,
+  RecordHandler,
+} from './handle.ts';
 import { type FeedLease, type FeedPosition, feedKeys, readPosition } from './lease.ts';
-import type { FeedReader } from './reader.ts';
-import { eventsOfRecord, resourceTypeOf, type TranslateContext } from './translate.ts';
 
-/** Entry reads in flight for the digests of a batch. */
-const DIGEST_READS_IN_FLIGHT = 32;
+export type { FeedLog, FeedStatus } from './handle.ts';
 
-export interface FeedLog {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface ConsumerOptions {
+export interface ConsumerOptions extends HandlerOptions {
   config: FeedConfig;
-  keyPrefix: string;
-  redis: Redis;
-  publisher: EventPublisher;
-  reader: FeedReader;
   lease: FeedLease;
-  mappings: () => MappingSet;
-  /** The bridge's bind DN: records it made are the journal's, not the feed's. */
-  ownDn: string;
   log: FeedLog;
   /** A full reconciliation of every service (the gap fallback). */
   reconcileAll: () => Promise<unknown>;
 }
 
-/** What the feed did, for /ready, the CLI and the metrics hook. */
-export interface FeedStatus {
-  role: 'active' | 'standby' | 'stopped';
-  position?: string;
-  /** How far the position is behind the newest record read (0 when caught up). */
-  lagMs: number;
-  /** Events published per origin by this process (the feed publishes `directory` ones). */
-  events: { directory: number };
-  /** Records of the bridge's own writes (published by the journal, not here). */
-  ownWrites: number;
-  records: number;
-  reconciliations: number;
-  lastPollAt?: number;
-  lastError?: string;
+/** What the composition root polls, whichever directory log the feed reads. */
+export interface FeedSourceConsumer {
+  readonly status: FeedStatus;
+  pollOnce(): Promise<number>;
 }
 
 /**
@@ -79,19 +53,15 @@ export function generalizedNow(now = Date.now()): string {
   return reqStartMinus('19700101000000.000000Z', -(Math.floor(now / 1000) * 1000));
 }
 
-export class FeedConsumer {
+export class FeedConsumer implements FeedSourceConsumer {
   readonly #options: ConsumerOptions;
-  readonly status: FeedStatus = {
-    role: 'standby',
-    lagMs: 0,
-    events: { directory: 0 },
-    ownWrites: 0,
-    records: 0,
-    reconciliations: 0,
-  };
+  readonly status: FeedStatus;
+  readonly #handler: RecordHandler;
 
-  constructor(options: ConsumerOptions) {
+  constructor(options: ConsumerOptions, status: FeedStatus = initialStatus()) {
     this.#options = options;
+    this.status = status;
+    this.#handler = new RecordHandler(options, status);
   }
 
   /** One poll; returns how many new records were handled (batchSize: more are waiting). */
@@ -113,7 +83,10 @@ export class FeedConsumer {
       return 0;
     }
     const batch = fresh.slice(0, config.batchSize);
-    await this.#handle(batch.flatMap((raw) => this.#parse(raw)));
+    await this.#handler.handle(
+      batch.flatMap((raw) => this.#parse(raw)),
+      (record) => reqStartMicros(record.reqStart),
+    );
     const handled = batch.map((raw) => ({
       reqStart: String(raw.reqStart),
       score: Math.floor(reqStartMicros(String(raw.reqStart)) / 1000),
@@ -182,69 +155,5 @@ export class FeedConsumer {
       this.#options.log.warn({ err: (error as Error).message }, 'feed: log record skipped');
       return [];
     }
-  }
-
-  /** Events published (in order, scored by the records' microsecond times), then digests stored. */
-  async #handle(records: readonly LogRecord[]): Promise<void> {
-    const { publisher, redis, keyPrefix, ownDn } = this.#options;
-    const context = this.#translateContext();
-    const events: ChangeEvent[] = [];
-    const scores: number[] = [];
-    const digests: { field: string; digests: ReturnType<typeof attributeDigests> | undefined }[] = [];
-    for (const record of records) {
-      const own = ownDn !== '' && sameDn(record.authzId, ownDn);
-      if (own) this.status.ownWrites++;
-      else {
-        const recordEvents = await eventsOfRecord(record, context);
-        const micros = reqStartMicros(record.reqStart);
-        recordEvents.forEach((event, index) => {
-          events.push(event);
-          scores.push(micros + index);
-        });
-      }
-      this.#rememberIds(record);
-    }
-    // The digests read the entries as they stand now: in parallel (one connection, many requests).
-    for (let i = 0; i < records.length; i += DIGEST_READS_IN_FLIGHT) {
-      const chunk = records.slice(i, i + DIGEST_READS_IN_FLIGHT);
-      for (const digest of await Promise.all(chunk.map((r) => this.#digestOf(r, context))))
-        if (digest) digests.push(digest);
-    }
-    await publisher.publish(events, { scores });
-    this.status.events.directory += events.length;
-    await storeDigests(
-      redis,
-      keyPrefix,
-      publisher.services.map((s) => s.name),
-      digests,
-    );
-  }
-
-  /** The entry's digests as it now stands (undefined digests: it is gone). */
-  async #digestOf(record: LogRecord, context: TranslateContext) {
-    if (record.entryUuid === undefined) return undefined;
-    const rt = await resourceTypeOf(record, context);
-    if (!rt) return undefined;
-    const field = digestField(rt.name, record.entryUuid);
-    if (record.operation === 'delete') return { field, digests: undefined };
-    const entry = await this.#options.reader.entry(record.newDn ?? record.dn, digestAttributes(rt));
-    // Gone since (a later record deletes it): that record forgets it.
-    if (!entry || entryId(rt, entry) !== record.entryUuid) return undefined;
-    return { field, digests: attributeDigests(rt, entry) };
-  }
-
-  #rememberIds(record: LogRecord): void {
-    const { reader } = this.#options;
-    if (record.operation === 'delete' || record.operation === 'modrdn') reader.forget(record.dn);
-    if (record.operation === 'add' && record.entryUuid) reader.remember(record.dn, record.entryUuid);
-  }
-
-  #translateContext(): TranslateContext {
-    const { reader } = this.#options;
-    return {
-      resourceTypes: this.#options.mappings().resourceTypes,
-      entryMatches: (dn, filter) => reader.matches(dn, filter),
-      idOfDn: (dn) => reader.idOfDn(dn),
-    };
   }
 }

@@ -10,13 +10,16 @@ import type { FeedConfig } from '../config/index.ts';
 import type { EventPublisher } from '../jobs/publisher.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
 import { reqStartMicros } from './accesslog.ts';
-import { FeedConsumer, type FeedLog, type FeedStatus } from './consumer.ts';
+import type { FeedLog, FeedSourceConsumer, FeedStatus } from './consumer.ts';
+import { ChangelogReader } from './dirsrv/reader.ts';
 import { FeedLease } from './lease.ts';
-import { type FeedConnection, FeedReader } from './reader.ts';
+import type { FeedConnection, FeedReader } from './reader.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
+import { consumerOfSource } from './source.ts';
 
 export { type LogRecord, parseLogRecord, parseModifications, reqStartMicros } from './accesslog.ts';
 export type { FeedStatus } from './consumer.ts';
+export { changeNumberOf } from './dirsrv/consumer.ts';
 export { feedKeys, readPosition } from './lease.ts';
 export { FeedReader } from './reader.ts';
 export { type ReconcileCounts, type ReconcileReport, reconcile } from './reconcile.ts';
@@ -60,7 +63,9 @@ const ERROR_BACKOFF_MS = 2_000;
 
 export function startFeed(options: FeedOptions): FeedRuntime {
   const { config, log } = options;
-  const reader = new FeedReader(options.connection, config.logBase);
+  // Members are named by DN; their SCIM id is the mapping's id attribute (entryUUID, nsUniqueId).
+  const idAttribute = options.mappings().resourceTypes[0]?.directory.idAttribute ?? 'entryUUID';
+  const reader = new ChangelogReader(options.connection, config.logBase, idAttribute);
   const lease = new FeedLease(
     options.redis,
     options.keyPrefix,
@@ -77,7 +82,7 @@ export function startFeed(options: FeedOptions): FeedRuntime {
       services: request.services ?? options.publisher.services.map((s) => s.name),
       dryRun: request.dryRun ?? false,
     });
-  const consumer = new FeedConsumer({
+  const consumerOptions = {
     ...options,
     reader,
     lease,
@@ -87,7 +92,8 @@ export function startFeed(options: FeedOptions): FeedRuntime {
       log.info({ report }, 'feed: reconciliation finished');
       return report;
     },
-  });
+  };
+  const consumer = consumerOfSource(consumerOptions);
 
   let stopped = false;
   const polling = startPolling(consumer, reader, lease, config, log);
@@ -109,7 +115,7 @@ export function startFeed(options: FeedOptions): FeedRuntime {
 
 /** Polls on a timer (at once again while batches come full; slower while standing by). */
 function startPolling(
-  consumer: FeedConsumer,
+  consumer: FeedSourceConsumer,
   reader: FeedReader,
   lease: FeedLease,
   config: FeedConfig,

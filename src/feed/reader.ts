@@ -45,13 +45,17 @@ export class FeedReader {
   readonly #logBase: string;
   #client: Client | undefined;
   readonly #ids = new Map<string, string>();
+  /** The attribute that holds a member's SCIM id (entryUUID; 389-DS: nsUniqueId). */
+  readonly #idAttribute: string;
 
-  constructor(connection: FeedConnection, logBase: string) {
+  constructor(connection: FeedConnection, logBase: string, idAttribute = 'entryUUID') {
     this.#connection = connection;
     this.#logBase = logBase;
+    this.#idAttribute = idAttribute;
   }
 
-  async #bound(): Promise<Client> {
+  /** The bound connection (opened on first use, again after a reset). */
+  protected async bound(): Promise<Client> {
     if (this.#client?.isConnected) return this.#client;
     const timeout = this.#connection.timeoutMs ?? 10_000;
     const client = new Client({ url: this.#connection.url, timeout, connectTimeout: timeout });
@@ -69,7 +73,7 @@ export class FeedReader {
 
   /** Successful write records with reqStart >= since, oldest first, at most `limit`. */
   async records(since: string, limit: number): Promise<RawLogEntry[]> {
-    const client = await this.#bound();
+    const client = await this.bound();
     const filter = new AndFilter({
       filters: [
         new EqualityFilter({ attribute: 'objectClass', value: 'auditWriteObject' }),
@@ -95,7 +99,7 @@ export class FeedReader {
 
   /** Whether the log still holds the record at reqStart (false: purged, or the log was replaced). */
   async holds(reqStart: string): Promise<boolean> {
-    const client = await this.#bound();
+    const client = await this.bound();
     try {
       const { searchEntries } = await client.search(`reqStart=${reqStart},${this.#logBase}`, {
         scope: 'base',
@@ -110,7 +114,7 @@ export class FeedReader {
 
   /** One entry by DN (undefined when it does not exist). */
   async entry(dn: string, attributes: string[]): Promise<DirEntry | undefined> {
-    const client = await this.#bound();
+    const client = await this.bound();
     try {
       const { searchEntries } = await client.search(dn, { scope: 'base', attributes });
       const raw = searchEntries[0];
@@ -123,7 +127,7 @@ export class FeedReader {
 
   /** Whether the entry at `dn` exists and matches the filter (a resource type's scope filter). */
   async matches(dn: string, filter: DirFilter): Promise<boolean> {
-    const client = await this.#bound();
+    const client = await this.bound();
     try {
       const { searchEntries } = await client.search(dn, {
         scope: 'base',
@@ -137,12 +141,14 @@ export class FeedReader {
     }
   }
 
-  /** The entryUUID of the entry at a DN, remembered. */
+  /** The id (entryUUID, nsUniqueId) of the entry at a DN, remembered. */
   async idOfDn(dn: string): Promise<string | undefined> {
     const key = dn.toLowerCase();
     const known = this.#ids.get(key);
     if (known !== undefined) return known;
-    const found = (await this.entry(dn, ['entryUUID']))?.attributes.entryuuid?.[0];
+    const found = (await this.entry(dn, [this.#idAttribute]))?.attributes[
+      this.#idAttribute.toLowerCase()
+    ]?.[0];
     if (typeof found !== 'string') return undefined;
     this.remember(dn, found.toLowerCase());
     return found.toLowerCase();
@@ -172,7 +178,7 @@ export class FeedReader {
     attributes: string[],
     onPage: (entries: DirEntry[]) => Promise<void>,
   ): Promise<void> {
-    const client = await this.#bound();
+    const client = await this.bound();
     const binary = lowerCaseSet(rt.directory.binaryAttributes);
     const pages = client.searchPaginated(rt.directory.base, {
       scope: rt.directory.scope,

@@ -195,7 +195,7 @@ export async function eventsOfRecord(record: LogRecord, context: TranslateContex
   const timestamp = reqStartIso(record.reqStart);
   const resourceId = record.entryUuid;
   return (await pendingChanges(rt, record, context)).map((pending, index) => ({
-    eventId: feedEventId(record.reqStart, index),
+    eventId: feedEventId(record.eventKey ?? record.reqStart, index),
     type: `${rt.name.toLowerCase()}.${pending.change}`,
     change: pending.change,
     resourceType: rt.name,

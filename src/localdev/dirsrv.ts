@@ -51,7 +51,7 @@ import { constants, readFileSync } from 'node:fs';
 import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { Attribute, Client } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { freeLoopbackPort } from './net.ts';
 import {
   ExitedDuringStartError,
@@ -125,13 +125,29 @@ function serviceAccount(): { uid: number; gid: number } | undefined {
   return undefined;
 }
 
+export interface DirsrvOptions {
+  /**
+   * The Retro Changelog plug-in on (`cn=changelog`, read by the change feed, src/feed/dirsrv/),
+   * each record carrying the entry's nsUniqueId as targetUniqueId, trimmed after `changelogMaxAge`
+   * (389's duration syntax, e.g. "2d", "30s"; default "2d"), checked every `changelogTrimIntervalS`
+   * seconds (389's default 300; trimming keeps the newest record). Deleted entries are logged whole
+   * (their object classes name their resource type; without nsslapd-log-deleted a delete record has
+   * no changes), and the service account may read cn=changelog (the plug-in's own ACI shows others
+   * only cn=changelog itself, no records). Verified on 2.3.1: rootDSE firstchangenumber /
+   * lastchangenumber / changeLog readable by anyone; changes end with a NUL byte.
+   */
+  retroChangelog?: boolean;
+  changelogMaxAge?: string;
+  changelogTrimIntervalS?: number;
+}
+
 /**
  * Starts a fresh 389-DS in a temp dir on a free loopback port: suffix dc=example,dc=com with
  * ou=People, ou=Groups, ou=Services, the MemberOf plug-in on, and a service account whose ACI lets
  * it read and write everything below the suffix, operational nsAccountLock included. The MemberOf
  * plug-in runs with memberOfSkipNested: on, as mappings/389ds/groups.yaml requires.
  */
-export async function startDirsrv(): Promise<RunningDirsrv> {
+export async function startDirsrv(options: DirsrvOptions = {}): Promise<RunningDirsrv> {
   const missing = missingDirsrvBinaries();
   if (missing.length > 0)
     throw new Error(`389 Directory Server cannot start, missing: ${missing.join(', ')}`);
@@ -144,11 +160,11 @@ export async function startDirsrv(): Promise<RunningDirsrv> {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dirsrv-'));
     ownDir(dataDir);
     try {
-      await prepareInstance(dataDir, port, rootPassword);
+      await prepareInstance(dataDir, port, rootPassword, options);
       const started = Date.now();
       const instance = await launch(dataDir, port, rootPassword);
       try {
-        await populate(port, rootPassword, servicePassword);
+        await populate(port, rootPassword, servicePassword, options.retroChangelog === true);
       } catch (error) {
         await instance.stop();
         throw error;
@@ -191,7 +207,12 @@ function ssha512(password: string): string {
 }
 
 /** Writes DIR/dse.ldif and the directories it names, owned by the user ns-slapd will run as. */
-async function prepareInstance(dataDir: string, port: number, rootPassword: string): Promise<void> {
+async function prepareInstance(
+  dataDir: string,
+  port: number,
+  rootPassword: string,
+  options: DirsrvOptions,
+): Promise<void> {
   const sub = (name: string) => path.join(dataDir, name);
   for (const dir of ['schema', 'lock', 'tmp', 'run', 'log', 'db', 'bak', 'ldif']) await mkdir(sub(dir));
   // The instance schema dir holds only the user-defined schema (99user.ldif); may start empty.
@@ -235,14 +256,27 @@ async function prepareInstance(dataDir: string, port: number, rootPassword: stri
     /^nsslapd-port: .*$/m,
     (line) => `${line}\nnsslapd-listenhost: 127.0.0.1\nnsslapd-accesslog-logbuffering: off`,
   );
-  dse = enablePlugin(dse, 'MemberOf Plugin', ['memberOfSkipNested: on']);
-  await writeFile(sub('dse.ldif'), dse, { mode: 0o600 });
+  await writeFile(sub('dse.ldif'), withPlugins(dse, options), { mode: 0o600 });
 
   if (process.getuid?.() === 0) {
     const owner = serviceAccount();
     if (!owner) throw new Error(`no system user ${SERVICE_USER} (apt-get install 389-ds-base)`);
     await chownTree(dataDir, owner.uid, owner.gid);
   }
+}
+
+/** The plug-ins switched on before the start (enabling them over LDAP needs a restart). */
+function withPlugins(dse: string, options: DirsrvOptions): string {
+  const withMemberOf = enablePlugin(dse, 'MemberOf Plugin', ['memberOfSkipNested: on']);
+  if (!options.retroChangelog) return withMemberOf;
+  // What a 389-DS admin enables for the change feed (README §Change feed): the records name the
+  // entry's nsUniqueId (the preset's SCIM id), deletes carry the old entry, old records go.
+  return enablePlugin(withMemberOf, 'Retro Changelog Plugin', [
+    'nsslapd-attribute: nsuniqueid:targetUniqueId',
+    'nsslapd-log-deleted: on',
+    `nsslapd-changelogmaxage: ${options.changelogMaxAge ?? '2d'}`,
+    `nsslapd-changelog-trim-interval: ${options.changelogTrimIntervalS ?? 300}`,
+  ]);
 }
 
 /**
@@ -386,8 +420,13 @@ function setupEntries(servicePassword: string): Array<[string, Record<string, st
   ];
 }
 
-/** Adds setupEntries() as cn=Directory Manager. */
-async function populate(port: number, rootPassword: string, servicePassword: string): Promise<void> {
+/** Adds setupEntries() as cn=Directory Manager (and lets the service account read cn=changelog). */
+async function populate(
+  port: number,
+  rootPassword: string,
+  servicePassword: string,
+  changelog: boolean,
+): Promise<void> {
   const client = new Client({ url: `ldap://127.0.0.1:${port}`, connectTimeout: 2_000, timeout: 10_000 });
   try {
     await client.bind(ROOT_DN, rootPassword);
@@ -397,6 +436,10 @@ async function populate(port: number, rootPassword: string, servicePassword: str
         Object.entries(attributes).map(([type, values]) => new Attribute({ type, values })),
       );
     }
+    // The plug-in's own ACI shows only cn=changelog itself to others than the Directory Manager.
+    const aci = `(targetattr="*")(version 3.0; acl "scim-bridge reads the changelog"; allow (read,search,compare) userdn="ldap:///${SERVICE_DN}";)`;
+    const modification = new Attribute({ type: 'aci', values: [aci] });
+    if (changelog) await client.modify('cn=changelog', [new Change({ operation: 'add', modification })]);
   } catch (error) {
     throw new Error(`389-DS set-up failed: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,

@@ -5,7 +5,7 @@ export const feed = {
   type: 'object',
   description:
     'Change feed from the directory itself (docs/architecture.md §Change feed): changes made directly in the directory (ldapmodify, an HR script) become the same events as SCIM writes, with origin "directory". ' +
-    'OpenLDAP: read from the accesslog overlay (cn=accesslog). Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
+    'OpenLDAP: read from the accesslog overlay (cn=accesslog); 389-DS: from the Retro Changelog (cn=changelog). Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
   default: {},
   additionalProperties: false,
   properties: {
@@ -14,11 +14,18 @@ export const feed = {
       description: "Follow the directory's change log and publish its changes as events.",
       default: false,
     },
+    source: {
+      type: 'string',
+      enum: ['auto', 'accesslog', 'retro-changelog'],
+      description:
+        "Which log the feed reads: OpenLDAP's accesslog overlay, or 389-DS's Retro Changelog plug-in (with `nsslapd-attribute: nsuniqueid:targetUniqueId`, the mapping's id attribute, and read access to cn=changelog for the bind account). `auto` decides from the rootDSE's vendorName.",
+      default: 'auto',
+    },
     logBase: {
       type: 'string',
       minLength: 1,
       description:
-        'Suffix of the accesslog database (slapo-accesslog(5) logdb). The bind account must be able to read it.',
+        'Suffix of the accesslog database (slapo-accesslog(5) logdb). The bind account must be able to read it. (The retro changelog is found through the rootDSE changeLog attribute.)',
       default: 'cn=accesslog',
     },
     pollIntervalMs: {

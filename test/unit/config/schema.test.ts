@@ -129,6 +129,7 @@ const everyKey: Full<BridgeConfig> = {
   },
   feed: {
     enabled: true,
+    source: 'accesslog',
     logBase: 'cn=accesslog',
     pollIntervalMs: 100,
     batchSize: 50,
