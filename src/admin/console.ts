@@ -129,7 +129,7 @@ async function withSession(
   work: (visit: Visit) => Promise<void>,
 ): Promise<void> {
   const sessionId = sessionIdOf(ctx.get('Cookie'));
-  const session = sessionId === '' ? undefined : await options.sessions.get(sessionId);
+  const session = sessionId === '' ? undefined : await storeAnswer(options.sessions.get(sessionId));
   if (!session) {
     const next = ctx.method === 'GET' ? ctx.originalUrl : '/admin';
     ctx.status = 303;
@@ -253,6 +253,18 @@ function respond(ctx: Context, response: AdminResponse, visit: Visit, nav: reado
     },
   });
   show(ctx, response.status ?? 200, page);
+}
+
+/** The session store's answer; Redis down is a 503 page, not a 500. */
+export async function storeAnswer<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch {
+    throw new AdminProblem(
+      503,
+      'The session store (Redis) does not answer, so no one can sign in right now; retry in a moment.',
+    );
+  }
 }
 
 function showError(options: AdminConsoleOptions, ctx: Context, error: unknown): void {

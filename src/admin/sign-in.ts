@@ -12,6 +12,7 @@ import { ADMIN_SCOPE } from '../auth/scopes.ts';
 import { cookieValue, type SessionStore, sessionCookie, sessionIdOf } from '../auth/sessions.ts';
 import type { AuditEntry } from './audit-log.ts';
 import { type Html, html } from './html.ts';
+import { AdminProblem } from './page.ts';
 import { consolePath, crossOriginReason, readAdminForm, sameSecret } from './security.ts';
 
 /** The sign-in form's CSRF cookie: `__Host-`, scoped like the session cookie, gone with the browser. */
@@ -83,19 +84,25 @@ export async function signInWithToken(parts: SignInParts, ctx: Context): Promise
   }
   const token = (form.token ?? '').trim();
   if (token === '') return refuse(parts, ctx, 400, 'Enter a token.');
-  const result = await parts.authenticator.authenticate(`Bearer ${token}`);
+  const result = await parts.authenticator.authenticate(`Bearer ${token}`).catch(() => {
+    throw new AdminProblem(503, 'Issued tokens cannot be checked: Redis does not answer; retry in a moment.');
+  });
   if (!result.ok) return refuse(parts, ctx, 401, 'That token is not valid.');
   const { principal } = result;
   if (!principal.scopes.includes(ADMIN_SCOPE)) {
     const why = `The token "${principal.name}" does not have the admin scope, which the console needs.`;
     return refuse(parts, ctx, 403, why, principal.name);
   }
-  const { id, session } = await parts.sessions.open({
-    subject: principal.name,
-    via: 'token',
-    ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}),
-    scopes: principal.scopes,
-  });
+  const { id, session } = await parts.sessions
+    .open({
+      subject: principal.name,
+      via: 'token',
+      ...(principal.issuer !== undefined ? { issuer: principal.issuer } : {}),
+      scopes: principal.scopes,
+    })
+    .catch(() => {
+      throw new AdminProblem(503, 'The session store (Redis) does not answer; retry in a moment.');
+    });
   ctx.append('Set-Cookie', sessionCookie(id, parts.sessions.cookieMaxAge(session)));
   ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`);
   await parts.audit(ctx, { who: principal.name, via: 'token', detail: {}, outcome: 'ok', status: 303 });
