@@ -201,6 +201,20 @@ describe('headers and secrets on every page', () => {
     }
   });
 
+  it('client text in pages is escaped: a hostile userName in a refusal, a hostile filter value', async () => {
+    const hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: hostile };
+    expect((await t.request('POST', '/Users', user)).status).toBe(201);
+    expect((await t.request('POST', '/Users', user)).status).toBe(409);
+    const overview = await admin.get(`/admin?outcome=failed&client=${encodeURIComponent(hostile)}`);
+    expect(overview.status).toBe(200);
+    expect(overview.text).not.toContain('<script>alert');
+    expect(overview.text).not.toContain('<img src=x');
+    expect(overview.text).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;');
+    const all = await admin.get('/admin?outcome=failed');
+    expect(all.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;');
+  });
+
   it('the stylesheet is served with long caching and a CSS type', async () => {
     const overview = await admin.get('/admin');
     const href = /<link rel="stylesheet" href="([^"]+)">/.exec(overview.text)?.[1] ?? '';
