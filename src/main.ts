@@ -21,7 +21,7 @@ import {
   watchQueues,
 } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
-import { startAdmin } from './start-admin.ts';
+import { startAdmin, withLocalIdp } from './start-admin.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
@@ -347,9 +347,10 @@ export async function runMain(): Promise<void> {
     }
     throw error;
   }
+  const localIdp = await withLocalIdp(config);
   let bridge: RunningBridge;
   try {
-    bridge = await startBridge({ config });
+    bridge = await startBridge({ config: localIdp.config });
   } catch (error) {
     if (
       error instanceof MissingBinariesError ||
@@ -372,6 +373,9 @@ export async function runMain(): Promise<void> {
       : '',
     bridge.local?.redis ? `Redis:         ${bridge.local.redis.url} (throwaway)` : '',
     `Try:           curl -H "Authorization: Bearer ${bridge.generatedToken ?? '<token>'}" ${bridge.baseUrl}/Users`,
+    config.admin.enabled
+      ? `Admin console: ${bridge.url}/admin ${localIdp.url ? `(the token, or a test IdP at ${localIdp.url})` : ''}`
+      : '',
     'Stop with Ctrl-C.',
     '',
   ].filter((l) => l !== '');
@@ -383,6 +387,7 @@ export async function runMain(): Promise<void> {
     process.stderr.write(`\n${signal}: stopping\n`);
     bridge
       .stop()
+      .then(() => localIdp.stop())
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };

@@ -3,6 +3,8 @@
  * the bridge's pieces, the audit log and activity stream in Redis, and the console middleware the
  * HTTP app mounts under /admin (docs/architecture.md §Admin console).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ActivityLog } from './admin/activity.ts';
@@ -12,7 +14,7 @@ import { clientsRoutes } from './admin/clients.ts';
 import { adminConsole } from './admin/console.ts';
 import { overviewRoutes } from './admin/overview.ts';
 import type { AdminRoute } from './admin/page.ts';
-import type { BridgeConfig } from './config/index.ts';
+import { type BridgeConfig, loadConfig } from './config/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import type { EventsRuntime } from './jobs/index.ts';
 import type { MappingStore } from './mapping/reload.ts';
@@ -73,4 +75,52 @@ export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activit
     logger: log,
   });
   return { admin, activity, adminAudit: audit };
+}
+
+/** Tools the local test IdP needs (idp.ts signs with them). */
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(path.join(dir, tool)));
+}
+
+export interface LocalIdp {
+  readonly config: BridgeConfig;
+  /** Where its sign-in form answers. */
+  readonly url?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local default (`npm start` with no directory and no SAML configured) also runs the loopback
+ * test IdP (localdev/idp-server.ts) and trusts it, so the console's SSO can be tried at once.
+ * Needs openssl and xmlsec1 and a fixed server.port (the ACS URL is in the IdP's answers); else,
+ * or when anything SAML is configured, the configuration is returned as it is.
+ */
+export async function withLocalIdp(config: BridgeConfig): Promise<LocalIdp> {
+  const { saml } = config.auth;
+  const eligible =
+    !config.ldap.url &&
+    config.admin.enabled &&
+    saml.entityId === undefined &&
+    saml.trustedIdps.length === 0 &&
+    config.server.port !== 0 &&
+    onPath('openssl') &&
+    onPath('xmlsec1');
+  if (!eligible) return { config, stop: async () => undefined };
+  const { startIdpServer } = await import('./localdev/idp-server.ts');
+  const idp = await startIdpServer({ dir: path.resolve(process.env.LOCAL_IDP_DIR ?? '.local-idp') });
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const origin = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${config.server.port}`;
+  const env = {
+    ...process.env,
+    SCIM_BRIDGE_AUTH_SAML_ENTITY_ID: `${origin}/saml`,
+    SCIM_BRIDGE_AUTH_SAML_TOKEN_ENDPOINT_URL: `${origin}/oauth/token`,
+    SCIM_BRIDGE_AUTH_SAML_TRUSTED_IDPS: JSON.stringify([
+      {
+        name: 'local-idp',
+        metadataFile: idp.files.metadataFile,
+        scopeRules: [{ attribute: 'groups', equals: 'scim-admins', scopes: ['admin'] }],
+      },
+    ]),
+  };
+  return { config: loadConfig({ env }), url: idp.url, stop: () => idp.stop() };
 }
