@@ -82,6 +82,25 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     await page.browserContext().close();
   });
 
+  it('works from the keyboard: the first Tab reaches the skip link, the form signs in with Enter', async () => {
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/admin/sign-in`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.focus('#token');
+    await page.keyboard.type(env.bridge.token);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(await headingOf(page)).toBe('Overview');
+    // Every form control has a label.
+    const unlabelled = await page.$$eval('input:not([type=hidden]), select, textarea', (controls) =>
+      controls
+        .filter((c) => !c.id || !document.querySelector(`label[for="${c.id}"]`))
+        .map((c) => c.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    await page.browserContext().close();
+  });
+
   it('shows a SCIM write and its refusal in the overview, filterable', async () => {
     const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'overview.probe' };
     expect((await env.bridge.request('POST', '/Users', user)).status).toBe(201);
