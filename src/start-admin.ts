@@ -40,7 +40,11 @@ export interface AdminParts {
 function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: ActivityLog }): AdminRoute[] {
   const { auth } = parts;
   return [
-    ...overviewRoutes({ readiness: parts.readiness, activity: logs.activity }),
+    ...overviewRoutes({
+      readiness: parts.readiness,
+      activity: logs.activity,
+      ...(parts.events ? { services: () => (parts.events as EventsRuntime).admin.stats() } : {}),
+    }),
     ...clientsRoutes({
       configuredTokens: () => auth.statics.list(),
       issuedTokens: (limit) => auth.issued.list(limit),

@@ -4,6 +4,7 @@
  * last provisioning actions (activity.ts), filterable. Cheap by design: a readiness check, one
  * metrics read and one bounded stream read; it never counts or lists directory entries.
  */
+import type { ServiceStats } from '../jobs/index.ts';
 import { httpRequests } from '../observability/metrics.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
 import type { ActivityLog, ActivityRecord } from './activity.ts';
@@ -13,6 +14,8 @@ import type { AdminRequest, AdminResponse, AdminRoute } from './page.ts';
 export interface OverviewParts {
   readonly readiness: () => Promise<ReadinessReport>;
   readonly activity: ActivityLog;
+  /** Each external service's queue (events.services); absent while events are off. */
+  readonly services?: () => Promise<ServiceStats[]>;
 }
 
 /** Records read for the table and its filters: the newest ones only. */
@@ -69,6 +72,24 @@ function readinessSection(report: ReadinessReport): Html {
 <tbody>${rows}</tbody></table></div>
 ${warnings.length > 0 ? html`<h3>Warnings</h3><ul class="warn">${warnings}</ul>` : html`<p class="muted">No warnings.</p>`}
 </section>`;
+}
+
+const msOrDash = (value: number | undefined) => (value === undefined ? '–' : `${Math.round(value)} ms`);
+
+function servicesSection(stats: readonly ServiceStats[] | undefined | 'unavailable'): Html {
+  const title = html`<h2 id="services">External services</h2>`;
+  if (stats === undefined)
+    return html`<section aria-labelledby="services">${title}<p class="muted">Events are off (events.enabled): no service is told of changes.</p></section>`;
+  if (stats === 'unavailable')
+    return html`<section aria-labelledby="services">${title}<p class="notice error">Redis did not answer: the queues cannot be read.</p></section>`;
+  const rows = stats.map(
+    (s) => html`<tr><th scope="row">${s.service}</th><td>${s.waiting + s.delayed}</td><td>${s.active}</td>
+<td class="${s.failed > 0 ? 'bad' : ''}">${s.failed}</td><td>${s.delivered}</td><td>${msOrDash(s.latencyP95Ms)}</td>
+<td>${msOrDash(s.oldestPendingMs)}</td><td>${s.lastDeliveredAt ? new Date(s.lastDeliveredAt).toISOString().replace('T', ' ').slice(0, 19) : '–'}</td></tr>`,
+  );
+  return html`<section aria-labelledby="services">${title}
+<div class="table-wrap"><table><thead><tr><th scope="col">Service</th><th scope="col">Pending</th><th scope="col">Delivering</th><th scope="col">Dead letters</th><th scope="col">Delivered</th><th scope="col">95% delivered within</th><th scope="col">Oldest pending</th><th scope="col">Last delivery (UTC)</th></tr></thead>
+<tbody>${rows}</tbody></table></div></section>`;
 }
 
 function trafficSection(traffic: Traffic): Html {
@@ -148,10 +169,11 @@ ${
 }
 
 async function overview(parts: OverviewParts, request: AdminRequest): Promise<AdminResponse> {
-  const [report, traffic, records] = await Promise.all([
+  const [report, traffic, records, services] = await Promise.all([
     parts.readiness(),
     trafficOf(),
     parts.activity.recent(ACTIVITY_WINDOW).catch(() => undefined),
+    parts.services ? parts.services().catch(() => 'unavailable' as const) : undefined,
   ]);
   const activity =
     records === undefined
@@ -160,7 +182,7 @@ async function overview(parts: OverviewParts, request: AdminRequest): Promise<Ad
   return {
     kind: 'page',
     title: 'Overview',
-    body: html`${readinessSection(report)}${trafficSection(traffic)}${activity}`,
+    body: html`${readinessSection(report)}${servicesSection(services)}${trafficSection(traffic)}${activity}`,
   };
 }
 
