@@ -25,10 +25,10 @@ export interface Frame {
   };
 }
 
-/** The navigation: routes with `nav`, by order then label. */
+/** The navigation: GET routes with `nav` and no `:param` (a pattern is no link), by order then path. */
 export function navOf(routes: readonly AdminRoute[]): NavItem[] {
   return routes
-    .filter((route) => route.method === 'GET' && route.nav)
+    .filter((route) => route.method === 'GET' && route.nav && !/[:*(]/.test(route.path))
     .sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0) || a.path.localeCompare(b.path))
     .map((route) => ({ label: route.nav?.label ?? route.path, path: route.path }));
 }
