@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../admin/audit-log.ts';
 import { escapeHtml } from '../../admin/html.ts';
 import type { AcsResult, WebSso } from '../../auth/saml/web-sso.ts';
-import { sessionCookie, sessionIdOf } from '../../auth/sessions.ts';
+import { type Session, sessionCookie, sessionIdOf } from '../../auth/sessions.ts';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 import { FormProblem, readForm } from '../form.ts';
 
@@ -78,6 +78,19 @@ function auditSignIn(audit: AuditLog | undefined, ctx: Context, result: AcsResul
       });
 }
 
+async function auditSignOut(audit: AuditLog | undefined, ctx: Context, session: Session): Promise<void> {
+  await audit?.record({
+    who: session.subject,
+    via: session.via,
+    action: 'POST /saml/logout',
+    detail: {},
+    from: (ctx.state.origin as { address?: string } | undefined)?.address ?? '',
+    outcome: 'ok',
+    status: 204,
+    requestId: String(ctx.state.requestId ?? ''),
+  });
+}
+
 function registerSso(router: Router, sso: WebSso, logger: Logger, audit?: AuditLog): void {
   router.get('/saml/login', async (ctx) => {
     ctx.state.routeName = 'GET /saml/login';
@@ -128,7 +141,9 @@ function registerSso(router: Router, sso: WebSso, logger: Logger, audit?: AuditL
   });
   router.post('/saml/logout', async (ctx) => {
     ctx.state.routeName = 'POST /saml/logout';
+    const session = await sso.session(cookieOf(ctx));
     await sso.logout(cookieOf(ctx));
+    if (session) await auditSignOut(audit, ctx, session);
     ctx.set('Set-Cookie', sessionCookie('', 0));
     ctx.status = 204;
   });
