@@ -29,6 +29,7 @@ import {
   watchQueues,
 } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
+import { startAdmin, withLocalIdp } from './start-admin.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
@@ -177,7 +178,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
   });
   const parts = { config, logger, resources, mappings: mappings.store, auth, load };
-  const app = createApp(appOptions(parts, { directory, redis, events, feed }));
+  const http = appOptions(parts, { directory, redis, events, feed });
+  const admin = startAdmin({ ...parts, redis, directory, events, readiness: http.readiness });
+  const app = createApp({ ...http, ...admin });
   const { server, url } = await listen(app, config);
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {
@@ -356,9 +359,10 @@ export async function runMain(): Promise<void> {
     }
     throw error;
   }
+  const localIdp = await withLocalIdp(config);
   let bridge: RunningBridge;
   try {
-    bridge = await startBridge({ config });
+    bridge = await startBridge({ config: localIdp.config });
   } catch (error) {
     if (
       error instanceof MissingBinariesError ||
@@ -381,6 +385,9 @@ export async function runMain(): Promise<void> {
       : '',
     bridge.local?.redis ? `Redis:         ${bridge.local.redis.url} (throwaway)` : '',
     `Try:           curl -H "Authorization: Bearer ${bridge.generatedToken ?? '<token>'}" ${bridge.baseUrl}/Users`,
+    config.admin.enabled
+      ? `Admin console: ${bridge.url}/admin ${localIdp.url ? `(the token, or a test IdP at ${localIdp.url})` : ''}`
+      : '',
     'Stop with Ctrl-C.',
     '',
   ].filter((l) => l !== '');
@@ -392,6 +399,7 @@ export async function runMain(): Promise<void> {
     process.stderr.write(`\n${signal}: stopping\n`);
     bridge
       .stop()
+      .then(() => localIdp.stop())
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
