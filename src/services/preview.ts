@@ -8,8 +8,16 @@
 import { escapeDnValue, isUnder } from '../lib/dn.ts';
 import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
 import { findResourceTypeByEndpoint } from '../mapping/compiled.ts';
+import { idEqualsFilter } from '../mapping/filter.ts';
 import { guidToBytes, guidToString } from '../mapping/transforms.ts';
-import type { DirEntry, DirFilter, DirValue, SearchRequest, SearchResult } from '../ports/directory.ts';
+import type {
+  DirEntry,
+  Directory,
+  DirFilter,
+  DirValue,
+  SearchRequest,
+  SearchResult,
+} from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import {
   type ListQuery,
@@ -18,6 +26,9 @@ import {
   queryParameters,
 } from '../scim/search-request.ts';
 import { type RecordedOperation, RecordingDirectory } from './recording-directory.ts';
+import { searchRequestIn } from './resources/context.ts';
+import { isSecretAttribute } from './resources/inspect.ts';
+import { readAttributes } from './resources/read.ts';
 import { ResourceService } from './resources/service.ts';
 
 /** The id a simulated new entry gets (add) — a fixed value so previews are reproducible. */
@@ -213,6 +224,45 @@ async function perform(
     return method === 'PUT' ? 200 : resourceType.patchResponse;
   }
   throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);
+}
+
+/**
+ * A preview against the live directory, read only: for PUT, PATCH and DELETE of `<endpoint>/<id>`
+ * the target is read from `directory` first (its secrets left out), so the operations name its
+ * real DN and values; nothing is written (the request runs against the recording directory).
+ * `target` tells whether the entry was found or simulated.
+ */
+export async function previewAgainst(
+  directory: Pick<Directory, 'search'>,
+  set: MappingSet,
+  request: Omit<PreviewRequest, 'current'>,
+): Promise<PreviewResult & { target: 'directory' | 'simulated' }> {
+  const current = await currentEntry(directory, set, request);
+  const result = await previewRequest(set, current ? { ...request, current } : request);
+  return { ...result, target: current ? 'directory' : 'simulated' };
+}
+
+async function currentEntry(
+  directory: Pick<Directory, 'search'>,
+  set: MappingSet,
+  request: Omit<PreviewRequest, 'current'>,
+): Promise<DirEntry | undefined> {
+  if (!['PUT', 'PATCH', 'DELETE'].includes(request.method.toUpperCase())) return undefined;
+  const segments = new URL(request.path, 'http://preview.invalid/').pathname.split('/').filter((s) => s);
+  const [endpoint, id] = segments;
+  const rt = endpoint === undefined ? undefined : findResourceTypeByEndpoint(set, endpoint);
+  if (!rt || id === undefined || segments.length !== 2) return undefined;
+  const idFilter = idEqualsFilter(rt, id);
+  if (idFilter.type === 'false') return undefined;
+  const found = await directory.search(
+    searchRequestIn(rt, idFilter, ['*', ...readAttributes(rt, {})], { sizeLimit: 2 }),
+  );
+  const entry = found.entries[0];
+  if (!entry) return undefined;
+  const attributes = Object.fromEntries(
+    Object.entries(entry.attributes).filter(([name]) => !isSecretAttribute(rt, name)),
+  );
+  return { dn: entry.dn, attributes };
 }
 
 export class PreviewUsageError extends Error {
