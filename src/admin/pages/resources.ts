@@ -17,7 +17,7 @@ import {
   timeText,
   typeSegment,
 } from './common.ts';
-import { entrySideBySide } from './entry-view.ts';
+import { entrySideBySide, shown } from './entry-view.ts';
 import type { AdminPagesDeps } from './index.ts';
 
 const PAGE_SIZE = 25;
@@ -143,13 +143,17 @@ function memberships(resource: ScimObject): Html {
     return html`<section aria-labelledby="${attribute}-list">
   <h2 id="${attribute}-list">${title} (${values.length})</h2>
   ${values.length === 0 ? html`<p class="muted">none</p>` : ''}
-  <ul>${values.filter(isPlainObject).map((v) => {
-    const value = typeof v.value === 'string' ? v.value : '';
-    const label = typeof v.display === 'string' ? v.display : value;
-    // A member may be a group (RFC 7643 §4.2: type "Group").
-    const target = v.type === 'Group' ? 'Groups' : endpoint;
-    return html`<li><a href="/admin/resources/${target}/${encodeURIComponent(value)}">${label}</a></li>`;
-  })}</ul>
+  <ul>${shown(
+    values.filter(isPlainObject),
+    (v) => {
+      const value = typeof v.value === 'string' ? v.value : '';
+      const label = typeof v.display === 'string' ? v.display : value;
+      // A member may be a group (RFC 7643 §4.2: type "Group").
+      const target = v.type === 'Group' ? 'Groups' : endpoint;
+      return html`<li><a href="/admin/resources/${target}/${encodeURIComponent(value)}">${label}</a></li>`;
+    },
+    true,
+  )}</ul>
 </section>`;
   };
   return html`${section('groups', 'Group memberships', 'Groups')}${section('members', 'Members', 'Users')}`;

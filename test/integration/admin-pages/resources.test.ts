@@ -224,6 +224,33 @@ describe('resources', () => {
     expect(names(back)).toEqual(names(first));
   });
 
+  it('a big group is shown with its first 100 values per list, saying how many more', async () => {
+    const dns: string[] = [];
+    for (let i = 0; i < 110; i++) {
+      const uid = `pages-big-${i}`;
+      const dn = `uid=${uid},ou=People,dc=example,dc=com`;
+      await ldap.add(dn, { objectClass: ['inetOrgPerson'], uid, cn: uid, sn: uid });
+      dns.push(dn);
+    }
+    await ldap.add('cn=pages-big,ou=Groups,dc=example,dc=com', {
+      objectClass: ['groupOfNames'],
+      cn: 'pages-big',
+      member: dns,
+    });
+    const found = await t.request(
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "pages-big"')}`,
+    );
+    const html = pageHtml(await pages.get(`/admin/resources/Groups/${found.body.Resources[0].id}`));
+    expect(html).toContain('Members (110)');
+    expect(html).toContain('<li class="muted">… and 10 more</li>');
+    expect(html).toContain('<p class="muted">… and 10 more</p>');
+    expect(html).toContain('Shortened: members: the first 100 of 110.');
+    expect(
+      html.match(/<div><code>uid=pages-big-\d+,ou=People,dc=example,dc=com<\/code><\/div>/g),
+    ).toHaveLength(100);
+  });
+
   it('a filter with markup is shown escaped', async () => {
     const html = pageHtml(
       await pages.get(`/admin/resources/Users?filter=${encodeURIComponent(`userName eq "${HOSTILE}"`)}`),
