@@ -21,6 +21,7 @@ import {
   watchQueues,
 } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
+import { startAdmin } from './start-admin.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
@@ -166,7 +167,9 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
     maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
   });
   const parts = { config, logger, resources, mappings: mappings.store, auth, load };
-  const app = createApp(appOptions(parts, { directory, redis, events, feed }));
+  const http = appOptions(parts, { directory, redis, events, feed });
+  const admin = startAdmin({ ...parts, redis, directory, events, readiness: http.readiness });
+  const app = createApp({ ...http, ...admin });
   const { server, url } = await listen(app, config);
   const baseUrl = `${url}${config.server.basePath}`;
   const stop = stopOnce(async () => {

@@ -12,6 +12,7 @@ import { IssuedTokens } from './auth/issued-tokens.ts';
 import type { TrustStore } from './auth/saml/trust-store.ts';
 import type { WebSso } from './auth/saml/web-sso.ts';
 import { checkScopeRules, parseScopes, type ScopeRule } from './auth/scopes.ts';
+import { SessionStore } from './auth/sessions.ts';
 import { sha256Hex, TokenVerifier } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
 import type { TokenEndpoint } from './http/routes/oauth.ts';
@@ -25,6 +26,8 @@ export interface AuthRuntime {
   readonly tokenGrant?: TokenEndpoint;
   readonly spMetadataXml?: string;
   readonly webSso?: WebSso;
+  /** Admin console sessions (token and SAML sign-ins alike), in Redis. */
+  readonly sessions: SessionStore;
   /** Plain token generated for the local default (only when no token was configured). */
   readonly generatedToken?: string;
   /** Puts the static tokens of a re-read configuration in force (SIGHUP); throws ConfigError. */
@@ -104,15 +107,23 @@ export async function startAuth(
   const revocations =
     config.auth.issuedTokens.cacheMs > 0 ? listenForRevocations(redis, issued, logger) : undefined;
   const authenticator = new Authenticator(statics, issued);
+  const sessions = new SessionStore(redis, {
+    prefix: config.redis.keyPrefix,
+    idleSeconds: config.admin.sessionIdleSeconds,
+    maxSeconds: config.admin.sessionMaxSeconds,
+  });
   // SAML (samlify, xml-crypto) is loaded only when configured: a plain start stays quick.
   const saml =
     config.auth.saml.entityId !== undefined
-      ? await import('./start-saml.ts').then((m) => m.startSaml(config, { redis, issued, endpoints, logger }))
+      ? await import('./start-saml.ts').then((m) =>
+          m.startSaml(config, { redis, issued, sessions, endpoints, logger }),
+        )
       : undefined;
   return {
     authenticator,
     statics,
     issued,
+    sessions,
     ...saml?.parts,
     ...(generatedToken ? { generatedToken } : {}),
     reloadTokens(next) {

@@ -17,6 +17,7 @@ import { spMetadataXml } from './auth/saml/sp-metadata.ts';
 import { type IdpSource, TrustStore } from './auth/saml/trust-store.ts';
 import { WebSso } from './auth/saml/web-sso.ts';
 import type { ScopeRule } from './auth/scopes.ts';
+import type { SessionStore } from './auth/sessions.ts';
 import type { BridgeConfig } from './config/index.ts';
 import type { TokenEndpoint } from './http/routes/oauth.ts';
 import { tokenEndpointUrlOf } from './start-auth.ts';
@@ -47,7 +48,7 @@ function rulesOf(config: BridgeConfig): Map<string, ScopeRule[]> {
   return new Map(config.auth.saml.trustedIdps.map((idp) => [idp.name, idp.scopeRules as ScopeRule[]]));
 }
 
-function webSsoFor(config: BridgeConfig, trust: TrustStore, redis: Redis): WebSso {
+function webSsoFor(config: BridgeConfig, trust: TrustStore, redis: Redis, sessions: SessionStore): WebSso {
   const { saml } = config.auth;
   const rules = rulesOf(config);
   return new WebSso({
@@ -56,6 +57,7 @@ function webSsoFor(config: BridgeConfig, trust: TrustStore, redis: Redis): WebSs
     clockSkewMs: saml.clockSkewSeconds * 1000,
     maxLifetimeMs: saml.maxAssertionLifetimeSeconds * 1000,
     sessionTtlSeconds: saml.sessionTtlSeconds,
+    sessions,
     trust,
     replay: replayCacheOf(config, redis),
     redis,
@@ -127,7 +129,13 @@ export interface SamlRuntime {
 
 export async function startSaml(
   config: BridgeConfig,
-  deps: { redis: Redis; issued: IssuedTokens; endpoints: () => readonly string[]; logger: Logger },
+  deps: {
+    redis: Redis;
+    issued: IssuedTokens;
+    sessions: SessionStore;
+    endpoints: () => readonly string[];
+    logger: Logger;
+  },
 ): Promise<SamlRuntime> {
   const { redis, issued, endpoints, logger } = deps;
   let trust: TrustStore | undefined;
@@ -146,7 +154,7 @@ export async function startSaml(
         ? {
             trust,
             tokenGrant: grantFor(config, { trust, redis, issued, endpoints }),
-            webSso: webSsoFor(config, trust, redis),
+            webSso: webSsoFor(config, trust, redis, deps.sessions),
           }
         : {}),
       ...(sp ? { spMetadataXml: sp } : {}),

@@ -74,6 +74,15 @@ export class TokenVerifier {
     return this.#entries.length;
   }
 
+  /** The configured tokens' names, scopes and expiry: never a hash (for the admin console). */
+  list(): { name: string; scopes: readonly string[]; expiresAt?: Date }[] {
+    return this.#entries.map((entry) => ({
+      name: entry.principal.name,
+      scopes: entry.principal.scopes,
+      ...(Number.isFinite(entry.expiresAtMs) ? { expiresAt: new Date(entry.expiresAtMs) } : {}),
+    }));
+  }
+
   /** Puts a new token list in force at once (requests already authenticated are unaffected). */
   replace(entries: readonly TokenEntry[]): void {
     this.#entries = compile(entries);

@@ -17,6 +17,7 @@
  * Environment variable names are derived from the path (see `settings.ts`), never listed by hand.
  * Each section is written in its own module under sections/; custom formats are in formats.ts.
  */
+import { admin } from './sections/admin.ts';
 import { auth } from './sections/auth.ts';
 import { events } from './sections/events.ts';
 import { feed } from './sections/feed.ts';
@@ -49,6 +50,7 @@ export const configSchema = {
     feed,
     log,
     metrics,
+    admin,
   },
 } as const;
 
@@ -224,6 +226,14 @@ export interface MetricsConfig {
 }
 
 /** The validated, defaulted configuration. Hand-written; test/unit/config checks it against the schema. */
+export interface AdminConfig {
+  readonly enabled: boolean;
+  readonly sessionIdleSeconds: number;
+  readonly sessionMaxSeconds: number;
+  readonly auditStreamLength: number;
+  readonly activityStreamLength: number;
+}
+
 export interface BridgeConfig {
   readonly server: ServerConfig;
   readonly ldap: LdapConfig;
@@ -236,4 +246,5 @@ export interface BridgeConfig {
   readonly feed: FeedConfig;
   readonly log: LogConfig;
   readonly metrics: MetricsConfig;
+  readonly admin: AdminConfig;
 }

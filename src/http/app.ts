@@ -6,6 +6,7 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Logger } from 'pino';
+import type { ActivityLog } from '../admin/activity.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
@@ -14,6 +15,7 @@ import type { DiscoveryOptions } from '../services/discovery.ts';
 import type { ReadinessReport } from '../services/readiness.ts';
 import type { ResourceService } from '../services/resources/service.ts';
 import { accessLog } from './middleware/access-log.ts';
+import { recordActivity } from './middleware/activity.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { jsonBody } from './middleware/body.ts';
 import { requestDeadline } from './middleware/deadline.ts';
@@ -64,6 +66,10 @@ export interface HttpDeps {
   rateLimit?: RateLimitOptions;
   /** Idempotency-Key support on SCIM writes; absent: the header is ignored. */
   idempotency?: IdempotencyOptions;
+  /** The admin console under /admin (admin/console.ts); absent: not served. */
+  admin?: Koa.Middleware;
+  /** Where SCIM writes are recorded for the console's overview; absent: not recorded. */
+  activity?: ActivityLog;
 }
 
 export function createApp(deps: HttpDeps): Koa {
@@ -98,6 +104,7 @@ export function createApp(deps: HttpDeps): Koa {
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
     ['authentication: bearer token on every SCIM route', authenticate(deps.authenticator)],
+    ...optional('activity: each SCIM write recorded for the admin console (never bodies)', activity(deps)),
     ...optional('rate limits: 429 per client and per route', deps.rateLimit && rateLimit(deps.rateLimit)),
     [
       'scopes: the token may do this (path + method)',
@@ -116,10 +123,19 @@ export function createApp(deps: HttpDeps): Koa {
   const outside = operational.routes() as unknown as Koa.Middleware;
 
   for (const [, middleware] of envelope) app.use(middleware);
+  // The console (its own sessions and CSRF; not under the SCIM base, so no SCIM auth) for /admin paths.
+  if (deps.admin) app.use(deps.admin);
   const scimHandler = compose(scimStack.map(([, middleware]) => middleware));
   // The path decides once which stack a request meets.
   app.use((ctx, next) => (inScimBase(ctx.path) ? scimHandler(ctx, next) : outside(ctx, next)));
   return app;
+}
+
+function activity(deps: HttpDeps): Koa.Middleware | undefined {
+  if (!deps.activity) return undefined;
+  const warn = (error: unknown) =>
+    deps.logger.warn({ err: (error as Error).message }, 'activity record not stored');
+  return recordActivity(deps.activity, deps.basePath, warn);
 }
 
 /** A row of the middleware table when the feature is configured, else none. */

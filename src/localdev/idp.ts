@@ -37,8 +37,11 @@ export interface AssertionRequest {
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Creates (or reuses) the IdP's key, certificate and metadata in `dir`. */
-export function initLocalIdp(dir: string): LocalIdpFiles {
+/**
+ * Creates (or reuses) the IdP's key, certificate and metadata in `dir`. `ssoUrl`: where its
+ * SingleSignOnService answers (idp-server.ts); by default a name that resolves nowhere.
+ */
+export function initLocalIdp(dir: string, ssoUrl = `${LOCAL_IDP_ENTITY_ID}/sso`): LocalIdpFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = {
     dir,
@@ -62,7 +65,7 @@ export function initLocalIdp(dir: string): LocalIdpFiles {
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${LOCAL_IDP_ENTITY_ID}">` +
       '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
       `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${LOCAL_IDP_ENTITY_ID}/sso"/>` +
+      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeXml(ssoUrl)}"/>` +
       '</md:IDPSSODescriptor></md:EntityDescriptor>',
   );
   return files;

@@ -3,13 +3,14 @@
  * it), the IdP's Response posted back to the ACS (HTTP-POST binding), and an admin session kept in
  * Redis so it works on every instance. The Response must answer a request this bridge made
  * (InResponseTo, used once); its one Assertion goes through the same checks as the RFC 7522 grant
- * (assertion.ts: signature by the IdP's key, audience, recipient = the ACS, times, replay).
+ * (assertion.ts: signature by the IdP's key, audience, recipient = the ACS, times, replay). The
+ * session it opens is the console's one kind of session (auth/sessions.ts).
  */
-import { hash, randomBytes } from 'node:crypto';
 import { XMLSerializer } from '@xmldom/xmldom';
 import type { Redis } from 'ioredis';
 import samlify from 'samlify';
 import { type ScopeRule, scopesFor } from '../scopes.ts';
+import type { Session, SessionStore } from '../sessions.ts';
 import { type AssertionPolicy, verifyBearerAssertion } from './assertion.ts';
 import type { ReplayCache } from './replay-cache.ts';
 import type { TrustStore } from './trust-store.ts';
@@ -35,24 +36,19 @@ export interface WebSsoOptions {
   readonly acsUrl: string;
   readonly clockSkewMs: number;
   readonly maxLifetimeMs: number;
+  /** SSO sessions end this long after sign-in at the latest (auth.saml.sessionTtlSeconds). */
   readonly sessionTtlSeconds: number;
+  readonly sessions: SessionStore;
   readonly trust: TrustStore;
   readonly replay: ReplayCache;
   readonly redis: Redis;
-  /** Redis key prefix (requests and sessions live under it). */
+  /** Redis key prefix (pending requests live under it). */
   readonly prefix: string;
   readonly scopeRules: (idpName: string) => readonly ScopeRule[];
 }
 
-export interface AdminSession {
-  readonly name: string;
-  readonly issuer: string;
-  readonly scopes: readonly string[];
-  readonly expiresAt: number;
-}
-
 export type AcsResult =
-  | { ok: true; sessionId: string; session: AdminSession }
+  | { ok: true; sessionId: string; session: Session }
   | { ok: false; description: string };
 
 const refused = (description: string): AcsResult => ({ ok: false, description });
@@ -80,13 +76,19 @@ export class WebSso {
     });
   }
 
-  /** The IdP's SSO URL carrying a new AuthnRequest; undefined when the IdP is unknown or untrusted. */
-  async loginUrl(idpName: string): Promise<string | undefined> {
+  /**
+   * The IdP's SSO URL carrying a new AuthnRequest and, when given, the RelayState the IdP posts
+   * back with its Response (bindings §3.4.3); undefined when the IdP is unknown or untrusted.
+   */
+  async loginUrl(idpName: string, relayState?: string): Promise<string | undefined> {
     const metadata = this.#o.trust.byName(idpName);
     if (!metadata) return undefined;
     const request = this.#sp.createLoginRequest(metadata.samlify, 'redirect');
     await this.#o.redis.set(`${this.#o.prefix}sso-request:${request.id}`, idpName, 'EX', REQUEST_TTL_SECONDS);
-    return request.context;
+    if (relayState === undefined) return request.context;
+    const url = new URL(request.context);
+    url.searchParams.set('RelayState', relayState);
+    return url.href;
   }
 
   /** Checks a posted SAMLResponse; on success opens a session. Rejects only when Redis fails. */
@@ -150,35 +152,19 @@ export class WebSso {
       return refused('the Response comes from another IdP');
     const scopes = scopesFor(assertion, this.#o.scopeRules(idpName));
     if (scopes.length === 0) return refused('no scope is granted to this user');
-    const sessionId = randomBytes(32).toString('base64url');
-    const session = {
-      name: assertion.subject,
-      issuer: assertion.issuer,
-      scopes,
-      expiresAt: Date.now() + this.#o.sessionTtlSeconds * 1000,
-    };
-    await this.#o.redis.set(
-      this.#sessionKey(sessionId),
-      JSON.stringify(session),
-      'EX',
+    const { id, session } = await this.#o.sessions.open(
+      { subject: assertion.subject, via: 'saml', issuer: assertion.issuer, scopes },
       this.#o.sessionTtlSeconds,
     );
-    return { ok: true, sessionId, session };
+    return { ok: true, sessionId: id, session };
   }
 
   /** The session behind a cookie value, on any instance. */
-  async session(sessionId: string): Promise<AdminSession | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
-    const record = await this.#o.redis.get(this.#sessionKey(sessionId));
-    return record === null ? undefined : (JSON.parse(record) as AdminSession);
+  session(sessionId: string): Promise<Session | undefined> {
+    return this.#o.sessions.get(sessionId);
   }
 
-  async logout(sessionId: string): Promise<void> {
-    await this.#o.redis.del(this.#sessionKey(sessionId));
-  }
-
-  /** Redis holds the session id's hash only. */
-  #sessionKey(sessionId: string): string {
-    return `${this.#o.prefix}session:${hash('sha256', sessionId, 'hex')}`;
+  logout(sessionId: string): Promise<void> {
+    return this.#o.sessions.end(sessionId);
   }
 }

@@ -121,7 +121,7 @@ const saml = {
       maximum: 604_800,
       default: 28_800,
       description:
-        'Lifetime of an admin session opened by SP-initiated Web SSO (/saml/login, /saml/acs), kept in Redis.',
+        'Longest life of an admin console session opened by SP-initiated Web SSO (/saml/login, /saml/acs); admin.sessionMaxSeconds and admin.sessionIdleSeconds apply too.',
     },
     spCertificateFile: {
       type: 'string',

@@ -8,11 +8,12 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { escapeHtml } from '../../admin/html.ts';
 import type { WebSso } from '../../auth/saml/web-sso.ts';
+import { sessionCookie, sessionIdOf } from '../../auth/sessions.ts';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 import { FormProblem, readForm } from '../form.ts';
 
-export const SESSION_COOKIE = 'scim_bridge_admin';
 const MAX_ACS_FORM_BYTES = 192 * 1024;
 
 function problem(ctx: Context, status: number, description: string): void {
@@ -23,28 +24,37 @@ function problem(ctx: Context, status: number, description: string): void {
   ctx.state.errorDetail = description;
 }
 
-/** Secure, HttpOnly, SameSite=Lax: never readable by scripts, never sent by cross-site subrequests. */
-function sessionCookie(value: string, maxAgeSeconds: number): string {
-  return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; Secure; HttpOnly; SameSite=Lax`;
-}
-
 function cookieOf(ctx: Context): string {
-  const header = ctx.get('Cookie');
-  const match = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]*)`).exec(header);
-  return match?.[1] ?? '';
+  return sessionIdOf(ctx.get('Cookie'));
 }
 
 /** Where to go after login: a local path only (no open redirect). */
-function localPath(relayState: unknown): string {
+export function localPath(relayState: unknown): string | undefined {
   return typeof relayState === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(relayState)
     ? relayState
-    : '/saml/session';
+    : undefined;
+}
+
+/**
+ * Into the console: a page of this origin moves on (a meta refresh, no script), because a
+ * SameSite=Strict cookie set by the IdP's cross-site POST is not sent on a redirect of it, but is
+ * on a navigation this origin starts.
+ */
+function enterConsole(ctx: Context, location: string): void {
+  const target = escapeHtml(location);
+  ctx.set('Content-Security-Policy', "default-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${target}">` +
+    `<title>Signed in</title></head><body><p>Signed in. <a href="${target}">Continue to the console</a>.</p></body></html>`;
 }
 
 function registerSso(router: Router, sso: WebSso, logger: Logger): void {
   router.get('/saml/login', async (ctx) => {
     ctx.state.routeName = 'GET /saml/login';
-    const url = await sso.loginUrl(String(ctx.query.idp ?? ''));
+    const relay = localPath(ctx.query.RelayState);
+    const url = await sso.loginUrl(String(ctx.query.idp ?? ''), relay);
     if (!url) return problem(ctx, 404, 'no trusted IdP of that name (see /ready)');
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(url);
@@ -62,14 +72,18 @@ function registerSso(router: Router, sso: WebSso, logger: Logger): void {
     const result = await sso.acs(form.SAMLResponse);
     if (!result.ok) return problem(ctx, 400, result.description);
     logger.info(
-      { requestId: ctx.state.requestId, subject: result.session.name, issuer: result.session.issuer },
+      { requestId: ctx.state.requestId, subject: result.session.subject, issuer: result.session.issuer },
       'admin logged in',
     );
     const maxAge = Math.max(1, Math.floor((result.session.expiresAt - Date.now()) / 1000));
     ctx.set('Set-Cookie', sessionCookie(result.sessionId, maxAge));
     ctx.set('Cache-Control', 'no-store');
+    const relay = localPath(form.RelayState) ?? '/saml/session';
+    if (relay === '/admin' || relay.startsWith('/admin/') || relay.startsWith('/admin?')) {
+      return enterConsole(ctx, relay);
+    }
     ctx.status = 303;
-    ctx.redirect(localPath(form.RelayState));
+    ctx.redirect(relay);
   });
   router.get('/saml/session', async (ctx) => {
     ctx.state.routeName = 'GET /saml/session';
@@ -77,8 +91,8 @@ function registerSso(router: Router, sso: WebSso, logger: Logger): void {
     if (!session) return problem(ctx, 401, 'not logged in: start at /saml/login?idp=NAME');
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
-      name: session.name,
-      issuer: session.issuer,
+      name: session.subject,
+      ...(session.issuer !== undefined ? { issuer: session.issuer } : {}),
       scopes: session.scopes,
       expiresAt: new Date(session.expiresAt).toISOString(),
     };

@@ -310,7 +310,7 @@ describe('SP-initiated Web SSO (admin session)', () => {
     expect(answered.headers.get('location')).toBe('/saml/session');
     const cookie = answered.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(
-      /^scim_bridge_admin=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Lax$/,
+      /^__Host-scim_bridge_admin=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Strict$/,
     );
     const session = await fetch(`${a.bridge.url}/saml/session`, {
       headers: { Cookie: cookie.split(';')[0] ?? '' },

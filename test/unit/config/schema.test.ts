@@ -135,6 +135,13 @@ const everyKey: Full<BridgeConfig> = {
 
   log: { level: 'debug' },
   metrics: { token: 'metrics-token-0123456789' },
+  admin: {
+    enabled: true,
+    sessionIdleSeconds: 1800,
+    sessionMaxSeconds: 28_800,
+    auditStreamLength: 10_000,
+    activityStreamLength: 10_000,
+  },
 };
 
 /** Dotted paths of the leaves of a data object (arrays are leaves, like in the schema). */

@@ -1,0 +1,76 @@
+/**
+ * The admin console at start-up (composition root, like start-steps.ts): its pages, built from
+ * the bridge's pieces, the audit log and activity stream in Redis, and the console middleware the
+ * HTTP app mounts under /admin (docs/architecture.md §Admin console).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ActivityLog } from './admin/activity.ts';
+import { auditRoutes } from './admin/audit.ts';
+import { AuditLog } from './admin/audit-log.ts';
+import { clientsRoutes } from './admin/clients.ts';
+import { adminConsole } from './admin/console.ts';
+import { overviewRoutes } from './admin/overview.ts';
+import type { AdminRoute } from './admin/page.ts';
+import type { BridgeConfig } from './config/index.ts';
+import type { HttpDeps } from './http/app.ts';
+import type { EventsRuntime } from './jobs/index.ts';
+import type { MappingStore } from './mapping/reload.ts';
+import type { Directory } from './ports/directory.ts';
+import type { ReadinessReport } from './services/readiness.ts';
+import type { ResourceService } from './services/resources/service.ts';
+import type { AuthRuntime } from './start-auth.ts';
+
+/** What the console's pages may read: the bridge's own pieces, as main.ts built them. */
+export interface AdminParts {
+  readonly config: BridgeConfig;
+  readonly logger: Logger;
+  readonly redis: Redis;
+  readonly auth: AuthRuntime;
+  readonly resources: ResourceService;
+  readonly mappings: MappingStore;
+  readonly directory: Directory;
+  readonly events: EventsRuntime | undefined;
+  readonly readiness: () => Promise<ReadinessReport>;
+}
+
+/** Every page of the console. */
+function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: ActivityLog }): AdminRoute[] {
+  const { auth } = parts;
+  return [
+    ...overviewRoutes({ readiness: parts.readiness, activity: logs.activity }),
+    ...clientsRoutes({
+      configuredTokens: () => auth.statics.list(),
+      issuedTokens: (limit) => auth.issued.list(limit),
+      idps: () => auth.trust?.status() ?? [],
+    }),
+    ...auditRoutes(logs.audit),
+  ];
+}
+
+/** The console and the activity recorder for the HTTP app; nothing when admin.enabled is false. */
+export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activity'> {
+  const { config, logger, redis, auth } = parts;
+  if (!config.admin.enabled) return {};
+  const prefix = config.redis.keyPrefix;
+  const log = logger.child({ component: 'admin' });
+  const audit = new AuditLog(redis, {
+    key: `${prefix}admin-audit`,
+    maxLength: config.admin.auditStreamLength,
+    log: (record) => log.info({ audit: record }, 'admin action'),
+    warn: (message, error) => log.warn({ err: (error as Error).message }, message),
+  });
+  const activity = new ActivityLog(redis, {
+    key: `${prefix}activity`,
+    maxLength: config.admin.activityStreamLength,
+  });
+  const admin = adminConsole({
+    sessions: auth.sessions,
+    authenticator: auth.authenticator,
+    idps: () => (auth.webSso ? (auth.trust?.status() ?? []).filter((s) => s.trusted).map((s) => s.name) : []),
+    routes: adminRoutes(parts, { audit, activity }),
+    audit,
+    logger: log,
+  });
+  return { admin, activity };
+}
