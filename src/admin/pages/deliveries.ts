@@ -130,13 +130,13 @@ function outcome(request: AdminRequest): Html | false {
 }
 
 function notEnabled(): Html {
-  return html`<h1>Deliveries</h1><p class="muted">Events are not enabled (events.enabled), so nothing is delivered to external services.</p>`;
+  return html`<p class="muted">Events are not enabled (events.enabled), so nothing is delivered to external services.</p>`;
 }
 
 async function overview(admin: DeliveriesAdmin | undefined, request: AdminRequest): Promise<Html> {
   if (!admin) return notEnabled();
   const [stats, dead] = await Promise.all([admin.stats(), admin.list({ failed: true, limit: LISTED })]);
-  return html`<h1>Deliveries</h1>${outcome(request)}
+  return html`${outcome(request)}
 ${statsTable(stats)}
 <section aria-labelledby="dead-letters">
   <h2 id="dead-letters">Dead letters (${dead.length}${dead.length === LISTED ? '+' : ''})</h2>
@@ -151,7 +151,7 @@ ${statsTable(stats)}
 
 function statsTable(stats: ServiceStats[]): Html {
   const ms = (value: number | undefined) => (value === undefined ? '—' : `${value} ms`);
-  return html`<table class="counts">
+  return html`<div class="table-wrap"><table class="counts">
   <thead><tr><th scope="col">service</th><th scope="col">waiting</th><th scope="col">active</th><th scope="col">delayed</th>
     <th scope="col">failed</th><th scope="col">completed</th><th scope="col">delivered</th><th scope="col">failed attempts</th>
     <th scope="col">latency p50 / p95</th><th scope="col">last delivered</th></tr></thead>
@@ -159,35 +159,35 @@ function statsTable(stats: ServiceStats[]): Html {
     (s) => html`<tr>
     <th scope="row"><a href="/admin/deliveries/${encodeURIComponent(s.service)}">${s.service}</a></th>
     <td>${s.waiting}</td><td>${s.active}</td><td>${s.delayed}</td>
-    <td${s.failed > 0 ? html` class="error"` : ''}>${s.failed}</td>
+    <td${s.failed > 0 ? html` class="bad"` : ''}>${s.failed}</td>
     <td>${s.completed}</td><td>${s.delivered}</td><td>${s.failedAttempts}</td>
     <td>${ms(s.latencyP50Ms)} / ${ms(s.latencyP95Ms)}</td>
     <td>${timeText(s.lastDeliveredAt)}</td>
   </tr>`,
   )}</tbody>
-</table>`;
+</table></div>`;
 }
 
 function deadLetterTable(rows: JobRow[], request: AdminRequest): Html {
   if (rows.length === 0) return html`<p class="ok">No dead letters.</p>`;
-  return html`<table class="dead-letters">
+  return html`<div class="table-wrap"><table class="dead-letters">
   <thead><tr><th scope="col">service</th><th scope="col">event</th><th scope="col">resource</th><th scope="col">attempts</th>
-    <th scope="col">last error</th><th scope="col">created</th><th scope="col"><span class="visually-hidden">action</span></th></tr></thead>
+    <th scope="col">last error</th><th scope="col">created</th><th scope="col">action</th></tr></thead>
   <tbody>${rows.map(
     (r) => html`<tr>
     <td>${r.service}</td>
     <td><code>${r.type}</code><br><code class="muted">${r.jobId}</code></td>
     <td><a href="/admin/resources/${encodeURIComponent(r.resourceType)}/${encodeURIComponent(r.resourceId)}">${r.resourceType} ${r.resourceId}</a></td>
     <td>${r.attemptsMade}</td>
-    <td class="error">${r.failedReason ?? ''}</td>
+    <td class="bad">${r.failedReason ?? ''}</td>
     <td>${timeText(r.createdAt)}</td>
-    <td><form method="post" action="/admin/deliveries/${encodeURIComponent(r.service)}/retry">
+    <td><form method="post" action="/admin/deliveries/${encodeURIComponent(r.service)}/retry" class="inline">
       ${csrfField(request)}<input type="hidden" name="jobId" value="${r.jobId}">
       <button type="submit" aria-label="Retry ${r.type} of ${r.resourceType} ${r.resourceId} to ${r.service}">Retry</button>
     </form></td>
   </tr>`,
   )}</tbody>
-</table>`;
+</table></div>`;
 }
 
 async function servicePage(
@@ -200,8 +200,7 @@ async function servicePage(
   const dead = pending.filter((r) => r.state === 'failed');
   const waiting = pending.filter((r) => r.state !== 'failed');
   const action = `/admin/deliveries/${encodeURIComponent(service)}`;
-  return html`<h1>Deliveries: ${service}</h1>
-<p><a href="/admin/deliveries">← all services</a></p>${outcome(request)}
+  return html`<p><a href="/admin/deliveries">← all services</a></p>${outcome(request)}
 ${statsTable(stats.filter((s) => s.service === service))}
 <section aria-labelledby="dead-letters">
   <h2 id="dead-letters">Dead letters (${dead.length})</h2>
@@ -212,16 +211,16 @@ ${statsTable(stats.filter((s) => s.service === service))}
   ${
     waiting.length === 0
       ? html`<p class="muted">Nothing waiting.</p>`
-      : html`<ul>${waiting.map((r) => html`<li>${r.state}: <code>${r.type}</code> ${r.resourceType} ${r.resourceId}, ${r.attemptsMade} attempt(s)${r.failedReason ? html` — <span class="error">${r.failedReason}</span>` : ''}</li>`)}</ul>`
+      : html`<ul>${waiting.map((r) => html`<li>${r.state}: <code>${r.type}</code> ${r.resourceType} ${r.resourceId}, ${r.attemptsMade} attempt(s)${r.failedReason ? html` — <span class="bad">${r.failedReason}</span>` : ''}</li>`)}</ul>`
   }
 </section>
 <section aria-labelledby="replay">
   <h2 id="replay">Replay an event</h2>
   <p class="muted">Delivers a delivered or dead-lettered event again, with the same event id (receivers that de-duplicate ignore it).</p>
-  <form method="post" action="${action}/replay" class="inline">${csrfField(request)}
-    <label for="replay-event">Event id</label>
-    <input id="replay-event" name="eventId" type="text" required pattern="[\\x21-\\x7e]{1,200}">
-    <button type="submit">Replay</button>
+  <form method="post" action="${action}/replay" class="filters">${csrfField(request)}
+    <div class="wide"><label for="replay-event">Event id</label>
+    <input id="replay-event" name="eventId" type="text" required maxlength="200"></div>
+    <div><button type="submit">Replay</button></div>
   </form>
 </section>`;
 }

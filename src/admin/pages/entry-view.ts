@@ -32,11 +32,11 @@ function shortened(resource: Record<string, unknown>): { resource: Record<string
 
 export function entrySideBySide(inspected: InspectedEntry): Html {
   const { resource, cut } = shortened(inspected.resource);
-  return html`<div class="side-by-side">
+  return html`<div class="grid side-by-side">
   <section aria-labelledby="ldap-entry">
     <h2 id="ldap-entry">LDAP entry</h2>
     <p class="dn">dn: <code>${inspected.dn}</code></p>
-    <table class="entry">
+    <div class="table-wrap"><table class="entry">
       <thead><tr><th scope="col">attribute</th><th scope="col">values</th></tr></thead>
       <tbody>
         ${inspected.attributes.map(
@@ -46,7 +46,7 @@ export function entrySideBySide(inspected: InspectedEntry): Html {
         </tr>`,
         )}
       </tbody>
-    </table>
+    </table></div>
   </section>
   <section aria-labelledby="scim-resource">
     <h2 id="scim-resource">SCIM resource</h2>

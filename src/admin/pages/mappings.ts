@@ -48,7 +48,7 @@ function reloadState(mappings: MappingsView): Html {
     <dd>${
       last
         ? html`${timeText(last.at)} (${last.reason}):
-          ${last.ok ? html`<span class="ok">valid, in service</span>` : html`<span class="error">refused, the last good mapping stays in service</span>`}`
+          ${last.ok ? html`<span class="ok">valid, in service</span>` : html`<span class="bad">refused, the last good mapping stays in service</span>`}`
         : html`<span class="muted">none since start-up</span>`
     }</dd>
   </dl>
@@ -64,11 +64,10 @@ function problemList(problems: readonly MappingProblem[]): Html {
 
 function mappingsIndex(mappings: MappingsView): Html {
   const problems = mappings.problems();
-  return html`<h1>Mappings</h1>
-${reloadState(mappings)}
+  return html`${reloadState(mappings)}
 <section aria-labelledby="resource-types">
   <h2 id="resource-types">Resource types</h2>
-  <table>
+  <div class="table-wrap"><table>
     <thead><tr><th scope="col">resource type</th><th scope="col">endpoint</th><th scope="col">file</th>
       <th scope="col">attributes</th><th scope="col">validation</th></tr></thead>
     <tbody>
@@ -79,11 +78,11 @@ ${reloadState(mappings)}
         <td><code>${rt.endpoint}</code></td>
         <td><code>${basename(rt.file)}</code></td>
         <td>${rt.rules.length}</td>
-        <td>${own === 0 ? html`<span class="ok">valid</span>` : html`<span class="error">${own} problem(s) on disk</span>`}</td>
+        <td>${own === 0 ? html`<span class="ok">valid</span>` : html`<span class="bad">${own} problem(s) on disk</span>`}</td>
       </tr>`;
     })}
     </tbody>
-  </table>
+  </table></div>
 </section>`;
 }
 
@@ -91,14 +90,13 @@ async function mappingPage(mappings: MappingsView, rt: CompiledResourceType): Pr
   const problems = mappings.problems().filter((p) => p.file === rt.file);
   const text = await readFile(rt.file, 'utf8').catch((error: Error) => `(cannot read: ${error.message})`);
   const d = rt.directory;
-  return html`<h1>Mapping: ${rt.name} <code>${rt.endpoint}</code></h1>
-${reloadState(mappings)}
+  return html`${reloadState(mappings)}
 <section aria-labelledby="validation">
   <h2 id="validation">Validation of <code>${basename(rt.file)}</code></h2>
   ${
     problems.length === 0
       ? html`<p class="ok">valid: the file on disk is the one in service</p>`
-      : html`<p class="error">the file on disk has ${problems.length} problem(s); the last good version is in service</p>${problemList(problems)}`
+      : html`<p class="bad">the file on disk has ${problems.length} problem(s); the last good version is in service</p>${problemList(problems)}`
   }
 </section>
 <section aria-labelledby="directory-block">
@@ -113,11 +111,11 @@ ${reloadState(mappings)}
 </section>
 <section aria-labelledby="attributes">
   <h2 id="attributes">Attributes</h2>
-  <table class="attribute-table">
+  <div class="table-wrap"><table class="attribute-table">
     <thead><tr><th scope="col">SCIM attribute</th><th scope="col">LDAP attribute</th>
       <th scope="col">transform</th><th scope="col">flags</th><th scope="col">line</th></tr></thead>
     <tbody>${rt.rules.map(ruleRow)}</tbody>
-  </table>
+  </table></div>
 </section>
 ${previewForm(rt, {})}
 ${entryForm(rt, '')}

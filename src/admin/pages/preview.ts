@@ -68,8 +68,7 @@ async function previewPage(
 ): Promise<Html> {
   const fields = previewFields(request);
   const back = html`<p><a href="/admin/mappings/${typeSegment(rt)}">← ${rt.name} mapping</a></p>`;
-  if (!fields.method || !fields.path)
-    return html`<h1>Preview: ${rt.name}</h1>${back}${previewForm(rt, fields)}`;
+  if (!fields.method || !fields.path) return html`${back}${previewForm(rt, fields)}`;
   let body: unknown;
   if (fields.body !== undefined) {
     try {
@@ -92,7 +91,7 @@ async function previewPage(
     if (error instanceof PreviewUsageError) throw new AdminProblem(400, `preview: ${error.message}`);
     throw error;
   }
-  return html`<h1>Preview: ${rt.name}</h1>${back}
+  return html`${back}
 ${previewForm(rt, fields)}
 <section aria-labelledby="preview-result" class="preview-result">
   <h2 id="preview-result">${fields.method} ${fields.path}: ${result.operations.length} LDAP operation(s), SCIM ${result.status}</h2>
@@ -101,7 +100,7 @@ ${previewForm(rt, fields)}
       ? 'The target was read from the directory (secrets left out); nothing was written.'
       : 'Entries looked up by id are simulated; nothing was read from or written to the directory.'
   }</p>
-  ${result.error && html`<p class="error">SCIM ${result.status}${result.error.scimType ? ` ${result.error.scimType}` : ''}: ${result.error.detail}</p>`}
+  ${result.error && html`<p class="notice error">SCIM ${result.status}${result.error.scimType ? ` ${result.error.scimType}` : ''}: ${result.error.detail}</p>`}
   <pre class="ldif">${formatPreview(result)}</pre>
 </section>`;
 }
@@ -111,7 +110,7 @@ export function previewForm(rt: CompiledResourceType, fields: PreviewFields): Ht
   const method = fields.method ?? 'PATCH';
   return html`<section aria-labelledby="preview-form">
   <h2 id="preview-form">Preview a SCIM request</h2>
-  <form method="get" action="/admin/mappings/${typeSegment(rt)}/preview" class="stacked">
+  <form method="get" action="/admin/mappings/${typeSegment(rt)}/preview" class="stack">
     <label for="preview-method">Method</label>
     <select id="preview-method" name="method">
       ${METHODS.map((m) => html`<option${m === method ? html` selected` : ''}>${m}</option>`)}
@@ -136,22 +135,22 @@ async function entryPage(
 ): Promise<Html> {
   const entryRef = bounded(queryValue(request, 'ref'), 'DN or id', MAX_FIELD);
   const back = html`<p><a href="/admin/mappings/${typeSegment(rt)}">← ${rt.name} mapping</a></p>`;
-  if (entryRef === undefined) return html`<h1>Entry: ${rt.name}</h1>${back}${entryForm(rt, '')}`;
+  if (entryRef === undefined) return html`${back}${entryForm(rt, '')}`;
   // A DN has an `=`; a SCIM id (the entry's UUID) does not.
   const ref = entryRef.includes('=') ? { dn: entryRef } : { id: entryRef };
   const inspected = await scimCall('entry', () =>
     deps.resources.inspect({ resourceType: rt, ref, ctx: contextFor(request, deps.scimBaseUrl) }),
   );
-  return html`<h1>Entry: ${rt.name}</h1>${back}${entryForm(rt, entryRef)}${entrySideBySide(inspected)}`;
+  return html`${back}${entryForm(rt, entryRef)}${entrySideBySide(inspected)}`;
 }
 
 export function entryForm(rt: CompiledResourceType, value: string): Html {
   return html`<section aria-labelledby="entry-form">
   <h2 id="entry-form">Read an entry as a ${rt.name}</h2>
-  <form method="get" action="/admin/mappings/${typeSegment(rt)}/entry" class="inline">
-    <label for="entry-ref">DN or id</label>
-    <input id="entry-ref" name="ref" type="text" required value="${value}">
-    <button type="submit">Show</button>
+  <form method="get" action="/admin/mappings/${typeSegment(rt)}/entry" class="filters">
+    <div class="wide"><label for="entry-ref">DN or id</label>
+    <input id="entry-ref" name="ref" type="text" required value="${value}"></div>
+    <div><button type="submit">Show</button></div>
   </form>
 </section>`;
 }

@@ -46,19 +46,14 @@ export function resourceRoutes(deps: AdminPagesDeps): AdminRoute[] {
       path: '/admin/resources/:type/:id',
       handle: async (request) => {
         const rt = resourceTypeOf(deps.mappings.current(), request.params.type);
-        return {
-          kind: 'page',
-          title: `${rt.name} ${request.params.id ?? ''}`,
-          body: await resourcePage(deps, rt, request),
-        };
+        return { kind: 'page', ...(await resourcePage(deps, rt, request)) };
       },
     },
   ];
 }
 
 function typeIndex(deps: AdminPagesDeps): Html {
-  return html`<h1>Resources</h1>
-<ul>${deps.mappings
+  return html`<ul>${deps.mappings
     .current()
     .resourceTypes.map(
       (rt) =>
@@ -88,15 +83,14 @@ async function searchPage(
   );
   const page = (c: string) =>
     `/admin/resources/${typeSegment(rt)}?${new URLSearchParams({ ...(filter ? { filter } : {}), cursor: c })}`;
-  return html`<h1>${rt.endpoint.slice(1)}</h1>
-<form method="get" action="/admin/resources/${typeSegment(rt)}" class="inline" role="search">
-  <label for="filter">SCIM filter</label>
+  return html`<form method="get" action="/admin/resources/${typeSegment(rt)}" class="filters" role="search">
+  <div class="wide"><label for="filter">SCIM filter</label>
   <input id="filter" name="filter" type="search" size="60" value="${filter ?? ''}"
-    placeholder="${rt.name === 'User' ? 'userName sw "a"' : 'displayName co "team"'}">
-  <button type="submit">Search</button>
+    placeholder="${rt.name === 'User' ? 'userName sw "a"' : 'displayName co "team"'}"></div>
+  <div><button type="submit">Search</button></div>
 </form>
 <p>${result.totalResults} match(es)${filter ? html` for <code>${filter}</code>` : ''}.</p>
-<table class="results">
+<div class="table-wrap"><table class="results">
   <thead><tr><th scope="col">name</th><th scope="col">id</th><th scope="col">active</th><th scope="col">last modified</th></tr></thead>
   <tbody>${result.Resources.map((r) => {
     const id = typeof r.id === 'string' ? r.id : '';
@@ -108,7 +102,7 @@ async function searchPage(
       <td>${typeof meta.lastModified === 'string' ? meta.lastModified : ''}</td>
     </tr>`;
   })}</tbody>
-</table>
+</table></div>
 <nav class="pager" aria-label="Pages">
   ${result.previousCursor && html`<a rel="prev" href="${page(result.previousCursor)}">← previous</a>`}
   ${result.nextCursor && html`<a rel="next" href="${page(result.nextCursor)}">next →</a>`}
@@ -119,7 +113,7 @@ async function resourcePage(
   deps: AdminPagesDeps,
   rt: CompiledResourceType,
   request: AdminRequest,
-): Promise<Html> {
+): Promise<{ title: string; body: Html }> {
   const id = request.params.id ?? '';
   const inspected = await scimCall(`${rt.name} "${id}"`, () =>
     deps.resources.inspect({ resourceType: rt, ref: { id }, ctx: contextFor(request, deps.scimBaseUrl) }),
@@ -128,11 +122,11 @@ async function resourcePage(
     ? await deps.deliveries.eventsOf(rt.name, id, { limit: EVENTS_SHOWN })
     : undefined;
   const resource = inspected.resource;
-  return html`<h1>${rt.name}: ${nameOf(resource)}</h1>
-<p><a href="/admin/resources/${typeSegment(rt)}">← ${rt.endpoint.slice(1)}</a></p>
+  const body = html`<p><a href="/admin/resources/${typeSegment(rt)}">← ${rt.endpoint.slice(1)}</a></p>
 ${memberships(resource)}
 ${entrySideBySide(inspected)}
 ${eventTable(events)}`;
+  return { title: `${rt.name}: ${nameOf(resource)}`, body };
 }
 
 /** References to other resources: `groups` (memberships) and `members`, as links. */
@@ -166,7 +160,7 @@ function eventTable(events: JobRow[] | undefined): Html {
   return html`<section aria-labelledby="events">
   <h2 id="events">Recent events</h2>
   ${events.length === 0 ? html`<p class="muted">None held in the delivery queues.</p>` : ''}
-  <table class="events">
+  <div class="table-wrap"><table class="events">
     <thead><tr><th scope="col">time</th><th scope="col">event</th><th scope="col">service</th><th scope="col">state</th>
       <th scope="col">attempts</th><th scope="col">by</th><th scope="col">changed</th><th scope="col">last error</th></tr></thead>
     <tbody>${events.map(
@@ -181,6 +175,6 @@ function eventTable(events: JobRow[] | undefined): Html {
       <td>${e.failedReason ?? ''}</td>
     </tr>`,
     )}</tbody>
-  </table>
+  </table></div>
 </section>`;
 }

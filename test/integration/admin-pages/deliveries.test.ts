@@ -46,7 +46,7 @@ describe('deliveries', () => {
       (html) => html.includes(id),
     );
     expect(overview).toContain('Dead letters (1)');
-    expect(overview).toMatch(/<td class="error">[^<]*400[^<]*<\/td>/);
+    expect(overview).toMatch(/<td class="bad">[^<]*400[^<]*<\/td>/);
     const jobId = /name="jobId" value="([^"]+)"/.exec(overview)?.[1] as string;
     expect(jobId).toBeDefined();
     // Every form carries the session's CSRF token.
@@ -55,7 +55,7 @@ describe('deliveries', () => {
 
     const service = pageHtml(await pages.get('/admin/deliveries/hook'));
     expect(service).toMatch(
-      /<th scope="row"><a href="\/admin\/deliveries\/hook">hook<\/a><\/th>\s*<td>0<\/td><td>0<\/td><td>0<\/td>\s*<td class="error">1<\/td>/,
+      /<th scope="row"><a href="\/admin\/deliveries\/hook">hook<\/a><\/th>\s*<td>0<\/td><td>0<\/td><td>0<\/td>\s*<td class="bad">1<\/td>/,
     );
 
     receiver.mode = 200;
