@@ -127,7 +127,7 @@ ${entryForm(rt, '')}
 
 function ruleRow(rule: CompiledRule): Html {
   return html`<tr>
-    <td><code>${rule.key}</code>${rule.isCore ? '' : html` <span class="muted">${rule.schema}</span>`}</td>
+    <td><code>${rule.key}</code></td>
     <td><code>${rule.ldap}</code></td>
     <td>${rule.transform.name}</td>
     <td>${ruleFlags(rule).join(', ')}</td>

@@ -157,9 +157,11 @@ function eventTable(events: JobRow[] | undefined): Html {
   if (events === undefined)
     return html`<section aria-labelledby="events"><h2 id="events">Recent events</h2>
   <p class="muted">Events are not enabled (events.enabled).</p></section>`;
+  if (events.length === 0)
+    return html`<section aria-labelledby="events"><h2 id="events">Recent events</h2>
+  <p class="muted">None held in the delivery queues.</p></section>`;
   return html`<section aria-labelledby="events">
   <h2 id="events">Recent events</h2>
-  ${events.length === 0 ? html`<p class="muted">None held in the delivery queues.</p>` : ''}
   <div class="table-wrap"><table class="events">
     <thead><tr><th scope="col">time</th><th scope="col">event</th><th scope="col">service</th><th scope="col">state</th>
       <th scope="col">attempts</th><th scope="col">by</th><th scope="col">changed</th><th scope="col">last error</th></tr></thead>
