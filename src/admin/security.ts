@@ -86,5 +86,8 @@ export function crossOriginReason(ctx: Context): string | undefined {
 /** A console path to return to after sign-in, or the overview: local, under /admin, no scheme or host. */
 export function consolePath(next: unknown): string {
   if (typeof next !== 'string' || next.length > 2000) return '/admin';
-  return /^\/admin(?:[/?][\x21-\x7e]*)?$/.test(next) && !/[\\]|\/\//.test(next) ? next : '/admin';
+  const path = next.split('?')[0] ?? '';
+  const local = /^\/admin(?:[/?][\x21-\x7e]*)?$/.test(next) && !/[\\]|\/\//.test(next);
+  // No dot segments: a browser would resolve /admin/../x to a path outside the console.
+  return local && !/\/\.\.?(?:\/|$)|%2e/i.test(path) ? next : '/admin';
 }
