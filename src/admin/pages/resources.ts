@@ -77,7 +77,13 @@ async function searchPage(
   const result = await scimCall(filter ? `filter ${JSON.stringify(filter)}` : 'list', () =>
     deps.resources.list({
       resourceType: rt,
-      query: { ...(filter ? { filter } : {}), cursor: cursor ?? '', count: PAGE_SIZE },
+      // The list shows names only: a group's members are not read for it.
+      query: {
+        ...(filter ? { filter } : {}),
+        cursor: cursor ?? '',
+        count: PAGE_SIZE,
+        excludedAttributes: ['members', 'groups'],
+      },
       ctx: contextFor(request, deps.scimBaseUrl),
     }),
   );
