@@ -112,6 +112,11 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     const resource = JSON.parse(await text(page, 'pre.json')) as { userName: string };
     expect(resource.userName).toBe('bob');
     await screenshot(page, 'resource-user');
+    // On a phone the entry and the resource stack, and wide tables scroll inside their box.
+    await page.setViewport({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'resource-user-phone');
     done();
     await page.browserContext().close();
   });
