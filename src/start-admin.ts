@@ -57,7 +57,7 @@ function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: Activ
 }
 
 /** The console and the activity recorder for the HTTP app; nothing when admin.enabled is false. */
-export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activity'> {
+export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activity' | 'adminAudit'> {
   const { config, logger, redis, auth } = parts;
   if (!config.admin.enabled) return {};
   const prefix = config.redis.keyPrefix;
@@ -80,5 +80,5 @@ export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activit
     audit,
     logger: log,
   });
-  return { admin, activity };
+  return { admin, activity, adminAudit: audit };
 }

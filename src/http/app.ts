@@ -7,6 +7,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../admin/activity.ts';
+import type { AuditLog } from '../admin/audit-log.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
@@ -70,6 +71,8 @@ export interface HttpDeps {
   admin?: Koa.Middleware;
   /** Where SCIM writes are recorded for the console's overview; absent: not recorded. */
   activity?: ActivityLog;
+  /** The console's audit log, for SSO sign-ins at /saml/acs. */
+  adminAudit?: AuditLog;
 }
 
 export function createApp(deps: HttpDeps): Koa {
@@ -151,7 +154,13 @@ function operationalRouter(deps: HttpDeps): Router {
   if (deps.tokenGrant) registerOAuthRoutes(operational, deps.tokenGrant, deps.logger);
   if (deps.spMetadataXml) {
     const sso = deps.webSso ? { sso: deps.webSso } : {};
-    registerSamlRoutes(operational, { metadataXml: deps.spMetadataXml, logger: deps.logger, ...sso });
+    const audit = deps.adminAudit ? { audit: deps.adminAudit } : {};
+    registerSamlRoutes(operational, {
+      metadataXml: deps.spMetadataXml,
+      logger: deps.logger,
+      ...sso,
+      ...audit,
+    });
   }
 
   return operational;

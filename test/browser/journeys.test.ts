@@ -61,6 +61,13 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     expect(readiness).toBe('Readiness: ready');
     expect(await page.$eval('.who strong', (s) => s.textContent)).toBe('auth.token');
     await screenshot(page, 'overview');
+    await Promise.all([page.waitForNavigation(), page.click('nav a[href="/admin/clients"]')]);
+    expect(await headingOf(page)).toBe('Clients and trust');
+    expect(await page.$eval('#configured ~ .table-wrap tbody', (t) => t.textContent ?? '')).toContain('auth.token');
+    await screenshot(page, 'clients');
+    await page.setViewport({ width: 390, height: 844, isMobile: true });
+    await page.goto(`${env.origin}/admin`);
+    await screenshot(page, 'overview-phone');
     await Promise.all([page.waitForNavigation(), page.click('form[action="/admin/sign-out"] button')]);
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     expect((await page.browserContext().cookies()).map((c) => c.name)).not.toContain(
@@ -110,6 +117,11 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     await page.waitForSelector('main h1');
     expect(await headingOf(page)).toBe('Audit log');
     expect(await page.$eval('.who', (s) => s.textContent ?? '')).toContain('ada@example.test');
+    // The sign-in itself is the newest audit record.
+    const newest = await page.$eval('tbody tr', (tr) => tr.textContent ?? '');
+    expect(newest).toContain('ada@example.test');
+    expect(newest).toContain('POST /saml/acs');
+    expect(newest).toContain('ok (200)');
     await screenshot(page, 'audit-after-sso');
     done();
     await page.browserContext().close();

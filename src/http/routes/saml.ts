@@ -8,8 +8,9 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../../admin/audit-log.ts';
 import { escapeHtml } from '../../admin/html.ts';
-import type { WebSso } from '../../auth/saml/web-sso.ts';
+import type { AcsResult, WebSso } from '../../auth/saml/web-sso.ts';
 import { sessionCookie, sessionIdOf } from '../../auth/sessions.ts';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
 import { FormProblem, readForm } from '../form.ts';
@@ -50,7 +51,34 @@ function enterConsole(ctx: Context, location: string): void {
     `<title>Signed in</title></head><body><p>Signed in. <a href="${target}">Continue to the console</a>.</p></body></html>`;
 }
 
-function registerSso(router: Router, sso: WebSso, logger: Logger): void {
+/** A console sign-in through SSO, or its refusal, in the console's audit log. */
+function auditSignIn(audit: AuditLog | undefined, ctx: Context, result: AcsResult): Promise<void> {
+  if (!audit) return Promise.resolve();
+  const common = {
+    action: 'POST /saml/acs',
+    from: (ctx.state.origin as { address?: string } | undefined)?.address ?? '',
+    requestId: String(ctx.state.requestId ?? ''),
+  };
+  return result.ok
+    ? audit.record({
+        ...common,
+        who: result.session.subject,
+        via: 'saml',
+        detail: { issuer: result.session.issuer ?? '' },
+        outcome: 'ok',
+        status: 200,
+      })
+    : audit.record({
+        ...common,
+        who: 'anonymous',
+        via: '-',
+        detail: { reason: result.description },
+        outcome: 'refused',
+        status: 400,
+      });
+}
+
+function registerSso(router: Router, sso: WebSso, logger: Logger, audit?: AuditLog): void {
   router.get('/saml/login', async (ctx) => {
     ctx.state.routeName = 'GET /saml/login';
     const relay = localPath(ctx.query.RelayState);
@@ -70,6 +98,7 @@ function registerSso(router: Router, sso: WebSso, logger: Logger): void {
     }
     if (typeof form.SAMLResponse !== 'string') return problem(ctx, 400, 'expected one SAMLResponse field');
     const result = await sso.acs(form.SAMLResponse);
+    await auditSignIn(audit, ctx, result);
     if (!result.ok) return problem(ctx, 400, result.description);
     logger.info(
       { requestId: ctx.state.requestId, subject: result.session.subject, issuer: result.session.issuer },
@@ -107,7 +136,7 @@ function registerSso(router: Router, sso: WebSso, logger: Logger): void {
 
 export function registerSamlRoutes(
   router: Router,
-  parts: { metadataXml: string; sso?: WebSso; logger: Logger },
+  parts: { metadataXml: string; sso?: WebSso; logger: Logger; audit?: AuditLog },
 ): void {
   router.get('/saml/metadata', (ctx) => {
     ctx.state.routeName = 'GET /saml/metadata';
@@ -127,7 +156,7 @@ export function registerSamlRoutes(
       ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     }
   });
-  registerSso(router, sso, parts.logger);
+  registerSso(router, sso, parts.logger, parts.audit);
 }
 
 function logger(log: Logger, error: unknown): void {
