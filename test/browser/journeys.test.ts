@@ -63,7 +63,9 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     await screenshot(page, 'overview');
     await Promise.all([page.waitForNavigation(), page.click('nav a[href="/admin/clients"]')]);
     expect(await headingOf(page)).toBe('Clients and trust');
-    expect(await page.$eval('#configured ~ .table-wrap tbody', (t) => t.textContent ?? '')).toContain('auth.token');
+    expect(await page.$eval('#configured ~ .table-wrap tbody', (t) => t.textContent ?? '')).toContain(
+      'auth.token',
+    );
     await screenshot(page, 'clients');
     await page.setViewport({ width: 390, height: 844, isMobile: true });
     await page.goto(`${env.origin}/admin`);
