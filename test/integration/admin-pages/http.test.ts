@@ -3,6 +3,9 @@
  * are error pages with the detail escaped, a retry without the CSRF token changes nothing, a
  * retry with it is performed, redirected and audited.
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import { ConsoleClient, csrfOf } from '../admin/helpers.ts';
@@ -15,12 +18,16 @@ const HOSTILE = '<script>alert(1)</script>';
 let t: TestBridge;
 let receiver: Receiver;
 let client: ConsoleClient;
+let dir: string;
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'admin-pages-http-'));
+  cpSync('mappings/openldap', dir, { recursive: true });
   receiver = await startReceiver(SECRET);
   t = await startTestBridge({
     seed: 'empty',
     env: {
+      SCIM_BRIDGE_MAPPINGS_DIR: dir,
       SCIM_BRIDGE_EVENTS_ENABLED: 'true',
       SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([{ name: 'hook', url: receiver.url, secret: SECRET }]),
     },
@@ -32,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the pages behind the console', () => {
@@ -88,5 +96,24 @@ describe('the pages behind the console', () => {
     const audit = await client.get('/admin/audit');
     expect(audit.text).toContain('deliveries.retry');
     expect(audit.text).toContain(jobId);
+  });
+
+  it("the mapping page follows the bridge's own hot reload", async () => {
+    expect((await client.get('/admin/mappings/Users')).text).toContain('<td><code>title</code></td>');
+    const file = join(dir, 'users.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(
+      file,
+      original.replace('  title: { ldap: title, orderingRule: caseIgnoreOrderingMatch }\n', ''),
+    );
+    const reloaded = await until(
+      () => client.get('/admin/mappings/Users'),
+      (answer) => answer.status === 200 && !answer.text.includes('<td><code>title</code></td>'),
+    );
+    expect(reloaded.text).toContain('valid, in service');
+    expect(reloaded.text).toContain('<td><code>displayName</code></td>');
+    // The bridge serves what the page shows.
+    const schema = await t.request('GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User');
+    expect((schema.body.attributes as { name: string }[]).map((a) => a.name)).not.toContain('title');
   });
 });
