@@ -14,6 +14,7 @@ import { clientsRoutes } from './admin/clients.ts';
 import { adminConsole } from './admin/console.ts';
 import { overviewRoutes } from './admin/overview.ts';
 import type { AdminRoute } from './admin/page.ts';
+import { adminPages } from './admin/pages/index.ts';
 import { type BridgeConfig, loadConfig } from './config/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import type { EventsRuntime } from './jobs/index.ts';
@@ -51,6 +52,13 @@ function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: Activ
       idps: () => auth.trust?.status() ?? [],
     }),
     ...auditRoutes(logs.audit),
+    ...adminPages({
+      mappings: parts.mappings,
+      resources: parts.resources,
+      directory: parts.directory,
+      ...(parts.events ? { deliveries: parts.events.admin } : {}),
+      scimBaseUrl: parts.config.server.publicBaseUrl ?? parts.config.server.basePath,
+    }),
   ];
 }
 

@@ -10,9 +10,10 @@ import { loadMappingDirectory } from '../mapping/load.ts';
 import { formatProblem, MappingError, type MappingProblem } from '../mapping/problems.ts';
 import { subschemaVerifier } from '../mapping/subschema.ts';
 import type { DirEntry } from '../ports/directory.ts';
+import { type PreviewRequest, PreviewUsageError, previewRequest } from '../services/preview.ts';
+import { formatPreview } from '../services/preview-text.ts';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
 import { TRUST_HELP, trustCommand } from './commands/trust.ts';
-import { formatPreview, type PreviewRequest, PreviewUsageError, previewRequest } from './preview.ts';
 
 const HELP: Record<string, string> = {
   tokens: TOKENS_HELP,

@@ -21,7 +21,16 @@ export interface JobRow {
   failedReason?: string;
   /** When the job was created (ms). */
   createdAt: number;
+  /** Who made the change, where it came from, and which attributes it changed (names only). */
+  actor: string;
+  origin: string;
+  changedAttributes: string[];
+  /** When the job was last finished, delivered or dead-lettered (ms). */
+  finishedAt?: number;
 }
+
+/** The states a job can be found in, pending first. */
+const ALL_STATES = ['failed', 'waiting', 'active', 'delayed', 'completed'] as const;
 
 export interface ServiceStats {
   service: string;
@@ -57,20 +66,55 @@ export class JobsAdmin {
     );
   }
 
-  /** Jobs of every service: the dead letters only with `failed`, else everything not yet delivered. */
-  async list(options: { failed?: boolean; limit?: number } = {}): Promise<JobRow[]> {
+  /** The configured services' names, in configuration order. */
+  services(): string[] {
+    return [...this.#queues.keys()];
+  }
+
+  /**
+   * Jobs of every service (or of `service` only): the dead letters only with `failed`, else
+   * everything not yet delivered.
+   */
+  async list(options: { failed?: boolean; limit?: number; service?: string } = {}): Promise<JobRow[]> {
     const limit = options.limit ?? 100;
     const states = options.failed
       ? (['failed'] as const)
       : (['failed', 'waiting', 'active', 'delayed'] as const);
     const rows: JobRow[] = [];
     for (const [service, queue] of this.#queues) {
+      if (options.service !== undefined && service !== options.service) continue;
       for (const state of states) {
         const jobs = await queue.getJobs([state], 0, limit - 1, true);
         for (const job of jobs) if (job) rows.push(toRow(service, state, job));
       }
     }
     return rows.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
+  }
+
+  /**
+   * The events of one resource the queues still hold (pending, dead-lettered, and delivered ones
+   * kept for events.retentionSeconds), newest first, one row per service. Bounded: only the `scan`
+   * newest jobs of each state and service are looked at, so on a busy bridge older events of a
+   * resource fall out of view (there is no per-resource index).
+   */
+  async eventsOf(
+    resourceType: string,
+    resourceId: string,
+    options: { limit?: number; scan?: number } = {},
+  ): Promise<JobRow[]> {
+    const scan = options.scan ?? 1000;
+    const wantedType = resourceType.toLowerCase();
+    const rows: JobRow[] = [];
+    for (const [service, queue] of this.#queues) {
+      for (const state of ALL_STATES) {
+        for (const job of await queue.getJobs([state], 0, scan - 1, false)) {
+          const event = job?.data.event;
+          if (job && event?.resourceId === resourceId && event.resourceType.toLowerCase() === wantedType)
+            rows.push(toRow(service, state, job));
+        }
+      }
+    }
+    return rows.sort((a, b) => b.createdAt - a.createdAt).slice(0, options.limit ?? 50);
   }
 
   /** Retries one dead-lettered job (by job id = event id) in every service where it failed. */
@@ -213,5 +257,9 @@ function toRow(service: string, state: string, job: Job<DeliveryJobData>): JobRo
     attemptsMade: job.attemptsMade,
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     createdAt: job.timestamp,
+    actor: event.actor,
+    origin: event.origin,
+    changedAttributes: event.changedAttributes ?? [],
+    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
   };
 }

@@ -13,6 +13,14 @@ import { formatProblem, MappingError, type MappingProblem } from './problems.ts'
 
 export type ReloadOutcome = { ok: true; set: MappingSet } | { ok: false; problems: MappingProblem[] };
 
+/** The last reload attempt, for the admin console: when, why, and whether its set went into service. */
+export interface ReloadRecord {
+  at: Date;
+  reason: string;
+  ok: boolean;
+  problems: MappingProblem[];
+}
+
 export interface MappingStoreOptions {
   catalog: ReadonlyMap<string, SchemaDefinition>;
   /** Called after every reload attempt (log it). */
@@ -38,6 +46,7 @@ export class MappingStore {
   /** Reload attempts started so far; an attempt that a newer one overtook swaps nothing in. */
   #generation = 0;
   #latest: Promise<ReloadOutcome> | undefined;
+  #lastReload: ReloadRecord | undefined;
 
   /** Loads the directory; throws MappingError when it is invalid (there is no last good set yet). */
   constructor(dir: string, options: MappingStoreOptions) {
@@ -56,6 +65,11 @@ export class MappingStore {
   /** Problems of the last reload when it failed (the last good set is in service); empty otherwise. */
   problems(): MappingProblem[] {
     return this.#problems;
+  }
+
+  /** The last reload attempt that settled; undefined before the first (the set loaded at start-up). */
+  lastReload(): ReloadRecord | undefined {
+    return this.#lastReload;
   }
 
   /** Readiness warnings: one line per problem, naming file:line:column. */
@@ -105,6 +119,12 @@ export class MappingStore {
       this.#problems = problems;
       outcome = { ok: false, problems };
     }
+    this.#lastReload = {
+      at: new Date(),
+      reason,
+      ok: outcome.ok,
+      problems: outcome.ok ? [] : outcome.problems,
+    };
     this.#options.onReload?.(outcome, reason);
     return outcome;
   }

@@ -1,6 +1,6 @@
 /**
  * A Directory in memory that records every call: the directory of `preview` (which answers with
- * simulated entries, see src/cli/preview.ts) and of the services' unit tests (which seed entries
+ * simulated entries, see services/preview.ts) and of the services' unit tests (which seed entries
  * and assert on the operations recorded). It lives in services because both of its users sit
  * above services, and it is no adapter a deployment could choose: src/ports holds interfaces only.
  *

@@ -17,6 +17,7 @@ import {
   type ServiceContext,
   withinRequest,
 } from './context.ts';
+import { type InspectedEntry, type InspectRequest, inspectEntry } from './inspect.ts';
 import { type DeleteRequest, deleteResource, probeEntry, settleProvisioning } from './lifecycle.ts';
 import { type ListRequest, listAllResources, listResources } from './list.ts';
 import { type PatchRequest, patchResource } from './patch.ts';
@@ -63,6 +64,11 @@ export class ResourceService {
 
   get(request: GetRequest): Promise<ResourceResult> {
     return getResource(withinRequest(this.#svc, request.ctx), request);
+  }
+
+  /** The directory entry behind a resource and the resource it reads as (the admin console). */
+  inspect(request: InspectRequest): Promise<InspectedEntry> {
+    return inspectEntry(withinRequest(this.#svc, request.ctx), request);
   }
 
   list(request: ListRequest): Promise<ListResult> {

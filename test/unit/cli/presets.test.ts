@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { previewRequest } from '../../../src/cli/preview.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { findResourceTypeByName } from '../../../src/mapping/compiled.ts';
 import { loadMappingDirectory } from '../../../src/mapping/load.ts';
+import { previewRequest } from '../../../src/services/preview.ts';
 
 const presets = readdirSync('mappings').filter((name) => statSync(join('mappings', name)).isDirectory());
 

@@ -7,9 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatPreview, PreviewUsageError, previewRequest } from '../../../src/cli/preview.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { loadMappingDirectory } from '../../../src/mapping/load.ts';
+import { PreviewUsageError, previewRequest } from '../../../src/services/preview.ts';
+import { formatPreview } from '../../../src/services/preview-text.ts';
 
 const set = loadMappingDirectory('mappings/openldap', STANDARD_SCHEMAS);
 const ID = '3f1c0e2a-1111-4222-8333-444455556666';

@@ -1,6 +1,6 @@
 /**
- * `scim-ldap-bridge preview`: what LDAP operations a SCIM request would perform, without a
- * directory. The real ResourceService runs against a RecordingDirectory that logs every call and
+ * The preview of a SCIM request: what LDAP operations it would perform, without touching a
+ * directory. Shared by `scim-ldap-bridge preview` and the admin console's mapping page. The real ResourceService runs against a RecordingDirectory that logs every call and
  * stores nothing: searches answer empty, except that entries looked up by id are simulated (the
  * request's target, referenced members) so writes get as far as the directory.
  */
@@ -8,9 +8,16 @@
 import { escapeDnValue, isUnder } from '../lib/dn.ts';
 import type { CompiledResourceType, MappingSet } from '../mapping/compiled.ts';
 import { findResourceTypeByEndpoint } from '../mapping/compiled.ts';
-import { formatLdapFilter } from '../mapping/ldap-text.ts';
+import { idEqualsFilter } from '../mapping/filter.ts';
 import { guidToBytes, guidToString } from '../mapping/transforms.ts';
-import type { DirEntry, DirFilter, DirValue, SearchRequest, SearchResult } from '../ports/directory.ts';
+import type {
+  DirEntry,
+  Directory,
+  DirFilter,
+  DirValue,
+  SearchRequest,
+  SearchResult,
+} from '../ports/directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import {
   type ListQuery,
@@ -18,8 +25,11 @@ import {
   projectionFromUrl,
   queryParameters,
 } from '../scim/search-request.ts';
-import { type RecordedOperation, RecordingDirectory } from '../services/recording-directory.ts';
-import { ResourceService } from '../services/resources/service.ts';
+import { type RecordedOperation, RecordingDirectory } from './recording-directory.ts';
+import { searchRequestIn } from './resources/context.ts';
+import { isSecretAttribute } from './resources/inspect.ts';
+import { readAttributes } from './resources/read.ts';
+import { ResourceService } from './resources/service.ts';
 
 /** The id a simulated new entry gets (add) — a fixed value so previews are reproducible. */
 export const PREVIEW_NEW_ID = '00000000-0000-4000-8000-000000000001';
@@ -216,6 +226,45 @@ async function perform(
   throw new PreviewUsageError(`method ${request.method} is not one of GET, POST, PUT, PATCH, DELETE`);
 }
 
+/**
+ * A preview against the live directory, read only: for PUT, PATCH and DELETE of `<endpoint>/<id>`
+ * the target is read from `directory` first (its secrets left out), so the operations name its
+ * real DN and values; nothing is written (the request runs against the recording directory).
+ * `target` tells whether the entry was found or simulated.
+ */
+export async function previewAgainst(
+  directory: Pick<Directory, 'search'>,
+  set: MappingSet,
+  request: Omit<PreviewRequest, 'current'>,
+): Promise<PreviewResult & { target: 'directory' | 'simulated' }> {
+  const current = await currentEntry(directory, set, request);
+  const result = await previewRequest(set, current ? { ...request, current } : request);
+  return { ...result, target: current ? 'directory' : 'simulated' };
+}
+
+async function currentEntry(
+  directory: Pick<Directory, 'search'>,
+  set: MappingSet,
+  request: Omit<PreviewRequest, 'current'>,
+): Promise<DirEntry | undefined> {
+  if (!['PUT', 'PATCH', 'DELETE'].includes(request.method.toUpperCase())) return undefined;
+  const segments = new URL(request.path, 'http://preview.invalid/').pathname.split('/').filter((s) => s);
+  const [endpoint, id] = segments;
+  const rt = endpoint === undefined ? undefined : findResourceTypeByEndpoint(set, endpoint);
+  if (!rt || id === undefined || segments.length !== 2) return undefined;
+  const idFilter = idEqualsFilter(rt, id);
+  if (idFilter.type === 'false') return undefined;
+  const found = await directory.search(
+    searchRequestIn(rt, idFilter, ['*', ...readAttributes(rt, {})], { sizeLimit: 2 }),
+  );
+  const entry = found.entries[0];
+  if (!entry) return undefined;
+  const attributes = Object.fromEntries(
+    Object.entries(entry.attributes).filter(([name]) => !isSecretAttribute(rt, name)),
+  );
+  return { dn: entry.dn, attributes };
+}
+
 export class PreviewUsageError extends Error {
   override readonly name = 'PreviewUsageError';
 }
@@ -240,86 +289,4 @@ function usage<T>(parse: () => T): T {
     if (error instanceof ScimError) throw new PreviewUsageError(error.detail);
     throw error;
   }
-}
-
-/** LDIF-like text of the recorded operations, then the SCIM outcome. */
-export function formatPreview(result: PreviewResult): string {
-  const lines: string[] = [];
-  for (const op of result.operations) lines.push(...operationLines(op), '');
-  if (result.operations.length === 0) lines.push('# no LDAP operation', '');
-  lines.push(
-    result.error
-      ? `# SCIM response: ${result.status}${result.error.scimType ? ` ${result.error.scimType}` : ''}: ${result.error.detail}`
-      : `# SCIM response: ${result.status}`,
-  );
-  return `${lines.join('\n')}\n`;
-}
-
-/** One recorded operation as LDIF (RFC 2849) change records, with `#` notes for controls. */
-function operationLines(op: RecordedOperation): string[] {
-  switch (op.kind) {
-    case 'search':
-      return searchLines(op.request);
-    case 'read':
-      return ['# read', `dn: ${op.dn}`, `attributes: ${op.attributes.join(' ')}`];
-    case 'add': {
-      const lines = ['# add', `dn: ${op.dn}`, 'changetype: add'];
-      for (const [name, values] of Object.entries(op.attributes))
-        for (const v of values) lines.push(attributeLine(name, v));
-      return lines;
-    }
-    case 'modify':
-      return modifyLines(op);
-    case 'rename':
-      return ['# modifyDN (the id survives)', `dn: ${op.dn}`, 'changetype: modrdn', `newdn: ${op.newDn}`];
-    case 'delete': {
-      const lines = ['# delete', `dn: ${op.dn}`, 'changetype: delete'];
-      if (op.options?.assertion)
-        lines.push(`# control: assertion (RFC 4528) ${formatLdapFilter(op.options.assertion)}`);
-      return lines;
-    }
-  }
-}
-
-/** A search: base, scope, filter, attributes and the controls the directory would get. */
-function searchLines(r: SearchRequest): string[] {
-  const lines = ['# search', `base: ${r.base}`, `scope: ${r.scope}`, `filter: ${formatLdapFilter(r.filter)}`];
-  lines.push(`attributes: ${r.attributes.length === 0 ? '1.1 (none)' : r.attributes.join(' ')}`);
-  if (r.binaryAttributes && r.binaryAttributes.length > 0)
-    lines.push(`binary attributes: ${r.binaryAttributes.join(' ')}`);
-  if (r.sort && r.sort.length > 0)
-    lines.push(
-      `control: server-side sort (RFC 2891) ${r.sort
-        .map((k) => `${k.reverse ? '-' : ''}${k.attribute}${k.orderingRule ? `:${k.orderingRule}` : ''}`)
-        .join(' ')}`,
-    );
-  if (r.page?.kind === 'offset')
-    lines.push(
-      `control: VLV (offset ${r.page.startIndex}, ${r.page.count} entries) when offered, else simple paged results (RFC 2696)`,
-    );
-  if (r.page?.kind === 'cursor') lines.push(`control: simple paged results (RFC 2696), size ${r.page.count}`);
-  if (r.sizeLimit !== undefined && !r.page) lines.push(`size limit: ${r.sizeLimit}`);
-  return lines;
-}
-
-function modifyLines(op: Extract<RecordedOperation, { kind: 'modify' }>): string[] {
-  const lines = ['# modify', `dn: ${op.dn}`, 'changetype: modify'];
-  if (op.options?.assertion)
-    lines.push(`# control: assertion (RFC 4528) ${formatLdapFilter(op.options.assertion)}`);
-  for (const change of op.changes) {
-    lines.push(`${change.operation}: ${change.attribute}`);
-    for (const v of change.values) lines.push(attributeLine(change.attribute, v));
-    lines.push('-');
-  }
-  return lines;
-}
-
-/** LDIF value line (RFC 2849): base64 (`::`) for bytes and for text LDIF cannot carry as is. */
-function attributeLine(name: string, value: DirValue): string {
-  if (typeof value !== 'string') return `${name}:: ${value.toString('base64')}`;
-  const safe = /^[\x01-\x09\x0b-\x0c\x0e-\x1f\x21-\x39\x3b\x3d-\x7f][\x01-\x09\x0b-\x0c\x0e-\x7f]*$/.test(
-    value,
-  );
-  if (value === '' || (safe && !value.endsWith(' '))) return `${name}: ${value}`;
-  return `${name}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
 }
