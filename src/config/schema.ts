@@ -208,6 +208,7 @@ export interface EventsConfig {
 
 export interface FeedConfig {
   readonly enabled: boolean;
+  readonly source: 'auto' | 'accesslog' | 'ad';
   readonly logBase: string;
   readonly pollIntervalMs: number;
   readonly batchSize: number;

@@ -108,9 +108,9 @@ export function startFeed(options: FeedOptions): FeedRuntime {
 }
 
 /** Polls on a timer (at once again while batches come full; slower while standing by). */
-function startPolling(
-  consumer: FeedConsumer,
-  reader: FeedReader,
+export function startPolling(
+  consumer: Pick<FeedConsumer, 'pollOnce' | 'status'>,
+  reader: { reset(): Promise<void> },
   lease: FeedLease,
   config: FeedConfig,
   log: FeedLog,

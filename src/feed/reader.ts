@@ -23,6 +23,30 @@ export interface FeedConnection {
   bindDn: string;
   bindPassword: string;
   timeoutMs?: number;
+  /** For ldaps:// (Active Directory refuses simple binds over plain ldap://). */
+  tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; serverName?: string };
+}
+
+/** A bound client for the feed's own connection. */
+export async function openFeedClient(connection: FeedConnection): Promise<Client> {
+  const timeout = connection.timeoutMs ?? 10_000;
+  const { tls } = connection;
+  const client = new Client({
+    url: connection.url,
+    timeout,
+    connectTimeout: timeout,
+    ...(tls && connection.url.startsWith('ldaps:')
+      ? {
+          tlsOptions: {
+            ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+            ...(tls.serverName ? { servername: tls.serverName } : {}),
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          },
+        }
+      : {}),
+  });
+  await client.bind(connection.bindDn, connection.bindPassword);
+  return client;
 }
 
 /** The accesslog attributes a record needs. */
@@ -53,11 +77,8 @@ export class FeedReader {
 
   async #bound(): Promise<Client> {
     if (this.#client?.isConnected) return this.#client;
-    const timeout = this.#connection.timeoutMs ?? 10_000;
-    const client = new Client({ url: this.#connection.url, timeout, connectTimeout: timeout });
-    await client.bind(this.#connection.bindDn, this.#connection.bindPassword);
-    this.#client = client;
-    return client;
+    this.#client = await openFeedClient(this.#connection);
+    return this.#client;
   }
 
   /** Forgets the connection after a failure (the next call connects again). */

@@ -5,7 +5,7 @@ export const feed = {
   type: 'object',
   description:
     'Change feed from the directory itself (docs/architecture.md §Change feed): changes made directly in the directory (ldapmodify, an HR script) become the same events as SCIM writes, with origin "directory". ' +
-    'OpenLDAP: read from the accesslog overlay (cn=accesslog). Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
+    'OpenLDAP: read from the accesslog overlay (cn=accesslog); Active Directory: uSNChanged polling. Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
   default: {},
   additionalProperties: false,
   properties: {
@@ -13,6 +13,13 @@ export const feed = {
       type: 'boolean',
       description: "Follow the directory's change log and publish its changes as events.",
       default: false,
+    },
+    source: {
+      type: 'string',
+      enum: ['auto', 'accesslog', 'ad'],
+      description:
+        "Where the changes are read: `accesslog` (OpenLDAP's accesslog overlay), `ad` (Active Directory: entries whose uSNChanged moved, deleted ones through the Show Deleted control), or `auto` (chosen from the directory's rootDSE).",
+      default: 'auto',
     },
     logBase: {
       type: 'string',

@@ -126,6 +126,7 @@ const everyKey: Full<BridgeConfig> = {
   },
   feed: {
     enabled: true,
+    source: 'auto',
     logBase: 'cn=accesslog',
     pollIntervalMs: 100,
     batchSize: 50,

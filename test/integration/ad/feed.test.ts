@@ -1,0 +1,314 @@
+/**
+ * The change feed for Active Directory (issue 19) against a real Samba AD DC: a whole bridge
+ * (the AD preset, events and the feed on with `feed.source: auto`, a real redis-server) delivering
+ * to a real HTTP receiver. Changes made directly in the directory with ldap-utils (ldapadd,
+ * ldapmodify, ldapmodrdn, ldapdelete) each reach the receiver as the event a SCIM write would
+ * produce, with origin "directory"; deletes are seen through the Show Deleted control; the
+ * bridge's own writes are delivered once, by the journal; a feed stopped and started again
+ * delivers what changed meanwhile from its stored position. Prints the latency from a direct
+ * change to its delivery (p50/p99; a figure, not asserted).
+ *
+ * Needs Samba (root, the fixed ports 389/636/88) and ldap-utils. Run alone:
+ * npx vitest run test/integration/ad/feed.test.ts --maxWorkers=1
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { Attribute, Change, Client } from 'ldapts';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.ts';
+import type { FeedRuntime } from '../../../src/feed/index.ts';
+import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
+import { missingSambaPrerequisites, type RunningSambaAd, startSambaAd } from '../../../src/localdev/samba.ts';
+import { guidToString } from '../../../src/mapping/transforms.ts';
+import { startFeedInWorker } from '../../../src/start-feed.ts';
+import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
+import { skipWithout } from '../../harness/prerequisites.ts';
+import { type Receiver, startReceiver } from '../jobs/receiver.ts';
+
+const execFileAsync = promisify(execFile);
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const SUITE = 'Change feed from Samba AD DC';
+const SECRET = 'feed-ad-webhook-secret-0123456789';
+const BOUND_MS = 15_000;
+const LATENCY_CHANGES = 50;
+const USERS = 'CN=Users,DC=example,DC=test';
+const GROUPS = 'OU=Groups,DC=example,DC=test';
+
+const missing = [
+  ...(await missingSambaPrerequisites()),
+  ...(await execFileAsync('ldapmodify', ['-VV']).then(
+    () => [],
+    (error: { code?: string }) =>
+      error.code === 'ENOENT' ? ['ldap-utils (apt-get install ldap-utils)'] : [],
+  )),
+];
+
+describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
+  let samba: RunningSambaAd;
+  let redis: RunningRedis;
+  let receiver: Receiver;
+  let t: TestBridge;
+  let ldap: Client;
+  let env: Record<string, string>;
+  let restarted: FeedRuntime | undefined;
+
+  /** ldap-utils against Samba over LDAPS as the domain's Administrator. */
+  async function ldapUtil(tool: string, args: string[], input?: string): Promise<void> {
+    const run = execFileAsync(
+      tool,
+      ['-H', samba.ldapsUrl, '-x', '-D', samba.adminDn, '-w', samba.adminPassword, ...args],
+      {
+        // Samba's certificate names DC1.example.test, not 127.0.0.1: the tools are told to go on.
+        env: { ...process.env, LDAPTLS_CACERT: samba.caFile, LDAPTLS_REQCERT: 'allow' },
+      },
+    );
+    if (input !== undefined) run.child.stdin?.end(input);
+    await run;
+  }
+
+  async function guidOf(dn: string): Promise<string> {
+    const { searchEntries } = await ldap.search(dn, {
+      scope: 'base',
+      attributes: ['objectGUID'],
+      explicitBufferAttributes: ['objectGUID'],
+    });
+    return guidToString(searchEntries[0]?.objectGUID as Buffer);
+  }
+
+  function eventsFor(resourceId: string) {
+    return receiver
+      .accepted()
+      .filter((d) => d.event?.resourceId === resourceId)
+      .map((d) => d.event);
+  }
+
+  async function waitForEvents(resourceId: string, count: number) {
+    await receiver.waitFor(
+      () => eventsFor(resourceId).length >= count,
+      BOUND_MS,
+      `${count} event(s) of ${resourceId}`,
+    );
+    return eventsFor(resourceId);
+  }
+
+  const addUser = (name: string) =>
+    ldapUtil(
+      'ldapadd',
+      [],
+      `dn: CN=${name},${USERS}\nobjectClass: user\nsAMAccountName: ${name}\ngivenName: ${name}\n`,
+    );
+
+  beforeAll(async () => {
+    samba = await startSambaAd();
+    redis = await startRedis();
+    receiver = await startReceiver(SECRET);
+    ldap = new Client({
+      url: samba.ldapsUrl,
+      tlsOptions: { ca: readFileSync(samba.caFile), servername: samba.serverName },
+    });
+    await ldap.bind(samba.adminDn, samba.adminPassword);
+    await ldap.add(GROUPS, [
+      new Attribute({ type: 'objectClass', values: ['top', 'organizationalUnit'] }),
+      new Attribute({ type: 'ou', values: ['Groups'] }),
+    ]);
+    env = {
+      SCIM_BRIDGE_LDAP_URL: samba.ldapsUrl,
+      SCIM_BRIDGE_LDAP_BIND_DN: samba.adminDn,
+      SCIM_BRIDGE_LDAP_BIND_PASSWORD: samba.adminPassword,
+      SCIM_BRIDGE_LDAP_TLS_CA_FILE: samba.caFile,
+      SCIM_BRIDGE_LDAP_TLS_SERVER_NAME: samba.serverName,
+      SCIM_BRIDGE_MAPPINGS_DIR: 'mappings/activedirectory',
+      SCIM_BRIDGE_REDIS_URL: redis.url,
+      SCIM_BRIDGE_EVENTS_ENABLED: 'true',
+      SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([
+        { name: 'hook', url: receiver.url, secret: SECRET, concurrency: 4, ratePerSecond: 1000 },
+      ]),
+      SCIM_BRIDGE_FEED_ENABLED: 'true',
+      SCIM_BRIDGE_FEED_POLL_INTERVAL_MS: '50',
+    };
+    t = await startTestBridge({ env });
+    // The feed chooses its source from the rootDSE, then starts from the DC's USN of "now".
+    await receiver.waitFor(
+      () => t.bridge.feed?.status().position?.startsWith('usn:') === true,
+      BOUND_MS,
+      'the AD feed to start',
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await restarted?.stop();
+    await ldap?.unbind().catch(() => undefined);
+    await t?.stop();
+    await receiver?.close();
+    await redis?.stop();
+    await samba?.stop();
+  }, 60_000);
+
+  it('ldapadd, ldapmodify, ldapmodrdn and ldapdelete each yield their event, with origin "directory"', async () => {
+    await addUser('feedfrank');
+    const id = await guidOf(`CN=feedfrank,${USERS}`);
+    await waitForEvents(id, 1);
+    await ldapUtil(
+      'ldapmodify',
+      [],
+      `dn: CN=feedfrank,${USERS}\nchangetype: modify\nreplace: displayName\ndisplayName: Frank F.\n`,
+    );
+    await waitForEvents(id, 2);
+    await ldapUtil('ldapmodrdn', ['-r', `CN=feedfrank,${USERS}`, 'CN=feedfranklin']);
+    await waitForEvents(id, 3);
+    await ldapUtil('ldapdelete', [`CN=feedfranklin,${USERS}`]);
+    const events = await waitForEvents(id, 4);
+
+    expect(events.map((e) => e.type)).toEqual([
+      'user.created',
+      'user.updated',
+      'user.updated',
+      'user.deleted',
+    ]);
+    expect(events.every((e) => e.origin === 'directory' && e.resourceType === 'User')).toBe(true);
+    expect(events[0].changedAttributes).toEqual(expect.arrayContaining(['userName', 'name.givenName']));
+    expect(events[1].changedAttributes).toEqual(['displayName']);
+    // The objectGUID (the id) survives the rename; the RDN is the userName's place in the DN.
+    expect(events[2].changedAttributes).toEqual(['userName']);
+    expect(events[3].changedAttributes).toEqual([]);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(4);
+  });
+
+  it('a membership change yields member_added and member_removed naming the member by its objectGUID', async () => {
+    await addUser('feederin');
+    const erinDn = `CN=feederin,${USERS}`;
+    const erinId = await guidOf(erinDn);
+    const groupDn = `CN=feedgroup,${GROUPS}`;
+    await ldapUtil('ldapadd', [], `dn: ${groupDn}\nobjectClass: group\nsAMAccountName: feedgroup\n`);
+    const groupId = await guidOf(groupDn);
+    await waitForEvents(groupId, 1);
+    await ldapUtil('ldapmodify', [], `dn: ${groupDn}\nchangetype: modify\nadd: member\nmember: ${erinDn}\n`);
+    await waitForEvents(groupId, 2);
+    await ldapUtil(
+      'ldapmodify',
+      [],
+      `dn: ${groupDn}\nchangetype: modify\ndelete: member\nmember: ${erinDn}\n`,
+    );
+    const events = await waitForEvents(groupId, 3);
+    expect(events.map((e) => [e.type, e.memberIds ?? []])).toEqual([
+      ['group.created', []],
+      ['group.member_added', [erinId]],
+      ['group.member_removed', [erinId]],
+    ]);
+  });
+
+  it('disabling an account directly (userAccountControl) is a deactivation', async () => {
+    await addUser('feedgina');
+    const dn = `CN=feedgina,${USERS}`;
+    const id = await guidOf(dn);
+    await waitForEvents(id, 1);
+    const accountControl = (flags: number) =>
+      ldap.modify(dn, [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'userAccountControl', values: [String(flags)] }),
+        }),
+      ]);
+    // NORMAL_ACCOUNT | PASSWD_NOTREQD, then the same with ACCOUNTDISABLE.
+    await accountControl(0x200 | 0x20);
+    await waitForEvents(id, 2);
+    await accountControl(0x200 | 0x20 | 0x2);
+    const events = await waitForEvents(id, 3);
+    expect(events.slice(1).map((e) => [e.type, e.changedAttributes])).toEqual([
+      ['user.updated', ['active']],
+      ['user.deactivated', ['active']],
+    ]);
+  });
+
+  it("the bridge's own writes are delivered once (by the journal), not again by the feed", async () => {
+    const created = await t.request('POST', '/Users', { schemas: [USER], userName: 'feedown' });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id as string;
+    const patched = await t.request('PATCH', `/Users/${id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'title', value: 'Owner' }],
+    });
+    expect(patched.status, patched.text).toBe(200);
+    await waitForEvents(id, 2);
+    // A direct change made after them: once the feed delivered it, it has read past the writes.
+    await addUser('feedmarker');
+    await waitForEvents(await guidOf(`CN=feedmarker,${USERS}`), 1);
+    expect(eventsFor(id).map((e) => [e.type, e.origin])).toEqual([
+      ['user.created', 'scim'],
+      ['user.updated', 'scim'],
+    ]);
+    expect(t.bridge.feed?.status().ownWrites).toBeGreaterThanOrEqual(2);
+
+    // A direct change of the same entry afterwards is the directory's again.
+    await ldapUtil(
+      'ldapmodify',
+      [],
+      `dn: CN=feedown,${USERS}\nchangetype: modify\nreplace: title\ntitle: Direct\n`,
+    );
+    const events = await waitForEvents(id, 3);
+    expect(events[2]).toMatchObject({
+      type: 'user.updated',
+      origin: 'directory',
+      changedAttributes: ['title'],
+    });
+  });
+
+  it(`latency from a direct change to its delivery, over ${LATENCY_CHANGES} changes (printed)`, async () => {
+    await addUser('feedlatency');
+    const dn = `CN=feedlatency,${USERS}`;
+    const id = await guidOf(dn);
+    await waitForEvents(id, 1);
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_CHANGES; i++) {
+      const started = performance.now();
+      await ldap.modify(dn, [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: 'title', values: [`t${i}`] }),
+        }),
+      ]);
+      await waitForEvents(id, i + 2);
+      latencies.push(performance.now() - started);
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+    console.info(
+      `AD feed latency (Samba AD, poll 50 ms, ${latencies.length} changes): p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms`,
+    );
+    expect(
+      eventsFor(id)
+        .slice(1)
+        .every((e) => e.type === 'user.updated'),
+    ).toBe(true);
+  }, 120_000);
+
+  it('stopped, then started again: what changed meanwhile is delivered from the stored position', async () => {
+    await addUser('feedrestart');
+    const dn = `CN=feedrestart,${USERS}`;
+    const id = await guidOf(dn);
+    await waitForEvents(id, 1);
+    await t.bridge.feed?.stop();
+    await ldapUtil('ldapmodify', [], `dn: ${dn}\nchangetype: modify\nreplace: title\ntitle: While stopped\n`);
+    await addUser('feedlate');
+    const lateId = await guidOf(`CN=feedlate,${USERS}`);
+    const markerId = await guidOf(`CN=feedmarker,${USERS}`);
+    await ldapUtil('ldapdelete', [`CN=feedmarker,${USERS}`]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(eventsFor(id)).toHaveLength(1);
+
+    restarted = startFeedInWorker(loadConfig({ env }), pino({ level: 'silent' }));
+    const changed = await waitForEvents(id, 2);
+    const late = await waitForEvents(lateId, 1);
+    expect(changed[1]).toMatchObject({
+      type: 'user.updated',
+      changedAttributes: ['title'],
+      origin: 'directory',
+    });
+    expect(late.map((e) => e.type)).toEqual(['user.created']);
+    expect((await waitForEvents(markerId, 2)).map((e) => e.type)).toEqual(['user.created', 'user.deleted']);
+    expect(restarted?.status().reconciliations).toBe(0);
+  });
+});
