@@ -14,11 +14,13 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { Attribute, Change, Client } from 'ldapts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
-import type { FeedRuntime } from '../../../src/feed/index.ts';
+import { decodeAdPosition } from '../../../src/feed/ad/changes.ts';
+import { type FeedRuntime, feedKeys } from '../../../src/feed/index.ts';
 import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
 import { missingSambaPrerequisites, type RunningSambaAd, startSambaAd } from '../../../src/localdev/samba.ts';
 import { guidToString } from '../../../src/mapping/transforms.ts';
@@ -310,5 +312,43 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     expect(late.map((e) => e.type)).toEqual(['user.created']);
     expect((await waitForEvents(markerId, 2)).map((e) => e.type)).toEqual(['user.created', 'user.deleted']);
     expect(restarted?.status().reconciliations).toBe(0);
+  });
+
+  it.each([
+    ['another DC (or this one restored: a new invocationId)', 'other', 'another domain controller'],
+    ['a USN this DC has not reached (restored from a backup)', 'ahead', 'restored from a backup'],
+  ])('a position of %s means a full reconciliation, logged, then following on', async (_, kind, logged) => {
+    await restarted?.stop();
+    const config = loadConfig({ env });
+    const client = new Redis(redis.url);
+    try {
+      const key = feedKeys(config.redis.keyPrefix).position;
+      const current = decodeAdPosition((await client.hget(key, 'reqStart')) ?? undefined);
+      expect(current).toBeDefined();
+      const stale =
+        kind === 'other'
+          ? `usn:00000000-0000-4000-8000-000000000000:${current?.usn}`
+          : `usn:${current?.invocationId}:${(current?.usn ?? 0) + 1_000_000}`;
+      await client.hset(key, 'reqStart', stale, 'kind', 'record');
+    } finally {
+      client.disconnect();
+    }
+    const lines: string[] = [];
+    restarted = startFeedInWorker(
+      config,
+      pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
+    );
+    await receiver.waitFor(
+      () => restarted?.status().reconciliations === 1 && restarted.status().position !== undefined,
+      BOUND_MS,
+      'the reconciliation',
+    );
+    expect(lines.filter((line) => line.includes(logged))).toHaveLength(1);
+    expect(restarted?.status().position).not.toContain('00000000-0000-4000');
+    // And it follows the DC from there.
+    const name = `feedafter${kind}`;
+    await addUser(name);
+    const events = await waitForEvents(await guidOf(`CN=${name},${USERS}`), 1);
+    expect(events.map((e) => [e.type, e.origin])).toEqual([['user.created', 'directory']]);
   });
 });
