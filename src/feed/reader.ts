@@ -14,6 +14,7 @@ import {
 } from 'ldapts';
 import { lowerCaseSet, toDirEntry } from '../ldap/entries.ts';
 import { toLdapFilter } from '../ldap/filters.ts';
+import { completeRanges } from '../ldap/ranges.ts';
 import type { CompiledResourceType } from '../mapping/compiled.ts';
 import type { DirEntry, DirFilter } from '../ports/directory.ts';
 import type { RawLogEntry } from './accesslog.ts';
@@ -204,7 +205,17 @@ export class FeedReader {
         ? { explicitBufferAttributes: rt.directory.binaryAttributes }
         : {}),
     });
-    for await (const page of pages) await onPage(page.searchEntries.map((raw) => toDirEntry(raw, binary)));
+    for await (const page of pages) {
+      const entries = page.searchEntries.map((raw) => toDirEntry(raw, binary));
+      // Active Directory returns a big group's members in windows (member;range=0-1499).
+      await completeRanges(entries, (dn, attribute) => this.#readBase(client, dn, attribute), binary);
+      await onPage(entries);
+    }
+  }
+
+  async #readBase(client: Client, dn: string, attribute: string) {
+    const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute] });
+    return searchEntries[0];
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,14 @@ export function adStateKey(keyPrefix: string): string {
   return `${keyPrefix}feed:ad:state`;
 }
 
+/**
+ * The groups (digest fields) whose kept member ids hold `memberId`: deleting an object removes it
+ * from its groups without moving their uSNChanged (measured on Samba AD), so the feed looks here.
+ */
+export function adMemberOfKey(keyPrefix: string, memberId: string): string {
+  return `${keyPrefix}feed:ad:memberof:${memberId}`;
+}
+
 function parseState(text: string | null | undefined): AdEntryState | undefined {
   if (!text) return undefined;
   try {
@@ -112,12 +120,17 @@ export async function publishBatch(
     await publisher.publish(events, { service, scores });
     published += events.length;
   }
-  await recordSeen(context, changes, fields);
+  await recordSeen(context, changes, fields, states);
   return { events: published, lastScore };
 }
 
 /** What the next window compares with: digests for every service, the DN hash and member ids. */
-async function recordSeen(context: BatchContext, changes: readonly AdChange[], fields: string[]) {
+async function recordSeen(
+  context: BatchContext,
+  changes: readonly AdChange[],
+  fields: string[],
+  states: readonly (AdEntryState | undefined)[],
+) {
   const { redis, keyPrefix, publisher } = context;
   await storeDigests(
     redis,
@@ -132,8 +145,14 @@ async function recordSeen(context: BatchContext, changes: readonly AdChange[], f
   const multi = redis.multi();
   changes.forEach((change, i) => {
     const field = fields[i] as string;
-    if (change.kind === 'tombstone') multi.hdel(adStateKey(keyPrefix), field);
-    else {
+    const before = new Set(states[i]?.members ?? []);
+    const after = new Set(change.kind === 'entry' ? (change.memberIds ?? before) : []);
+    for (const id of after) if (!before.has(id)) multi.sadd(adMemberOfKey(keyPrefix, id), field);
+    for (const id of before) if (!after.has(id)) multi.srem(adMemberOfKey(keyPrefix, id), field);
+    if (change.kind === 'tombstone') {
+      multi.hdel(adStateKey(keyPrefix), field);
+      multi.del(adMemberOfKey(keyPrefix, change.id));
+    } else {
       const state: AdEntryState = {
         dn: dnHash(change.entry.dn),
         ...(change.memberIds ? { members: change.memberIds } : {}),

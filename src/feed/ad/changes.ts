@@ -121,6 +121,15 @@ export function memberGuids(values: readonly string[]): string[] {
   return ids;
 }
 
+/** A GUID string as AD's `<GUID=hex>` form wants it (the bytes as stored: guidToString reversed). */
+export function guidToHex(guid: string): string | undefined {
+  const match = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(guid);
+  if (!match) return undefined;
+  const swap = (hex: string) => (hex.match(/../g) ?? []).reverse().join('');
+  const [, a = '', b = '', c = '', d = '', e = ''] = match;
+  return `${swap(a)}${swap(b)}${swap(c)}${d}${e}`.toLowerCase();
+}
+
 /**
  * The resource type a deleted object (a tombstone under CN=Deleted Objects) belonged to: its
  * lastKnownParent inside the type's base, and its object classes not ruled out by the scope filter

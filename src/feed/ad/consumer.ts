@@ -15,12 +15,13 @@
 import type { Redis } from 'ioredis';
 import type { FeedConfig } from '../../config/index.ts';
 import type { EventPublisher } from '../../jobs/publisher.ts';
-import { type MappingSet, membershipRule } from '../../mapping/compiled.ts';
+import { type CompiledResourceType, type MappingSet, membershipRule } from '../../mapping/compiled.ts';
 import { entryId } from '../../mapping/convert.ts';
+import type { DirEntry } from '../../ports/directory.ts';
 import type { FeedLog, FeedStatus } from '../consumer.ts';
 import { attributeDigests, digestAttributes, digestField } from '../digests.ts';
 import { type FeedLease, readPosition } from '../lease.ts';
-import { type AdChange, publishBatch } from './batch.ts';
+import { type AdChange, adMemberOfKey, publishBatch } from './batch.ts';
 import {
   type AdPosition,
   decodeAdPosition,
@@ -142,31 +143,70 @@ export class AdFeedConsumer {
     const { reader } = this.#options;
     const resourceTypes = this.#options.mappings().resourceTypes;
     const changes: AdChange[] = [];
-    for (const rt of resourceTypes) {
-      const members = membershipRule(rt);
+    for (const rt of resourceTypes)
       for (const entry of await reader.changedEntries(rt, digestAttributes(rt), after + 1, to)) {
-        const id = entryId(rt, entry);
-        const usn = Number(textOf(entry, 'usnchanged'));
-        if (id === undefined || !Number.isSafeInteger(usn)) continue;
-        const whenChanged = textOf(entry, 'whenchanged');
-        changes.push({
-          kind: 'entry',
-          rt,
-          id,
-          usn,
-          entry,
-          created: Number(textOf(entry, 'usncreated')) > after,
-          digests: attributeDigests(rt, entry),
-          ...(members ? { memberIds: await reader.memberIds(entry.dn, members.ldap) } : {}),
-          ...(whenChanged ? { whenChanged } : {}),
-        });
+        const change = await this.#entryChange(rt, entry, after);
+        if (change) changes.push(change);
       }
-    }
+    const tombstones: AdChange[] = [];
     for (const tombstone of await reader.tombstones(dc.namingContext, after + 1, to)) {
       const rt = tombstoneResourceType(resourceTypes, tombstone.lastKnownParent, tombstone.objectClasses);
-      if (rt) changes.push({ kind: 'tombstone', ...tombstone, rt });
+      if (rt) tombstones.push({ kind: 'tombstone', ...tombstone, rt });
     }
+    changes.push(...tombstones, ...(await this.#groupsLosingMembers(tombstones, changes, after)));
     return changes.sort((a, b) => a.usn - b.usn);
+  }
+
+  /** A live entry as a change (undefined: no id or no USN to place it by). */
+  async #entryChange(
+    rt: CompiledResourceType,
+    entry: DirEntry,
+    after: number,
+    atUsn?: number,
+  ): Promise<AdChange | undefined> {
+    const id = entryId(rt, entry);
+    const usn = atUsn ?? Number(textOf(entry, 'usnchanged'));
+    if (id === undefined || !Number.isSafeInteger(usn)) return undefined;
+    const members = membershipRule(rt);
+    const whenChanged = textOf(entry, 'whenchanged');
+    return {
+      kind: 'entry',
+      rt,
+      id,
+      usn,
+      entry,
+      created: Number(textOf(entry, 'usncreated')) > after,
+      digests: attributeDigests(rt, entry),
+      ...(members ? { memberIds: await this.#options.reader.memberIds(entry.dn, members.ldap) } : {}),
+      ...(whenChanged ? { whenChanged } : {}),
+    };
+  }
+
+  /**
+   * The groups a deleted object was a member of (by the member ids kept): AD drops it from them
+   * without moving their uSNChanged, so they are read here, placed at the deletion's USN (which
+   * also keeps their event ids apart from those of the group's own last change).
+   */
+  async #groupsLosingMembers(
+    tombstones: readonly AdChange[],
+    window: readonly AdChange[],
+    after: number,
+  ): Promise<AdChange[]> {
+    const { redis, keyPrefix, reader } = this.#options;
+    const resourceTypes = this.#options.mappings().resourceTypes;
+    const seen = new Set(window.map((c) => digestField(c.rt.name, c.id)));
+    const found: AdChange[] = [];
+    for (const tombstone of tombstones)
+      for (const field of await redis.smembers(adMemberOfKey(keyPrefix, tombstone.id))) {
+        const colon = field.indexOf(':');
+        const rt = resourceTypes.find((r) => r.name === field.slice(0, colon));
+        if (!rt || seen.has(field)) continue;
+        seen.add(field);
+        const entry = await reader.entryByGuid(rt, field.slice(colon + 1), digestAttributes(rt));
+        const change = entry && (await this.#entryChange(rt, entry, after, tombstone.usn));
+        if (change) found.push(change);
+      }
+    return found;
   }
 
   /** The USN of the first entry the bridge is writing right now (its mark may not exist yet). */

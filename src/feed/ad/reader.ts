@@ -15,11 +15,12 @@ import {
 } from 'ldapts';
 import { lowerCaseSet, toDirEntry } from '../../ldap/entries.ts';
 import { toLdapFilter } from '../../ldap/filters.ts';
+import { completeRanges } from '../../ldap/ranges.ts';
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
 import { guidToString } from '../../mapping/transforms.ts';
 import type { DirEntry } from '../../ports/directory.ts';
 import { type FeedConnection, openFeedClient } from '../reader.ts';
-import { type AdPosition, memberGuids } from './changes.ts';
+import { type AdPosition, guidToHex, memberGuids } from './changes.ts';
 
 /** LDAP_SERVER_SHOW_DELETED_OID (MS-ADTS 3.1.1.3.4.1.14): tombstones are returned too. */
 const SHOW_DELETED = '1.2.840.113556.1.4.417';
@@ -125,7 +126,40 @@ export class AdReader {
       if (error instanceof NoSuchObjectError) return [];
       throw error;
     }
+    // A big group's member list comes in windows on AD (member;range=0-1499): read the rest.
+    await completeRanges(found, (dn, attribute) => this.#readBase(dn, attribute), binary);
     return found;
+  }
+
+  async #readBase(dn: string, attribute: string, controls: Control[] = []) {
+    const client = await this.#bound();
+    const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute] }, controls);
+    return searchEntries[0];
+  }
+
+  /** One entry of a resource type by its objectGUID (`<GUID=...>` as the base), undefined when gone. */
+  async entryByGuid(
+    rt: CompiledResourceType,
+    guid: string,
+    attributes: readonly string[],
+  ): Promise<DirEntry | undefined> {
+    const hex = guidToHex(guid);
+    if (hex === undefined) return undefined;
+    const client = await this.#bound();
+    const binary = lowerCaseSet(rt.directory.binaryAttributes);
+    try {
+      const { searchEntries } = await client.search(`<GUID=${hex}>`, {
+        scope: 'base',
+        attributes: [...attributes, ...CHANGE_ATTRIBUTES],
+        explicitBufferAttributes: rt.directory.binaryAttributes,
+      });
+      const found = searchEntries.map((raw) => toDirEntry(raw, binary));
+      await completeRanges(found, (dn, attribute) => this.#readBase(dn, attribute), binary);
+      return found[0];
+    } catch (error) {
+      if (error instanceof NoSuchObjectError) return undefined;
+      throw error;
+    }
   }
 
   /** Objects deleted (or changed while deleted) with from <= uSNChanged <= to. */
@@ -164,14 +198,12 @@ export class AdReader {
 
   /** A group's member ids (objectGUIDs), from one read with the extended DN control. */
   async memberIds(dn: string, memberAttribute: string): Promise<string[]> {
-    const client = await this.#bound();
-    const { searchEntries } = await client.search(
-      dn,
-      { scope: 'base', attributes: [memberAttribute] },
-      new Control(EXTENDED_DN),
-    );
-    const raw = searchEntries[0]?.[memberAttribute];
-    const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const extended = [new Control(EXTENDED_DN)];
+    const raw = await this.#readBase(dn, memberAttribute, extended);
+    if (!raw) return [];
+    const entry = toDirEntry(raw, lowerCaseSet(undefined));
+    await completeRanges([entry], (at, attribute) => this.#readBase(at, attribute, extended), new Set());
+    const values = entry.attributes[memberAttribute.toLowerCase()] ?? [];
     return memberGuids(values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))));
   }
 

@@ -6,12 +6,14 @@ import {
   dnHash,
   encodeAdPosition,
   entryChanges,
+  guidToHex,
   memberGuids,
   positionVerdict,
   tombstoneResourceType,
 } from '../../../src/feed/ad/changes.ts';
 import { ANY_USN, usnOfVersion } from '../../../src/feed/ad/own-writes.ts';
 import { attributeDigests } from '../../../src/feed/digests.ts';
+import { guidToString } from '../../../src/mapping/transforms.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { findResourceTypeByName } from '../../../src/mapping/compiled.ts';
 import { loadMappingDirectory } from '../../../src/mapping/load.ts';
@@ -230,5 +232,23 @@ describe("the USN of the bridge's own write, from its meta.version", () => {
     ['digits in the middle', 'W/"12a3"', ANY_USN],
   ])('%s', (_, version, expected) => {
     expect(usnOfVersion(version)).toBe(expected);
+  });
+});
+
+describe('a GUID as the <GUID=hex> base AD accepts', () => {
+  it.each([GUID_A, GUID_B, GUID_A.toUpperCase()])('%s round-trips through the stored bytes', (guid) => {
+    const hex = guidToHex(guid);
+    expect(hex).toMatch(/^[0-9a-f]{32}$/);
+    expect(guidToString(Buffer.from(hex ?? '', 'hex'))).toBe(guid.toLowerCase());
+  });
+  it.each([
+    '',
+    'not-a-guid',
+    `${GUID_A}0`,
+    GUID_A.replaceAll('-', ''),
+    '<GUID=00>',
+    `${GUID_A.slice(0, -1)}g`,
+  ])('refuses %j', (text) => {
+    expect(guidToHex(text)).toBeUndefined();
   });
 });
