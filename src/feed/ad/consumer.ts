@@ -21,7 +21,7 @@ import type { DirEntry } from '../../ports/directory.ts';
 import type { FeedLog, FeedStatus } from '../consumer.ts';
 import { attributeDigests, digestAttributes, digestField } from '../digests.ts';
 import { type FeedLease, readPosition } from '../lease.ts';
-import { type AdChange, adMemberOfKey, publishBatch } from './batch.ts';
+import { type AdChange, adMemberOfKey, adStateKey, publishBatch } from './batch.ts';
 import {
   type AdPosition,
   decodeAdPosition,
@@ -153,8 +153,31 @@ export class AdFeedConsumer {
       const rt = tombstoneResourceType(resourceTypes, tombstone.lastKnownParent, tombstone.objectClasses);
       if (rt) tombstones.push({ kind: 'tombstone', ...tombstone, rt });
     }
-    changes.push(...tombstones, ...(await this.#groupsLosingMembers(tombstones, changes, after)));
+    const gone = [...tombstones, ...(await this.#movedOut(dc, changes, after, to))];
+    changes.push(...gone, ...(await this.#groupsLosingMembers(gone, changes, after)));
     return changes.sort((a, b) => a.usn - b.usn);
+  }
+
+  /**
+   * Entries the feed knew (kept state) that changed in the window but no longer match any resource
+   * type (moved to another OU, their scope filter no longer true): deleted, as far as SCIM goes.
+   */
+  async #movedOut(dc: DcState, inScope: readonly AdChange[], after: number, to: number): Promise<AdChange[]> {
+    const { redis, keyPrefix, reader } = this.#options;
+    const known = new Set(inScope.map((c) => c.id));
+    const others = (await reader.changedIds(dc.namingContext, after + 1, to)).filter((c) => !known.has(c.id));
+    const gone: AdChange[] = [];
+    for (const rt of this.#options.mappings().resourceTypes) {
+      if (others.length === 0) break;
+      const states = await redis.hmget(
+        adStateKey(keyPrefix),
+        ...others.map((c) => digestField(rt.name, c.id)),
+      );
+      others.forEach((c, i) => {
+        if (states[i]) gone.push({ kind: 'tombstone', rt, id: c.id, usn: c.usn });
+      });
+    }
+    return gone;
   }
 
   /** A live entry as a change (undefined: no id or no USN to place it by). */

@@ -137,6 +137,26 @@ export class AdReader {
     return searchEntries[0];
   }
 
+  /** Every object of the naming context with uSNChanged in the window: its id and USN (no tombstones). */
+  async changedIds(namingContext: string, from: number, to: number): Promise<{ id: string; usn: number }[]> {
+    const client = await this.#bound();
+    const found: { id: string; usn: number }[] = [];
+    const pages = client.searchPaginated(namingContext, {
+      scope: 'sub',
+      filter: new AndFilter({ filters: usnWindow(from, to) }),
+      attributes: ['objectGUID', 'uSNChanged'],
+      explicitBufferAttributes: ['objectGUID'],
+      paged: { pageSize: PAGE_SIZE },
+    });
+    for await (const page of pages)
+      for (const raw of page.searchEntries) {
+        const guid = Array.isArray(raw.objectGUID) ? raw.objectGUID[0] : raw.objectGUID;
+        if (Buffer.isBuffer(guid) && guid.length === 16)
+          found.push({ id: guidToString(guid), usn: Number(text(raw.uSNChanged)) });
+      }
+    return found;
+  }
+
   /** One entry of a resource type by its objectGUID (`<GUID=...>` as the base), undefined when gone. */
   async entryByGuid(
     rt: CompiledResourceType,

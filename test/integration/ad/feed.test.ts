@@ -223,6 +223,20 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     ]);
   });
 
+  it("moving an entry out of every resource type's base (another OU) is a delete for SCIM", async () => {
+    const elsewhere = 'OU=Elsewhere,DC=example,DC=test';
+    await ldapUtil('ldapadd', [], `dn: ${elsewhere}\nobjectClass: organizationalUnit\nou: Elsewhere\n`);
+    await addUser('feedivan');
+    const id = await guidOf(`CN=feedivan,${USERS}`);
+    await waitForEvents(id, 1);
+    await ldapUtil('ldapmodrdn', ['-r', '-s', elsewhere, `CN=feedivan,${USERS}`, 'CN=feedivan']);
+    const events = await waitForEvents(id, 2);
+    expect(events.map((e) => [e.type, e.origin])).toEqual([
+      ['user.created', 'directory'],
+      ['user.deleted', 'directory'],
+    ]);
+  });
+
   it('disabling an account directly (userAccountControl) is a deactivation', async () => {
     await addUser('feedgina');
     const dn = `CN=feedgina,${USERS}`;

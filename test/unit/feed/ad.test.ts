@@ -13,10 +13,10 @@ import {
 } from '../../../src/feed/ad/changes.ts';
 import { ANY_USN, usnOfVersion } from '../../../src/feed/ad/own-writes.ts';
 import { attributeDigests } from '../../../src/feed/digests.ts';
-import { guidToString } from '../../../src/mapping/transforms.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { findResourceTypeByName } from '../../../src/mapping/compiled.ts';
 import { loadMappingDirectory } from '../../../src/mapping/load.ts';
+import { guidToString } from '../../../src/mapping/transforms.ts';
 import type { DirEntry } from '../../../src/ports/directory.ts';
 
 const mappings = loadMappingDirectory('mappings/activedirectory', STANDARD_SCHEMAS);
