@@ -381,6 +381,10 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     );
     expect(lines.filter((line) => line.includes(logged))).toHaveLength(1);
     expect(restarted?.status().position).not.toContain('00000000-0000-4000');
+    // The reconciliation published exactly the differences: the Administrator, there before the
+    // feed started, was never told (created once, by the first); nothing of it changed since.
+    const administrator = await waitForEvents(await guidOf(samba.adminDn), 1);
+    expect(administrator.map((e) => [e.type, e.actor])).toEqual([['user.created', 'reconcile']]);
     // And it follows the DC from there.
     const name = `feedafter${kind}`;
     await addUser(name);
