@@ -7,6 +7,7 @@
  * change up to that USN as the journal's: it records the digests and publishes nothing; a later
  * USN is a direct change made after it, published as usual.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normalizeDn } from '../../lib/dn.ts';
 import type { ChangeIntent, ChangeJournal, JournalEntry } from '../../ports/events.ts';
@@ -48,13 +49,17 @@ export function markingOwnWrites(
       const entry = await journal.begin(intent);
       if (!(await options.enabled().catch(() => false))) return entry;
       const names = pendingNames(intent);
+      // One field per write (a counter could go negative once its key expired under a slow write).
+      const write = randomUUID();
       const multi = options.redis.multi();
-      for (const name of names) multi.incr(keys.pending(name)).pexpire(keys.pending(name), PENDING_TTL_MS);
-      await multi.exec();
+      for (const name of names)
+        multi.hset(keys.pending(name), write, '1').pexpire(keys.pending(name), PENDING_TTL_MS);
+      // Without the marks the feed may publish this write too: at least once, never lost.
+      await multi.exec().catch(() => undefined);
       const settle = (own?: { field: string; usn: string }) => {
         const done = options.redis.multi();
         if (own) done.set(keys.own(own.field), own.usn, 'EX', OWN_TTL_SECONDS);
-        for (const name of names) done.decr(keys.pending(name));
+        for (const name of names) done.hdel(keys.pending(name), write);
         return done.exec().then(() => undefined);
       };
       return {
@@ -89,8 +94,13 @@ export class OwnWrites {
   async pending(entries: readonly { type: string; id: string; dn: string }[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const names = entries.flatMap((e) => [`dn:${normalizeDn(e.dn)}`, `id:${e.type}:${e.id}`]);
-    const counts = await this.#redis.mget(...names.map((n) => this.#keys.pending(n)));
-    return entries.map((_, i) => Number(counts[2 * i] ?? 0) > 0 || Number(counts[2 * i + 1] ?? 0) > 0);
+    const pipeline = this.#redis.pipeline();
+    for (const name of names) pipeline.exists(this.#keys.pending(name));
+    const found = ((await pipeline.exec()) ?? []).map(([error, count]) => {
+      if (error) throw error;
+      return Number(count) > 0;
+    });
+    return entries.map((_, i) => found[2 * i] === true || found[2 * i + 1] === true);
   }
 
   /** Whether each change (field `type:id`, at `usn`) is the bridge's own, by the marks. */
