@@ -64,7 +64,7 @@ function timestampOf(whenChanged: string | undefined): string {
 
 function toEvents(change: AdChange, pending: AdPendingChange[], invocationId: string): ChangeEvent[] {
   return pending.map((p, index) => ({
-    eventId: adEventId(invocationId, change.usn, change.id, index),
+    eventId: adEventId(invocationId, change.usn, change.id, index, p),
     type: `${change.rt.name.toLowerCase()}.${p.change}`,
     change: p.change,
     resourceType: change.rt.name,

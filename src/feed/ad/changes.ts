@@ -78,7 +78,9 @@ export function entryChanges(
   before: { digests?: AttributeDigests; state?: AdEntryState },
 ): AdPendingChange[] {
   const { rt, entry, digests } = changed;
-  if (changed.created) return [{ change: 'created', changedAttributes: Object.keys(digests).sort() }];
+  // Created in the window and not seen before (a window may read an entry a second time).
+  if (changed.created && !before.state)
+    return [{ change: 'created', changedAttributes: Object.keys(digests).sort() }];
   const names = new Set(before.digests ? changedNames(before.digests, digests) : Object.keys(digests));
   if (before.state && before.state.dn !== dnHash(entry.dn)) names.add(rt.directory.rdnPath);
   const changes: AdPendingChange[] = [];
@@ -147,9 +149,21 @@ export function tombstoneResourceType(
   });
 }
 
-/** A stable UUID-shaped event id per (DC, USN, entry, index): publishing again is a no-op. */
-export function adEventId(invocationId: string, usn: number, id: string, index: number): string {
-  const hex = createHash('sha256').update(`ad:${invocationId}:${usn}:${id}#${index}`).digest('hex');
+/**
+ * A stable UUID-shaped event id per (DC, USN, entry, index, what the event says): publishing the
+ * same again is a no-op. What it says is part of it because an entry read again at the same USN
+ * may say something else (read past the window first, then its members dropped by a delete, which
+ * does not move the group's USN): that must not be taken for the first event.
+ */
+export function adEventId(
+  invocationId: string,
+  usn: number,
+  id: string,
+  index: number,
+  change: AdPendingChange,
+): string {
+  const says = `${change.change}:${change.changedAttributes.join(',')}:${(change.memberIds ?? []).join(',')}`;
+  const hex = createHash('sha256').update(`ad:${invocationId}:${usn}:${id}#${index}:${says}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 

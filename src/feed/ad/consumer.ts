@@ -81,13 +81,16 @@ export class AdFeedConsumer {
     const position = await this.#currentPosition(dc);
     if (position === undefined) return 0;
     this.status.position = encodeAdPosition(position);
-    const to = Math.min(dc.usn, position.usn + config.batchSize);
+    const behind = dc.usn - position.usn > config.batchSize;
+    const to = behind ? position.usn + config.batchSize : dc.usn;
     if (to <= position.usn) return this.#caughtUp();
-    const window = await this.#readWindow(dc, position.usn, to);
+    // Near the head, live entries are read without an upper USN: an entry changed again between
+    // the rootDSE read and the search would otherwise leave every window until it stops changing.
+    const window = await this.#readWindow(dc, position.usn, to, behind ? to : undefined);
     const heldBack = await this.#heldBack(window);
-    const end = heldBack === undefined ? to : heldBack - 1;
+    const end = heldBack === undefined ? to : Math.min(to, heldBack - 1);
+    const batch = heldBack === undefined ? window : window.filter((change) => change.usn < heldBack);
     if (end <= position.usn) return 0;
-    const batch = window.filter((change) => change.usn <= end);
     await this.#handle(batch, dc);
     const next: AdPosition = { invocationId: dc.invocationId, usn: end };
     if (!(await lease.commit({ reqStart: encodeAdPosition(next), kind: 'record' }, [], 0))) {
@@ -138,13 +141,18 @@ export class AdFeedConsumer {
     return committed ? start : undefined;
   }
 
-  /** The window's live entries and tombstones, by USN. */
-  async #readWindow(dc: DcState, after: number, to: number): Promise<AdChange[]> {
+  /**
+   * The window's live entries (up to `liveTo`, or all changed since), its tombstones and the
+   * entries that left every scope (up to `to`), by USN. An entry read past `to` is read again by
+   * the next window at the same USN: its digests and state are recorded by then, so it yields
+   * nothing new (and the same event ids if it did).
+   */
+  async #readWindow(dc: DcState, after: number, to: number, liveTo?: number): Promise<AdChange[]> {
     const { reader } = this.#options;
     const resourceTypes = this.#options.mappings().resourceTypes;
     const changes: AdChange[] = [];
     for (const rt of resourceTypes)
-      for (const entry of await reader.changedEntries(rt, digestAttributes(rt), after + 1, to)) {
+      for (const entry of await reader.changedEntries(rt, digestAttributes(rt), after + 1, liveTo)) {
         const change = await this.#entryChange(rt, entry, after);
         if (change) changes.push(change);
       }

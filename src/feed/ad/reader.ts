@@ -49,10 +49,10 @@ function text(value: unknown): string | undefined {
   return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
 }
 
-function usnWindow(from: number, to: number) {
+function usnWindow(from: number, to?: number) {
   return [
     new GreaterThanEqualsFilter({ attribute: 'uSNChanged', value: String(from) }),
-    new LessThanEqualsFilter({ attribute: 'uSNChanged', value: String(to) }),
+    ...(to === undefined ? [] : [new LessThanEqualsFilter({ attribute: 'uSNChanged', value: String(to) })]),
   ];
 }
 
@@ -101,12 +101,12 @@ export class AdReader {
     return { invocationId: guidToString(bytes), usn, namingContext };
   }
 
-  /** Entries of a resource type with from <= uSNChanged <= to, page by page. */
+  /** Entries of a resource type with from <= uSNChanged (<= to, when given), page by page. */
   async changedEntries(
     rt: CompiledResourceType,
     attributes: readonly string[],
     from: number,
-    to: number,
+    to?: number,
   ): Promise<DirEntry[]> {
     const client = await this.#bound();
     const binary = lowerCaseSet(rt.directory.binaryAttributes);

@@ -36,6 +36,8 @@ const SUITE = 'Change feed from Samba AD DC';
 const SECRET = 'feed-ad-webhook-secret-0123456789';
 const BOUND_MS = 15_000;
 const LATENCY_CHANGES = 50;
+const BURST_USERS = 20;
+const BURST_CHANGES = 400;
 const USERS = 'CN=Users,DC=example,DC=test';
 const GROUPS = 'OU=Groups,DC=example,DC=test';
 
@@ -321,6 +323,53 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
         .slice(1)
         .every((e) => e.type === 'user.updated'),
     ).toBe(true);
+  }, 120_000);
+
+  it(`a burst of ${BURST_CHANGES} direct changes over ${BURST_USERS} users: every user's change arrives (changes/s printed)`, async () => {
+    const dns: string[] = [];
+    const ids: string[] = [];
+    for (let u = 0; u < BURST_USERS; u++) {
+      const dn = `CN=feedburst${u},${USERS}`;
+      await ldap.add(dn, [
+        new Attribute({ type: 'objectClass', values: ['user'] }),
+        new Attribute({ type: 'sAMAccountName', values: [`feedburst${u}`] }),
+      ]);
+      dns.push(dn);
+      ids.push(await guidOf(dn));
+    }
+    await receiver.waitFor(() => ids.every((id) => eventsFor(id).length >= 1), BOUND_MS, 'the burst users');
+    const started = performance.now();
+    for (let i = 0; i < BURST_CHANGES; i += BURST_USERS)
+      await Promise.all(
+        dns.map((dn, u) =>
+          ldap.modify(dn, [
+            new Change({
+              operation: 'replace',
+              modification: new Attribute({ type: 'title', values: [`burst ${i + u}`] }),
+            }),
+          ]),
+        ),
+      );
+    const written = performance.now() - started;
+    const { searchEntries } = await ldap.search('', { scope: 'base', attributes: ['highestCommittedUSN'] });
+    const lastUsn = Number(searchEntries[0]?.highestCommittedUSN);
+    await receiver.waitFor(
+      () => (decodeAdPosition(t.bridge.feed?.status().position)?.usn ?? 0) >= lastUsn,
+      BOUND_MS * 2,
+      'the feed to read past the burst',
+    );
+    const caughtUp = performance.now() - started - written;
+    // AD gives the current state: changes of one entry within one poll arrive as one event.
+    await receiver.waitFor(
+      () => ids.every((id) => eventsFor(id).some((e) => e.type === 'user.updated')),
+      BOUND_MS * 2,
+      'an update of every burst user',
+    );
+    const events = ids.reduce((sum, id) => sum + eventsFor(id).length - 1, 0);
+    console.info(
+      `AD feed burst: ${BURST_CHANGES} changes by ${BURST_USERS} concurrent writers in ${written.toFixed(0)} ms (${((BURST_CHANGES / written) * 1000).toFixed(0)} changes/s, Samba's rate); the feed read past the last ${caughtUp.toFixed(0)} ms after it; ${events} events (changes of one entry within a poll fold into one)`,
+    );
+    expect(ids.every((id) => eventsFor(id).every((e) => e.origin === 'directory'))).toBe(true);
   }, 120_000);
 
   it('stopped, then started again: what changed meanwhile is delivered from the stored position', async () => {

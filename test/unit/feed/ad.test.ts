@@ -83,6 +83,14 @@ describe('an Active Directory entry that changed, against what the feed saw of i
     );
   });
 
+  it('a new entry read a second time (the next window) is not created again', () => {
+    const result = entryChanges(changed(userEntry(alice), { created: true }), {
+      digests: told,
+      state: { dn: dnHash(aliceDn) },
+    });
+    expect(result).toEqual([]);
+  });
+
   it('an entry changed that no service was told about: every attribute it holds is named', () => {
     const result = entryChanges(changed(userEntry(alice)), {});
     expect(result.map((c) => c.change)).toEqual(['updated']);
@@ -207,17 +215,30 @@ describe('the position: one DC, one USN', () => {
     expect(decodeAdPosition(text)).toEqual(expected);
   });
 
-  it('event ids are stable per (DC, USN, entry, index) and differ otherwise', () => {
-    const id = adEventId(GUID_A, 7, GUID_B, 0);
-    expect(adEventId(GUID_A, 7, GUID_B, 0)).toBe(id);
+  it('event ids are stable per (DC, USN, entry, index, what the event says) and differ otherwise', () => {
+    const updated = { change: 'updated' as const, changedAttributes: ['title'] };
+    const id = adEventId(GUID_A, 7, GUID_B, 0, updated);
+    expect(adEventId(GUID_A, 7, GUID_B, 0, { ...updated })).toBe(id);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
     const others = [
-      adEventId(GUID_B, 7, GUID_B, 0),
-      adEventId(GUID_A, 8, GUID_B, 0),
-      adEventId(GUID_A, 7, GUID_A, 0),
+      adEventId(GUID_B, 7, GUID_B, 0, updated),
+      adEventId(GUID_A, 8, GUID_B, 0, updated),
+      adEventId(GUID_A, 7, GUID_A, 0, updated),
+      adEventId(GUID_A, 7, GUID_B, 1, updated),
+      adEventId(GUID_A, 7, GUID_B, 0, { ...updated, changedAttributes: ['title', 'displayName'] }),
+      adEventId(GUID_A, 7, GUID_B, 0, { change: 'created', changedAttributes: ['title'] }),
+      adEventId(GUID_A, 7, GUID_B, 0, {
+        change: 'member_removed',
+        changedAttributes: ['members'],
+        memberIds: [GUID_A],
+      }),
+      adEventId(GUID_A, 7, GUID_B, 0, {
+        change: 'member_removed',
+        changedAttributes: ['members'],
+        memberIds: [GUID_B],
+      }),
     ];
-    expect(others).not.toContain(id);
-    expect(adEventId(GUID_A, 7, GUID_B, 1)).not.toBe(id);
+    expect(new Set([id, ...others]).size).toBe(others.length + 1);
   });
 });
 
