@@ -31,7 +31,7 @@ import {
 import type { Directory } from './ports/directory.ts';
 import { startAdmin, withLocalIdp } from './start-admin.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
-import { startFeedFor, startFeedInWorker } from './start-feed.ts';
+import { journalForFeed, startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
   appOptions,
   checkMappingsAgainst,
@@ -170,7 +170,7 @@ export async function startBridge(options: StartOptions): Promise<RunningBridge>
   const events = config.events.enabled
     ? startEventsFor(resources, { config, redis, redisUrl, logger, mappings: mappings.store.mappings })
     : undefined;
-  if (events) resources.attachJournal(events.journal);
+  if (events) resources.attachJournal(journalForFeed(config, { redis, directory }, events.journal));
   const feed = startFeedFor({ config, local, redis, logger, directory }, events, mappings.store.mappings);
   const unwatch = watchForMetrics(directory, events, feed);
   const load = new LoadGauge({

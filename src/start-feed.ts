@@ -3,16 +3,49 @@
  * runs delivery workers, in a `scim-ldap-bridge worker` process, and for `scim-ldap-bridge
  * reconcile`. Part of the composition root, like main.ts and start-steps.ts.
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BridgeConfig, ConfigError, preferredWritableUrl } from './config/index.ts';
-import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile, startFeed } from './feed/index.ts';
+import { markingOwnWrites } from './feed/ad/index.ts';
+import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile } from './feed/index.ts';
+import type { FeedConnection } from './feed/reader.ts';
+import { startConfiguredFeed } from './feed/start.ts';
 import { EventPublisher, type EventsRuntime } from './jobs/index.ts';
 import type { LocalServices } from './localdev/stack.ts';
 import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { loadMappingDirectory } from './mapping/load.ts';
-import type { ChangeEvent } from './ports/events.ts';
+import type { Directory } from './ports/directory.ts';
+import type { ChangeEvent, ChangeJournal } from './ports/events.ts';
+
+/** TLS for the feed's own connection, as the directory adapter's (ldap.tls). */
+function feedTls(config: BridgeConfig): FeedConnection['tls'] {
+  const { tls } = config.ldap;
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.serverName ? { serverName: tls.serverName } : {}),
+  };
+}
+
+/**
+ * The journal, marking the bridge's writes for the Active Directory feed (which cannot tell them
+ * from the directory's own record): only with the feed on and a source that may be AD.
+ */
+export function journalForFeed(
+  config: BridgeConfig,
+  started: { redis: Redis; directory: Directory },
+  journal: ChangeJournal,
+): ChangeJournal {
+  if (!config.feed.enabled || config.feed.source === 'accesslog') return journal;
+  return markingOwnWrites(journal, {
+    redis: started.redis,
+    keyPrefix: config.redis.keyPrefix,
+    enabled: async () =>
+      config.feed.source === 'ad' || (await started.directory.capabilities()).vendor === 'activeDirectory',
+  });
+}
 
 /**
  * The change feed (docs/architecture.md §Change feed), in processes that run delivery workers,
@@ -36,7 +69,7 @@ export function startFeedFor(
   const url = configured ?? local?.slapd?.url ?? '';
   const bindDn = configured ? (config.ldap.bindDn ?? '') : (local?.slapd?.serviceDn ?? '');
   const bindPassword = configured ? (config.ldap.bindPassword ?? '') : (local?.slapd?.servicePassword ?? '');
-  return startFeed({
+  return startConfiguredFeed({
     config: config.feed,
     keyPrefix: config.redis.keyPrefix,
     redis,
@@ -49,6 +82,7 @@ export function startFeedFor(
       bindDn,
       bindPassword,
       timeoutMs: config.ldap.operationTimeoutMs,
+      ...(configured ? { tls: feedTls(config) } : {}),
     },
     mappings,
     log: logger.child({ component: 'feed' }),
@@ -81,7 +115,7 @@ export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRun
     keyPrefix: config.redis.keyPrefix,
     events: config.events,
   });
-  const feed = startFeed({
+  const feed = startConfiguredFeed({
     config: config.feed,
     keyPrefix: config.redis.keyPrefix,
     redis,
@@ -91,6 +125,7 @@ export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRun
       bindDn: config.ldap.bindDn ?? '',
       bindPassword: config.ldap.bindPassword ?? '',
       timeoutMs: config.ldap.operationTimeoutMs,
+      tls: feedTls(config),
     },
     mappings: () => mappings,
     log: logger.child({ component: 'feed' }),
@@ -143,6 +178,7 @@ export function openReconciliation(config: BridgeConfig): {
       bindDn: config.ldap.bindDn ?? '',
       bindPassword: config.ldap.bindPassword ?? '',
       timeoutMs: config.ldap.operationTimeoutMs,
+      tls: feedTls(config),
     },
     config.feed.logBase,
   );

@@ -219,7 +219,7 @@ export interface EventsConfig {
 
 export interface FeedConfig {
   readonly enabled: boolean;
-  readonly source: 'auto' | 'accesslog' | 'retro-changelog';
+  readonly source: 'auto' | 'accesslog' | 'retro-changelog' | 'ad';
   readonly logBase: string;
   readonly pollIntervalMs: number;
   readonly batchSize: number;

@@ -114,9 +114,9 @@ export function startFeed(options: FeedOptions): FeedRuntime {
 }
 
 /** Polls on a timer (at once again while batches come full; slower while standing by). */
-function startPolling(
-  consumer: FeedSourceConsumer,
-  reader: FeedReader,
+export function startPolling(
+  consumer: Pick<FeedSourceConsumer, 'pollOnce' | 'status'>,
+  reader: { reset(): Promise<void> },
   lease: FeedLease,
   config: FeedConfig,
   log: FeedLog,

@@ -14,6 +14,7 @@ import {
 } from 'ldapts';
 import { lowerCaseSet, toDirEntry } from '../ldap/entries.ts';
 import { toLdapFilter } from '../ldap/filters.ts';
+import { completeRanges } from '../ldap/ranges.ts';
 import type { CompiledResourceType } from '../mapping/compiled.ts';
 import type { DirEntry, DirFilter } from '../ports/directory.ts';
 import type { RawLogEntry } from './accesslog.ts';
@@ -23,6 +24,30 @@ export interface FeedConnection {
   bindDn: string;
   bindPassword: string;
   timeoutMs?: number;
+  /** For ldaps:// (Active Directory refuses simple binds over plain ldap://). */
+  tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean; serverName?: string };
+}
+
+/** A bound client for the feed's own connection. */
+export async function openFeedClient(connection: FeedConnection): Promise<Client> {
+  const timeout = connection.timeoutMs ?? 10_000;
+  const { tls } = connection;
+  const client = new Client({
+    url: connection.url,
+    timeout,
+    connectTimeout: timeout,
+    ...(tls && connection.url.startsWith('ldaps:')
+      ? {
+          tlsOptions: {
+            ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+            ...(tls.serverName ? { servername: tls.serverName } : {}),
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+          },
+        }
+      : {}),
+  });
+  await client.bind(connection.bindDn, connection.bindPassword);
+  return client;
 }
 
 /** The accesslog attributes a record needs. */
@@ -57,11 +82,8 @@ export class FeedReader {
   /** The bound connection (opened on first use, again after a reset). */
   protected async bound(): Promise<Client> {
     if (this.#client?.isConnected) return this.#client;
-    const timeout = this.#connection.timeoutMs ?? 10_000;
-    const client = new Client({ url: this.#connection.url, timeout, connectTimeout: timeout });
-    await client.bind(this.#connection.bindDn, this.#connection.bindPassword);
-    this.#client = client;
-    return client;
+    this.#client = await openFeedClient(this.#connection);
+    return this.#client;
   }
 
   /** Forgets the connection after a failure (the next call connects again). */
@@ -189,7 +211,17 @@ export class FeedReader {
         ? { explicitBufferAttributes: rt.directory.binaryAttributes }
         : {}),
     });
-    for await (const page of pages) await onPage(page.searchEntries.map((raw) => toDirEntry(raw, binary)));
+    for await (const page of pages) {
+      const entries = page.searchEntries.map((raw) => toDirEntry(raw, binary));
+      // Active Directory returns a big group's members in windows (member;range=0-1499).
+      await completeRanges(entries, (dn, attribute) => this.#readBase(client, dn, attribute), binary);
+      await onPage(entries);
+    }
+  }
+
+  async #readBase(client: Client, dn: string, attribute: string) {
+    const { searchEntries } = await client.search(dn, { scope: 'base', attributes: [attribute] });
+    return searchEntries[0];
   }
 
   async close(): Promise<void> {

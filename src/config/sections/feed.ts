@@ -5,7 +5,7 @@ export const feed = {
   type: 'object',
   description:
     'Change feed from the directory itself (docs/architecture.md §Change feed): changes made directly in the directory (ldapmodify, an HR script) become the same events as SCIM writes, with origin "directory". ' +
-    'OpenLDAP: read from the accesslog overlay (cn=accesslog); 389-DS: from the Retro Changelog (cn=changelog). Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
+    'OpenLDAP: read from the accesslog overlay (cn=accesslog); 389-DS: from the Retro Changelog (cn=changelog); Active Directory: uSNChanged polling. Runs in the processes that run delivery workers; one active consumer across all instances (a Redis lease). Needs events.enabled.',
   default: {},
   additionalProperties: false,
   properties: {
@@ -16,9 +16,9 @@ export const feed = {
     },
     source: {
       type: 'string',
-      enum: ['auto', 'accesslog', 'retro-changelog'],
+      enum: ['auto', 'accesslog', 'retro-changelog', 'ad'],
       description:
-        "Which log the feed reads: OpenLDAP's accesslog overlay, or 389-DS's Retro Changelog plug-in (with `nsslapd-attribute: nsuniqueid:targetUniqueId`, the mapping's id attribute, and read access to cn=changelog for the bind account). `auto` decides from the rootDSE's vendorName.",
+        "Where the changes are read: `accesslog` (OpenLDAP's accesslog overlay), `retro-changelog` (389-DS's Retro Changelog plug-in, with `nsslapd-attribute: nsuniqueid:targetUniqueId`, the mapping's id attribute, and read access to cn=changelog for the bind account), `ad` (Active Directory: entries whose uSNChanged moved, deleted ones through the Show Deleted control), or `auto` (chosen from the directory's rootDSE).",
       default: 'auto',
     },
     logBase: {

@@ -1,0 +1,121 @@
+/**
+ * The bridge's own writes, for the Active Directory feed (docs/architecture.md §Change feed). AD
+ * records no author for a change (no reqAuthzID), so the journal's writes are marked in Redis,
+ * shared by all instances: `pending` from before the directory write until its commit or abort (an
+ * entry with a pending write holds the feed back, so it never reads the write before its mark
+ * exists), then `own` = the entry's uSNChanged after the write (its meta.version). The feed treats a
+ * change up to that USN as the journal's: it records the digests and publishes nothing; a later
+ * USN is a direct change made after it, published as usual.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { normalizeDn } from '../../lib/dn.ts';
+import type { ChangeIntent, ChangeJournal, JournalEntry } from '../../ports/events.ts';
+
+/** A crashed write's pending mark holds the feed back at most this long. */
+const PENDING_TTL_MS = 60_000;
+/** An own mark the feed never came to read (it was stopped) is forgotten after a day. */
+const OWN_TTL_SECONDS = 24 * 3600;
+/** An own write whose version is unknown (a delete): any change of the entry up to now is its. */
+export const ANY_USN = '*';
+
+export function ownWriteKeys(keyPrefix: string) {
+  return {
+    pending: (name: string) => `${keyPrefix}feed:ad:pending:${name}`,
+    own: (field: string) => `${keyPrefix}feed:ad:own:${field}`,
+  };
+}
+
+/** The uSNChanged in a version (meta.version is a weak ETag, `W/"4012"`); unknown: any. */
+export function usnOfVersion(version: string | undefined): string {
+  return /^(?:W\/)?"?(\d{1,15})"?$/.exec(version ?? '')?.[1] ?? ANY_USN;
+}
+
+/** The names an entry is pending under: its DN(s) before and after, and its type:id when known. */
+function pendingNames(intent: ChangeIntent): string[] {
+  const names = [intent.dn, ...(intent.newDn ? [intent.newDn] : [])].map((dn) => `dn:${normalizeDn(dn)}`);
+  if (intent.resourceId) names.push(`id:${intent.resourceType}:${intent.resourceId}`);
+  return names;
+}
+
+/** The journal, marking its writes (only while `enabled()` says the directory is AD). */
+export function markingOwnWrites(
+  journal: ChangeJournal,
+  options: { redis: Redis; keyPrefix: string; enabled: () => Promise<boolean> },
+): ChangeJournal {
+  const keys = ownWriteKeys(options.keyPrefix);
+  const marking: ChangeJournal = {
+    async begin(intent: ChangeIntent): Promise<JournalEntry> {
+      const entry = await journal.begin(intent);
+      if (!(await options.enabled().catch(() => false))) return entry;
+      const names = pendingNames(intent);
+      // One field per write (a counter could go negative once its key expired under a slow write).
+      const write = randomUUID();
+      const multi = options.redis.multi();
+      for (const name of names)
+        multi.hset(keys.pending(name), write, '1').pexpire(keys.pending(name), PENDING_TTL_MS);
+      // Without the marks the feed may publish this write too: at least once, never lost.
+      await multi.exec().catch(() => undefined);
+      const settle = (own?: { field: string; usn: string }) => {
+        const done = options.redis.multi();
+        if (own) done.set(keys.own(own.field), own.usn, 'EX', OWN_TTL_SECONDS);
+        for (const name of names) done.hdel(keys.pending(name), write);
+        return done.exec().then(() => undefined);
+      };
+      return {
+        async commit(outcome) {
+          // Marked before the commit publishes: the feed, once unblocked, finds the mark.
+          const field = `${intent.resourceType}:${outcome.resourceId || intent.resourceId}`;
+          await settle({ field, usn: usnOfVersion(outcome.version) }).catch(() => undefined);
+          await entry.commit(outcome);
+        },
+        async abort() {
+          await settle().catch(() => undefined);
+          await entry.abort();
+        },
+      };
+    },
+  };
+  if (journal.confirmationRequired) marking.confirmationRequired = journal.confirmationRequired.bind(journal);
+  return marking;
+}
+
+/** The feed's side: which entries are held back by a pending write, and which changes were own. */
+export class OwnWrites {
+  readonly #redis: Redis;
+  readonly #keys: ReturnType<typeof ownWriteKeys>;
+
+  constructor(redis: Redis, keyPrefix: string) {
+    this.#redis = redis;
+    this.#keys = ownWriteKeys(keyPrefix);
+  }
+
+  /** Whether each entry (type, id, DN) has a write of the bridge in flight. */
+  async pending(entries: readonly { type: string; id: string; dn: string }[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const names = entries.flatMap((e) => [`dn:${normalizeDn(e.dn)}`, `id:${e.type}:${e.id}`]);
+    const pipeline = this.#redis.pipeline();
+    for (const name of names) pipeline.exists(this.#keys.pending(name));
+    const found = ((await pipeline.exec()) ?? []).map(([error, count]) => {
+      if (error) throw error;
+      return Number(count) > 0;
+    });
+    return entries.map((_, i) => found[2 * i] === true || found[2 * i + 1] === true);
+  }
+
+  /** Whether each change (field `type:id`, at `usn`) is the bridge's own, by the marks. */
+  async own(changes: readonly { field: string; usn: number }[]): Promise<boolean[]> {
+    if (changes.length === 0) return [];
+    const marks = await this.#redis.mget(...changes.map((c) => this.#keys.own(c.field)));
+    return changes.map((change, i) => {
+      const mark = marks[i];
+      if (mark === null || mark === undefined) return false;
+      return mark === ANY_USN || change.usn <= Number(mark);
+    });
+  }
+
+  /** Marks read are done with (a later change of the entry is a direct one). */
+  async forget(fields: readonly string[]): Promise<void> {
+    if (fields.length > 0) await this.#redis.del(...fields.map((f) => this.#keys.own(f)));
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The marks of the bridge's own writes for the Active Directory feed (src/feed/ad/own-writes.ts)
+ * in a real redis-server: the journal wrapper marks an entry pending from begin to commit/abort and
+ * leaves the USN of its version; the feed's side reads them. The journal under the wrapper is a
+ * recording stand-in (the wrapper is what is tested; the real journal has its own tests).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markingOwnWrites, OwnWrites } from '../../../src/feed/ad/own-writes.ts';
+import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
+import type { ChangeIntent, ChangeJournal } from '../../../src/ports/events.ts';
+
+const PREFIX = 'own-writes-test:';
+const DN = 'CN=alice,CN=Users,DC=example,DC=test';
+const ID = '2b25285f-8cfc-4a25-83b6-9c04d6a4fbd3';
+
+let server: RunningRedis;
+let redis: Redis;
+const calls: string[] = [];
+
+const journal: ChangeJournal = {
+  async begin(intent) {
+    calls.push(`begin ${intent.operation}`);
+    return {
+      async commit(outcome) {
+        calls.push(`commit ${outcome.resourceId} ${outcome.version ?? '-'}`);
+      },
+      async abort() {
+        calls.push('abort');
+      },
+    };
+  },
+  confirmationRequired: (type) => type === 'User',
+};
+
+const intent = (over: Partial<ChangeIntent> = {}): ChangeIntent => ({
+  operation: 'modify',
+  dn: DN,
+  resourceId: ID,
+  resourceType: 'User',
+  actor: 'test',
+  events: [],
+  ...over,
+});
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+describe("the bridge's own writes, marked for the AD feed", () => {
+  const own = () => new OwnWrites(redis, PREFIX);
+  const marking = (enabled: boolean) =>
+    markingOwnWrites(journal, { redis, keyPrefix: PREFIX, enabled: async () => enabled });
+  const entry = { type: 'User', id: ID, dn: DN };
+
+  it('an entry is pending from begin to commit (by DN, in any letter case, and by id), then its USN is marked', async () => {
+    const handle = await marking(true).begin(intent());
+    expect(await own().pending([entry, { ...entry, dn: DN.toUpperCase(), id: 'other' }])).toEqual([
+      true,
+      true,
+    ]);
+    expect(await own().pending([{ type: 'User', id: ID, dn: 'CN=bob,CN=Users,DC=example,DC=test' }])).toEqual(
+      [true],
+    );
+    await handle.commit({ resourceId: ID, version: 'W/"4012"' });
+    expect(await own().pending([entry])).toEqual([false]);
+    const field = `User:${ID}`;
+    expect(
+      await own().own([
+        { field, usn: 4011 },
+        { field, usn: 4012 },
+        { field, usn: 4013 },
+      ]),
+    ).toEqual([true, true, false]);
+    await own().forget([field]);
+    expect(await own().own([{ field, usn: 4012 }])).toEqual([false]);
+    expect(calls.slice(-2)).toEqual(['begin modify', `commit ${ID} W/"4012"`]);
+  });
+
+  it('an add is pending under its new DN; committed without a version, any USN of it is its own', async () => {
+    const newDn = 'CN=carol,CN=Users,DC=example,DC=test';
+    const handle = await marking(true).begin(intent({ operation: 'add', dn: newDn, resourceId: undefined }));
+    expect(await own().pending([{ type: 'User', id: 'not-known-yet', dn: newDn }])).toEqual([true]);
+    await handle.commit({ resourceId: 'carol-id' });
+    expect(await own().own([{ field: 'User:carol-id', usn: 999_999 }])).toEqual([true]);
+    await own().forget(['User:carol-id']);
+  });
+
+  it('a rename is pending under both DNs; an abort clears it and marks nothing', async () => {
+    const newDn = 'CN=alicia,CN=Users,DC=example,DC=test';
+    const handle = await marking(true).begin(intent({ newDn }));
+    expect(await own().pending([{ type: 'User', id: 'x', dn: newDn }])).toEqual([true]);
+    await handle.abort();
+    expect(await own().pending([entry, { type: 'User', id: 'x', dn: newDn }])).toEqual([false, false]);
+    expect(await own().own([{ field: `User:${ID}`, usn: 1 }])).toEqual([false]);
+    expect(calls.at(-1)).toBe('abort');
+  });
+
+  it('two writes of one entry at once: it stays pending until both settled', async () => {
+    const first = await marking(true).begin(intent());
+    const second = await marking(true).begin(intent());
+    await first.commit({ resourceId: ID, version: '10' });
+    expect(await own().pending([entry])).toEqual([true]);
+    await second.commit({ resourceId: ID, version: '11' });
+    expect(await own().pending([entry])).toEqual([false]);
+    await own().forget([`User:${ID}`]);
+  });
+
+  it('while the directory is not AD nothing is marked; the journal still runs and answers', async () => {
+    const wrapped = marking(false);
+    const handle = await wrapped.begin(intent());
+    expect(await own().pending([entry])).toEqual([false]);
+    await handle.commit({ resourceId: ID, version: '5' });
+    expect(await own().own([{ field: `User:${ID}`, usn: 5 }])).toEqual([false]);
+    expect(wrapped.confirmationRequired?.('User')).toBe(true);
+    expect(wrapped.confirmationRequired?.('Group')).toBe(false);
+  });
+
+  it('nothing asked, nothing read', async () => {
+    expect(await own().pending([])).toEqual([]);
+    expect(await own().own([])).toEqual([]);
+    await own().forget([]);
+  });
+});
