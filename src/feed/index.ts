@@ -13,7 +13,7 @@ import { reqStartMicros } from './accesslog.ts';
 import type { FeedLog, FeedSourceConsumer, FeedStatus } from './consumer.ts';
 import { ChangelogReader } from './dirsrv/reader.ts';
 import { FeedLease } from './lease.ts';
-import type { FeedConnection, FeedReader } from './reader.ts';
+import type { FeedConnection } from './reader.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
 import { consumerOfSource } from './source.ts';
 
