@@ -121,6 +121,7 @@ const MODES: Record<string, () => Promise<void>> = {
   '--hostile': () => import('./hostile.ts').then((m) => m.runHostile()),
   '--pages': () => import('./concurrent-pages.ts').then((m) => m.runConcurrentPages()),
   '--feed': () => import('./feed.ts').then((m) => m.runFeed()),
+  '--deletes': () => import('./deletes.ts').then((m) => m.runDeletes()),
 };
 const mode = Object.keys(MODES).find((flag) => process.argv.includes(flag));
 const entry = mode
