@@ -21,11 +21,13 @@ export class Authenticator {
     this.#issued = issued;
   }
 
-  /** Checks an Authorization header value. Rejects only when the issued-token store fails. */
-  async authenticate(authorization: string | undefined): Promise<AuthResult> {
-    const known = this.answerInMemory(authorization);
-    if (known) return known;
-    const token = bearerTokenOf(authorization) as string;
+  /**
+   * The issued-token store's answer, for a token `answerInMemory` could not decide. Rejects only
+   * when the store fails.
+   */
+  async askIssuedTokens(authorization: string | undefined): Promise<AuthResult> {
+    const token = bearerTokenOf(authorization);
+    if (token === 'missing' || token === 'malformed') return { ok: false, reason: token };
     const grant = await this.#issued?.lookup(token);
     if (!grant) return { ok: false, reason: 'invalid' };
     return {

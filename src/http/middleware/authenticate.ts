@@ -15,7 +15,7 @@ export function authenticate(authenticator: Authenticator) {
     // Static tokens and refusals are decided in memory: no async frame on the common path.
     const known = authenticator.answerInMemory(header);
     if (known) return admit(ctx, next, known);
-    return authenticator.authenticate(header).then(
+    return authenticator.askIssuedTokens(header).then(
       (result) => admit(ctx, next, result),
       () => {
         throw ScimError.unavailable('the token store is unavailable; retry later', RETRY_AFTER_SECONDS);

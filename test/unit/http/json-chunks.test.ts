@@ -25,6 +25,16 @@ const CASES: [string, unknown][] = [
   ],
   ['undefined keys beside a long list', { a: undefined, members: long(2_500), b: undefined, c: 'x' }],
   ['a long list nested one level down', { outer: { members: long(2_100) }, tail: [] }],
+  ['an array at the slicing threshold (one piece)', long(200)],
+  ['an array one past the slicing threshold', long(201)],
+  [
+    'a ListResponse page of 500 resources',
+    {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 9,
+      Resources: long(500),
+    },
+  ],
   [
     'a long list of mixed values',
     Array.from({ length: 2_222 }, (_, i) => (i % 3 === 0 ? null : i % 3 === 1 ? i : { i })),
@@ -43,5 +53,12 @@ describe('jsonChunks', () => {
     const whole = JSON.stringify(value).length;
     expect(chunks.length).toBeGreaterThan(5);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(whole / 4);
+  });
+
+  it('writes a page of 500 resources in pieces (none over 128 KB, the old generation threshold)', () => {
+    const page = { schemas: ['urn:x'], totalResults: 500, Resources: long(500) };
+    const chunks = [...jsonChunks(page)];
+    expect(chunks.length).toBeGreaterThan(4);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(JSON.stringify(page).length / 4);
   });
 });
