@@ -23,14 +23,9 @@ export function sendScim(
     : JSON.stringify(body);
 }
 
-/**
- * Arrays longer than this (a big group's members, a ListResponse's Resources) are written in
- * slices, not as one string: a page of 500 users is ~350 KB of JSON, which V8 allocates straight in
- * the old generation (objects over 128 KB), where concurrent pages piled up until a full GC (issue
- * 17: peak RSS under concurrent pages). Slices of 100 stay small and short-lived.
- */
-const LONG_ARRAY = 200;
-const SLICE = 100;
+/** Arrays longer than this (a big group's members) are written in slices, not as one string. */
+const LONG_ARRAY = 2_000;
+const SLICE = 1_000;
 
 function hasLongArray(value: unknown, depth: number): boolean {
   if (Array.isArray(value)) return value.length > LONG_ARRAY;

@@ -25,8 +25,7 @@ const CASES: [string, unknown][] = [
   ],
   ['undefined keys beside a long list', { a: undefined, members: long(2_500), b: undefined, c: 'x' }],
   ['a long list nested one level down', { outer: { members: long(2_100) }, tail: [] }],
-  ['an array at the slicing threshold (one piece)', long(200)],
-  ['an array one past the slicing threshold', long(201)],
+  ['an array at the slicing threshold (one piece)', long(2_000)],
   [
     'a ListResponse page of 500 resources',
     {
@@ -53,12 +52,5 @@ describe('jsonChunks', () => {
     const whole = JSON.stringify(value).length;
     expect(chunks.length).toBeGreaterThan(5);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(whole / 4);
-  });
-
-  it('writes a page of 500 resources in pieces (none over 128 KB, the old generation threshold)', () => {
-    const page = { schemas: ['urn:x'], totalResults: 500, Resources: long(500) };
-    const chunks = [...jsonChunks(page)];
-    expect(chunks.length).toBeGreaterThan(4);
-    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(JSON.stringify(page).length / 4);
   });
 });
