@@ -17,6 +17,9 @@ export interface BridgeProcessInfo {
   servicePassword: string;
   /** The attributes the bridge asks slapd for when it reads a User. */
   userReadAttributes: string[];
+  /** The throwaway slapd's process (its CPU) and its rootpw (cn=admin,cn=config included). */
+  slapdPid: number;
+  rootPassword: string;
 }
 
 export interface BridgeProcess extends BridgeProcessInfo {
@@ -87,6 +90,8 @@ async function serve(seedLdif: string[]): Promise<void> {
     serviceDn: slapd.serviceDn,
     servicePassword: slapd.servicePassword,
     userReadAttributes: userReadAttributes(bridge),
+    slapdPid: slapd.pid,
+    rootPassword: slapd.rootPassword,
   };
   process.stdout.write(`${JSON.stringify(info)}\n`);
   let stopping = false;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --pages`: concurrent sorted list pages (issue 17). 16 and 64 clients ask for
  * `sortBy=userName` pages at once, the first page and a deep one, over 10,000 and 100,000 users
- * (`--users N` for one size). The bridge runs in its own process (bench/bridge-process.ts) on the
+ * (`--users N` for one size, `--page-size N` for the count of each page). The bridge runs in its own process (bench/bridge-process.ts) on the
  * local default slapd (seeded with slapadd); its RSS is sampled every 50 ms. Prints, per phase,
  * the non-2xx answers, throughput, p50/p99 and the peak RSS; asserts nothing. Loopback only;
  * every phase is bounded by a request count and a duration.
@@ -13,7 +13,8 @@ import path from 'node:path';
 import { startBridgeProcess } from './bridge-process.ts';
 import { argValue, httpClient, measure, userLdif, writeLdif } from './measure.ts';
 
-const PAGE = 50;
+/** Page size (`--page-size N`, default 50). */
+const PAGE = argValue('--page-size', 50);
 const REQUESTS_PER_PHASE = 1_200;
 const SECONDS_PER_PHASE = 15;
 

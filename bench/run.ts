@@ -122,6 +122,7 @@ const MODES: Record<string, () => Promise<void>> = {
   '--pages': () => import('./concurrent-pages.ts').then((m) => m.runConcurrentPages()),
   '--feed': () => import('./feed.ts').then((m) => m.runFeed()),
   '--admin': () => import('./admin.ts').then((m) => m.runAdmin()),
+  '--deletes': () => import('./deletes.ts').then((m) => m.runDeletes()),
 };
 const mode = Object.keys(MODES).find((flag) => process.argv.includes(flag));
 const entry = mode

@@ -22,8 +22,6 @@ import type { KeptList, SortedLists } from './sorted-lists.ts';
  */
 const MAX_LIST_WAIT_MS = 10_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
 /** maxInt of the VLV request's INTEGER (0..maxInt) fields (RFC 4511 §4.1.1). */
 const MAX_INT = 2 ** 31 - 1;
 
@@ -52,21 +50,34 @@ export class VirtualListViews {
     const left = remainingMs(query.deadlineAt) ?? MAX_LIST_WAIT_MS;
     const waitUntil = performance.now() + Math.min(MAX_LIST_WAIT_MS, left);
     let waitedForASort = false;
-    for (;;) {
-      const kept = lists.take(signature);
-      if (kept) {
-        const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
-        if (result) return result;
-        break;
+    // One timer for the whole wait, cleared on the way out: every page settled wakes all the pages
+    // waiting for the list, and a timer armed per wake-up (10 s each, never cleared) held tens of
+    // thousands of timers and their promises under 64 concurrent pages (issue 17, heap snapshot).
+    let timer: NodeJS.Timeout | undefined;
+    let wakeWaiting: (() => void) | undefined;
+    try {
+      for (;;) {
+        const kept = lists.take(signature);
+        if (kept) {
+          const result = await this.#fromKeptList(signature, kept, query, startIndex, count);
+          if (result) return result;
+          break;
+        }
+        // The sort waited for left no list (an empty result, a failure): sort afresh. If it left
+        // one that another page is reading now, wait for that page instead.
+        if (waitedForASort && !lists.keeps(signature)) break;
+        // The list is read by another page, or being made: wait for it (bounded) rather than sort again.
+        const available = lists.whenAvailable(signature);
+        if (!available || performance.now() >= waitUntil) break;
+        waitedForASort = !lists.keeps(signature);
+        timer ??= setTimeout(() => wakeWaiting?.(), Math.max(0, waitUntil - performance.now()));
+        await new Promise<void>((resolve) => {
+          wakeWaiting = resolve;
+          void available.then(resolve);
+        });
       }
-      // The sort waited for left no list (an empty result, a failure): sort afresh. If it left
-      // one that another page is reading now, wait for that page instead.
-      if (waitedForASort && !lists.keeps(signature)) break;
-      // The list is read by another page, or being made: wait for it (bounded) rather than sort again.
-      const available = lists.whenAvailable(signature);
-      if (!available || performance.now() >= waitUntil) break;
-      waitedForASort = !lists.keeps(signature);
-      await Promise.race([available, sleep(waitUntil - performance.now())]);
+    } finally {
+      clearTimeout(timer);
     }
     return this.#freshWindow(signature, query, startIndex, count);
   }

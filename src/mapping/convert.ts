@@ -112,20 +112,23 @@ export function entryToResource(
     if (rule.leafDefinition.returned === 'never') continue;
     if (options.include && !options.include(rule)) continue;
     if (isFallback(rule, fallbacks)) continue;
-    const container = containerFor(resource, rule);
     if (rule.references) {
-      placeReferences(container, rule, options.references.get(rule.key), options.keepEmpty?.(rule) ?? false);
+      const refs = options.references.get(rule.key);
+      if (!refs || (refs.length === 0 && !options.keepEmpty?.(rule))) continue;
+      placeReferences(containerFor(resource, rule), rule, refs);
       continue;
     }
     const raw = entry.attributes[rule.ldapKey];
     if (!raw) continue;
     const values = scimValuesOf(rule, raw);
     const primary = rule.primary && !fallbacks.has(primaryToken(rule));
-    if (values.length > 0) placeValues(container, rule, values, primary);
+    // The container (an extension object) is made only for a value: one made and deleted again
+    // would leave the resource a slow dictionary-mode object (issue 17: CPU per read).
+    if (values.length > 0) placeValues(containerFor(resource, rule), rule, values, primary);
   }
   if (!rt.directory.fallbackMarker)
     dropTemplateFallbacks(rt, resource, (template) => evaluateTemplate(rt, resource, template));
-  dropEmptyExtensions(resource);
+  dropEmptyExtensions(rt, resource);
   resource.schemas = [
     rt.coreSchema.id,
     ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
@@ -144,14 +147,8 @@ function containerFor(resource: ScimObject, rule: CompiledRule): ScimObject {
   return created;
 }
 
-/** Resolved references (`members`, `manager`) as the caller passed them; absent: left out. */
-function placeReferences(
-  container: ScimObject,
-  rule: CompiledRule,
-  refs: ReferenceValue[] | undefined,
-  keepEmpty: boolean,
-): void {
-  if (!refs || (refs.length === 0 && !keepEmpty)) return;
+/** Resolved references (`members`, `manager`) as the caller passed them. */
+function placeReferences(container: ScimObject, rule: CompiledRule, refs: ReferenceValue[]): void {
   if (rule.attributeDefinition.multiValued) {
     container[rule.attribute] = refs.map((r) => ({ ...r }));
   } else if (refs[0]) {
@@ -176,12 +173,11 @@ function scimValuesOf(rule: CompiledRule, raw: readonly DirValue[]): unknown[] {
   return values;
 }
 
-/** Extension objects no rule filled are left out of the resource. */
-function dropEmptyExtensions(resource: ScimObject): void {
-  for (const key of Object.keys(resource)) {
-    const v = resource[key];
-    if (key.startsWith('urn:') && v && typeof v === 'object' && Object.keys(v).length === 0)
-      delete resource[key];
+/** Extension objects left empty (template fallbacks dropped) are left out of the resource. */
+function dropEmptyExtensions(rt: CompiledResourceType, resource: ScimObject): void {
+  for (const { schema } of rt.extensions) {
+    const v = resource[schema.id];
+    if (v && typeof v === 'object' && Object.keys(v).length === 0) delete resource[schema.id];
   }
 }
 

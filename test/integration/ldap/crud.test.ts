@@ -113,7 +113,7 @@ describe.skipIf(ldapBinariesMissing)('LDAP directory: writes', () => {
     );
   });
 
-  it('keeps entryUUID across a rename and a move, and refint follows the member DN', async () => {
+  it('keeps entryUUID across a rename and a move, and the group member value follows it (memberof-refint)', async () => {
     await directory.add(`ou=Former,dc=example,dc=com`, {
       objectClass: ['organizationalUnit'],
       ou: ['Former'],

@@ -85,7 +85,7 @@ describe('moves between OUs by an attribute', () => {
       dn: `uid=mover,ou=engineering,${PEOPLE.toLowerCase()}`,
       entryUUID: user.id,
     });
-    // refint rewrote the group's member value; memberOf follows the moved entry.
+    // memberof-refint rewrote the group's member value; memberOf follows the moved entry.
     const { searchEntries } = await ldap.search('cn=movers,ou=Groups,dc=example,dc=com', {
       scope: 'base',
       attributes: ['member'],

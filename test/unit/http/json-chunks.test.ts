@@ -25,6 +25,15 @@ const CASES: [string, unknown][] = [
   ],
   ['undefined keys beside a long list', { a: undefined, members: long(2_500), b: undefined, c: 'x' }],
   ['a long list nested one level down', { outer: { members: long(2_100) }, tail: [] }],
+  ['an array at the slicing threshold (one piece)', long(2_000)],
+  [
+    'a ListResponse page of 500 resources',
+    {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 9,
+      Resources: long(500),
+    },
+  ],
   [
     'a long list of mixed values',
     Array.from({ length: 2_222 }, (_, i) => (i % 3 === 0 ? null : i % 3 === 1 ? i : { i })),
