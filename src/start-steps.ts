@@ -144,6 +144,9 @@ export async function connectRedis(config: BridgeConfig, redisUrl: string, logge
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
+    // A hung Redis (SIGSTOP, a network partition) answers nothing: without a bound every write
+    // that needs it would wait for its deadline (docs/architecture.md §Redis outage).
+    commandTimeout: config.redis.commandTimeoutMs,
     ...(config.redis.password ? { password: config.redis.password } : {}),
   });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
@@ -313,6 +316,12 @@ export function appOptions(
 
 /** Each /ready probe's bound: under the shortest request deadline a test or deployment uses. */
 const READINESS_PROBE_MS = 1_500;
+/**
+ * Redis's probes (PING, the events' figures) are bounded tighter: with Redis hung, /ready must
+ * still answer within a load balancer's check interval (localdev/topology.ts HEALTH_CHECK, 1 s),
+ * or the balancer takes out every instance at once (docs/architecture.md §Redis outage).
+ */
+const REDIS_PROBE_MS = 500;
 
 function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -323,7 +332,10 @@ function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-/** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
+/**
+ * /ready: the directory answers and the instance takes work (else "cannot serve"); Redis down
+ * degrades it; warnings from the mappings, the events subsystem and the SAML trust.
+ */
 export async function readiness(
   mappings: MappingStore,
   probes: {
@@ -337,16 +349,13 @@ export async function readiness(
   load?: LoadGauge,
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  // The events' warnings read Redis too: bounded like the probes, so /ready answers while Redis hangs.
-  const eventWarnings = [
-    ...(events
-      ? await withinMs(events.warnings(), READINESS_PROBE_MS).catch(() => [
-          `events: no answer from Redis within ${READINESS_PROBE_MS} ms`,
-        ])
-      : []),
-    ...(probes.feed?.warnings() ?? []),
-  ];
-  return checkReadiness(
+  // The events' warnings read Redis too: asked alongside the probes and bounded like Redis's.
+  const eventWarnings = events
+    ? withinMs(events.warnings(), REDIS_PROBE_MS).catch(() => [
+        `events: queue figures unavailable (no answer from Redis within ${REDIS_PROBE_MS} ms)`,
+      ])
+    : Promise.resolve([]);
+  const report = await checkReadiness(
     [
       { name: 'directory', check: () => directory.ping() },
       {
@@ -354,12 +363,15 @@ export async function readiness(
         check: async () => {
           if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
         },
+        degradesOnly: true,
+        timeoutMs: REDIS_PROBE_MS,
       },
       ...(load ? [{ name: 'load', check: async () => loadCheck(load), speaksPublicly: true }] : []),
     ],
     READINESS_PROBE_MS,
-    () => [...mappings.warnings(), ...eventWarnings, ...(probes.warnings?.() ?? [])],
+    () => [...mappings.warnings(), ...(probes.feed?.warnings() ?? []), ...(probes.warnings?.() ?? [])],
   );
+  return { ...report, warnings: [...report.warnings, ...(await eventWarnings)] };
 }
 
 /** /ready's view of this instance's own state: draining, or shedding load. */

@@ -94,6 +94,7 @@ export interface RedisConfig {
   readonly url?: string;
   readonly keyPrefix: string;
   readonly password?: string;
+  readonly commandTimeoutMs: number;
 }
 
 export interface TokenHash {

@@ -1,4 +1,5 @@
 /** The `redis` section of the configuration schema (see ../schema.ts for the conventions). */
+import { millis } from '../formats.ts';
 
 export const redis = {
   type: 'object',
@@ -19,6 +20,12 @@ export const redis = {
       'x-expected': 'a non-empty prefix without spaces',
       description: 'Prefix for every key the bridge writes, so several deployments can share one Redis.',
       default: 'scim-bridge:',
+    },
+    commandTimeoutMs: {
+      ...millis,
+      description:
+        "The server's own Redis commands (idempotency keys, the change journal, issued tokens, write notices) give up after this long, so a hung Redis turns writes that need it into a quick 503 with Retry-After instead of a wait until the request deadline. Reads do not need Redis.",
+      default: 1_000,
     },
     password: {
       type: 'string',
