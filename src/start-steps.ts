@@ -179,6 +179,7 @@ export function startEventsFor(
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+    idempotencyTtlSeconds: config.idempotency.ttlSeconds,
     ...(mappings ? { source: resourceSource(resources, mappings) } : {}),
   });
 }
@@ -304,6 +305,7 @@ export function appOptions(
         lockTtlSeconds: config.idempotency.lockTtlSeconds,
       }),
       lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      ...(probes.events?.fates ? { fates: probes.events.fates } : {}),
       onStoreError: (error, ctx) =>
         logger.warn(
           { err: (error as Error).message, requestId: ctx.state.requestId },

@@ -22,9 +22,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type {
   BeginResult,
+  IdempotencyClaim,
   IdempotencyScope,
   IdempotencyStore,
   StoredResponse,
+  WriteFate,
+  WriteFates,
 } from '../../ports/idempotency.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { SCIM_CONTENT_TYPE } from './errors.ts';
@@ -35,6 +38,12 @@ export interface IdempotencyOptions {
   lockTtlSeconds: number;
   /** How long a concurrent duplicate waits for the first request's result. Default 5 s. */
   maxWaitMs?: number;
+  /**
+   * The change journal's record of keyed writes (docs/architecture.md §Idempotency): when the lock
+   * is taken afresh, an earlier attempt whose instance died may have written already. Absent
+   * (events off): such a retry runs again.
+   */
+  fates?: WriteFates;
   /** Called when the store fails after the request executed (the response still goes out). */
   onStoreError?: (error: unknown, ctx: Context) => void;
 }
@@ -136,8 +145,40 @@ async function idempotent(
 ): Promise<void> {
   const claim = claimOf(ctx, raw);
   const turn = await beginOrWait(settings, claim);
-  if (turn === 'acquired') await executeAndStore(settings, ctx, next, claim);
-  else replay(ctx, turn);
+  if (turn !== 'acquired') return replay(ctx, turn);
+  const journalClaim: IdempotencyClaim = { scopeId: scopeIdOf(claim.scope), fingerprint: claim.fingerprint };
+  const fate = await fateOf(settings, claim, journalClaim);
+  // The routes journal the claim with the write, and answer a completed one without writing again.
+  ctx.state.idempotencyClaim = journalClaim;
+  if (fate.state === 'completed') ctx.state.completedWrite = fate;
+  await executeAndStore(settings, ctx, next, claim);
+}
+
+/** sha256(client):sha256(key): the scope as the journal keeps it (no names, no raw keys). */
+export function scopeIdOf(scope: IdempotencyScope): string {
+  const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  return `${hash(scope.client)}:${hash(scope.key)}`;
+}
+
+/**
+ * The fate of an earlier attempt under this key whose lock holder is gone (the lock was taken
+ * afresh). Undecided, or the journal unreachable: the lock is released and the client told to
+ * retry; the request is not executed.
+ */
+async function fateOf(settings: Settings, claim: Claim, journalClaim: IdempotencyClaim): Promise<WriteFate> {
+  if (!settings.fates) return { state: 'none' };
+  let fate: WriteFate | undefined;
+  try {
+    fate = await settings.fates.fateOf(journalClaim);
+  } catch {
+    fate = undefined;
+  }
+  if (fate && fate.state !== 'undecided') return fate;
+  await settings.store.release(claim.scope, claim.owner).catch(() => undefined);
+  throw ScimError.unavailable(
+    `an earlier attempt with this ${IDEMPOTENCY_HEADER} may have written, and the directory cannot tell yet; the request was not executed; retry later with the same key`,
+    RETRY_AFTER_SECONDS,
+  );
 }
 
 /** Step 1: the key (validated), scoped to the authenticated client, and the request's fingerprint. */
