@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type BridgeConfig, ConfigError, loadConfig, redactConfig, secretPaths } from './config/index.ts';
 import type { FeedRuntime } from './feed/index.ts';
@@ -21,6 +20,7 @@ import {
   watchQueues,
 } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
+import { createRedis, redisConfigured, redisConnector } from './redis-clients.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { startFeedFor, startFeedInWorker } from './start-feed.ts';
 import {
@@ -261,28 +261,25 @@ async function queueUsage(events: EventsRuntime): Promise<QueueUsage[]> {
   }));
 }
 
-/** The configured Redis URL, required by the commands that only talk to the queues. */
-function queueRedisUrl(config: BridgeConfig): string {
-  if (!config.redis.url) {
+/** The commands that only talk to the queues need the configured, shared Redis (no local default). */
+function requireSharedRedis(config: BridgeConfig): void {
+  if (!redisConfigured(config)) {
     throw new ConfigError([
       {
         setting: 'redis.url',
         source: 'default',
-        text: 'the jobs and worker commands need the shared Redis; expected redis.url or SCIM_BRIDGE_REDIS_URL',
+        text: 'the jobs and worker commands need the shared Redis; expected redis.url (SCIM_BRIDGE_REDIS_URL) or redis.sentinels',
       },
     ]);
   }
-  return config.redis.url;
 }
 
 /** For `scim-ldap-bridge jobs ...`: the queues of the configured services. */
 export async function openJobsAdmin(
   config: BridgeConfig,
 ): Promise<{ admin: JobsAdmin; close(): Promise<void> }> {
-  const redis = new Redis(queueRedisUrl(config), {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  requireSharedRedis(config);
+  const redis = createRedis(config, 'queue');
   const admin = new JobsAdmin(redis, config.redis.keyPrefix, config.events.services);
   return {
     admin,
@@ -297,12 +294,11 @@ export async function openJobsAdmin(
 export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<{ stop(): Promise<void> }> {
   const log = logger ?? createLogger(config.log.level);
   // Every configuration check before anything starts (a refused setting leaves nothing running).
-  const redisUrl = queueRedisUrl(config);
+  requireSharedRedis(config);
   const secrets = resolveSecrets(config.events.services);
   const feed = startFeedInWorker(config, log);
   const pool = startWorkers({
-    redisUrl,
-    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    connect: redisConnector(config),
     keyPrefix: config.redis.keyPrefix,
     events: config.events,
     secrets,

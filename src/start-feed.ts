@@ -3,7 +3,7 @@
  * runs delivery workers, in a `scim-ldap-bridge worker` process, and for `scim-ldap-bridge
  * reconcile`. Part of the composition root, like main.ts and start-steps.ts.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
 import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile, startFeed } from './feed/index.ts';
@@ -13,6 +13,7 @@ import { STANDARD_SCHEMAS } from './mapping/catalog.ts';
 import type { MappingSet } from './mapping/compiled.ts';
 import { loadMappingDirectory } from './mapping/load.ts';
 import type { ChangeEvent } from './ports/events.ts';
+import { createRedis, redisConfigured } from './redis-clients.ts';
 
 /**
  * The change feed (docs/architecture.md §Change feed), in processes that run delivery workers,
@@ -56,10 +57,7 @@ export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRun
       },
     ]);
   const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
-  const redis = new Redis(config.redis.url ?? '', {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  const redis = createRedis(config, 'queue');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'feed: redis connection problem'));
   const publisher = new EventPublisher({
     connection: redis,
@@ -102,7 +100,10 @@ export function openReconciliation(config: BridgeConfig): {
   }): Promise<ReconcileReport>;
   close(): Promise<void>;
 } {
-  const missing = [...(config.ldap.url ? [] : ['ldap.url']), ...(config.redis.url ? [] : ['redis.url'])];
+  const missing = [
+    ...(config.ldap.url ? [] : ['ldap.url']),
+    ...(redisConfigured(config) ? [] : ['redis.url']),
+  ];
   if (missing.length > 0)
     throw new ConfigError(
       missing.map((setting) => ({
@@ -112,10 +113,7 @@ export function openReconciliation(config: BridgeConfig): {
       })),
     );
   const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
-  const redis = new Redis(config.redis.url ?? '', {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  const redis = createRedis(config, 'queue');
   const publisher = new EventPublisher({
     connection: redis,
     keyPrefix: config.redis.keyPrefix,

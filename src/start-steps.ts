@@ -4,7 +4,7 @@
  * app and its listener. Part of the composition root, like main.ts.
  */
 import type { Server } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
@@ -23,6 +23,7 @@ import { subschemaVerifier } from './mapping/subschema.ts';
 import { mappingReloads } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import type { ResourceSource } from './ports/events.ts';
+import { createRedis, redisConfigured, redisConnector } from './redis-clients.ts';
 import { ScimError } from './scim/errors.ts';
 import { checkReadiness, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
@@ -95,7 +96,7 @@ export async function startLocalDefaults(
   logger: Logger,
 ): Promise<LocalServices | undefined> {
   const needLdap = !config.ldap.url;
-  const needRedis = !config.redis.url;
+  const needRedis = !redisConfigured(config);
   if (!needLdap && !needRedis) return undefined;
   const local = await startLocalServices({
     ldap: needLdap,
@@ -140,15 +141,9 @@ export async function checkMappingsAgainst(
 
 /** The server's shared Redis client; start-up goes on when Redis is down (/ready says so). */
 export async function connectRedis(config: BridgeConfig, redisUrl: string, logger: Logger): Promise<Redis> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    // A hung Redis (SIGSTOP, a network partition) answers nothing: without a bound every write
-    // that needs it would wait for its deadline (docs/architecture.md §Redis outage).
-    commandTimeout: config.redis.commandTimeoutMs,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  // Role `server`: a hung Redis (SIGSTOP, a network partition) answers nothing; without a bound
+  // every write that needs it would wait for its deadline (docs/architecture.md §Redis outage).
+  const redis = createRedis(config, 'server', { localUrl: redisUrl, lazyConnect: true });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
   await redis
     .connect()
@@ -172,8 +167,7 @@ export function startEventsFor(
   return startEvents({
     events: config.events,
     keyPrefix: config.redis.keyPrefix,
-    redisUrl,
-    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    connect: redisConnector(config, redisUrl),
     redis,
     workers: config.events.workersInProcess,
     log: logger.child({ component: 'events' }),

@@ -95,6 +95,10 @@ export interface RedisConfig {
   readonly keyPrefix: string;
   readonly password?: string;
   readonly commandTimeoutMs: number;
+  /** host:port of each sentinel; with them, `url` is absent and `name` names the master. */
+  readonly sentinels?: readonly string[];
+  readonly name: string;
+  readonly sentinelPassword?: string;
 }
 
 export interface TokenHash {

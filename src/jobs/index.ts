@@ -3,7 +3,7 @@
  * recovery of unsettled intents, the in-process workers (optional), and the queue figures for
  * /ready and the logs.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { EventsConfig } from '../config/index.ts';
 import type { ChangeJournal, ResourceSource, SagaOutcome } from '../ports/events.ts';
 import type { WriteFates } from '../ports/idempotency.ts';
@@ -12,7 +12,7 @@ import { type EntryProbe, type RecoveryReport, RedisChangeJournal, recoverOpenIn
 import type { JobLog } from './log.ts';
 import { EventPublisher } from './publisher.ts';
 import { requiredServices, settleSagas } from './sagas.ts';
-import { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+import { type RedisConnect, resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 import { writeFates } from './write-fates.ts';
 
 export { type JobRow, JobsAdmin, type ServiceStats } from './admin.ts';
@@ -26,7 +26,7 @@ export {
 export type { JobLog } from './log.ts';
 export { EventPublisher, matchesEventType } from './publisher.ts';
 export { backoffDelay, DeliveryError, deliver, sign, verifySignature } from './webhooks.ts';
-export { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+export { type RedisConnect, resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 
 const SUMMARY_LOG_INTERVAL_MS = 60_000;
 const SAGA_SETTLE_INTERVAL_MS = 500;
@@ -36,8 +36,8 @@ const BACKLOG_WARNING_MS = 60_000;
 export interface EventsOptions {
   events: EventsConfig;
   keyPrefix: string;
-  redisUrl: string;
-  redisPassword?: string;
+  /** Builds the queues' and workers' connections (src/redis-clients.ts). */
+  connect: RedisConnect;
   /** The server's shared client: the journal writes through it (fails fast when Redis is down). */
   redis: Redis;
   /** Settles intents against the directory; absent in a worker-only process (no recovery there). */
@@ -71,11 +71,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   const { events, keyPrefix, log } = options;
   // Checked at start-up, even without local workers: a service no worker could sign for is a mistake.
   const secrets = resolveSecrets(events.services);
-  const connection = new Redis(options.redisUrl, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    ...(options.redisPassword ? { password: options.redisPassword } : {}),
-  });
+  const connection = options.connect('events');
   connection.on('error', (error) => log.warn({ err: error.message }, 'events: redis connection problem'));
   const publisher = new EventPublisher({ connection, keyPrefix, events });
   const requiredFor = (eventType: string) => requiredServices(events, eventType);
@@ -83,8 +79,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   const admin = new JobsAdmin(connection, keyPrefix, events.services);
   const pool: WorkerPool | undefined = options.workers
     ? startWorkers({
-        redisUrl: options.redisUrl,
-        ...(options.redisPassword ? { redisPassword: options.redisPassword } : {}),
+        connect: options.connect,
         keyPrefix,
         events,
         secrets,

@@ -11,8 +11,34 @@ export const redis = {
       type: 'string',
       format: 'redis-url',
       description:
-        'Redis server URL. When absent, the local-development default starts a throwaway redis-server on a free port.',
+        'Redis server URL. When absent (and no redis.sentinels), the local-development default starts a throwaway redis-server on a free port.',
       examples: ['redis://redis.internal:6379/0', 'rediss://redis.example.com:6380'],
+    },
+    sentinels: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'string',
+        pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+        'x-expected': 'host:port, e.g. sentinel-1.internal:26379 ([::1]:26379 for IPv6)',
+      },
+      description:
+        'Redis Sentinel (high availability): the sentinels to ask for the current master of redis.name; ' +
+        'every client follows a failover on its own. Instead of redis.url, not with it. From the environment: a JSON array.',
+      examples: [['sentinel-1.internal:26379', 'sentinel-2.internal:26379', 'sentinel-3.internal:26379']],
+    },
+    name: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'With redis.sentinels: the master name the sentinels monitor (`sentinel monitor <name> ...`).',
+      default: 'mymaster',
+    },
+    sentinelPassword: {
+      type: 'string',
+      minLength: 1,
+      'x-secret': true,
+      description: "With redis.sentinels: the sentinels' own password (their requirepass), if any.",
     },
     keyPrefix: {
       type: 'string',

@@ -47,7 +47,15 @@ const everyKey: Full<BridgeConfig> = {
     connectTimeoutMs: 1000,
     operationTimeoutMs: 1000,
   },
-  redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: 'x:', password: 'pw', commandTimeoutMs: 1000 },
+  redis: {
+    url: 'redis://127.0.0.1:6379/0',
+    keyPrefix: 'x:',
+    password: 'pw',
+    commandTimeoutMs: 1000,
+    sentinels: ['127.0.0.1:26379'],
+    name: 'mymaster',
+    sentinelPassword: 'spw',
+  },
   auth: {
     tokens: [
       {
