@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net from 'node:net';
@@ -36,6 +37,7 @@ import {
   stopOnce,
   writeNoticesFor,
 } from './start-steps.ts';
+import { runPrimary, runsWorkers } from './start-workers.ts';
 
 /**
  * Paths pino must never print: credentials in headers and bodies, and every setting the config
@@ -64,7 +66,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' },
-    base: { service: 'scim-ldap-bridge' },
+    // A server.workers cluster's worker says which it is (its pid) on every line.
+    base: { service: 'scim-ldap-bridge', ...(cluster.isWorker ? { pid: process.pid } : {}) },
   };
   return destination ? pino(options, destination) : pino(options);
 }
@@ -340,6 +343,7 @@ export async function runMain(): Promise<void> {
     }
     throw error;
   }
+  if (runsWorkers(config)) return runPrimary(config, createLogger(config.log.level));
   let bridge: RunningBridge;
   try {
     bridge = await startBridge({ config });
@@ -368,7 +372,8 @@ export async function runMain(): Promise<void> {
     'Stop with Ctrl-C.',
     '',
   ].filter((l) => l !== '');
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // In a server.workers cluster the primary prints this once.
+  if (!cluster.isWorker) process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

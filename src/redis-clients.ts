@@ -53,8 +53,9 @@ function roleOptions(config: RedisConfig, role: RedisRole): RedisOptions {
 }
 
 /**
- * ioredis options for a role. With sentinels, a command refused by a master just turned replica
- * (READONLY, during a failover) reconnects, to the new master, and is sent again.
+ * ioredis options for a role. With sentinels, a client follows a failover as soon as the sentinels
+ * announce it, and a command refused by a master just turned replica (READONLY) reconnects, to the
+ * new master, and is sent again.
  */
 export function redisOptions(config: RedisConfig, role: RedisRole): RedisOptions {
   const password = config.password ? { password: config.password } : {};
@@ -65,6 +66,9 @@ export function redisOptions(config: RedisConfig, role: RedisRole): RedisOptions
     sentinels: config.sentinels.map(parseHostPort),
     name: config.name,
     ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
+    // Hear the sentinels' +switch-master and move at once: until the sentinels reconfigure the old
+    // master (their next INFO of it, up to 10 s), it still takes writes that the new one never sees.
+    failoverDetector: true,
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };
 }

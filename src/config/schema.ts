@@ -64,6 +64,8 @@ export interface ServerConfig {
   readonly trustProxy: readonly string[];
   readonly requestTimeoutMs: number;
   readonly drainTimeoutMs: number;
+  /** node:cluster worker processes; 0 or 1: none. */
+  readonly workers: number;
 }
 
 export interface LdapTlsConfig {

@@ -32,6 +32,7 @@ const everyKey: Full<BridgeConfig> = {
     trustProxy: ['10.0.0.0/8'],
     requestTimeoutMs: 1000,
     drainTimeoutMs: 2000,
+    workers: 2,
   },
   ldap: {
     url: 'ldaps://ldap.example.com',
@@ -205,6 +206,7 @@ describe('schema as documentation', () => {
       'ldap.bindPassword',
       'metrics.token',
       'redis.password',
+      'redis.sentinelPassword',
     ]);
     for (const s of settings.filter((x) => x.secret)) expect(s.schema.default).toBeUndefined();
   });
