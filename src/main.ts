@@ -20,6 +20,7 @@ import {
   watchPool,
   watchQueues,
 } from './observability/metrics.ts';
+import { shareMetricsWithPrimary } from './observability/workers.ts';
 import type { Directory } from './ports/directory.ts';
 import { createRedis, redisConfigured, redisConnector } from './redis-clients.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
@@ -344,6 +345,7 @@ export async function runMain(): Promise<void> {
     throw error;
   }
   if (runsWorkers(config)) return runPrimary(config, createLogger(config.log.level));
+  shareMetricsWithPrimary();
   let bridge: RunningBridge;
   try {
     bridge = await startBridge({ config });

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BridgeConfig } from './config/index.ts';
 import type { LocalServices } from './localdev/stack.ts';
+import { aggregateWorkerMetrics } from './observability/workers.ts';
 import { startLocalDefaults } from './start-steps.ts';
 
 /** A worker that dies is replaced after this pause (a crash loop costs at most one fork per pause). */
@@ -53,6 +54,7 @@ export interface RunningPrimary {
 /** Starts the local default once, forks the workers, and keeps their number up until stop(). */
 export async function startPrimary(config: BridgeConfig, logger: Logger): Promise<RunningPrimary> {
   const local = await startLocalDefaults(config, undefined, logger);
+  aggregateWorkerMetrics();
   const env = workerEnvironment(config, local);
   let stopping = false;
   const fork = (): Worker => {

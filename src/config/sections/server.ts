@@ -65,7 +65,7 @@ export const server = {
         'Worker processes (node:cluster) sharing the listening port on this host, so one host uses all its cores; ' +
         'the primary process restarts a worker that dies and forwards SIGTERM/SIGINT/SIGHUP to every worker. ' +
         '0 or 1: one process, no cluster. Everything the workers share is in Redis and the directory. ' +
-        '/metrics shows the worker that answered the scrape.',
+        '/metrics answers with the sum over all workers.',
       default: 0,
       examples: [4],
     },

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const token = randomBytes(18).toString('base64url');
+const metricsToken = randomBytes(18).toString('base64url');
 const REQUESTS = 24;
 
 let primary: ChildProcess;
@@ -74,12 +75,51 @@ async function getRetried(pathName: string, tally: { retried: number }): Promise
   }
 }
 
-/** The pids whose request lines appear after `from` log lines. */
-function servingPids(from: number): Set<number> {
+/** GET /metrics on its own connection: the count of 200 answers to GET /Users it reports. */
+function usersRequestsCounted(): Promise<number> {
+  const origin = new URL(baseUrl).origin;
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      `${origin}/metrics`,
+      { agent: false, headers: { Authorization: `Bearer ${metricsToken}` }, timeout: 10_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          const line = text
+            .split('\n')
+            .find(
+              (l) =>
+                l.startsWith('scim_http_request_duration_seconds_count{') &&
+                l.includes('route="GET /Users"') &&
+                l.includes('status="200"'),
+            );
+          resolve(Number(line?.split(' ').at(-1) ?? Number.NaN));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer from /metrics')));
+    req.on('error', reject);
+  });
+}
+
+/** Waits (bounded) until `count` request lines logged at or after `since` have arrived. */
+function requestLinesArrived(since: number, count: number): Promise<true> {
+  return waitFor(`${count} request lines`, () =>
+    logLines().filter((l) => l.msg === 'request' && Number(l.time) >= since).length >= count
+      ? true
+      : undefined,
+  );
+}
+
+/** The pids of the request lines logged at or after `since` (epoch ms; lines may arrive late). */
+function servingPids(since: number): Set<number> {
   return new Set(
     logLines()
-      .slice(from)
-      .filter((l) => l.msg === 'request')
+      .filter((l) => l.msg === 'request' && Number(l.time) >= since)
       .map((l) => Number(l.pid)),
   );
 }
@@ -93,6 +133,7 @@ beforeAll(async () => {
       SCIM_BRIDGE_TOKEN: token,
       SCIM_BRIDGE_SERVER_PORT: '0',
       SCIM_BRIDGE_SERVER_WORKERS: '2',
+      SCIM_BRIDGE_METRICS_TOKEN: metricsToken,
       SCIM_BRIDGE_MAPPINGS_WATCH: 'false',
       SCIM_BRIDGE_LOG_LEVEL: 'info',
     },
@@ -124,15 +165,18 @@ describe('server.workers = 2', () => {
     expect(first).toBeDefined();
     expect(second).toBeDefined();
 
-    let mark = logLines().length;
+    let mark = Date.now();
     const statuses: number[] = [];
     for (let i = 0; i < REQUESTS; i++) statuses.push(await getOnNewConnection('/Users?count=1'));
     expect(statuses).toEqual(Array(REQUESTS).fill(200));
+    await requestLinesArrived(mark, REQUESTS);
     expect(servingPids(mark)).toEqual(new Set([first, second]));
+    // /metrics sums both workers, whichever answers the scrape (each served half of them).
+    expect([await usersRequestsCounted(), await usersRequestsCounted()]).toEqual([REQUESTS, REQUESTS]);
 
     // One worker killed: the other serves at once.
     process.kill(first as number, 'SIGKILL');
-    mark = logLines().length;
+    mark = Date.now();
     const during: number[] = [];
     const tally = { retried: 0 };
     for (let i = 0; i < REQUESTS / 2; i++) during.push(await getRetried('/Users?count=1', tally));
@@ -144,8 +188,9 @@ describe('server.workers = 2', () => {
     await waitFor('the replacement listening', () =>
       logLines().filter((l) => l.msg === 'listening').length >= 3 ? true : undefined,
     );
-    mark = logLines().length;
+    mark = Date.now();
     for (let i = 0; i < REQUESTS; i++) expect(await getOnNewConnection('/Users?count=1')).toBe(200);
+    await requestLinesArrived(mark, REQUESTS);
     expect(servingPids(mark)).toEqual(new Set([second, replacement]));
     console.log(
       `server.workers: workers ${first} and ${second} served; ${first} killed (${tally.retried} of the next ${REQUESTS / 2} requests lost their connection and were retried), replacement ${replacement} served`,
