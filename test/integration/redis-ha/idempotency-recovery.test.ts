@@ -199,4 +199,31 @@ describe('a keyed create whose instance died before its answer was stored', () =
     expect(r.status, r.text).toBe(201);
     expect(r.body.userName).toBe(`${userName}-b`);
   });
+
+  it('the directory down while an intent is open: 503 with Retry-After and nothing run; after it returns, the retry settles it', async () => {
+    const userName = `fate-undecided-${process.pid}`;
+    const key = randomUUID();
+    const { intentId } = await deadInstanceCreate(userName, key);
+    const slapd = t.bridge.local?.slapd;
+    if (!slapd) throw new Error('the test bridge should run its own slapd');
+    await new Promise((resolve) => setTimeout(resolve, DEAD_LOCK_MS + 100));
+    process.kill(slapd.pid, 'SIGKILL');
+    let during: Awaited<ReturnType<typeof retry>>;
+    try {
+      during = await retry(userName, key);
+    } finally {
+      await slapd.restart();
+    }
+    expect(during.status, during.text).toBe(503);
+    expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await redis.zscore(journalKeys(KEY_PREFIX).open, intentId)).not.toBe(null);
+
+    let after = await retry(userName, key);
+    for (let i = 0; i < 50 && after.status === 503; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await retry(userName, key);
+    }
+    expect(after.status, after.text).toBe(201);
+    expect(await idsInDirectory(userName)).toEqual([after.body.id]);
+  });
 });
