@@ -174,6 +174,14 @@ export function startEventsFor(
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
     idempotencyTtlSeconds: config.idempotency.ttlSeconds,
+    ...(config.redis.replicasToAcknowledge > 0
+      ? {
+          journalReplicas: {
+            count: config.redis.replicasToAcknowledge,
+            timeoutMs: Math.floor(config.redis.commandTimeoutMs / 2),
+          },
+        }
+      : {}),
     ...(mappings ? { source: resourceSource(resources, mappings) } : {}),
   });
 }

@@ -101,6 +101,7 @@ export interface RedisConfig {
   readonly sentinels?: readonly string[];
   readonly name: string;
   readonly sentinelPassword?: string;
+  readonly replicasToAcknowledge: number;
 }
 
 export interface TokenHash {

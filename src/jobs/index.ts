@@ -44,6 +44,8 @@ export interface EventsOptions {
   probe?: EntryProbe;
   /** How long a keyed write's fate is kept (config idempotency.ttlSeconds). */
   idempotencyTtlSeconds?: number;
+  /** Replicas that must hold each intent before the directory write (config redis.replicasToAcknowledge). */
+  journalReplicas?: { count: number; timeoutMs: number };
   /** Start the delivery workers in this process. */
   workers: boolean;
   /** Reads resources for SCIM targets downstream (events.services kind scim). */
@@ -134,7 +136,16 @@ function journalFor(
 ): { journal: RedisChangeJournal; fates: WriteFates | undefined } {
   const { redis, keyPrefix, log, probe } = options;
   const fateTtl = options.idempotencyTtlSeconds ? { fateTtlSeconds: options.idempotencyTtlSeconds } : {};
-  const journal = new RedisChangeJournal({ redis, keyPrefix, publisher, log, requiredFor, ...fateTtl });
+  const replicas = options.journalReplicas ? { replicas: options.journalReplicas } : {};
+  const journal = new RedisChangeJournal({
+    redis,
+    keyPrefix,
+    publisher,
+    log,
+    requiredFor,
+    ...fateTtl,
+    ...replicas,
+  });
   const fates = probe
     ? writeFates({ redis, keyPrefix, publisher, requiredFor, probe, graceMs: 0, log, ...fateTtl })
     : undefined;

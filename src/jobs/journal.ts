@@ -36,6 +36,8 @@ export interface RedisJournalOptions {
   requiredFor?: (eventType: string) => string[];
   /** How long a keyed write's fate is kept (config idempotency.ttlSeconds); default 1 day. */
   fateTtlSeconds?: number;
+  /** Replicas that must hold an intent (WAIT) before the directory write (config redis.replicasToAcknowledge). */
+  replicas?: { count: number; timeoutMs: number };
 }
 
 export class RedisChangeJournal implements ChangeJournal {
@@ -66,6 +68,7 @@ export class RedisChangeJournal implements ChangeJournal {
         .zadd(this.#keys.open, createdAt, id);
       recordPendingFate(multi, this.#options, id, intent);
       await multi.exec().then(failOnError);
+      await this.#replicated();
     } catch (error) {
       throw new UnavailableError('the change journal (Redis) cannot record the write', error);
     }
@@ -95,6 +98,18 @@ export class RedisChangeJournal implements ChangeJournal {
     );
     this.#inFlight.add(pending);
     void pending.finally(() => this.#inFlight.delete(pending));
+  }
+
+  /**
+   * The intent on enough replicas to survive a failover (docs/architecture.md §Redis Sentinel):
+   * else the write is refused before the directory is touched, and recovery discards the intent.
+   */
+  async #replicated(): Promise<void> {
+    const replicas = this.#options.replicas;
+    if (!replicas || replicas.count <= 0) return;
+    const acknowledged = await this.#options.redis.wait(replicas.count, replicas.timeoutMs);
+    if (acknowledged < replicas.count)
+      throw new Error(`${acknowledged} of ${replicas.count} replicas acknowledged the intent`);
   }
 
   /** Waits for the background publishes (at shutdown). */

@@ -40,6 +40,16 @@ export const redis = {
       'x-secret': true,
       description: "With redis.sentinels: the sentinels' own password (their requirepass), if any.",
     },
+    replicasToAcknowledge: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 16,
+      description:
+        "Replicas that must hold a write's journal intent (Redis WAIT, bounded by half of redis.commandTimeoutMs) before " +
+        'the directory is written; fewer: 503 and nothing written. With Sentinel, 1 keeps the intent (and so the ' +
+        "write's events and its Idempotency-Key's fate) through a failover. 0: no wait (Redis replicates asynchronously).",
+      default: 0,
+    },
     keyPrefix: {
       type: 'string',
       pattern: '^\\S+$',

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAIN_TOKEN_NAME } from '../../../src/config/load.ts';
+import { scopeIdOf } from '../../../src/http/middleware/idempotency.ts';
 import { idempotencyRedisKey } from '../../../src/idempotency/redis-store.ts';
 import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
 import { type RunningSentinel, startSentinel } from '../../../src/localdev/redis-sentinel.ts';
@@ -71,6 +72,8 @@ beforeAll(async () => {
     env: {
       SCIM_BRIDGE_REDIS_SENTINELS: JSON.stringify([sentinel.address]),
       SCIM_BRIDGE_REDIS_NAME: NAME,
+      // Each write's journal intent is on the replica before the directory is written.
+      SCIM_BRIDGE_REDIS_REPLICAS_TO_ACKNOWLEDGE: '1',
       SCIM_BRIDGE_EVENTS_ENABLED: 'true',
       SCIM_BRIDGE_SERVER_REQUEST_TIMEOUT_MS: '5000',
       SCIM_BRIDGE_IDEMPOTENCY_LOCK_TTL_SECONDS: '5',
@@ -144,17 +147,26 @@ describe('Redis Sentinel', () => {
     const retried = results.filter((r) => r.attempts > 1);
     const promoted = new Redis(replica.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
     const keyOf = (key: string) => idempotencyRedisKey('scim-bridge:', { client: PLAIN_TOKEN_NAME, key });
+    const fateOf = (key: string) =>
+      `scim-bridge:journal:fate:${scopeIdOf({ client: PLAIN_TOKEN_NAME, key })}`;
     let kept = 0;
-    for (const r of results) kept += await promoted.exists(keyOf(r.key));
+    let fates = 0;
+    for (const r of results) {
+      kept += await promoted.exists(keyOf(r.key));
+      fates += await promoted.exists(fateOf(r.key));
+    }
     console.log(
       `Sentinel failover: replica promoted ${Math.round(promotedMs)} ms after SENTINEL FAILOVER; ` +
         `${WRITES} keyed creates done ${Math.round(writtenMs)} ms after it, ${retried.length} needed retries ` +
         `(most attempts: ${Math.max(...results.map((r) => r.attempts))}); ` +
         `${kept} of their ${WRITES} idempotency records are on the new master (Redis replicates asynchronously: ` +
-        'what the old master acknowledged before it was demoted is lost)',
+        `what the old master acknowledged before it was demoted is lost); ${fates} of their ${WRITES} journal records ` +
+        '(intent or fate, held by a replica before each directory write) are',
     );
 
     expect(results.map((r) => r.status)).toEqual(Array(WRITES).fill(201));
+    // redis.replicasToAcknowledge 1: every write's journal record survived the failover.
+    expect(fates).toBe(WRITES);
     expect(await roleOf(replica)).toBe('master');
     const users = await usersInDirectory('sentinel-w');
     expect(users.size).toBe(WRITES);

@@ -56,6 +56,7 @@ const everyKey: Full<BridgeConfig> = {
     sentinels: ['127.0.0.1:26379'],
     name: 'mymaster',
     sentinelPassword: 'spw',
+    replicasToAcknowledge: 1,
   },
   auth: {
     tokens: [
