@@ -161,7 +161,7 @@ describe('Redis Sentinel', () => {
         `(most attempts: ${Math.max(...results.map((r) => r.attempts))}); ` +
         `${kept} of their ${WRITES} idempotency records are on the new master (Redis replicates asynchronously: ` +
         `what the old master acknowledged before it was demoted is lost); ${fates} of their ${WRITES} journal records ` +
-        '(intent or fate, held by a replica before each directory write) are',
+        '(intent or fate, held by a replica before each directory write) are there',
     );
 
     expect(results.map((r) => r.status)).toEqual(Array(WRITES).fill(201));
