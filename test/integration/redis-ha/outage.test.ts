@@ -4,7 +4,8 @@
  * journal, an Idempotency-Key) answer 503 with a SCIM error and Retry-After before the request
  * deadline and change nothing in the directory; /ready stays 200 with status "degraded" and names
  * Redis, so HAProxy (checking /ready, src/localdev/topology.ts) keeps the instance in. After Redis
- * returns, writes succeed again by themselves. Times are printed, not asserted.
+ * returns, writes succeed again by themselves. With events off, a write without a key needs no
+ * Redis and completes. Times are printed, not asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHaproxy, startHaproxy } from '../../../src/localdev/haproxy.ts';
@@ -196,5 +197,31 @@ describe('the directory down', () => {
     expect(r.status).toBe(503);
     expect(r.body.status).toBe('cannot serve');
     expect(r.body.reason).toMatch(/directory/);
+  });
+});
+
+describe('Redis SIGSTOP, events off', () => {
+  it('a write without Idempotency-Key needs no Redis: it completes, once (its write notice is dropped)', async () => {
+    const own = await startTestBridge();
+    try {
+      const redis = own.bridge.local?.redis;
+      if (!redis) throw new Error('the test bridge should run its own redis');
+      process.kill(redis.pid, 'SIGSTOP');
+      let created: ScimResponse & { ms: number };
+      try {
+        created = await timed(() =>
+          own.request('POST', '/Users', { schemas: [USER], userName: 'no-redis-needed' }),
+        );
+      } finally {
+        process.kill(redis.pid, 'SIGCONT');
+      }
+      console.log(`Redis SIGSTOP, events off: a create without key ${created.status} in ${created.ms} ms`);
+      expect(created.status, created.text).toBe(201);
+      const found = await own.request('GET', '/Users?filter=userName%20eq%20%22no-redis-needed%22');
+      expect(found.body.totalResults).toBe(1);
+      expect(found.body.Resources[0].id).toBe(created.body.id);
+    } finally {
+      await own.stop();
+    }
   });
 });
