@@ -1,9 +1,10 @@
 /**
  * The change journal in Redis (implements the ChangeJournal port).
  *
- *  begin   HSET journal:intent:<id> {state: pending, intent, createdAt} + ZADD journal:open — in one
- *          MULTI, before the directory write. Redis unreachable: UnavailableError (the client gets 503
- *          and nothing is written to the directory).
+ *  begin   HSET journal:intent:<id> {state: pending, intent, createdAt} + ZADD journal:open (+ the
+ *          Idempotency-Key's pending fate, write-fates.ts) — in one MULTI, before the directory write;
+ *          then, with `replicas`, WAIT for them. Redis unreachable (or too few replicas):
+ *          UnavailableError (the client gets 503 and nothing is written to the directory).
  *  commit  HSET state=committed with the finished events (resourceId, timestamp) — from then on the
  *          decision is durable; then publish (idempotent: jobId = eventId); then DEL + ZREM.
  *  abort   DEL + ZREM: the directory refused, nothing happened.

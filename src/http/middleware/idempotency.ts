@@ -8,6 +8,9 @@
  *  - same key while the first request still runs -> waits for it (bounded), then replays; 409 with
  *    Retry-After when it does not finish in time
  *  - store unreachable -> 503 with Retry-After, and the request is not executed
+ *  - the key's lock holder died before storing its answer (the lock is taken afresh) -> the
+ *    journal tells the write's fate (`fates`): completed -> the route answers as the first answer
+ *    would have been; not journaled or not done -> executed; cannot tell yet -> 503
  *  - 2xx and 4xx responses are stored; 5xx (and anything unexpected) release the lock so a retry
  *    executes again
  * Requests without the header are not affected, even when the store is down.
@@ -176,7 +179,7 @@ async function fateOf(settings: Settings, claim: Claim, journalClaim: Idempotenc
   if (fate && fate.state !== 'undecided') return fate;
   await settings.store.release(claim.scope, claim.owner).catch(() => undefined);
   throw ScimError.unavailable(
-    `an earlier attempt with this ${IDEMPOTENCY_HEADER} may have written, and the directory cannot tell yet; the request was not executed; retry later with the same key`,
+    `an earlier attempt with this ${IDEMPOTENCY_HEADER} may have written, and its outcome cannot be told yet (the directory or the change journal does not answer); the request was not executed; retry later with the same key`,
     RETRY_AFTER_SECONDS,
   );
 }
