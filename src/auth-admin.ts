@@ -7,32 +7,29 @@
 import { hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { IssuedTokens } from './auth/issued-tokens.ts';
 import { fetchMetadata, parseIdpMetadata } from './auth/saml/metadata.ts';
 import { describeFailure } from './auth/saml/trust-store.ts';
 import { sha256Hex } from './auth/tokens.ts';
 import { type BridgeConfig, ConfigError } from './config/index.ts';
 import type { TrustedIdpConfig } from './config/schema.ts';
+import { createRedis, redisConfigured } from './redis-clients.ts';
 
 export { sha256Hex };
 
 export async function openIssuedTokens(
   config: BridgeConfig,
 ): Promise<{ tokens: IssuedTokens; close(): Promise<void> }> {
-  if (!config.redis.url) {
+  if (!redisConfigured(config)) {
     throw new ConfigError([
       {
         setting: 'redis.url',
         source: 'default',
-        text: 'issued tokens live in the shared Redis; expected redis.url or SCIM_BRIDGE_REDIS_URL',
+        text: 'issued tokens live in the shared Redis; expected redis.url (SCIM_BRIDGE_REDIS_URL) or redis.sentinels',
       },
     ]);
   }
-  const redis = new Redis(config.redis.url, {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  const redis = createRedis(config, 'queue');
   return {
     tokens: new IssuedTokens(redis, { prefix: `${config.redis.keyPrefix}token:` }),
     close: async () => {

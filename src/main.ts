@@ -1,8 +1,8 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import {
   type BridgeConfig,
@@ -28,7 +28,9 @@ import {
   watchPool,
   watchQueues,
 } from './observability/metrics.ts';
+import { shareMetricsWithPrimary } from './observability/workers.ts';
 import type { Directory } from './ports/directory.ts';
+import { createRedis, redisConfigured, redisConnector } from './redis-clients.ts';
 import { startAdmin, withLocalIdp } from './start-admin.ts';
 import { type AuthRuntime, startAuth } from './start-auth.ts';
 import { journalForFeed, startFeedFor, startFeedInWorker } from './start-feed.ts';
@@ -45,6 +47,7 @@ import {
   stopOnce,
   writeNoticesFor,
 } from './start-steps.ts';
+import { runPrimary, runsWorkers } from './start-workers.ts';
 
 /**
  * Paths pino must never print: credentials in headers and bodies, and every setting the config
@@ -73,7 +76,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     redact: { paths: REDACTED_LOG_PATHS, censor: '<redacted>' },
-    base: { service: 'scim-ldap-bridge' },
+    // A server.workers cluster's worker says which it is (its pid) on every line.
+    base: { service: 'scim-ldap-bridge', ...(cluster.isWorker ? { pid: process.pid } : {}) },
   };
   return destination ? pino(options, destination) : pino(options);
 }
@@ -276,28 +280,25 @@ async function queueUsage(events: EventsRuntime): Promise<QueueUsage[]> {
   }));
 }
 
-/** The configured Redis URL, required by the commands that only talk to the queues. */
-function queueRedisUrl(config: BridgeConfig): string {
-  if (!config.redis.url) {
+/** The commands that only talk to the queues need the configured, shared Redis (no local default). */
+function requireSharedRedis(config: BridgeConfig): void {
+  if (!redisConfigured(config)) {
     throw new ConfigError([
       {
         setting: 'redis.url',
         source: 'default',
-        text: 'the jobs and worker commands need the shared Redis; expected redis.url or SCIM_BRIDGE_REDIS_URL',
+        text: 'the jobs and worker commands need the shared Redis; expected redis.url (SCIM_BRIDGE_REDIS_URL) or redis.sentinels',
       },
     ]);
   }
-  return config.redis.url;
 }
 
 /** For `scim-ldap-bridge jobs ...`: the queues of the configured services. */
 export async function openJobsAdmin(
   config: BridgeConfig,
 ): Promise<{ admin: JobsAdmin; close(): Promise<void> }> {
-  const redis = new Redis(queueRedisUrl(config), {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  requireSharedRedis(config);
+  const redis = createRedis(config, 'queue');
   const admin = new JobsAdmin(redis, config.redis.keyPrefix, config.events.services);
   return {
     admin,
@@ -312,12 +313,11 @@ export async function openJobsAdmin(
 export async function runWorker(config: BridgeConfig, logger?: Logger): Promise<{ stop(): Promise<void> }> {
   const log = logger ?? createLogger(config.log.level);
   // Every configuration check before anything starts (a refused setting leaves nothing running).
-  const redisUrl = queueRedisUrl(config);
+  requireSharedRedis(config);
   const secrets = resolveSecrets(config.events.services);
   const feed = startFeedInWorker(config, log);
   const pool = startWorkers({
-    redisUrl,
-    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    connect: redisConnector(config),
     keyPrefix: config.redis.keyPrefix,
     events: config.events,
     secrets,
@@ -347,11 +347,10 @@ function reloadTokensOnSignal(bridge: RunningBridge): void {
   }
 }
 
-/** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
-export async function runMain(): Promise<void> {
-  let config: BridgeConfig;
+/** The configuration, or exit 2 with what is wrong in it. */
+function loadConfigOrExit(): BridgeConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`scim-ldap-bridge: invalid configuration\n${error.message}\n`);
@@ -359,6 +358,13 @@ export async function runMain(): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Runs the service as a process: prints where it listens, stops on SIGINT/SIGTERM. */
+export async function runMain(): Promise<void> {
+  const config = loadConfigOrExit();
+  if (runsWorkers(config)) return runPrimary(config, createLogger(config.log.level));
+  shareMetricsWithPrimary();
   const localIdp = await withLocalIdp(config);
   let bridge: RunningBridge;
   try {
@@ -391,7 +397,8 @@ export async function runMain(): Promise<void> {
     'Stop with Ctrl-C.',
     '',
   ].filter((l) => l !== '');
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // In a server.workers cluster the primary prints this once.
+  if (!cluster.isWorker) process.stdout.write(`${lines.join('\n')}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -4,7 +4,7 @@
  * reconcile`. Part of the composition root, like main.ts and start-steps.ts.
  */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BridgeConfig, ConfigError, preferredWritableUrl } from './config/index.ts';
 import { markingOwnWrites } from './feed/ad/index.ts';
@@ -46,6 +46,8 @@ export function journalForFeed(
       config.feed.source === 'ad' || (await started.directory.capabilities()).vendor === 'activeDirectory',
   });
 }
+
+import { createRedis, redisConfigured } from './redis-clients.ts';
 
 /**
  * The change feed (docs/architecture.md §Change feed), in processes that run delivery workers,
@@ -105,10 +107,7 @@ export function startFeedInWorker(config: BridgeConfig, logger: Logger): FeedRun
       },
     ]);
   const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
-  const redis = new Redis(config.redis.url ?? '', {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  const redis = createRedis(config, 'queue');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'feed: redis connection problem'));
   const publisher = new EventPublisher({
     connection: redis,
@@ -153,7 +152,7 @@ export function openReconciliation(config: BridgeConfig): {
   close(): Promise<void>;
 } {
   const url = preferredWritableUrl(config.ldap);
-  const missing = [...(url ? [] : ['ldap.url']), ...(config.redis.url ? [] : ['redis.url'])];
+  const missing = [...(url ? [] : ['ldap.url']), ...(redisConfigured(config) ? [] : ['redis.url'])];
   if (missing.length > 0)
     throw new ConfigError(
       missing.map((setting) => ({
@@ -163,10 +162,7 @@ export function openReconciliation(config: BridgeConfig): {
       })),
     );
   const mappings = loadMappingDirectory(config.mappings.dir, STANDARD_SCHEMAS);
-  const redis = new Redis(config.redis.url ?? '', {
-    maxRetriesPerRequest: 1,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  const redis = createRedis(config, 'queue');
   const publisher = new EventPublisher({
     connection: redis,
     keyPrefix: config.redis.keyPrefix,

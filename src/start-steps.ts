@@ -4,7 +4,7 @@
  * app and its listener. Part of the composition root, like main.ts.
  */
 import type { Server } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { startWriteNotices, type WriteNotices } from './cluster/write-notices.ts';
@@ -24,6 +24,7 @@ import { subschemaVerifier } from './mapping/subschema.ts';
 import { mappingReloads } from './observability/metrics.ts';
 import type { Directory } from './ports/directory.ts';
 import type { ResourceSource } from './ports/events.ts';
+import { createRedis, redisConfigured, redisConnector } from './redis-clients.ts';
 import { ScimError } from './scim/errors.ts';
 import { checkReadiness, type DirectoryServerReport, type ReadinessReport } from './services/readiness.ts';
 import { ResourceService } from './services/resources/service.ts';
@@ -96,7 +97,7 @@ export async function startLocalDefaults(
   logger: Logger,
 ): Promise<LocalServices | undefined> {
   const needLdap = configuredLdapServers(config.ldap).length === 0;
-  const needRedis = !config.redis.url;
+  const needRedis = !redisConfigured(config);
   if (!needLdap && !needRedis) return undefined;
   const local = await startLocalServices({
     ldap: needLdap,
@@ -141,12 +142,9 @@ export async function checkMappingsAgainst(
 
 /** The server's shared Redis client; start-up goes on when Redis is down (/ready says so). */
 export async function connectRedis(config: BridgeConfig, redisUrl: string, logger: Logger): Promise<Redis> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-  });
+  // Role `server`: a hung Redis (SIGSTOP, a network partition) answers nothing; without a bound
+  // every write that needs it would wait for its deadline (docs/architecture.md §Redis outage).
+  const redis = createRedis(config, 'server', { localUrl: redisUrl, lazyConnect: true });
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
   await redis
     .connect()
@@ -170,13 +168,21 @@ export function startEventsFor(
   return startEvents({
     events: config.events,
     keyPrefix: config.redis.keyPrefix,
-    redisUrl,
-    ...(config.redis.password ? { redisPassword: config.redis.password } : {}),
+    connect: redisConnector(config, redisUrl),
     redis,
     workers: config.events.workersInProcess,
     log: logger.child({ component: 'events' }),
     settleSaga: (outcome) => resources.settleProvisioning(outcome, config.events.sagaCompensation),
     probe: (resourceType, dn) => resources.probe(resourceType, dn),
+    idempotencyTtlSeconds: config.idempotency.ttlSeconds,
+    ...(config.redis.replicasToAcknowledge > 0
+      ? {
+          journalReplicas: {
+            count: config.redis.replicasToAcknowledge,
+            timeoutMs: Math.floor(config.redis.commandTimeoutMs / 2),
+          },
+        }
+      : {}),
     ...(mappings ? { source: resourceSource(resources, mappings) } : {}),
   });
 }
@@ -302,6 +308,7 @@ export function appOptions(
         lockTtlSeconds: config.idempotency.lockTtlSeconds,
       }),
       lockTtlSeconds: config.idempotency.lockTtlSeconds,
+      ...(probes.events?.fates ? { fates: probes.events.fates } : {}),
       onStoreError: (error, ctx) =>
         logger.warn(
           { err: (error as Error).message, requestId: ctx.state.requestId },
@@ -314,6 +321,12 @@ export function appOptions(
 
 /** Each /ready probe's bound: under the shortest request deadline a test or deployment uses. */
 const READINESS_PROBE_MS = 1_500;
+/**
+ * Redis's probes (PING, the events' figures) are bounded tighter: with Redis hung, /ready must
+ * still answer within a load balancer's check interval (localdev/topology.ts HEALTH_CHECK, 1 s),
+ * or the balancer takes out every instance at once (docs/architecture.md §Redis outage).
+ */
+const REDIS_PROBE_MS = 500;
 
 function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -324,7 +337,10 @@ function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-/** /ready: the directory and Redis answer; warnings from the mappings and the events subsystem. */
+/**
+ * /ready: the directory answers and the instance takes work (else "cannot serve"); Redis down
+ * degrades it; warnings from the mappings, the events subsystem and the SAML trust.
+ */
 export async function readiness(
   mappings: MappingStore,
   probes: {
@@ -338,15 +354,12 @@ export async function readiness(
   load?: LoadGauge,
 ): Promise<ReadinessReport> {
   const { directory, redis, events } = probes;
-  // The events' warnings read Redis too: bounded like the probes, so /ready answers while Redis hangs.
-  const eventWarnings = [
-    ...(events
-      ? await withinMs(events.warnings(), READINESS_PROBE_MS).catch(() => [
-          `events: no answer from Redis within ${READINESS_PROBE_MS} ms`,
-        ])
-      : []),
-    ...(probes.feed?.warnings() ?? []),
-  ];
+  // The events' warnings read Redis too: asked alongside the probes and bounded like Redis's.
+  const eventWarnings = events
+    ? withinMs(events.warnings(), REDIS_PROBE_MS).catch(() => [
+        `events: queue figures unavailable (no answer from Redis within ${REDIS_PROBE_MS} ms)`,
+      ])
+    : Promise.resolve([]);
   const servers = directory.servers?.() ?? [];
   const serverWarnings = directoryServerWarnings(servers);
   const report = await checkReadiness(
@@ -357,13 +370,23 @@ export async function readiness(
         check: async () => {
           if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
         },
+        degradesOnly: true,
+        timeoutMs: REDIS_PROBE_MS,
       },
       ...(load ? [{ name: 'load', check: async () => loadCheck(load), speaksPublicly: true }] : []),
     ],
     READINESS_PROBE_MS,
-    () => [...mappings.warnings(), ...eventWarnings, ...serverWarnings, ...(probes.warnings?.() ?? [])],
+    () => [
+      ...mappings.warnings(),
+      ...(probes.feed?.warnings() ?? []),
+      ...serverWarnings,
+      ...(probes.warnings?.() ?? []),
+    ],
   );
-  return servers.length > 1 ? { ...report, directoryServers: directoryServersReport(servers) } : report;
+  const withEvents = { ...report, warnings: [...report.warnings, ...(await eventWarnings)] };
+  return servers.length > 1
+    ? { ...withEvents, directoryServers: directoryServersReport(servers) }
+    : withEvents;
 }
 
 /** A Directory that may report its servers' states (ldap/server-set.ts). */

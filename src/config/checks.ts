@@ -139,6 +139,12 @@ function checkLdapServers({ loader, ok, at }: Checked): void {
 
 function checkRedis({ loader, ok, at }: Checked): void {
   const redisUrl = at('redis.url');
+  if (redisUrl !== undefined && at('redis.sentinels') !== undefined) {
+    loader.problem(
+      seg('redis.sentinels'),
+      'is set and redis.url also is; expected one: redis.url for one server, redis.sentinels for Sentinel',
+    );
+  }
   if (ok('redis.url') && typeof redisUrl === 'string' && at('redis.password') !== undefined) {
     const parsed = URL.canParse(redisUrl) ? new URL(redisUrl) : undefined;
     if (parsed && parsed.password !== '') {

@@ -66,6 +66,8 @@ export interface ServerConfig {
   readonly trustProxy: readonly string[];
   readonly requestTimeoutMs: number;
   readonly drainTimeoutMs: number;
+  /** node:cluster worker processes; 0 or 1: none. */
+  readonly workers: number;
 }
 
 export interface LdapTlsConfig {
@@ -105,6 +107,12 @@ export interface RedisConfig {
   readonly url?: string;
   readonly keyPrefix: string;
   readonly password?: string;
+  readonly commandTimeoutMs: number;
+  /** host:port of each sentinel; with them, `url` is absent and `name` names the master. */
+  readonly sentinels?: readonly string[];
+  readonly name: string;
+  readonly sentinelPassword?: string;
+  readonly replicasToAcknowledge: number;
 }
 
 export interface TokenHash {

@@ -3,15 +3,17 @@
  * recovery of unsettled intents, the in-process workers (optional), and the queue figures for
  * /ready and the logs.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { EventsConfig } from '../config/index.ts';
 import type { ChangeJournal, ResourceSource, SagaOutcome } from '../ports/events.ts';
+import type { WriteFates } from '../ports/idempotency.ts';
 import { JobsAdmin } from './admin.ts';
 import { type EntryProbe, type RecoveryReport, RedisChangeJournal, recoverOpenIntents } from './journal.ts';
 import type { JobLog } from './log.ts';
 import { EventPublisher } from './publisher.ts';
 import { requiredServices, settleSagas } from './sagas.ts';
-import { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+import { type RedisConnect, resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+import { writeFates } from './write-fates.ts';
 
 export { type JobRow, JobsAdmin, type ServiceStats } from './admin.ts';
 export {
@@ -24,7 +26,7 @@ export {
 export type { JobLog } from './log.ts';
 export { EventPublisher, matchesEventType } from './publisher.ts';
 export { backoffDelay, DeliveryError, deliver, sign, verifySignature } from './webhooks.ts';
-export { resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
+export { type RedisConnect, resolveSecrets, startWorkers, type WorkerPool } from './worker.ts';
 
 const SUMMARY_LOG_INTERVAL_MS = 60_000;
 const SAGA_SETTLE_INTERVAL_MS = 500;
@@ -34,12 +36,16 @@ const BACKLOG_WARNING_MS = 60_000;
 export interface EventsOptions {
   events: EventsConfig;
   keyPrefix: string;
-  redisUrl: string;
-  redisPassword?: string;
+  /** Builds the queues' and workers' connections (src/redis-clients.ts). */
+  connect: RedisConnect;
   /** The server's shared client: the journal writes through it (fails fast when Redis is down). */
   redis: Redis;
   /** Settles intents against the directory; absent in a worker-only process (no recovery there). */
   probe?: EntryProbe;
+  /** How long a keyed write's fate is kept (config idempotency.ttlSeconds). */
+  idempotencyTtlSeconds?: number;
+  /** Replicas that must hold each intent before the directory write (config redis.replicasToAcknowledge). */
+  journalReplicas?: { count: number; timeoutMs: number };
   /** Start the delivery workers in this process. */
   workers: boolean;
   /** Reads resources for SCIM targets downstream (events.services kind scim). */
@@ -54,6 +60,8 @@ export interface EventsRuntime {
   /** The publisher SCIM writes go through; the change feed publishes through it too. */
   publisher: EventPublisher;
   admin: JobsAdmin;
+  /** The fate of a keyed write whose instance died (absent without a probe of the directory). */
+  fates?: WriteFates;
   /** Settles the intents older than the grace period now (also runs on a timer). */
   recover(): Promise<RecoveryReport>;
   /** Services with dead letters or an old backlog, and unsettled journal intents, for /ready. */
@@ -65,20 +73,15 @@ export function startEvents(options: EventsOptions): EventsRuntime {
   const { events, keyPrefix, log } = options;
   // Checked at start-up, even without local workers: a service no worker could sign for is a mistake.
   const secrets = resolveSecrets(events.services);
-  const connection = new Redis(options.redisUrl, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    ...(options.redisPassword ? { password: options.redisPassword } : {}),
-  });
+  const connection = options.connect('events');
   connection.on('error', (error) => log.warn({ err: error.message }, 'events: redis connection problem'));
   const publisher = new EventPublisher({ connection, keyPrefix, events });
   const requiredFor = (eventType: string) => requiredServices(events, eventType);
-  const journal = new RedisChangeJournal({ redis: options.redis, keyPrefix, publisher, log, requiredFor });
+  const { journal, fates } = journalFor(options, publisher, requiredFor);
   const admin = new JobsAdmin(connection, keyPrefix, events.services);
   const pool: WorkerPool | undefined = options.workers
     ? startWorkers({
-        redisUrl: options.redisUrl,
-        ...(options.redisPassword ? { redisPassword: options.redisPassword } : {}),
+        connect: options.connect,
         keyPrefix,
         events,
         secrets,
@@ -86,7 +89,6 @@ export function startEvents(options: EventsOptions): EventsRuntime {
         ...(options.source ? { source: options.source } : {}),
       })
     : undefined;
-
   const recovery = intentRecovery(options, publisher, requiredFor);
   const quietRecover = () =>
     void recovery
@@ -113,6 +115,7 @@ export function startEvents(options: EventsOptions): EventsRuntime {
     journal,
     publisher,
     admin,
+    ...(fates ? { fates } : {}),
     recover: recovery.recover,
     warnings: () => queueWarnings(admin, events),
     stop() {
@@ -120,6 +123,33 @@ export function startEvents(options: EventsOptions): EventsRuntime {
       return stopping;
     },
   };
+}
+
+/**
+ * The journal the services write through, and the fates of keyed writes it records
+ * (jobs/write-fates.ts; absent without a probe of the directory to settle them with).
+ */
+function journalFor(
+  options: EventsOptions,
+  publisher: EventPublisher,
+  requiredFor: (eventType: string) => string[],
+): { journal: RedisChangeJournal; fates: WriteFates | undefined } {
+  const { redis, keyPrefix, log, probe } = options;
+  const fateTtl = options.idempotencyTtlSeconds ? { fateTtlSeconds: options.idempotencyTtlSeconds } : {};
+  const replicas = options.journalReplicas ? { replicas: options.journalReplicas } : {};
+  const journal = new RedisChangeJournal({
+    redis,
+    keyPrefix,
+    publisher,
+    log,
+    requiredFor,
+    ...fateTtl,
+    ...replicas,
+  });
+  const fates = probe
+    ? writeFates({ redis, keyPrefix, publisher, requiredFor, probe, graceMs: 0, log, ...fateTtl })
+    : undefined;
+  return { journal, fates };
 }
 
 /** The queue figures in the log every minute. */

@@ -1,9 +1,10 @@
 /**
  * The change journal in Redis (implements the ChangeJournal port).
  *
- *  begin   HSET journal:intent:<id> {state: pending, intent, createdAt} + ZADD journal:open — in one
- *          MULTI, before the directory write. Redis unreachable: UnavailableError (the client gets 503
- *          and nothing is written to the directory).
+ *  begin   HSET journal:intent:<id> {state: pending, intent, createdAt} + ZADD journal:open (+ the
+ *          Idempotency-Key's pending fate, write-fates.ts) — in one MULTI, before the directory write;
+ *          then, with `replicas`, WAIT for them. Redis unreachable (or too few replicas):
+ *          UnavailableError (the client gets 503 and nothing is written to the directory).
  *  commit  HSET state=committed with the finished events (resourceId, timestamp) — from then on the
  *          decision is durable; then publish (idempotent: jobId = eventId); then DEL + ZREM.
  *  abort   DEL + ZREM: the directory refused, nothing happened.
@@ -20,6 +21,7 @@ import { journalKeys } from './keys.ts';
 import { type JobLog, silentLog } from './log.ts';
 import { type EventPublisher, failOnError } from './publisher.ts';
 import { recordSaga } from './sagas.ts';
+import { type FateOptions, fateCompleted, forgetFate, recordPendingFate } from './write-fates.ts';
 
 /** The finished events of an intent. */
 export function finishEvents(intent: ChangeIntent, resourceId: string, timestamp: Date): ChangeEvent[] {
@@ -33,6 +35,10 @@ export interface RedisJournalOptions {
   log?: JobLog;
   /** Services that must confirm an event type before its resource is enabled (sagas). */
   requiredFor?: (eventType: string) => string[];
+  /** How long a keyed write's fate is kept (config idempotency.ttlSeconds); default 1 day. */
+  fateTtlSeconds?: number;
+  /** Replicas that must hold an intent (WAIT) before the directory write (config redis.replicasToAcknowledge). */
+  replicas?: { count: number; timeoutMs: number };
 }
 
 export class RedisChangeJournal implements ChangeJournal {
@@ -53,22 +59,23 @@ export class RedisChangeJournal implements ChangeJournal {
     const id = randomUUID();
     const createdAt = Date.now();
     try {
-      await this.#options.redis
+      const multi = this.#options.redis
         .multi()
         .hset(this.#keys.intent(id), {
           state: 'pending',
           intent: JSON.stringify(intent),
           createdAt: String(createdAt),
         })
-        .zadd(this.#keys.open, createdAt, id)
-        .exec()
-        .then(failOnError);
+        .zadd(this.#keys.open, createdAt, id);
+      recordPendingFate(multi, this.#options, id, intent);
+      await multi.exec().then(failOnError);
+      await this.#replicated();
     } catch (error) {
       throw new UnavailableError('the change journal (Redis) cannot record the write', error);
     }
     return {
       commit: (outcome) => this.#commit(id, intent, outcome.resourceId, createdAt),
-      abort: () => this.#forget(id),
+      abort: () => this.#forget(id, intent),
     };
   }
 
@@ -83,7 +90,7 @@ export class RedisChangeJournal implements ChangeJournal {
     // reads the id from the directory.
     if (!knownId) return;
     const events = finishEvents(intent, knownId, new Date());
-    const rest = await settle(this.#options, id, events, createdAt);
+    const rest = await settle(this.#options, id, events, createdAt, intent);
     const pending = rest().catch((error: Error) =>
       (this.#options.log ?? silentLog).warn(
         { intentId: id, err: error.message },
@@ -94,13 +101,27 @@ export class RedisChangeJournal implements ChangeJournal {
     void pending.finally(() => this.#inFlight.delete(pending));
   }
 
+  /**
+   * The intent on enough replicas to survive a failover (docs/architecture.md §Redis Sentinel):
+   * else the write is refused before the directory is touched, and recovery discards the intent.
+   */
+  async #replicated(): Promise<void> {
+    const replicas = this.#options.replicas;
+    if (!replicas || replicas.count <= 0) return;
+    const acknowledged = await this.#options.redis.wait(replicas.count, replicas.timeoutMs);
+    if (acknowledged < replicas.count)
+      throw new Error(`${acknowledged} of ${replicas.count} replicas acknowledged the intent`);
+  }
+
   /** Waits for the background publishes (at shutdown). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #forget(id: string): Promise<void> {
-    await this.#options.redis.multi().del(this.#keys.intent(id)).zrem(this.#keys.open, id).exec();
+  async #forget(id: string, intent: ChangeIntent): Promise<void> {
+    const multi = this.#options.redis.multi().del(this.#keys.intent(id)).zrem(this.#keys.open, id);
+    forgetFate(multi, this.#options, intent);
+    await multi.exec();
   }
 }
 
@@ -109,10 +130,11 @@ export class RedisChangeJournal implements ChangeJournal {
  * close the intent — to run now or in the background. Each step is safe to repeat.
  */
 async function settle(
-  options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher' | 'requiredFor'>,
+  options: Pick<RedisJournalOptions, 'redis' | 'keyPrefix' | 'publisher' | 'requiredFor'> & FateOptions,
   id: string,
   events: ChangeEvent[],
   createdAt: number,
+  intent: ChangeIntent | undefined,
 ): Promise<() => Promise<void>> {
   const keys = journalKeys(options.keyPrefix);
   const multi = options.redis
@@ -126,6 +148,8 @@ async function settle(
   // A new resource waiting for required services: its saga is recorded with the decision.
   for (const event of events)
     recordSaga(multi, options.keyPrefix, event, options.requiredFor?.(event.type) ?? []);
+  const resourceId = events[0]?.resourceId;
+  if (intent && resourceId) fateCompleted(multi, options, intent, resourceId);
   await options.publisher.recordOrder(multi, events).exec().then(failOnError);
   return async () => {
     await options.publisher.enqueue(events);
@@ -178,7 +202,7 @@ export async function decide(intent: ChangeIntent, probe: EntryProbe): Promise<s
   }
 }
 
-export interface RecoveryOptions {
+export interface RecoveryOptions extends FateOptions {
   redis: Redis;
   keyPrefix: string;
   publisher: EventPublisher;
@@ -211,16 +235,29 @@ export async function recoverOpenIntents(options: RecoveryOptions): Promise<Reco
     options.limit ?? 500,
   );
   for (const id of ids) {
-    const locked = await redis.set(keys.lock(id), '1', 'PX', 30_000, 'NX');
-    if (locked !== 'OK') continue;
-    try {
-      const outcome = await settleIntent(options, id);
-      if (outcome !== undefined) report[outcome]++;
-    } finally {
-      await redis.del(keys.lock(id)).catch(() => undefined);
-    }
+    const outcome = await settleLocked(options, id);
+    if (outcome !== undefined && outcome !== 'locked') report[outcome]++;
   }
   return report;
+}
+
+/**
+ * Settles one intent under its lock, whatever its age (recovery, and a keyed retry that needs the
+ * fate of its write now, jobs/write-fates.ts); 'locked' when another instance is settling it.
+ */
+export async function settleLocked(
+  options: RecoveryOptions,
+  id: string,
+): Promise<keyof RecoveryReport | 'locked' | undefined> {
+  const { redis } = options;
+  const keys = journalKeys(options.keyPrefix);
+  const locked = await redis.set(keys.lock(id), '1', 'PX', 30_000, 'NX');
+  if (locked !== 'OK') return 'locked';
+  try {
+    return await settleIntent(options, id);
+  } finally {
+    await redis.del(keys.lock(id)).catch(() => undefined);
+  }
 }
 
 /** One locked intent: its events published (the write happened), discarded (it did not), or deferred. */
@@ -230,15 +267,16 @@ async function settleIntent(options: RecoveryOptions, id: string): Promise<keyof
   const keys = journalKeys(options.keyPrefix);
   const fields = await redis.hgetall(keys.intent(id));
   const createdAt = Number(fields.createdAt ?? Date.now());
+  const recorded = fields.intent ? (JSON.parse(fields.intent) as ChangeIntent) : undefined;
   if (fields.state === 'committed' && fields.events) {
-    await (await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt))();
+    await (await settle(options, id, JSON.parse(fields.events) as ChangeEvent[], createdAt, recorded))();
     return 'published';
   }
-  if (!fields.intent) {
+  if (!recorded) {
     await redis.zrem(keys.open, id);
     return undefined;
   }
-  const intent = JSON.parse(fields.intent) as ChangeIntent;
+  const intent = recorded;
   let resourceId: string | undefined;
   try {
     resourceId = await decide(intent, options.probe);
@@ -250,7 +288,9 @@ async function settleIntent(options: RecoveryOptions, id: string): Promise<keyof
     return 'deferred';
   }
   if (resourceId === undefined) {
-    await redis.multi().del(keys.intent(id)).zrem(keys.open, id).exec();
+    const multi = redis.multi().del(keys.intent(id)).zrem(keys.open, id);
+    forgetFate(multi, options, intent);
+    await multi.exec();
     log.info(
       { intentId: id, operation: intent.operation, dn: intent.dn },
       'journal recovery: the write did not happen; intent discarded',
@@ -258,7 +298,9 @@ async function settleIntent(options: RecoveryOptions, id: string): Promise<keyof
     return 'discarded';
   }
   // The change happened when the intent was recorded (give or take the write's duration).
-  await (await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt))();
+  await (
+    await settle(options, id, finishEvents(intent, resourceId, new Date(createdAt)), createdAt, intent)
+  )();
   log.info(
     { intentId: id, operation: intent.operation, resourceId },
     'journal recovery: the write happened; events published',

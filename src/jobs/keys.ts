@@ -20,6 +20,8 @@ export function journalKeys(keyPrefix: string) {
     intent: (id: string) => `${keyPrefix}journal:intent:${id}`,
     /** Short lock so only one instance settles an intent at a time. */
     lock: (id: string) => `${keyPrefix}journal:lock:${id}`,
+    /** A keyed write's fate by its Idempotency-Key claim (jobs/write-fates.ts). */
+    fate: (scopeId: string) => `${keyPrefix}journal:fate:${scopeId}`,
   };
 }
 

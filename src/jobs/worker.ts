@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   ConfigError,
   type ConfigProblem,
@@ -68,11 +68,18 @@ const ORPHAN_HEAD_MS = 60_000;
 const BLOCKED_DELAY_MS = 250;
 const BLOCKED_DELAY_MAX_MS = 5_000;
 
+/**
+ * Builds an ioredis client: `events` for the server's queue commands (failing fast), `blocking`
+ * for BullMQ workers (which need `maxRetriesPerRequest: null`). Given by the composition root
+ * (src/redis-clients.ts).
+ */
+export type RedisConnect = (role: 'events' | 'blocking') => Redis;
+
 export interface WorkerPoolOptions {
   /** Reads resources for SCIM targets; a process without it leaves their jobs to one that has it. */
   source?: ResourceSource;
-  redisUrl: string;
-  redisPassword?: string;
+  /** Builds this pool's connections (the composition root's one place for ioredis clients). */
+  connect: RedisConnect;
   keyPrefix: string;
   events: EventsConfig;
   secrets: ReadonlyMap<string, string>;
@@ -85,11 +92,8 @@ export interface WorkerPool {
 
 export function startWorkers(options: WorkerPoolOptions): WorkerPool {
   const log = options.log ?? silentLog;
-  const connect = () =>
-    new Redis(options.redisUrl, {
-      maxRetriesPerRequest: null,
-      ...(options.redisPassword ? { password: options.redisPassword } : {}),
-    });
+  // BullMQ's workers need connections that retry forever (maxRetriesPerRequest: null).
+  const connect = () => options.connect('blocking');
   const connections: Redis[] = [];
   const command = connect();
   connections.push(command);

@@ -18,6 +18,8 @@ export interface RedisOptions {
   durable?: boolean;
   /** Readiness deadline. Default 10 s. */
   readyTimeoutMs?: number;
+  /** The port of a local master to replicate (`--replicaof 127.0.0.1 <port>`): a replica for Sentinel tests. */
+  replicaOf?: number;
 }
 
 export interface RunningRedis {
@@ -130,6 +132,8 @@ class RedisProcess implements RunningRedis {
   private output = '';
   private stopped = false;
 
+  replicaOf: number | undefined;
+
   constructor(port: number, dir: string, ownsDir: boolean, durable: boolean, readyTimeoutMs: number) {
     this.port = port;
     this.dir = dir;
@@ -160,6 +164,7 @@ class RedisProcess implements RunningRedis {
       ...(this.durable ? ['--appendfsync', 'always'] : []),
       '--maxmemory-policy',
       'noeviction',
+      ...(this.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(this.replicaOf)]),
     ];
   }
 
@@ -268,6 +273,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freeLoopbackPort());
     const redis = new RedisProcess(port, dir, ownsDir, options.durable === true, readyTimeoutMs);
+    redis.replicaOf = options.replicaOf;
     try {
       await redis.spawnAndWait();
       return redis;

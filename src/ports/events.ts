@@ -5,6 +5,8 @@
  * checks the directory for the outcome), and committed or aborted after it.
  */
 
+import type { IdempotencyClaim } from './idempotency.ts';
+
 export type ChangeEventType =
   | 'created'
   | 'updated'
@@ -62,6 +64,8 @@ export interface ChangeIntent {
   actor: string;
   /** The events to publish, without resourceId/timestamp when those are only known at commit. */
   events: Omit<ChangeEvent, 'timestamp' | 'resourceId'>[];
+  /** The request's Idempotency-Key claim, so a retry can learn this write's fate (ports/idempotency.ts). */
+  idempotency?: IdempotencyClaim;
 }
 
 export interface JournalEntry {

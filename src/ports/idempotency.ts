@@ -65,3 +65,38 @@ export interface IdempotencyStore {
   /** Drops the owner's in-flight lock so that a retry executes again; false when it was not the owner's. */
   release(scope: IdempotencyScope, owner: string): Promise<boolean>;
 }
+
+/**
+ * A keyed write's claim, recorded by the change journal with the write's intent
+ * (docs/architecture.md §Idempotency): the hashed (client, key) scope and the request's
+ * fingerprint. It lets a retry on another instance learn the write's fate after the instance
+ * that ran it died before its answer was stored.
+ */
+export interface IdempotencyClaim {
+  /** sha256(client):sha256(key), hex: neither the principal's name nor the raw key is stored. */
+  readonly scopeId: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * What is known of an earlier attempt under a claim whose lock holder is gone and whose answer
+ * was never stored:
+ *  - `none`: no journaled write under it (never started, refused, or known not to have happened):
+ *    run the request;
+ *  - `completed`: the write happened; answer as the first answer would have been;
+ *  - `undecided`: the directory cannot tell yet (down): the retry gets 503 and tries again later.
+ */
+export type WriteFate =
+  | { readonly state: 'none' }
+  | {
+      readonly state: 'completed';
+      readonly operation: 'add' | 'modify' | 'delete';
+      readonly resourceType: string;
+      readonly resourceId: string;
+    }
+  | { readonly state: 'undecided' };
+
+export interface WriteFates {
+  /** Settles the claim's open intent if there is one (as journal recovery would) and says what happened. */
+  fateOf(claim: IdempotencyClaim): Promise<WriteFate>;
+}

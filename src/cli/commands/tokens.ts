@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { openIssuedTokens, sha256Hex } from '../../auth-admin.ts';
 import { appendToConfigList, configFilePath, removeFromConfigList } from '../../config/edit.ts';
 import type { BridgeConfig } from '../../config/index.ts';
+import { redisConfigured } from '../../redis-clients.ts';
 import { parseArgs } from './args.ts';
 
 export const TOKENS_HELP = `usage: scim-ldap-bridge tokens <subcommand>
@@ -49,7 +50,7 @@ async function list(config: BridgeConfig): Promise<number> {
       `static\t${t.name}\t${t.scopes.join(' ')}\t${t.expiresAt ?? 'no expiry'}\t${t.sha256.slice(0, 12)}…\n`,
     );
   }
-  if (!config.redis.url) return 0;
+  if (!redisConfigured(config)) return 0;
   const issued = await openIssuedTokens(config);
   try {
     for (const t of await issued.tokens.list()) {

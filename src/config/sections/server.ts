@@ -57,6 +57,18 @@ export const server = {
       default: [],
       examples: [['10.0.0.0/8'], ['127.0.0.1', '::1']],
     },
+    workers: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 256,
+      description:
+        'Worker processes (node:cluster) sharing the listening port on this host, so one host uses all its cores; ' +
+        'the primary process restarts a worker that dies and forwards SIGTERM/SIGINT/SIGHUP to every worker. ' +
+        '0 or 1: one process, no cluster. Everything the workers share is in Redis and the directory. ' +
+        '/metrics answers with the sum over all workers.',
+      default: 0,
+      examples: [4],
+    },
     requestTimeoutMs: {
       ...millis,
       description:

@@ -8,6 +8,9 @@
  *  - same key while the first request still runs -> waits for it (bounded), then replays; 409 with
  *    Retry-After when it does not finish in time
  *  - store unreachable -> 503 with Retry-After, and the request is not executed
+ *  - the key's lock holder died before storing its answer (the lock is taken afresh) -> the
+ *    journal tells the write's fate (`fates`): completed -> the route answers as the first answer
+ *    would have been; not journaled or not done -> executed; cannot tell yet -> 503
  *  - 2xx and 4xx responses are stored; 5xx (and anything unexpected) release the lock so a retry
  *    executes again
  * Requests without the header are not affected, even when the store is down.
@@ -22,9 +25,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type {
   BeginResult,
+  IdempotencyClaim,
   IdempotencyScope,
   IdempotencyStore,
   StoredResponse,
+  WriteFate,
+  WriteFates,
 } from '../../ports/idempotency.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { SCIM_CONTENT_TYPE } from './errors.ts';
@@ -35,6 +41,12 @@ export interface IdempotencyOptions {
   lockTtlSeconds: number;
   /** How long a concurrent duplicate waits for the first request's result. Default 5 s. */
   maxWaitMs?: number;
+  /**
+   * The change journal's record of keyed writes (docs/architecture.md §Idempotency): when the lock
+   * is taken afresh, an earlier attempt whose instance died may have written already. Absent
+   * (events off): such a retry runs again.
+   */
+  fates?: WriteFates;
   /** Called when the store fails after the request executed (the response still goes out). */
   onStoreError?: (error: unknown, ctx: Context) => void;
 }
@@ -136,8 +148,40 @@ async function idempotent(
 ): Promise<void> {
   const claim = claimOf(ctx, raw);
   const turn = await beginOrWait(settings, claim);
-  if (turn === 'acquired') await executeAndStore(settings, ctx, next, claim);
-  else replay(ctx, turn);
+  if (turn !== 'acquired') return replay(ctx, turn);
+  const journalClaim: IdempotencyClaim = { scopeId: scopeIdOf(claim.scope), fingerprint: claim.fingerprint };
+  const fate = await fateOf(settings, claim, journalClaim);
+  // The routes journal the claim with the write, and answer a completed one without writing again.
+  ctx.state.idempotencyClaim = journalClaim;
+  if (fate.state === 'completed') ctx.state.completedWrite = fate;
+  await executeAndStore(settings, ctx, next, claim);
+}
+
+/** sha256(client):sha256(key): the scope as the journal keeps it (no names, no raw keys). */
+export function scopeIdOf(scope: IdempotencyScope): string {
+  const hash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+  return `${hash(scope.client)}:${hash(scope.key)}`;
+}
+
+/**
+ * The fate of an earlier attempt under this key whose lock holder is gone (the lock was taken
+ * afresh). Undecided, or the journal unreachable: the lock is released and the client told to
+ * retry; the request is not executed.
+ */
+async function fateOf(settings: Settings, claim: Claim, journalClaim: IdempotencyClaim): Promise<WriteFate> {
+  if (!settings.fates) return { state: 'none' };
+  let fate: WriteFate | undefined;
+  try {
+    fate = await settings.fates.fateOf(journalClaim);
+  } catch {
+    fate = undefined;
+  }
+  if (fate && fate.state !== 'undecided') return fate;
+  await settings.store.release(claim.scope, claim.owner).catch(() => undefined);
+  throw ScimError.unavailable(
+    `an earlier attempt with this ${IDEMPOTENCY_HEADER} may have written, and its outcome cannot be told yet (the directory or the change journal does not answer); the request was not executed; retry later with the same key`,
+    RETRY_AFTER_SECONDS,
+  );
 }
 
 /** Step 1: the key (validated), scoped to the authenticated client, and the request's fingerprint. */

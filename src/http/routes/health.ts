@@ -1,7 +1,11 @@
-/** /health (the process answers) and /ready (its dependencies answer); unauthenticated, outside the SCIM base. */
+/**
+ * /health (the process answers) and /ready (it can serve); unauthenticated, outside the SCIM base.
+ * /ready is 200 with status "ready" or "degraded" (Redis down: reads go on, docs/architecture.md
+ * §Redis outage) and 503 "cannot serve" only when a load balancer should take the instance out.
+ */
 import type { Router } from '@koa/router';
 import { RETRY_AFTER_SECONDS } from '../../services/errors.ts';
-import type { ReadinessReport } from '../../services/readiness.ts';
+import { type ReadinessReport, readinessStatus } from '../../services/readiness.ts';
 
 export function registerHealthRoutes(router: Router, readiness: () => Promise<ReadinessReport>): void {
   router.get('/health', (ctx) => {
@@ -19,7 +23,7 @@ export function registerHealthRoutes(router: Router, readiness: () => Promise<Re
       ctx.state.errorDetail = failing.map(([name, c]) => `${name}: ${c.detail ?? c.error}`).join('; ');
     }
     ctx.body = {
-      status: report.ready ? (report.warnings.length > 0 ? 'degraded' : 'ready') : 'unavailable',
+      status: readinessStatus(report),
       ...(failing.length > 0
         ? { reason: failing.map(([name, c]) => `${name}: ${c.error ?? 'failed'}`).join('; ') }
         : {}),

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Router } from '@koa/router';
 import { registry } from '../../observability/metrics.ts';
+import { metricsText } from '../../observability/workers.ts';
 
 export function registerMetricsRoute(router: Router, token: string | undefined): void {
   if (token === undefined) return;
@@ -19,7 +20,8 @@ export function registerMetricsRoute(router: Router, token: string | undefined):
       return;
     }
     ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
+    // Under server.workers: the sum of every worker (observability/workers.ts).
+    ctx.body = await metricsText();
   });
 }
 

@@ -10,6 +10,7 @@ import {
   findResourceTypeByEndpoint,
   type MappingSet,
 } from '../../mapping/compiled.ts';
+import type { IdempotencyClaim, WriteFate } from '../../ports/idempotency.ts';
 import { ScimError } from '../../scim/errors.ts';
 import { matchesEtag } from '../../scim/etag.ts';
 import {
@@ -71,7 +72,41 @@ function context(deps: ResourceRoutesDeps, ctx: Context): RequestContext {
     baseUrl: baseUrlOf(ctx, deps.basePath, deps.publicBaseUrl),
     actor: (ctx.state.principal as { name: string } | undefined)?.name ?? 'anonymous',
     deadlineAt: ctx.state.deadlineAt as number | undefined,
+    idempotency: ctx.state.idempotencyClaim as IdempotencyClaim | undefined,
   };
+}
+
+/**
+ * A keyed write an earlier attempt already made (its instance died before the answer was stored;
+ * http/middleware/idempotency.ts, docs/architecture.md §Idempotency): the id it wrote, when it is
+ * this route's operation on this resource type; the route answers as the first answer would have.
+ */
+function completedWrite(
+  ctx: Context,
+  rt: CompiledResourceType,
+  operation: 'add' | 'modify' | 'delete',
+): string | undefined {
+  const fate = ctx.state.completedWrite as WriteFate | undefined;
+  if (fate?.state !== 'completed' || fate.operation !== operation || fate.resourceType !== rt.name)
+    return undefined;
+  return fate.resourceId;
+}
+
+/** The resource as it now reads, answered with `status` (and Location, ETag) as a write would. */
+async function answerAsWritten(
+  deps: ResourceRoutesDeps,
+  ctx: Context,
+  request: { rt: CompiledResourceType; id: string; status: 200 | 201 | 204 },
+): Promise<void> {
+  const result = await deps.resources.get({
+    resourceType: request.rt,
+    id: request.id,
+    projection: request.status === 201 ? {} : projectionFromUrl(urlQuery(ctx)),
+    ctx: context(deps, ctx),
+  });
+  const headers = { location: result.location, ...(result.version ? { etag: result.version } : {}) };
+  if (request.status === 204) sendScim(ctx, 204, undefined, headers);
+  else sendScim(ctx, request.status, result.resource, headers);
 }
 
 /** `POST /.search` (RFC 7644 §3.4.3). */
@@ -111,6 +146,8 @@ async function search(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
 /** `POST /Users` (RFC 7644 §3.3). */
 async function create(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
   const rt = resourceType(deps, ctx);
+  const written = completedWrite(ctx, rt, 'add');
+  if (written) return answerAsWritten(deps, ctx, { rt, id: written, status: 201 });
   const result = await deps.resources.create({
     resourceType: rt,
     body: requireBody(ctx),
@@ -146,6 +183,8 @@ async function getOne(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
 /** `PUT /Users/{id}` (RFC 7644 §3.5.1). */
 async function replace(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
   const rt = resourceType(deps, ctx);
+  const written = completedWrite(ctx, rt, 'modify');
+  if (written) return answerAsWritten(deps, ctx, { rt, id: written, status: 200 });
   const result = await deps.resources.replace({
     resourceType: rt,
     id: String(ctx.params.id),
@@ -168,6 +207,8 @@ async function patch(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
   // a body the resource is not built (a big group's members are never read for a 204).
   const principal = ctx.state.principal as Principal | undefined;
   const body = (principal?.patchResponse ?? rt.patchResponse) !== 204 || projection.attributes !== undefined;
+  const written = completedWrite(ctx, rt, 'modify');
+  if (written) return answerAsWritten(deps, ctx, { rt, id: written, status: body ? 200 : 204 });
   const result = await deps.resources.patch({
     resourceType: rt,
     id: String(ctx.params.id),
@@ -184,6 +225,10 @@ async function patch(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
 /** `DELETE /Users/{id}` (RFC 7644 §3.6). */
 async function remove(deps: ResourceRoutesDeps, ctx: Context): Promise<void> {
   const rt = resourceType(deps, ctx);
+  if (completedWrite(ctx, rt, 'delete')) {
+    sendScim(ctx, 204, undefined);
+    return;
+  }
   await deps.resources.delete({
     resourceType: rt,
     id: String(ctx.params.id),

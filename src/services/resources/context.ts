@@ -10,6 +10,7 @@ import { idEqualsFilter, simplify } from '../../mapping/filter.ts';
 import type { DirEntry, Directory, DirFilter, SearchRequest, SearchResult } from '../../ports/directory.ts';
 import { TooManyResultsError } from '../../ports/errors.ts';
 import type { ChangeJournal } from '../../ports/events.ts';
+import type { IdempotencyClaim } from '../../ports/idempotency.ts';
 import { ScimError } from '../../scim/errors.ts';
 import type { Projection } from '../../scim/projection.ts';
 import { toScimError } from '../errors.ts';
@@ -25,6 +26,8 @@ export interface RequestContext {
    * directory call made for it. Absent: no deadline (a call outside any HTTP request).
    */
   deadlineAt?: number | undefined;
+  /** The request's Idempotency-Key claim, recorded with its journaled write (docs/architecture.md §Idempotency). */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
 export interface Limits {
@@ -60,6 +63,8 @@ export interface ServiceContext {
   /** Where committed changes are recorded for delivery to external services; absent: no events. */
   journal?: ChangeJournal | undefined;
   references: ReferenceCache;
+  /** One request's Idempotency-Key claim (set by withinRequest), journaled with its write. */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
 /**
@@ -67,9 +72,13 @@ export interface ServiceContext {
  * deadline. The use cases then pass `svc.directory` on as they would, with no deadline argument.
  */
 export function withinRequest(svc: ServiceContext, ctx: RequestContext): ServiceContext {
-  const { deadlineAt } = ctx;
-  if (deadlineAt === undefined) return svc;
-  return { ...svc, directory: directoryWithin(svc.directory, deadlineAt) };
+  const { deadlineAt, idempotency } = ctx;
+  if (deadlineAt === undefined && idempotency === undefined) return svc;
+  return {
+    ...svc,
+    ...(deadlineAt === undefined ? {} : { directory: directoryWithin(svc.directory, deadlineAt) }),
+    ...(idempotency === undefined ? {} : { idempotency }),
+  };
 }
 
 /** `directory` with `deadlineAt` added to each call that does directory work for a request. */

@@ -67,7 +67,8 @@ export async function journaled<T>(
 ): Promise<T> {
   const journal = svc.journal;
   if (!journal || intent.events.length === 0) return write();
-  const handle = await journal.begin(intent);
+  const { idempotency } = svc;
+  const handle = await journal.begin(idempotency ? { ...intent, idempotency } : intent);
   let result: T;
   try {
     result = await write();

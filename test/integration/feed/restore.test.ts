@@ -15,6 +15,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { resolveSecrets, startWorkers } from '../../../src/jobs/index.ts';
+import { redisConnector } from '../../../src/redis-clients.ts';
 import { startTestBridge, type TestBridge } from '../../harness/bridge.ts';
 import { type Receiver, startReceiver } from '../jobs/receiver.ts';
 
@@ -153,7 +154,7 @@ describe('restore from an older backup', () => {
     // dry run queued nothing, so exactly the real run's seven arrive.
     const config = loadConfig({ env: { SCIM_BRIDGE_EVENTS_SERVICES: servicesJson(['late']) } });
     const workers = startWorkers({
-      redisUrl: redis.url,
+      connect: redisConnector(config, redis.url),
       keyPrefix: config.redis.keyPrefix,
       events: config.events,
       secrets: resolveSecrets(config.events.services),

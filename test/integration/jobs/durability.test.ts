@@ -143,7 +143,7 @@ describe('durable redis', () => {
     expect(await client.zcard(`${PREFIX}journal:open`)).toBe(0);
 
     const pool = startWorkers({
-      redisUrl: redis.url,
+      connect: (role) => new Redis(redis.url, { maxRetriesPerRequest: role === 'blocking' ? null : 1 }),
       keyPrefix: PREFIX,
       events: config,
       secrets: new Map([['hook', SECRET]]),

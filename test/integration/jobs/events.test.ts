@@ -279,11 +279,11 @@ describe('Redis down', () => {
     try {
       const r = await t.request('POST', '/Users', { schemas: [USER], userName: 'ev-no-journal' });
       expect(r.status).toBe(503);
-      // /ready still answers promptly, saying why.
+      // /ready still answers promptly, saying why: degraded, reads go on (docs/architecture.md §Redis outage).
       const started = Date.now();
       const ready = await fetch(`${t.bridge.url}/ready`);
       expect(Date.now() - started).toBeLessThan(4000);
-      expect(ready.status).toBe(503);
+      expect(ready.status).toBe(200);
       expect(await ready.text()).toContain('events: queue figures unavailable');
     } finally {
       await local.restart();

@@ -32,6 +32,7 @@ const everyKey: Full<BridgeConfig> = {
     trustProxy: ['10.0.0.0/8'],
     requestTimeoutMs: 1000,
     drainTimeoutMs: 2000,
+    workers: 2,
   },
   ldap: {
     url: 'ldaps://ldap.example.com',
@@ -50,7 +51,16 @@ const everyKey: Full<BridgeConfig> = {
     probeInitialMs: 100,
     probeMaxMs: 2000,
   },
-  redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: 'x:', password: 'pw' },
+  redis: {
+    url: 'redis://127.0.0.1:6379/0',
+    keyPrefix: 'x:',
+    password: 'pw',
+    commandTimeoutMs: 1000,
+    sentinels: ['127.0.0.1:26379'],
+    name: 'mymaster',
+    sentinelPassword: 'spw',
+    replicasToAcknowledge: 1,
+  },
   auth: {
     tokens: [
       {
@@ -208,6 +218,7 @@ describe('schema as documentation', () => {
       'ldap.bindPassword',
       'metrics.token',
       'redis.password',
+      'redis.sentinelPassword',
     ]);
     for (const s of settings.filter((x) => x.secret)) expect(s.schema.default).toBeUndefined();
   });

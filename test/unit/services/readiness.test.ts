@@ -4,7 +4,7 @@
  * state (load shedding, draining), whose text names no location.
  */
 import { describe, expect, it } from 'vitest';
-import { checkReadiness, type Probe } from '../../../src/services/readiness.ts';
+import { checkReadiness, type Probe, readinessStatus } from '../../../src/services/readiness.ts';
 
 const failing = (message: string, speaksPublicly?: boolean): Probe => ({
   name: 'probe',
@@ -48,5 +48,43 @@ describe('checkReadiness', () => {
       checks: { ok: { ok: true } },
       warnings: ['mapping reload failed'],
     });
+  });
+
+  const ok = (name: string): Probe => ({ name, check: async () => {} });
+  const down = (name: string, degradesOnly?: boolean): Probe => ({
+    name,
+    check: async () => {
+      throw new Error(`${name} refused`);
+    },
+    ...(degradesOnly === undefined ? {} : { degradesOnly }),
+  });
+
+  it.each([
+    ['everything answers', [ok('directory'), ok('redis')], [], true, 'ready'],
+    ['only a degrading probe fails', [ok('directory'), down('redis', true)], [], true, 'degraded'],
+    ['a warning alone', [ok('directory'), ok('redis')], ['mapping reload failed'], true, 'degraded'],
+    ['an essential probe fails', [down('directory'), ok('redis')], [], false, 'cannot serve'],
+    ['degradesOnly false is essential', [ok('directory'), down('redis', false)], [], false, 'cannot serve'],
+    ['both fail', [down('directory'), down('redis', true)], [], false, 'cannot serve'],
+  ] as const)('%s: %s', async (_name, probes, warnings, ready, status) => {
+    const report = await checkReadiness([...probes], 500, () => [...warnings]);
+    expect(report.ready).toBe(ready);
+    expect(readinessStatus(report)).toBe(status);
+  });
+
+  it("a probe's own shorter bound applies", async () => {
+    const hung: Probe = {
+      name: 'redis',
+      check: () => new Promise<void>(() => {}),
+      timeoutMs: 20,
+      degradesOnly: true,
+    };
+    const report = await checkReadiness([hung, ok('directory')], 5_000);
+    expect(report.checks.redis).toMatchObject({
+      ok: false,
+      error: 'no answer within 20 ms',
+      degradesOnly: true,
+    });
+    expect(readinessStatus(report)).toBe('degraded');
   });
 });
