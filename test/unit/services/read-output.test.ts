@@ -60,11 +60,8 @@ const alice = ldapUser('alice', id.alice.toUpperCase(), {
   entryCSN: ['20240607080910.000000Z#000000#000#000000'],
 });
 /** bob: no fallback marker, so cn and sn are his name; title arrives as bytes. */
-const bob = ldapUser('bob', id.bob, {
-  title: [Buffer.from('Software Engineer', 'utf8')],
-  memberOf: [dn.engineering],
-  createTimestamp: ['20240102030405Z'],
-});
+const bob = ldapUser('bob', id.bob, { memberOf: [dn.engineering], createTimestamp: ['20240102030405Z'] });
+bob.attributes.title = [Buffer.from('Software Engineer', 'utf8')];
 /** carol: cn and sn were filled in by the bridge (scimFallback), and her email was not sent as primary. */
 const carol = ldapUser('carol', id.carol, {
   mail: ['carol@example.com'],
