@@ -6,7 +6,13 @@
  */
 import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
 import { readAttributeNames } from '../../mapping/convert.ts';
-import { isNamed, isReturned, type Projection } from '../../scim/projection.ts';
+import {
+  isNamed,
+  isReturned,
+  type Projection,
+  type SubAttributeProjection,
+  subAttributeProjection,
+} from '../../scim/projection.ts';
 
 export interface ReadPlan {
   /** LDAP attributes to read: id, version, timestamps and every forward-read rule returned. */
@@ -19,6 +25,8 @@ export interface ReadPlan {
   named: ReadonlySet<string>;
   /** meta is returned by default (RFC 7643 §3.1): an `attributes` list that does not name it leaves it out. */
   meta: boolean;
+  /** `name.givenName`, excluded `emails.type`: applied after the attributes; absent when none named. */
+  subAttributes: SubAttributeProjection | undefined;
 }
 
 /** Plans by projection, per compiled resource type (a mapping reload compiles new ones). */
@@ -59,5 +67,6 @@ function planFor(rt: CompiledResourceType, projection: Projection): ReadPlan {
         .map((rule) => rule.key),
     ),
     meta: isReturned(projection, core, core, 'meta', 'default'),
+    subAttributes: subAttributeProjection(projection, core),
   };
 }

@@ -5,7 +5,7 @@
 import type { CompiledResourceType } from '../../mapping/compiled.ts';
 import { entryId, entryToResource, type ReferenceValue, readsForward } from '../../mapping/convert.ts';
 import type { DirEntry } from '../../ports/directory.ts';
-import { type Projection, projectSubAttributes } from '../../scim/projection.ts';
+import { applySubAttributeProjection, type Projection } from '../../scim/projection.ts';
 import {
   guard,
   type RequestContext,
@@ -72,7 +72,8 @@ export async function toResult(
     rules: plan.rules,
     keepEmpty: (rule) => plan.named.has(rule.key),
   });
-  resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
+  if (plan.subAttributes)
+    resource = applySubAttributeProjection(resource, plan.subAttributes, rt.coreSchema.id);
   const version = (resource.meta as { version?: string } | undefined)?.version;
   if (!plan.meta) delete resource.meta;
   return { resource, location, ...(version ? { version } : {}) };
