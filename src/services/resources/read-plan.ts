@@ -35,11 +35,20 @@ const plans = new WeakMap<CompiledResourceType, Map<string, ReadPlan>>();
 const MAX_PLANS_PER_TYPE = 64;
 const UNPROJECTED = '';
 
+/** A list page maps each entry under the same projection object: its plan, found without a key. */
+const lastPlanOf = new WeakMap<Projection, { rt: CompiledResourceType; plan: ReadPlan }>();
+
 export function readPlan(rt: CompiledResourceType, projection: Projection): ReadPlan {
-  const key =
-    projection.attributes || projection.excludedAttributes
-      ? JSON.stringify([projection.attributes ?? null, projection.excludedAttributes ?? null])
-      : UNPROJECTED;
+  if (!projection.attributes && !projection.excludedAttributes) return planByKey(rt, UNPROJECTED, projection);
+  const last = lastPlanOf.get(projection);
+  if (last?.rt === rt) return last.plan;
+  const key = JSON.stringify([projection.attributes ?? null, projection.excludedAttributes ?? null]);
+  const plan = planByKey(rt, key, projection);
+  lastPlanOf.set(projection, { rt, plan });
+  return plan;
+}
+
+function planByKey(rt: CompiledResourceType, key: string, projection: Projection): ReadPlan {
   let byProjection = plans.get(rt);
   if (!byProjection) {
     byProjection = new Map();
