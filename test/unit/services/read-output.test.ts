@@ -68,7 +68,7 @@ const carol = ldapUser('carol', id.carol, {
   scimFallback: ['cn', 'sn', 'primary:mail'],
   modifyTimestamp: ['20240607080910Z'],
 });
-/** erin: deprovisioned (active false), no timestamps, an unparsable boolean left out? no: FALSE. */
+/** erin: deprovisioned (scimActive FALSE: active false) and without timestamps. */
 const erin = ldapUser('erin', id.erin, { scimActive: ['FALSE'], sn: ['Evans'], cn: ['Erin Evans'] });
 const engineering = {
   ...ldapGroup('engineering', id.engineering, [dn.alice, dn.bob]),
