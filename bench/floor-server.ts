@@ -108,7 +108,10 @@ async function serve(setup: FloorSetup): Promise<void> {
 
 /** Starts the floor server in a process of its own (so its CPU is measured apart from the load). */
 export async function startFloorProcess(setup: FloorSetup): Promise<FloorProcess> {
-  const child: ChildProcess = spawn(process.execPath, [new URL(import.meta.url).pathname], {
+  // BENCH_FLOOR_NODE_ARGS: node options for the floor process alone, e.g. --cpu-prof to compare
+  // its profile with the bridge's (BENCH_BRIDGE_NODE_ARGS, bridge-process.ts).
+  const nodeArgs = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, new URL(import.meta.url).pathname], {
     env: { ...process.env, FLOOR_SETUP: JSON.stringify(setup) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -16,7 +16,8 @@ import { argValue, BENCH_PEOPLE, userLdif, writeLdif } from './measure.ts';
 import { getUsersLua, runWrk, wrkAvailable } from './wrk.ts';
 
 const SECONDS = 4;
-const ROUNDS = 2;
+/** Rounds per read and concurrency; `--floor-rounds N` for more (medians settle with 3). */
+const DEFAULT_ROUNDS = 2;
 const POOL = 4;
 
 interface Side {
@@ -72,6 +73,7 @@ export async function runFloorComparison(): Promise<void> {
     return;
   }
   const users = argValue('--floor-users', 2000);
+  const rounds = argValue('--floor-rounds', DEFAULT_ROUNDS);
   const token = randomBytes(18).toString('base64url');
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-floor-'));
   const userNames = Array.from({ length: users }, (_, i) => `floor${String(i).padStart(6, '0')}`);
@@ -105,12 +107,12 @@ export async function runFloorComparison(): Promise<void> {
       { name: 'floor', baseUrl: floor.baseUrl, cpuMicros: () => floor.cpuMicros() },
     ];
     console.log(
-      `\nbridge vs floor (node:http + ldapts, same LDAP search, pool ${POOL}), ${users} users, wrk ${SECONDS} s per side, ${ROUNDS} rounds, first side alternating`,
+      `\nbridge vs floor (node:http + ldapts, same LDAP search, pool ${POOL}), ${users} users, wrk ${SECONDS} s per side, ${rounds} rounds, first side alternating`,
     );
     // Warm both (JIT, slapd caches), unmeasured.
     for (const side of sides) for (const read of reads) await measureSide(side, read.lua, 16);
     for (const concurrency of [1, 16]) {
-      for (const read of reads) await compare(read, sides, concurrency);
+      for (const read of reads) await compare(read, sides, concurrency, rounds);
     }
   } finally {
     await floor.stop();
@@ -123,10 +125,11 @@ async function compare(
   read: { name: string; lua: string },
   sides: Side[],
   concurrency: number,
+  rounds: number,
 ): Promise<void> {
   const throughput: number[] = [];
   const cpu: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     const results = new Map<string, Measured>();
     for (const side of order) results.set(side.name, await measureSide(side, read.lua, concurrency));

@@ -138,9 +138,9 @@ export class Searches {
     each?: (entry: DirEntry) => void,
   ): Promise<SearchResult> {
     const capabilities = this.#capabilities.known ?? (await this.#capabilities.get());
-    if (query.sort && capabilities.virtualListView && count <= PAGE_SIZE) {
+    if (query.sort && capabilities.virtualListView) {
       try {
-        return await this.#virtualListViews.window(query, startIndex, count);
+        return await this.#virtualListViewWindows(query, startIndex, count);
       } catch (error) {
         // A window is still a search result: more entries than the server's size limit for
         // this account fail it. The sorted paged walk below is not subject to that limit.
@@ -151,6 +151,26 @@ export class Searches {
       throw new RefusedError(`${context}: the directory offers neither VLV nor simple paged results`);
     }
     return this.#pagedWindow(query, startIndex, count, each);
+  }
+
+  /**
+   * A window as VLV windows of at most PAGE_SIZE entries, the later ones read from the sorted list
+   * the first one left: a page of 1,000 costs two of 500, where a paged walk would sort and send
+   * the whole result for every such page (issue 17).
+   */
+  async #virtualListViewWindows(query: Query, startIndex: number, count: number): Promise<SearchResult> {
+    if (count <= PAGE_SIZE) return this.#virtualListViews.window(query, startIndex, count);
+    const entries: DirEntry[] = [];
+    let total: number | undefined;
+    for (let offset = startIndex; offset < startIndex + count; offset += PAGE_SIZE) {
+      const size = Math.min(PAGE_SIZE, startIndex + count - offset);
+      const window = await this.#virtualListViews.window(query, offset, size);
+      total ??= window.total;
+      for (const entry of window.entries) entries.push(entry);
+      // Past the end of the list: no later window has entries.
+      if (window.entries.length < size) break;
+    }
+    return { entries, ...(total !== undefined ? { total } : {}) };
   }
 
   /**

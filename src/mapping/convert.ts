@@ -35,9 +35,35 @@ export function valueText(value: DirValue): string {
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
+/** The lower-cased keys (DirEntry attributes are keyed so) of a type's id, version and timestamps. */
+interface EntryKeys {
+  id: string;
+  version: string;
+  created: string;
+  lastModified: string;
+}
+
+/** Worked out once per compiled type: every read of every entry looks these up (issue 17). */
+const entryKeysByType = new WeakMap<CompiledResourceType, EntryKeys>();
+
+function entryKeys(rt: CompiledResourceType): EntryKeys {
+  let keys = entryKeysByType.get(rt);
+  if (!keys) {
+    const d = rt.directory;
+    keys = {
+      id: d.idAttribute.toLowerCase(),
+      version: d.versionAttribute.toLowerCase(),
+      created: d.createdAttribute.toLowerCase(),
+      lastModified: d.lastModifiedAttribute.toLowerCase(),
+    };
+    entryKeysByType.set(rt, keys);
+  }
+  return keys;
+}
+
 /** The SCIM id of an entry: entryUUID as is; objectGUID as its canonical string form. */
 export function entryId(rt: CompiledResourceType, entry: DirEntry): string | undefined {
-  const raw = entry.attributes[rt.directory.idAttribute.toLowerCase()]?.[0];
+  const raw = entry.attributes[entryKeys(rt).id]?.[0];
   if (raw === undefined) return undefined;
   if (typeof raw === 'string') return raw.toLowerCase();
   return guidToString(raw);
@@ -45,7 +71,7 @@ export function entryId(rt: CompiledResourceType, entry: DirEntry): string | und
 
 /** The entry's version attribute as text (entryCSN, uSNChanged): the one place it is read. */
 export function entryVersionText(rt: CompiledResourceType, entry: DirEntry): string | undefined {
-  const raw = entry.attributes[rt.directory.versionAttribute.toLowerCase()]?.[0];
+  const raw = entry.attributes[entryKeys(rt).version]?.[0];
   return raw === undefined ? undefined : valueText(raw);
 }
 
@@ -91,8 +117,8 @@ export interface ToResourceOptions {
   location: string;
   /** Resolved values of reference rules, by rule key. Rules absent here are left out. */
   references: ReadonlyMap<string, ReferenceValue[]>;
-  /** Whether a rule's attribute is wanted in the response (projection); default: all. */
-  include?: (rule: CompiledRule) => boolean;
+  /** The rules whose attributes are wanted in the response (a projection's); default: all. */
+  rules?: readonly CompiledRule[];
   /**
    * Multi-valued references with no value are unassigned and left out (RFC 7643 §2.5); those
    * this names (asked for by name, RFC 7644 §3.9) are given as [].
@@ -108,9 +134,8 @@ export function entryToResource(
   const id = entryId(rt, entry);
   const resource: ScimObject = { schemas: [rt.coreSchema.id], id };
   const fallbacks = fallbacksOf(rt, entry);
-  for (const rule of rt.rules) {
+  for (const rule of options.rules ?? rt.rules) {
     if (rule.leafDefinition.returned === 'never') continue;
-    if (options.include && !options.include(rule)) continue;
     if (isFallback(rule, fallbacks)) continue;
     if (rule.references) {
       const refs = options.references.get(rule.key);
@@ -129,10 +154,12 @@ export function entryToResource(
   if (!rt.directory.fallbackMarker)
     dropTemplateFallbacks(rt, resource, (template) => evaluateTemplate(rt, resource, template));
   dropEmptyExtensions(rt, resource);
-  resource.schemas = [
-    rt.coreSchema.id,
-    ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
-  ];
+  // schemas lists the extensions present (RFC 7643 §3); most types have none to look for.
+  if (rt.extensions.length > 0)
+    resource.schemas = [
+      rt.coreSchema.id,
+      ...rt.extensions.map((e) => e.schema.id).filter((s) => s in resource),
+    ];
   resource.meta = metaOf(rt, entry, options.location);
   return resource;
 }
@@ -183,10 +210,10 @@ function dropEmptyExtensions(rt: CompiledResourceType, resource: ScimObject): vo
 
 /** `meta` (RFC 7643 §3.1) from the entry's timestamps and version attribute. */
 function metaOf(rt: CompiledResourceType, entry: DirEntry, location: string): ScimObject {
-  const d = rt.directory;
+  const keys = entryKeys(rt);
   const meta: ScimObject = { resourceType: rt.name };
-  const created = timestamp(entry.attributes[d.createdAttribute.toLowerCase()]?.[0]);
-  const modified = timestamp(entry.attributes[d.lastModifiedAttribute.toLowerCase()]?.[0]);
+  const created = timestamp(entry.attributes[keys.created]?.[0]);
+  const modified = timestamp(entry.attributes[keys.lastModified]?.[0]);
   if (created) meta.created = created;
   if (modified ?? created) meta.lastModified = modified ?? created;
   meta.location = location;

@@ -21,7 +21,9 @@ import { type CompiledResourceType, type CompiledRule, rulePath } from './compil
 export function fallbacksOf(rt: CompiledResourceType, entry: DirEntry): ReadonlySet<string> {
   const marker = rt.directory.fallbackMarker;
   if (!marker) return EMPTY;
-  const values = entry.attributes[marker.toLowerCase()] ?? [];
+  const values = entry.attributes[marker.toLowerCase()];
+  // Most entries carry no marker: no set to make.
+  if (!values || values.length === 0) return EMPTY;
   return new Set(values.map((v) => (typeof v === 'string' ? v : v.toString('utf8')).toLowerCase()));
 }
 

@@ -106,38 +106,52 @@ export function isNamed(
   });
 }
 
-/** Applies sub-attribute level projection (`name.givenName`) after attribute-level selection. */
-export function projectSubAttributes(
-  resource: Record<string, unknown>,
+/**
+ * Sub-attribute projection (`name.givenName`, excluded `emails.type`), worked out from a
+ * projection once: keys are `schema|attribute`, lower-cased.
+ */
+export interface SubAttributeProjection {
+  requested: ReadonlyMap<string, ReadonlySet<string>>;
+  wholeRequested: ReadonlySet<string>;
+  excluded: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** The sub-attribute projection of a projection; undefined when it names no sub-attribute. */
+export function subAttributeProjection(
   projection: Projection,
   coreSchema: string,
-): Record<string, unknown> {
-  if (!projection.attributes && !projection.excludedAttributes) return resource;
-  const subRequests = new Map<string, Set<string>>();
-  for (const p of projection.attributes ?? []) {
-    const { schema, attribute, sub } = splitPath(p, coreSchema);
-    if (!sub) continue;
-    const key = `${schema}|${attribute}`;
-    const set = subRequests.get(key) ?? new Set<string>();
-    set.add(sub);
-    subRequests.set(key, set);
-  }
+): SubAttributeProjection | undefined {
+  if (!projection.attributes && !projection.excludedAttributes) return undefined;
+  const bySub = (paths: string[] | undefined) => {
+    const map = new Map<string, Set<string>>();
+    for (const p of paths ?? []) {
+      const { schema, attribute, sub } = splitPath(p, coreSchema);
+      if (!sub) continue;
+      const key = `${schema}|${attribute}`;
+      const set = map.get(key) ?? new Set<string>();
+      set.add(sub);
+      map.set(key, set);
+    }
+    return map;
+  };
+  const requested = bySub(projection.attributes);
+  const excluded = bySub(projection.excludedAttributes);
+  if (requested.size === 0 && excluded.size === 0) return undefined;
   const wholeRequested = new Set(
     (projection.attributes ?? [])
       .map((p) => splitPath(p, coreSchema))
       .filter((p) => !p.sub)
       .map((p) => `${p.schema}|${p.attribute}`),
   );
-  const excludedSubs = new Map<string, Set<string>>();
-  for (const p of projection.excludedAttributes ?? []) {
-    const { schema, attribute, sub } = splitPath(p, coreSchema);
-    if (!sub) continue;
-    const key = `${schema}|${attribute}`;
-    const set = excludedSubs.get(key) ?? new Set<string>();
-    set.add(sub);
-    excludedSubs.set(key, set);
-  }
-  if (subRequests.size === 0 && excludedSubs.size === 0) return resource;
+  return { requested, wholeRequested, excluded };
+}
+
+/** Applies sub-attribute projection after attribute-level selection: a copy; the resource is left as it is. */
+export function applySubAttributeProjection(
+  resource: Record<string, unknown>,
+  subs: SubAttributeProjection,
+  coreSchema: string,
+): Record<string, unknown> {
   const filterValue = (value: unknown, keep: (name: string) => boolean): unknown => {
     const one = (v: unknown) =>
       v && typeof v === 'object'
@@ -148,9 +162,9 @@ export function projectSubAttributes(
   const apply = (container: Record<string, unknown>, schema: string): void => {
     for (const [name, value] of Object.entries(container)) {
       const key = `${schema}|${name.toLowerCase()}`;
-      const wanted = subRequests.get(key);
-      if (wanted && !wholeRequested.has(key)) container[name] = filterValue(value, (k) => wanted.has(k));
-      const excluded = excludedSubs.get(key);
+      const wanted = subs.requested.get(key);
+      if (wanted && !subs.wholeRequested.has(key)) container[name] = filterValue(value, (k) => wanted.has(k));
+      const excluded = subs.excluded.get(key);
       if (excluded) container[name] = filterValue(container[name], (k) => !excluded.has(k));
     }
   };

@@ -26,7 +26,7 @@ export function activeChange(
   const current = entryToResource(rt, entry, {
     location: '',
     references: new Map(),
-    include: (r) => !r.references,
+    rules: rt.rules.filter((r) => !r.references),
   });
   const desired = resourceToAttributes(rt, { ...current, active }, new Map(), 'replace', entry);
   const values = desired.get(rule.ldapKey)?.values ?? [];

@@ -93,7 +93,7 @@ async function patchedResource(
   const current = entryToResource(rt, entry, {
     location: '',
     references,
-    include: (r) => r !== memberRule,
+    rules: rt.rules.filter((r) => r !== memberRule),
   });
   const patched = await applyPatchYielding(current, operations, shapeOf(rt));
   await checkUniqueness(svc, rt, patched, entry);

@@ -2,16 +2,10 @@
  * Reading one resource: the LDAP attributes a projection needs (RFC 7644 §3.9), and an entry
  * turned into the SCIM resource with its references resolved.
  */
-import type { CompiledResourceType, CompiledRule } from '../../mapping/compiled.ts';
-import {
-  entryId,
-  entryToResource,
-  type ReferenceValue,
-  readAttributeNames,
-  readsForward,
-} from '../../mapping/convert.ts';
+import type { CompiledResourceType } from '../../mapping/compiled.ts';
+import { entryId, entryToResource, type ReferenceValue, readsForward } from '../../mapping/convert.ts';
 import type { DirEntry } from '../../ports/directory.ts';
-import { isNamed, isReturned, type Projection, projectSubAttributes } from '../../scim/projection.ts';
+import { applySubAttributeProjection, type Projection } from '../../scim/projection.ts';
 import {
   guard,
   type RequestContext,
@@ -19,10 +13,8 @@ import {
   requireById,
   type ServiceContext,
 } from './context.ts';
+import { readPlan } from './read-plan.ts';
 import { readReferences } from './references.ts';
-
-/** LDAP attributes read for an unprojected resource, per compiled resource type (a reload makes new ones). */
-const defaultReadAttributes = new WeakMap<CompiledResourceType, string[]>();
 
 export interface GetRequest {
   resourceType: CompiledResourceType;
@@ -44,25 +36,7 @@ export function getResource(svc: ServiceContext, request: GetRequest): Promise<R
  * and timestamps, and every forward-read rule that will be returned.
  */
 export function readAttributes(rt: CompiledResourceType, projection: Projection): string[] {
-  // Without a projection the list depends on the resource type only (every GET asks for it).
-  const unprojected = !projection.attributes && !projection.excludedAttributes;
-  if (unprojected) {
-    const known = defaultReadAttributes.get(rt);
-    if (known) return known;
-  }
-  const list = readAttributeNames(rt, (rule) => wanted(rt, rule, projection));
-  if (unprojected) defaultReadAttributes.set(rt, list);
-  return list;
-}
-
-export function wanted(rt: CompiledResourceType, rule: CompiledRule, projection: Projection): boolean {
-  return isReturned(
-    projection,
-    rt.coreSchema.id,
-    rule.schema,
-    rule.attribute,
-    rule.attributeDefinition.returned,
-  );
+  return readPlan(rt, projection).ldapAttributes;
 }
 
 export interface ResultShape {
@@ -80,11 +54,11 @@ export async function toResult(
   shape: ResultShape,
 ): Promise<ResourceResult> {
   const { projection, ctx } = shape;
+  const plan = readPlan(rt, projection);
   const id = entryId(rt, entry) ?? '';
   const location = `${ctx.baseUrl}${rt.endpoint}/${encodeURIComponent(id)}`;
   const references = new Map<string, ReferenceValue[]>();
-  for (const rule of rt.rules) {
-    if (!rule.references || shape.withoutReferences || !wanted(rt, rule, projection)) continue;
+  for (const rule of shape.withoutReferences ? [] : plan.references) {
     // An entry without the attribute (a user in no group, without a manager) needs no lookup.
     if (readsForward(rule) && !entry.attributes[rule.ldapKey]?.length) {
       references.set(rule.key, []);
@@ -95,12 +69,12 @@ export async function toResult(
   let resource = entryToResource(rt, entry, {
     location,
     references,
-    include: (rule) => wanted(rt, rule, projection),
-    keepEmpty: (rule) => isNamed(projection, rt.coreSchema.id, rule.schema, rule.attribute),
+    rules: plan.rules,
+    keepEmpty: (rule) => plan.named.has(rule.key),
   });
-  resource = projectSubAttributes(resource, projection, rt.coreSchema.id);
+  if (plan.subAttributes)
+    resource = applySubAttributeProjection(resource, plan.subAttributes, rt.coreSchema.id);
   const version = (resource.meta as { version?: string } | undefined)?.version;
-  // meta is returned by default (RFC 7643 §3.1): an `attributes` list that does not name it leaves it out.
-  if (!isReturned(projection, rt.coreSchema.id, rt.coreSchema.id, 'meta', 'default')) delete resource.meta;
+  if (!plan.meta) delete resource.meta;
   return { resource, location, ...(version ? { version } : {}) };
 }
