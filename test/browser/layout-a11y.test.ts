@@ -1,0 +1,189 @@
+/**
+ * Every console page in a real browser (Debian's chromium, headless) at 1280 px and at a phone's
+ * 390 px: no page-wide horizontal scroll on the phone (wide tables and blocks scroll inside their
+ * box), and the accessibility basics on each: a lang, one h1, a label for every control, a
+ * :focus-visible outline, and Tab reaching the page's main actions. Screenshots of each page at
+ * both widths go to artifacts/screenshots/ (layout-NAME.png, layout-NAME-phone.png).
+ */
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Receiver, startReceiver } from '../integration/jobs/receiver.ts';
+import {
+  type ConsoleEnv,
+  screenshot,
+  signInWithToken,
+  skipWithoutChromium,
+  startConsoleEnv,
+} from './harness.ts';
+
+const SUITE = 'admin console layout and accessibility (chromium)';
+const PHONE = { width: 390, height: 844, isMobile: true };
+const DESKTOP = { width: 1280, height: 900 };
+const SECRET = 'layout-a11y-webhook-secret-0001';
+
+/** The page's accessibility facts, gathered in the browser. */
+interface PageFacts {
+  lang: string;
+  h1s: number;
+  unlabelled: string[];
+  focusOutline: string;
+  /** The controls Tab reaches, in order (tag#id or the text of links and buttons). */
+  tabbable: string[];
+  /** Buttons and inputs of the page's forms inside <main>. */
+  actions: string[];
+}
+
+async function factsOf(page: Page): Promise<PageFacts> {
+  const facts = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')];
+    const unlabelled = controls
+      .filter((c) => {
+        const byFor = c.id !== '' && document.querySelector(`label[for="${c.id}"]`) !== null;
+        return !byFor && c.closest('label') === null && !c.getAttribute('aria-label');
+      })
+      .map((c) => c.outerHTML.slice(0, 120));
+    return {
+      lang: document.documentElement.lang,
+      h1s: document.querySelectorAll('h1').length,
+      unlabelled,
+    };
+  });
+  // Tab through the page from the top; every stop's element, until it comes round or 150 stops.
+  const tabbable: string[] = [];
+  let focusOutline = '';
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  for (let i = 0; i < 150; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return undefined;
+      const style = getComputedStyle(e);
+      return {
+        key: `${e.tagName}|${e.id}|${e.getAttribute('href') ?? ''}|${e.getAttribute('name') ?? ''}|${(e.textContent ?? '').trim().slice(0, 40)}`,
+        outline: `${style.outlineStyle} ${style.outlineWidth}`,
+      };
+    });
+    if (!stop || tabbable.includes(stop.key)) break;
+    tabbable.push(stop.key);
+    if (i === 0) focusOutline = stop.outline;
+  }
+  const actions = await page.$$eval(
+    'main form button, main form input:not([type=hidden]), main form select',
+    (es) =>
+      es.map(
+        (e) =>
+          `${e.tagName}|${e.id}|${e.getAttribute('href') ?? ''}|${e.getAttribute('name') ?? ''}|${(e.textContent ?? '').trim().slice(0, 40)}`,
+      ),
+  );
+  return { ...facts, focusOutline, tabbable, actions };
+}
+
+describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
+  let env: ConsoleEnv;
+  let receiver: Receiver;
+  let page: Page;
+  /** Paths to check: every nav page, then the pages with wide content behind them. */
+  const pages: { name: string; path: string }[] = [];
+
+  beforeAll(async () => {
+    // A delivery service, so the deliveries pages show their tables.
+    receiver = await startReceiver(SECRET);
+    env = await startConsoleEnv({
+      env: {
+        SCIM_BRIDGE_EVENTS_ENABLED: 'true',
+        SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([{ name: 'hook', url: receiver.url, secret: SECRET }]),
+      },
+    });
+    page = await env.newPage();
+    await signInWithToken(page, env.origin, env.bridge.token);
+    const nav = await page.$$eval('nav[aria-label="Console"] a', (as) =>
+      as.map((a) => a.getAttribute('href') ?? ''),
+    );
+    for (const path of nav)
+      pages.push({ name: path.replace(/^\/admin\/?/, '').replace(/\//g, '-') || 'overview', path });
+    const alice = await env.bridge.request(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "alice"')}`,
+    );
+    const id = (alice.body.Resources[0] as { id: string }).id;
+    const patch = JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'A much longer display name than usual' }],
+    });
+    pages.push(
+      { name: 'mapping-users', path: '/admin/mappings/Users' },
+      {
+        name: 'preview-result',
+        path: `/admin/mappings/Users/preview?${new URLSearchParams({ method: 'PATCH', path: `/Users/${id}`, body: patch })}`,
+      },
+      {
+        name: 'entry',
+        path: `/admin/mappings/Users/entry?ref=${encodeURIComponent('uid=alice,ou=People,dc=example,dc=com')}`,
+      },
+      { name: 'resource-user', path: `/admin/resources/User/${id}` },
+      { name: 'resources-users', path: '/admin/resources/Users' },
+      { name: 'deliveries-hook', path: '/admin/deliveries/hook' },
+    );
+  });
+  afterAll(async () => {
+    await page?.browserContext().close();
+    await env?.stop();
+    await receiver?.close();
+  });
+
+  it('finds the nav pages to check', () => {
+    expect(pages.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['/admin', '/admin/mappings', '/admin/audit']),
+    );
+  });
+
+  it('no page scrolls sideways at 390 px; each is captured at 1280 px and 390 px', async () => {
+    const start = performance.now();
+    const overflowing: string[] = [];
+    for (const { name, path } of pages) {
+      await page.setViewport(DESKTOP);
+      await page.goto(`${env.origin}${path}`);
+      expect(new URL(page.url()).pathname, path).toBe(path.split('?')[0]);
+      await screenshot(page, `layout-${name}`);
+      await page.setViewport(PHONE);
+      await page.goto(`${env.origin}${path}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) overflowing.push(`${path}: ${overflow} px too wide`);
+      await screenshot(page, `layout-${name}-phone`);
+    }
+    expect(overflowing).toEqual([]);
+    console.log(
+      `layout check of ${pages.length} pages at two widths: ${Math.round(performance.now() - start)} ms`,
+    );
+  });
+
+  it('each page has a lang, one h1, labelled controls, a visible focus, and Tab reaches its actions', async () => {
+    await page.setViewport(DESKTOP);
+    const problems: string[] = [];
+    for (const { path } of pages) {
+      await page.goto(`${env.origin}${path}`);
+      const facts = await factsOf(page);
+      if (facts.lang === '') problems.push(`${path}: no lang`);
+      if (facts.h1s !== 1) problems.push(`${path}: ${facts.h1s} h1`);
+      for (const control of facts.unlabelled) problems.push(`${path}: no label for ${control}`);
+      if (!/^solid [1-9]/.test(facts.focusOutline))
+        problems.push(`${path}: focus outline "${facts.focusOutline}"`);
+      if (!facts.tabbable[0]?.includes('Skip to content'))
+        problems.push(`${path}: the first Tab is not the skip link`);
+      for (const action of facts.actions) {
+        if (!facts.tabbable.includes(action)) problems.push(`${path}: Tab never reaches ${action}`);
+      }
+      if (!facts.tabbable.some((stop) => stop.includes('Sign out')))
+        problems.push(`${path}: Tab never reaches Sign out`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('the accessibility check can fail: a page without a label for its control is caught', async () => {
+    await page.goto(`${env.origin}/admin/resources/Users`);
+    await page.$eval('label[for="filter"]', (label) => label.remove());
+    const facts = await factsOf(page);
+    expect(facts.unlabelled.length).toBe(1);
+    expect(facts.unlabelled[0]).toContain('id="filter"');
+  });
+});
