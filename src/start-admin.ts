@@ -16,6 +16,7 @@ import { overviewRoutes } from './admin/overview.ts';
 import type { AdminRoute } from './admin/page.ts';
 import { adminPages } from './admin/pages/index.ts';
 import { RequestRecorder } from './admin/recorded-requests.ts';
+import { SignInLimit } from './admin/sign-in-limit.ts';
 import { type BridgeConfig, loadConfig } from './config/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import type { EventsRuntime } from './jobs/index.ts';
@@ -95,6 +96,11 @@ export function startAdmin(
   const admin = adminConsole({
     sessions: auth.sessions,
     authenticator: auth.authenticator,
+    signInLimit: new SignInLimit(redis, {
+      keyPrefix: prefix,
+      attempts: config.admin.signInAttempts,
+      windowSeconds: config.admin.signInWindowSeconds,
+    }),
     idps: () => (auth.webSso ? (auth.trust?.status() ?? []).filter((s) => s.trusted).map((s) => s.name) : []),
     routes: adminRoutes(parts, { audit, activity, recorded }),
     audit,
