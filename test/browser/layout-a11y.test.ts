@@ -33,6 +33,60 @@ interface PageFacts {
   actions: string[];
 }
 
+/**
+ * How far the page is wider than the phone's screen (> 0: the whole page scrolls sideways).
+ * Against the screen's width, not window.innerWidth: an emulated phone widens its layout
+ * viewport to fit wide content (shrink to fit), and innerWidth grows with it.
+ */
+function pageOverflow(page: Page): Promise<number> {
+  return page.evaluate((width) => document.documentElement.scrollWidth - width, PHONE.width);
+}
+
+/**
+ * Text whose contrast with the background behind it is under WCAG 2.x AA's 4.5:1, as
+ * "ratio selector: text". The background is the first opaque one up the tree (else white).
+ */
+function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (color: string) => {
+      const parts =
+        /rgba?\(([^)]+)\)/
+          .exec(color)?.[1]
+          ?.split(/[ ,/]+/)
+          .filter(Boolean)
+          .map(Number) ?? [];
+      return { r: parts[0] ?? 0, g: parts[1] ?? 0, b: parts[2] ?? 0, a: parts[3] ?? 1 };
+    };
+    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+      const lin = (v: number) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    const background = (e: Element | null): { r: number; g: number; b: number } => {
+      for (let at = e; at; at = at.parentElement) {
+        const bg = rgb(getComputedStyle(at).backgroundColor);
+        if (bg.a > 0.5) return bg;
+      }
+      return { r: 255, g: 255, b: 255 };
+    };
+    const low: string[] = [];
+    for (const e of document.body.querySelectorAll('*')) {
+      const text = [...e.childNodes]
+        .filter((n) => n.nodeType === Node.TEXT_NODE)
+        .map((n) => n.textContent ?? '')
+        .join('')
+        .trim();
+      const box = e.getBoundingClientRect();
+      if (text === '' || box.width === 0 || box.right < 0) continue;
+      const fg = luminance(rgb(getComputedStyle(e).color));
+      const bg = luminance(background(e));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5)
+        low.push(`${ratio.toFixed(2)} ${e.tagName.toLowerCase()}.${e.className}: ${text.slice(0, 40)}`);
+    }
+    return low;
+  });
+}
+
 async function factsOf(page: Page): Promise<PageFacts> {
   const facts = await page.evaluate(() => {
     const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')];
@@ -147,7 +201,7 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
       await screenshot(page, `layout-${name}`);
       await page.setViewport(PHONE);
       await page.goto(`${env.origin}${path}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await pageOverflow(page);
       if (overflow > 0) overflowing.push(`${path}: ${overflow} px too wide`);
       await screenshot(page, `layout-${name}-phone`);
     }
@@ -165,6 +219,7 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
       const facts = await factsOf(page);
       if (facts.lang === '') problems.push(`${path}: no lang`);
       if (facts.h1s !== 1) problems.push(`${path}: ${facts.h1s} h1`);
+      for (const low of await lowContrast(page)) problems.push(`${path}: contrast ${low}`);
       for (const control of facts.unlabelled) problems.push(`${path}: no label for ${control}`);
       if (!/^solid [1-9]/.test(facts.focusOutline))
         problems.push(`${path}: focus outline "${facts.focusOutline}"`);
@@ -179,7 +234,21 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     expect(problems).toEqual([]);
   });
 
-  it('the accessibility check can fail: a page without a label for its control is caught', async () => {
+  it('the checks can fail: a too-wide block, pale text and a control without a label are caught', async () => {
+    await page.setViewport(PHONE);
+    await page.goto(`${env.origin}/admin/audit`);
+    await page.$eval('main', (main) => {
+      const wide = document.createElement('div');
+      wide.style.width = '900px';
+      wide.textContent = 'wide';
+      main.append(wide);
+    });
+    expect(await pageOverflow(page)).toBeGreaterThan(0);
+    await page.$eval('main h1', (h) => {
+      (h as HTMLElement).style.color = '#aaaaaa';
+    });
+    expect(await lowContrast(page)).toEqual([expect.stringMatching(/^2\.\d+ h1\.: Audit log$/)]);
+    await page.setViewport(DESKTOP);
     await page.goto(`${env.origin}/admin/resources/Users`);
     await page.$eval('label[for="filter"]', (label) => label.remove());
     const facts = await factsOf(page);
