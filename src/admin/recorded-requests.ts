@@ -11,6 +11,11 @@ import type { MappingSet } from '../mapping/compiled.ts';
 
 /** Longest body kept, in characters of JSON: what the preview's GET form can carry back. */
 export const MAX_RECORDED_BODY = 8000;
+/**
+ * Longest body kept once URL-encoded: the preview form is a GET, and Node takes a request head of
+ * at most 16 KiB, so a loaded body must still fit when the form sends it back.
+ */
+const MAX_ENCODED_BODY = 12_000;
 /** What stands where a removed secret was in a PATCH operation. */
 export const REMOVED = '(removed)';
 
@@ -95,13 +100,7 @@ export class RequestRecorder {
     secrets: ReadonlySet<string>,
   ): Promise<void> {
     const { body, ...head } = request;
-    const text = body === undefined ? undefined : JSON.stringify(withoutSecrets(body, secrets), null, 2);
-    const kept =
-      text === undefined
-        ? {}
-        : text.length > MAX_RECORDED_BODY
-          ? { bodyOmitted: `${text.length} characters, over the ${MAX_RECORDED_BODY} kept` }
-          : { body: text };
+    const kept = body === undefined ? {} : keptBody(withoutSecrets(body, secrets));
     const fields = JSON.stringify({ ...head, ...kept });
     // An exact MAXLEN: the stream is short, and `~` would not trim below a radix node (100 entries).
     await this.#redis.xadd(this.#key, 'MAXLEN', String(this.#maxLength), '*', 'r', fields);
@@ -120,6 +119,17 @@ export class RequestRecorder {
     const [row] = rows;
     return row ? parsed(row[0], row[1])[0] : undefined;
   }
+}
+
+/** The body as indented JSON when that fits the preview form, else compact, else why it was left out. */
+function keptBody(body: unknown): { body: string } | { bodyOmitted: string } {
+  const fits = (text: string) =>
+    text.length <= MAX_RECORDED_BODY && encodeURIComponent(text).length <= MAX_ENCODED_BODY;
+  const indented = JSON.stringify(body, null, 2);
+  if (fits(indented)) return { body: indented };
+  const compact = JSON.stringify(body);
+  if (fits(compact)) return { body: compact };
+  return { bodyOmitted: `${compact.length} characters, more than the preview form can carry` };
 }
 
 function parsed(id: string, fields: string[]): RecordedRequest[] {

@@ -49,7 +49,7 @@ export const admin = {
       maximum: 1000,
       default: 50,
       description:
-        "SCIM write requests kept (method, path, JSON body without password or any writeOnly/returned-never attribute; bodies over 8000 characters left out) for the mapping preview's recorded requests, in a Redis stream. 0: none kept.",
+        "SCIM write requests kept (method, path, JSON body without password or any writeOnly/returned-never attribute; bodies over 8000 characters (12,000 URL-encoded) left out) for the mapping preview's recorded requests, in a Redis stream. 0: none kept.",
     },
     signInAttempts: {
       type: 'integer',

@@ -116,6 +116,19 @@ describe('recorded SCIM requests in the preview', () => {
       expect(pages.join('\n')).not.toContain(secret);
   });
 
+  it('a body the preview form could not carry back is listed without it', async () => {
+    const long = 'x'.repeat(9000);
+    await t.request('POST', '/Users', { schemas: [USER], userName: 'recorded.long', displayName: long });
+    const newest = (await redis.xrevrange(STREAM, '+', '-', 'COUNT', 1))[0]?.[1][1] ?? '';
+    expect(newest).toContain('"bodyOmitted"');
+    expect(newest).not.toContain(long);
+    const listed = await admin.get('/admin/mappings/Users/preview');
+    expect(listed.text).toContain('body left out');
+    const loaded = await admin.get(loadLinks(listed.text)[0] as string);
+    expect(loaded.status).toBe(200);
+    expect(loaded.text).toMatch(/<textarea id="preview-body"[^>]*><\/textarea>/);
+  });
+
   it('keeps only the configured number of requests', async () => {
     for (let i = 0; i < 7; i++) {
       expect(
