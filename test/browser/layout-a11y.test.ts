@@ -241,6 +241,38 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     expect(problems).toEqual([]);
   });
 
+  it('the sign-in page and an error page pass the same checks, at both widths', async () => {
+    const anonymous = await env.newPage();
+    const problems: string[] = [];
+    const targets: [Page, string][] = [
+      [anonymous, '/admin/sign-in'],
+      [page, '/admin/no-such-page'],
+    ];
+    for (const [tab, path] of targets) {
+      for (const viewport of [DESKTOP, PHONE]) {
+        await tab.setViewport(viewport);
+        await tab.goto(`${env.origin}${path}`);
+        const at = `${path} (${viewport.width} px)`;
+        if (viewport === PHONE) {
+          const overflow = await pageOverflow(tab);
+          if (overflow > 0) problems.push(`${at}: ${overflow} px too wide`);
+        }
+        const facts = await factsOf(tab);
+        if (facts.lang === '' || facts.h1s !== 1)
+          problems.push(`${at}: lang "${facts.lang}", ${facts.h1s} h1`);
+        for (const low of await lowContrast(tab)) problems.push(`${at}: contrast ${low}`);
+        for (const control of facts.unlabelled) problems.push(`${at}: no label for ${control}`);
+        for (const stop of facts.noOutline) problems.push(`${at}: no visible focus on ${stop}`);
+        for (const action of facts.actions) {
+          if (!facts.tabbable.includes(action)) problems.push(`${at}: Tab never reaches ${action}`);
+        }
+      }
+    }
+    await screenshot(anonymous, 'layout-sign-in-phone');
+    await anonymous.browserContext().close();
+    expect(problems).toEqual([]);
+  });
+
   it('the checks can fail: a too-wide block, pale text, a hidden focus, a control without a label', async () => {
     await page.setViewport(PHONE);
     await page.goto(`${env.origin}/admin/audit`);
