@@ -15,6 +15,8 @@ import { adminConsole } from './admin/console.ts';
 import { overviewRoutes } from './admin/overview.ts';
 import type { AdminRoute } from './admin/page.ts';
 import { adminPages } from './admin/pages/index.ts';
+import { RequestRecorder } from './admin/recorded-requests.ts';
+import { SignInLimit } from './admin/sign-in-limit.ts';
 import { type BridgeConfig, loadConfig } from './config/index.ts';
 import type { HttpDeps } from './http/app.ts';
 import type { EventsRuntime } from './jobs/index.ts';
@@ -38,7 +40,10 @@ export interface AdminParts {
 }
 
 /** Every page of the console. */
-function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: ActivityLog }): AdminRoute[] {
+function adminRoutes(
+  parts: AdminParts,
+  logs: { audit: AuditLog; activity: ActivityLog; recorded: RequestRecorder | undefined },
+): AdminRoute[] {
   const { auth } = parts;
   return [
     ...overviewRoutes({
@@ -57,13 +62,16 @@ function adminRoutes(parts: AdminParts, logs: { audit: AuditLog; activity: Activ
       resources: parts.resources,
       directory: parts.directory,
       ...(parts.events ? { deliveries: parts.events.admin } : {}),
+      ...(logs.recorded ? { recorded: logs.recorded } : {}),
       scimBaseUrl: parts.config.server.publicBaseUrl ?? parts.config.server.basePath,
     }),
   ];
 }
 
 /** The console and the activity recorder for the HTTP app; nothing when admin.enabled is false. */
-export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activity' | 'adminAudit'> {
+export function startAdmin(
+  parts: AdminParts,
+): Pick<HttpDeps, 'admin' | 'activity' | 'adminAudit' | 'recordedRequests'> {
   const { config, logger, redis, auth } = parts;
   if (!config.admin.enabled) return {};
   const prefix = config.redis.keyPrefix;
@@ -78,15 +86,27 @@ export function startAdmin(parts: AdminParts): Pick<HttpDeps, 'admin' | 'activit
     key: `${prefix}activity`,
     maxLength: config.admin.activityStreamLength,
   });
+  const recorded =
+    config.admin.recordedRequests > 0
+      ? new RequestRecorder(redis, {
+          key: `${prefix}recorded-requests`,
+          maxLength: config.admin.recordedRequests,
+        })
+      : undefined;
   const admin = adminConsole({
     sessions: auth.sessions,
     authenticator: auth.authenticator,
+    signInLimit: new SignInLimit(redis, {
+      keyPrefix: prefix,
+      attempts: config.admin.signInAttempts,
+      windowSeconds: config.admin.signInWindowSeconds,
+    }),
     idps: () => (auth.webSso ? (auth.trust?.status() ?? []).filter((s) => s.trusted).map((s) => s.name) : []),
-    routes: adminRoutes(parts, { audit, activity }),
+    routes: adminRoutes(parts, { audit, activity, recorded }),
     audit,
     logger: log,
   });
-  return { admin, activity, adminAudit: audit };
+  return { admin, activity, adminAudit: audit, ...(recorded ? { recordedRequests: recorded } : {}) };
 }
 
 /** Tools the local test IdP needs (idp.ts signs with them). */

@@ -20,12 +20,15 @@ import { layout, type NavItem, navOf } from './layout.ts';
 import { AdminProblem, type AdminRequest, type AdminResponse, type AdminRoute } from './page.ts';
 import { crossOriginReason, readAdminForm, sameSecret, setSecurityHeaders } from './security.ts';
 import { type SignInParts, showSignIn, signInWithToken, signOut } from './sign-in.ts';
+import type { SignInLimit } from './sign-in-limit.ts';
 
 export interface AdminConsoleOptions {
   readonly sessions: SessionStore;
   readonly authenticator: Authenticator;
   /** Trusted IdPs offered for SSO on the sign-in page. */
   readonly idps: () => readonly string[];
+  /** Token sign-in attempts per client IP; absent: not limited. */
+  readonly signInLimit?: SignInLimit;
   readonly routes: readonly AdminRoute[];
   readonly audit: AuditLog;
   readonly logger: Logger;
@@ -91,6 +94,7 @@ function signInParts(options: AdminConsoleOptions): SignInParts {
     sessions: options.sessions,
     authenticator: options.authenticator,
     idps: options.idps,
+    ...(options.signInLimit ? { limit: options.signInLimit } : {}),
     show: (ctx, status, title, body) =>
       show(ctx, status, layout({ title, body, stylesheet: STYLESHEET_URL })),
     audit: (ctx, entry) => record(options, ctx, { ...entry, action: `${ctx.method} ${ctx.path}` }),

@@ -14,6 +14,7 @@ import type { AuditEntry } from './audit-log.ts';
 import { type Html, html } from './html.ts';
 import { AdminProblem } from './page.ts';
 import { consolePath, crossOriginReason, readAdminForm, sameSecret } from './security.ts';
+import type { SignInLimit } from './sign-in-limit.ts';
 
 /** The sign-in form's CSRF cookie: `__Host-`, scoped like the session cookie, gone with the browser. */
 export const SIGN_IN_COOKIE = '__Host-scim_bridge_sign_in';
@@ -23,6 +24,8 @@ export interface SignInParts {
   readonly authenticator: Authenticator;
   /** Trusted IdPs offered for SSO. */
   readonly idps: () => readonly string[];
+  /** Token sign-in attempts per client IP; absent: not limited. */
+  readonly limit?: Pick<SignInLimit, 'take'>;
   /** Renders a page without the signed-in frame. */
   show(ctx: Context, status: number, title: string, body: Html): void;
   audit(
@@ -84,6 +87,14 @@ export async function signInWithToken(parts: SignInParts, ctx: Context): Promise
   }
   const token = (form.token ?? '').trim();
   if (token === '') return refuse(parts, ctx, 400, 'Enter a token.');
+  // Counted once the form is genuine: each count is a token that would be checked.
+  const address = (ctx.state.origin as { address?: string } | undefined)?.address ?? '';
+  const wait = await parts.limit?.take(address);
+  if (wait !== undefined) {
+    // RFC 6585 §4: 429 with Retry-After; the token is not checked.
+    ctx.set('Retry-After', String(wait));
+    return refuse(parts, ctx, 429, `Too many sign-in attempts from your address; try again in ${wait} s.`);
+  }
   const result = await parts.authenticator.authenticate(`Bearer ${token}`).catch(() => {
     throw new AdminProblem(503, 'Issued tokens cannot be checked: Redis does not answer; retry in a moment.');
   });

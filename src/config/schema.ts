@@ -250,6 +250,9 @@ export interface AdminConfig {
   readonly sessionMaxSeconds: number;
   readonly auditStreamLength: number;
   readonly activityStreamLength: number;
+  readonly recordedRequests: number;
+  readonly signInAttempts: number;
+  readonly signInWindowSeconds: number;
 }
 
 export interface BridgeConfig {

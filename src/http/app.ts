@@ -8,6 +8,7 @@ import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import type { ActivityLog } from '../admin/activity.ts';
 import type { AuditLog } from '../admin/audit-log.ts';
+import { type RequestRecorder, secretAttributeNames } from '../admin/recorded-requests.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { WebSso } from '../auth/saml/web-sso.ts';
 import type { MappingSet } from '../mapping/compiled.ts';
@@ -71,6 +72,8 @@ export interface HttpDeps {
   admin?: Koa.Middleware;
   /** Where SCIM writes are recorded for the console's overview; absent: not recorded. */
   activity?: ActivityLog;
+  /** Where SCIM write requests (without secrets) are kept for the mapping preview; absent: not kept. */
+  recordedRequests?: RequestRecorder;
   /** The console's audit log, for SSO sign-ins at /saml/acs. */
   adminAudit?: AuditLog;
 }
@@ -107,7 +110,7 @@ export function createApp(deps: HttpDeps): Koa {
   // Requests under the SCIM base path.
   const scimStack: [string, Koa.Middleware][] = [
     ['authentication: bearer token on every SCIM route', authenticate(deps.authenticator)],
-    ...optional('activity: each SCIM write recorded for the admin console (never bodies)', activity(deps)),
+    ...optional('activity: SCIM writes recorded for the console (no secrets)', activity(deps)),
     ...optional('rate limits: 429 per client and per route', deps.rateLimit && rateLimit(deps.rateLimit)),
     [
       'scopes: the token may do this (path + method)',
@@ -138,7 +141,9 @@ function activity(deps: HttpDeps): Koa.Middleware | undefined {
   if (!deps.activity) return undefined;
   const warn = (error: unknown) =>
     deps.logger.warn({ err: (error as Error).message }, 'activity record not stored');
-  return recordActivity(deps.activity, deps.basePath, warn);
+  const recorder = deps.recordedRequests;
+  const requests = recorder && { recorder, secrets: () => secretAttributeNames(deps.mappings()) };
+  return recordActivity(deps.activity, deps.basePath, warn, requests);
 }
 
 /** A row of the middleware table when the feature is configured, else none. */

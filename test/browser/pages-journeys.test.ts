@@ -96,6 +96,48 @@ describe.skipIf(skipWithoutChromium(SUITE))(SUITE, () => {
     await page.browserContext().close();
   });
 
+  it('picks a recorded PATCH on the preview page, loads it into the form and previews it', async () => {
+    const done = timed('preview a recorded PATCH');
+    const carol = await env.bridge.request(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "carol"')}`,
+    );
+    const id = (carol.body.Resources[0] as { id: string }).id;
+    const patch = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [
+        { op: 'replace', path: 'title', value: 'Recorded In The Browser' },
+        { op: 'replace', path: 'password', value: 'Browser-Secret-Pa55!' },
+      ],
+    };
+    expect((await env.bridge.request('PATCH', `/Users/${id}`, patch)).status).toBe(200);
+    const back = { ...patch, Operations: [{ op: 'replace', path: 'title', value: 'Back' }] };
+    expect((await env.bridge.request('PATCH', `/Users/${id}`, back)).status).toBe(200);
+
+    const page = await signedIn('/admin/mappings/Users');
+    await Promise.all([
+      page.waitForNavigation(),
+      page.click('a[href="/admin/mappings/Users/preview#recorded"]'),
+    ]);
+    expect(await headingOf(page)).toBe('Preview: User');
+    const rows = await page.$$eval('table.recorded tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(rows[1]).toContain(`PATCH /Users/${id}`);
+    await Promise.all([page.waitForNavigation(), page.click('table.recorded tbody tr:nth-child(2) a')]);
+    const body = await page.$eval('#preview-body', (t) => (t as HTMLTextAreaElement).value);
+    expect(body).toContain('Recorded In The Browser');
+    expect(body).not.toContain('Browser-Secret-Pa55!');
+    expect(await page.$eval('#preview-path', (i) => (i as HTMLInputElement).value)).toBe(`/Users/${id}`);
+    await screenshot(page, 'preview-recorded');
+    await Promise.all([
+      page.waitForNavigation(),
+      page.click('form[action="/admin/mappings/Users/preview"] button'),
+    ]);
+    expect(await text(page, 'pre.ldif')).toContain('replace: title\ntitle: Recorded In The Browser');
+    expect(await page.content()).not.toContain('Browser-Secret-Pa55!');
+    done();
+    await page.browserContext().close();
+  });
+
   it('finds a user by filter and opens it: entry, memberships, events', async () => {
     const done = timed('find a user by filter and open it');
     const page = await signedIn('/admin/resources/Users');

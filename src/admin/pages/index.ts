@@ -8,6 +8,7 @@ import type { MappingStore } from '../../mapping/reload.ts';
 import type { Directory } from '../../ports/directory.ts';
 import type { ResourceService } from '../../services/resources/service.ts';
 import type { AdminRoute } from '../page.ts';
+import type { RequestRecorder } from '../recorded-requests.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { mappingRoutes } from './mappings.ts';
 import { previewRoutes } from './preview.ts';
@@ -30,6 +31,8 @@ export interface AdminPagesDeps {
   directory: Pick<Directory, 'search'>;
   /** Absent when events are not enabled. */
   deliveries?: DeliveriesAdmin;
+  /** The last SCIM write requests, without secrets, for the preview; absent: none kept. */
+  recorded?: Pick<RequestRecorder, 'recent' | 'get'>;
   /** The SCIM base URL, for the resources' `location` and `$ref`. */
   scimBaseUrl: string;
 }

@@ -12,6 +12,7 @@ import { AdminProblem, type AdminRequest, type AdminRoute } from '../page.ts';
 import { bounded, contextFor, queryValue, resourceTypeOf, scimCall, typeSegment } from './common.ts';
 import { entrySideBySide } from './entry-view.ts';
 import type { AdminPagesDeps } from './index.ts';
+import { loadRecorded, recordedSection } from './recorded.ts';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** A GET form's fields travel in the URL; Node takes request heads up to 16 KiB. */
@@ -66,9 +67,17 @@ async function previewPage(
   rt: CompiledResourceType,
   request: AdminRequest,
 ): Promise<Html> {
-  const fields = previewFields(request);
   const back = html`<p><a href="/admin/mappings/${typeSegment(rt)}">← ${rt.name} mapping</a></p>`;
-  if (!fields.method || !fields.path) return html`${back}${previewForm(rt, fields)}`;
+  const recordedId = bounded(queryValue(request, 'recorded'), 'recorded', 50);
+  if (recordedId !== undefined) {
+    const r = await loadRecorded(deps, rt, recordedId);
+    const fields = { method: r.method, path: r.path, ...(r.body !== undefined ? { body: r.body } : {}) };
+    const loaded = html`<p class="notice" role="status">Loaded the ${r.method} of ${r.at.replace('T', ' ').slice(0, 19)} UTC by ${r.client} (SCIM ${r.status}); secrets were removed when it was recorded.</p>`;
+    return html`${back}${loaded}${previewForm(rt, fields)}${await recordedSection(deps, rt)}`;
+  }
+  const fields = previewFields(request);
+  if (!fields.method || !fields.path)
+    return html`${back}${previewForm(rt, fields)}${await recordedSection(deps, rt)}`;
   let body: unknown;
   if (fields.body !== undefined) {
     try {
@@ -110,6 +119,7 @@ export function previewForm(rt: CompiledResourceType, fields: PreviewFields): Ht
   const method = fields.method ?? 'PATCH';
   return html`<section aria-labelledby="preview-form">
   <h2 id="preview-form">Preview a SCIM request</h2>
+  <p>Paste a request, or <a href="/admin/mappings/${typeSegment(rt)}/preview#recorded">pick a recorded one</a>.</p>
   <form method="get" action="/admin/mappings/${typeSegment(rt)}/preview" class="stack">
     <label for="preview-method">Method</label>
     <select id="preview-method" name="method">

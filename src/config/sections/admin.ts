@@ -43,5 +43,28 @@ export const admin = {
       description:
         'SCIM writes kept for the overview (client, operation, resource, outcome; never bodies) in a Redis stream.',
     },
+    recordedRequests: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1000,
+      default: 50,
+      description:
+        "SCIM write requests kept (method, path, JSON body without password or any writeOnly/returned-never attribute; bodies over 8000 characters (12,000 URL-encoded) left out) for the mapping preview's recorded requests, in a Redis stream. 0: none kept.",
+    },
+    signInAttempts: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000,
+      default: 10,
+      description:
+        'Token sign-in attempts allowed per client IP address in signInWindowSeconds (shared by all instances through Redis); more get a 429 page with Retry-After.',
+    },
+    signInWindowSeconds: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 86_400,
+      default: 300,
+      description: 'The window over which signInAttempts are counted.',
+    },
   },
 } as const;

@@ -32,6 +32,8 @@ beforeAll(async () => {
         { name: 'reader', sha256: sha256(readerToken), scopes: ['users:read'] },
       ]),
       SCIM_BRIDGE_METRICS_TOKEN: metricsToken,
+      // These tests sign in many times from one address; the limit has its own test.
+      SCIM_BRIDGE_ADMIN_SIGN_IN_ATTEMPTS: '1000',
     },
   });
   redis = new Redis(t.bridge.local?.redis?.url ?? '');

@@ -155,6 +155,9 @@ const everyKey: Full<BridgeConfig> = {
     sessionMaxSeconds: 28_800,
     auditStreamLength: 10_000,
     activityStreamLength: 10_000,
+    recordedRequests: 50,
+    signInAttempts: 10,
+    signInWindowSeconds: 300,
   },
 };
 
