@@ -252,7 +252,7 @@ export class AdFeedConsumer {
   async #handle(batch: readonly AdChange[], dc: DcState): Promise<void> {
     const { ownWrites, redis, keyPrefix, publisher } = this.#options;
     const fields = batch.map((c) => ({ field: digestField(c.rt.name, c.id), usn: c.usn }));
-    const own = await ownWrites.own(fields);
+    const { own, usedUp } = await ownWrites.own(fields);
     this.status.ownWrites += own.filter(Boolean).length;
     const firstScore = Math.max(Date.now() * 1000, this.#lastScore + 1);
     const { events, lastScore } = await publishBatch(
@@ -262,6 +262,6 @@ export class AdFeedConsumer {
     );
     this.#lastScore = lastScore;
     this.status.events.directory += events;
-    await ownWrites.forget(fields.map((f) => f.field));
+    await ownWrites.forget(usedUp);
   }
 }

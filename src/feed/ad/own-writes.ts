@@ -5,7 +5,10 @@
  * entry with a pending write holds the feed back, so it never reads the write before its mark
  * exists), then `own` = the entry's uSNChanged after the write (its meta.version). The feed treats a
  * change up to that USN as the journal's: it records the digests and publishes nothing; a later
- * USN is a direct change made after it, published as usual.
+ * USN is a direct change made after it, published as usual. A mark is forgotten only once a change
+ * at (or past) its USN was handled, and only if no later write replaced it meanwhile (each mark is
+ * unique, compared and deleted in one script): a PATCH committed while the feed handled the
+ * entry's previous write keeps its mark for the window that reads it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -24,6 +27,29 @@ export function ownWriteKeys(keyPrefix: string) {
     pending: (name: string) => `${keyPrefix}feed:ad:pending:${name}`,
     own: (field: string) => `${keyPrefix}feed:ad:own:${field}`,
   };
+}
+
+/** Deletes each key whose value is still the one given (the mark the feed read). */
+const FORGET_UNCHANGED = `
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then redis.call('DEL', key) end
+end
+return 0`;
+
+/** A mark's text: the USN it covers, then the write's unique id. */
+function markText(usn: string, write: string): string {
+  return `${usn} ${write}`;
+}
+
+function markUsn(mark: string): string {
+  return mark.split(' ', 1)[0] ?? '';
+}
+
+/** The feed's reading of a batch's marks: which changes were own, and which marks are used up. */
+export interface OwnVerdict {
+  own: boolean[];
+  /** Marks whose USN the batch reached: forgotten after it is handled, unless replaced meanwhile. */
+  usedUp: { field: string; mark: string }[];
 }
 
 /** The uSNChanged in a version (meta.version is a weak ETag, `W/"4012"`); unknown: any. */
@@ -58,7 +84,7 @@ export function markingOwnWrites(
       await multi.exec().catch(() => undefined);
       const settle = (own?: { field: string; usn: string }) => {
         const done = options.redis.multi();
-        if (own) done.set(keys.own(own.field), own.usn, 'EX', OWN_TTL_SECONDS);
+        if (own) done.set(keys.own(own.field), markText(own.usn, write), 'EX', OWN_TTL_SECONDS);
         for (const name of names) done.hdel(keys.pending(name), write);
         return done.exec().then(() => undefined);
       };
@@ -104,18 +130,29 @@ export class OwnWrites {
   }
 
   /** Whether each change (field `type:id`, at `usn`) is the bridge's own, by the marks. */
-  async own(changes: readonly { field: string; usn: number }[]): Promise<boolean[]> {
-    if (changes.length === 0) return [];
+  async own(changes: readonly { field: string; usn: number }[]): Promise<OwnVerdict> {
+    if (changes.length === 0) return { own: [], usedUp: [] };
     const marks = await this.#redis.mget(...changes.map((c) => this.#keys.own(c.field)));
-    return changes.map((change, i) => {
+    const usedUp = new Map<string, string>();
+    const own = changes.map((change, i) => {
       const mark = marks[i];
       if (mark === null || mark === undefined) return false;
-      return mark === ANY_USN || change.usn <= Number(mark);
+      const usn = markUsn(mark);
+      // A change before the mark's USN leaves it for the window that reads the write itself.
+      if (usn === ANY_USN || change.usn >= Number(usn)) usedUp.set(change.field, mark);
+      return usn === ANY_USN || change.usn <= Number(usn);
     });
+    return { own, usedUp: [...usedUp].map(([field, mark]) => ({ field, mark })) };
   }
 
-  /** Marks read are done with (a later change of the entry is a direct one). */
-  async forget(fields: readonly string[]): Promise<void> {
-    if (fields.length > 0) await this.#redis.del(...fields.map((f) => this.#keys.own(f)));
+  /** Marks used up by a handled batch (a later change of the entry is a direct one). */
+  async forget(usedUp: OwnVerdict['usedUp']): Promise<void> {
+    if (usedUp.length === 0) return;
+    await this.#redis.eval(
+      FORGET_UNCHANGED,
+      usedUp.length,
+      ...usedUp.map((u) => this.#keys.own(u.field)),
+      ...usedUp.map((u) => u.mark),
+    );
   }
 }

@@ -70,15 +70,14 @@ describe("the bridge's own writes, marked for the AD feed", () => {
     await handle.commit({ resourceId: ID, version: 'W/"4012"' });
     expect(await own().pending([entry])).toEqual([false]);
     const field = `User:${ID}`;
-    expect(
-      await own().own([
-        { field, usn: 4011 },
-        { field, usn: 4012 },
-        { field, usn: 4013 },
-      ]),
-    ).toEqual([true, true, false]);
-    await own().forget([field]);
-    expect(await own().own([{ field, usn: 4012 }])).toEqual([false]);
+    const verdict = await own().own([
+      { field, usn: 4011 },
+      { field, usn: 4012 },
+      { field, usn: 4013 },
+    ]);
+    expect(verdict.own).toEqual([true, true, false]);
+    await own().forget(verdict.usedUp);
+    expect((await own().own([{ field, usn: 4012 }])).own).toEqual([false]);
     expect(calls.slice(-2)).toEqual(['begin modify', `commit ${ID} W/"4012"`]);
   });
 
@@ -87,8 +86,10 @@ describe("the bridge's own writes, marked for the AD feed", () => {
     const handle = await marking(true).begin(intent({ operation: 'add', dn: newDn, resourceId: undefined }));
     expect(await own().pending([{ type: 'User', id: 'not-known-yet', dn: newDn }])).toEqual([true]);
     await handle.commit({ resourceId: 'carol-id' });
-    expect(await own().own([{ field: 'User:carol-id', usn: 999_999 }])).toEqual([true]);
-    await own().forget(['User:carol-id']);
+    const verdict = await own().own([{ field: 'User:carol-id', usn: 999_999 }]);
+    expect(verdict.own).toEqual([true]);
+    await own().forget(verdict.usedUp);
+    expect((await own().own([{ field: 'User:carol-id', usn: 1 }])).own).toEqual([false]);
   });
 
   it('a rename is pending under both DNs; an abort clears it and marks nothing', async () => {
@@ -97,7 +98,7 @@ describe("the bridge's own writes, marked for the AD feed", () => {
     expect(await own().pending([{ type: 'User', id: 'x', dn: newDn }])).toEqual([true]);
     await handle.abort();
     expect(await own().pending([entry, { type: 'User', id: 'x', dn: newDn }])).toEqual([false, false]);
-    expect(await own().own([{ field: `User:${ID}`, usn: 1 }])).toEqual([false]);
+    expect((await own().own([{ field: `User:${ID}`, usn: 1 }])).own).toEqual([false]);
     expect(calls.at(-1)).toBe('abort');
   });
 
@@ -108,7 +109,38 @@ describe("the bridge's own writes, marked for the AD feed", () => {
     expect(await own().pending([entry])).toEqual([true]);
     await second.commit({ resourceId: ID, version: '11' });
     expect(await own().pending([entry])).toEqual([false]);
-    await own().forget([`User:${ID}`]);
+    await own().forget((await own().own([{ field: `User:${ID}`, usn: 11 }])).usedUp);
+  });
+
+  it('a write committed while the feed handles the previous one keeps its mark (the CI double publication)', async () => {
+    const field = `User:${ID}`;
+    const created = await marking(true).begin(intent({ operation: 'add', resourceId: undefined }));
+    await created.commit({ resourceId: ID });
+    // The feed reads the created entry (USN 20) and finds the create's mark ...
+    const read = await own().own([{ field, usn: 20 }]);
+    expect(read.own).toEqual([true]);
+    // ... a PATCH commits (USN 21) before the feed is done with the window ...
+    const patched = await marking(true).begin(intent());
+    await patched.commit({ resourceId: ID, version: 'W/"21"' });
+    await own().forget(read.usedUp);
+    // ... and its change, read by the next window, is still the journal's.
+    const next = await own().own([{ field, usn: 21 }]);
+    expect(next.own).toEqual([true]);
+    await own().forget(next.usedUp);
+    expect((await own().own([{ field, usn: 21 }])).own).toEqual([false]);
+  });
+
+  it("a change read before the mark's USN leaves the mark for the change that reaches it", async () => {
+    const field = `User:${ID}`;
+    const handle = await marking(true).begin(intent());
+    await handle.commit({ resourceId: ID, version: 'W/"31"' });
+    const early = await own().own([{ field, usn: 30 }]);
+    expect(early).toEqual({ own: [true], usedUp: [] });
+    await own().forget(early.usedUp);
+    const reached = await own().own([{ field, usn: 31 }]);
+    expect(reached.own).toEqual([true]);
+    await own().forget(reached.usedUp);
+    expect((await own().own([{ field, usn: 31 }])).own).toEqual([false]);
   });
 
   it('while the directory is not AD nothing is marked; the journal still runs and answers', async () => {
@@ -116,14 +148,14 @@ describe("the bridge's own writes, marked for the AD feed", () => {
     const handle = await wrapped.begin(intent());
     expect(await own().pending([entry])).toEqual([false]);
     await handle.commit({ resourceId: ID, version: '5' });
-    expect(await own().own([{ field: `User:${ID}`, usn: 5 }])).toEqual([false]);
+    expect((await own().own([{ field: `User:${ID}`, usn: 5 }])).own).toEqual([false]);
     expect(wrapped.confirmationRequired?.('User')).toBe(true);
     expect(wrapped.confirmationRequired?.('Group')).toBe(false);
   });
 
   it('nothing asked, nothing read', async () => {
     expect(await own().pending([])).toEqual([]);
-    expect(await own().own([])).toEqual([]);
+    expect(await own().own([])).toEqual({ own: [], usedUp: [] });
     await own().forget([]);
   });
 });
