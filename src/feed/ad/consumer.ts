@@ -21,6 +21,7 @@ import type { DirEntry } from '../../ports/directory.ts';
 import type { FeedLog, FeedStatus } from '../consumer.ts';
 import { attributeDigests, digestAttributes, digestField } from '../digests.ts';
 import { type FeedLease, readPosition } from '../lease.ts';
+import type { OwnWrites } from '../own-writes.ts';
 import { type AdChange, adMemberOfKey, adStateKey, publishBatch } from './batch.ts';
 import {
   type AdPosition,
@@ -29,7 +30,6 @@ import {
   positionVerdict,
   tombstoneResourceType,
 } from './changes.ts';
-import type { OwnWrites } from './own-writes.ts';
 import type { AdReader, DcState } from './reader.ts';
 
 export interface AdConsumerOptions {

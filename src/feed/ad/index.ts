@@ -13,13 +13,11 @@ import {
   startPolling,
 } from '../index.ts';
 import { FeedLease } from '../lease.ts';
+import { OwnWrites } from '../own-writes.ts';
 import { FeedReader } from '../reader.ts';
 import { reconcile } from '../reconcile.ts';
 import { AdFeedConsumer } from './consumer.ts';
-import { OwnWrites } from './own-writes.ts';
 import { AdReader } from './reader.ts';
-
-export { markingOwnWrites } from './own-writes.ts';
 
 export function startAdFeed(options: FeedOptions): FeedRuntime {
   const { config, log } = options;
