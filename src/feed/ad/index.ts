@@ -18,6 +18,7 @@ import { FeedReader } from '../reader.ts';
 import { reconcile } from '../reconcile.ts';
 import { AdFeedConsumer } from './consumer.ts';
 import { AdReader } from './reader.ts';
+import { adStateRefresher } from './refresh.ts';
 
 export function startAdFeed(options: FeedOptions): FeedRuntime {
   const { config, log } = options;
@@ -39,6 +40,7 @@ export function startAdFeed(options: FeedOptions): FeedRuntime {
       mappings: options.mappings(),
       services: request.services ?? options.publisher.services.map((s) => s.name),
       dryRun: request.dryRun ?? false,
+      observer: adStateRefresher(options.redis, options.keyPrefix, reader),
     });
   const consumer = new AdFeedConsumer({
     ...options,

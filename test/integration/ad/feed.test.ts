@@ -440,4 +440,45 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     const events = await waitForEvents(await guidOf(`CN=${name},${USERS}`), 1);
     expect(events.map((e) => [e.type, e.origin])).toEqual([['user.created', 'directory']]);
   });
+
+  it("after a gap, a group's next change repeats none of the member events its reconciliation covered", async () => {
+    for (const name of ['feedgapa', 'feedgapb', 'feedgapc']) await addUser(name);
+    const [a, b, c] = ['feedgapa', 'feedgapb', 'feedgapc'].map((name) => `CN=${name},${USERS}`);
+    const groupDn = `CN=feedgapgroup,${GROUPS}`;
+    await ldapUtil(
+      'ldapadd',
+      [],
+      `dn: ${groupDn}\nobjectClass: group\nsAMAccountName: feedgapgroup\nmember: ${a}\n`,
+    );
+    const groupId = await guidOf(groupDn);
+    await waitForEvents(groupId, 1);
+    const addMember = (dn: string) =>
+      ldapUtil('ldapmodify', [], `dn: ${groupDn}\nchangetype: modify\nadd: member\nmember: ${dn}\n`);
+    // The feed is away while b joins, and comes back to a position of another DC: a gap.
+    await restarted?.stop();
+    await addMember(b as string);
+    const config = loadConfig({ env });
+    const client = new Redis(redis.url);
+    try {
+      const key = feedKeys(config.redis.keyPrefix).position;
+      const current = decodeAdPosition((await client.hget(key, 'reqStart')) ?? undefined);
+      await client.hset(key, 'reqStart', `usn:00000000-0000-4000-8000-000000000000:${current?.usn}`);
+    } finally {
+      client.disconnect();
+    }
+    restarted = startFeedInWorker(config, pino({ level: 'silent' }));
+    const reconciled = await waitForEvents(groupId, 2);
+    expect(reconciled[1]).toMatchObject({ type: 'group.updated', actor: 'reconcile' });
+    expect(reconciled[1].changedAttributes).toContain('members');
+    // The next change of the group: c joins. Only c is new; b was the reconciliation's.
+    await addMember(c as string);
+    await waitForEvents(groupId, 3);
+    await addUser('feedgapmarker');
+    await waitForEvents(await guidOf(`CN=feedgapmarker,${USERS}`), 1);
+    expect(
+      eventsFor(groupId)
+        .slice(2)
+        .map((e) => [e.type, e.memberIds]),
+    ).toEqual([['group.member_added', [await guidOf(c as string)]]]);
+  });
 });
