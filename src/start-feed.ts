@@ -7,8 +7,14 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BridgeConfig, ConfigError, preferredWritableUrl } from './config/index.ts';
-import { markingOwnWrites } from './feed/ad/index.ts';
-import { FeedReader, type FeedRuntime, type ReconcileReport, reconcile } from './feed/index.ts';
+import {
+  FeedReader,
+  type FeedRuntime,
+  markingOwnWrites,
+  type OwnWriteMarking,
+  type ReconcileReport,
+  reconcile,
+} from './feed/index.ts';
 import type { FeedConnection } from './feed/reader.ts';
 import { startConfiguredFeed } from './feed/start.ts';
 import { EventPublisher, type EventsRuntime } from './jobs/index.ts';
@@ -30,21 +36,24 @@ function feedTls(config: BridgeConfig): FeedConnection['tls'] {
 }
 
 /**
- * The journal, marking the bridge's writes for the Active Directory feed (which cannot tell them
- * from the directory's own record): only with the feed on and a source that may be AD.
+ * The journal, marking the bridge's writes for the feeds whose log cannot tell them from others
+ * (src/feed/own-writes.ts): every write for Active Directory, deletes for the Retro Changelog.
  */
 export function journalForFeed(
   config: BridgeConfig,
   started: { redis: Redis; directory: Directory },
   journal: ChangeJournal,
 ): ChangeJournal {
-  if (!config.feed.enabled || config.feed.source === 'accesslog') return journal;
-  return markingOwnWrites(journal, {
-    redis: started.redis,
-    keyPrefix: config.redis.keyPrefix,
-    enabled: async () =>
-      config.feed.source === 'ad' || (await started.directory.capabilities()).vendor === 'activeDirectory',
-  });
+  const { source } = config.feed;
+  if (!config.feed.enabled || source === 'accesslog') return journal;
+  const marking = async (): Promise<OwnWriteMarking | undefined> => {
+    if (source === 'ad') return 'ad';
+    if (source === 'retro-changelog') return 'changelog-deletes';
+    const { vendor } = await started.directory.capabilities();
+    if (vendor === 'activeDirectory') return 'ad';
+    return vendor === '389ds' ? 'changelog-deletes' : undefined;
+  };
+  return markingOwnWrites(journal, { redis: started.redis, keyPrefix: config.redis.keyPrefix, marking });
 }
 
 import { createRedis, redisConfigured } from './redis-clients.ts';

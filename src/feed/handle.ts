@@ -3,7 +3,8 @@
  * (OpenLDAP's accesslog, 389-DS's retro changelog): translate them to events, publish them
  * through the same publisher as SCIM writes, and record each entry's digests as it now stands
  * (docs/architecture.md §Change feed). The bridge's own writes (the record's author is its bind
- * DN) are not published: the journal did that.
+ * DN; a delete record without an author, by the journal's mark, src/feed/own-writes.ts) are not
+ * published: the journal did that.
  */
 import type { Redis } from 'ioredis';
 import type { EventPublisher } from '../jobs/publisher.ts';
@@ -14,6 +15,7 @@ import type { DirEntry } from '../ports/directory.ts';
 import type { ChangeEvent } from '../ports/events.ts';
 import type { LogRecord } from './accesslog.ts';
 import { attributeDigests, digestAttributes, digestField, storeDigests } from './digests.ts';
+import { OwnDeletes } from './own-writes.ts';
 import type { FeedReader } from './reader.ts';
 import { eventsOfRecord, resourceTypeOf, type TranslateContext } from './translate.ts';
 
@@ -66,13 +68,20 @@ export interface HandlerOptions {
   ownDn: string;
 }
 
+/** A delete record that names no author (389's Retro Changelog): the journal's marks tell. */
+function authorless(record: LogRecord): boolean {
+  return record.operation === 'delete' && record.authzId === '';
+}
+
 export class RecordHandler {
   readonly #options: HandlerOptions;
   readonly #status: FeedStatus;
+  readonly #ownDeletes: OwnDeletes;
 
   constructor(options: HandlerOptions, status: FeedStatus) {
     this.#options = options;
     this.#status = status;
+    this.#ownDeletes = new OwnDeletes(options.redis, options.keyPrefix);
   }
 
   /**
@@ -90,8 +99,11 @@ export class RecordHandler {
     const events: ChangeEvent[] = [];
     const scores: number[] = [];
     const digests: { field: string; digests: ReturnType<typeof attributeDigests> | undefined }[] = [];
+    const deletes = records.filter(authorless);
+    const ownDeletes = await this.#ownDeletes.find(deletes.map((r) => ({ dn: r.dn, id: r.entryUuid })));
+    const markedOwn = new Set(deletes.filter((_, i) => ownDeletes.own[i]));
     for (const record of records) {
-      const own = ownDn !== '' && sameDn(record.authzId, ownDn);
+      const own = markedOwn.has(record) || (ownDn !== '' && sameDn(record.authzId, ownDn));
       if (own) this.#status.ownWrites++;
       else if (!quiet(record)) {
         const recordEvents = await eventsOfRecord(record, context);
@@ -119,6 +131,7 @@ export class RecordHandler {
       publisher.services.map((s) => s.name),
       digests,
     );
+    await this.#ownDeletes.forget(ownDeletes.usedUp);
   }
 
   /** The entry's digests as it now stands (undefined digests: it is gone). */

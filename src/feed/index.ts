@@ -21,6 +21,7 @@ export { type LogRecord, parseLogRecord, parseModifications, reqStartMicros } fr
 export type { FeedStatus } from './consumer.ts';
 export { changeNumberOf } from './dirsrv/consumer.ts';
 export { feedKeys, readPosition } from './lease.ts';
+export { markingOwnWrites, type OwnWriteMarking } from './own-writes.ts';
 export { FeedReader } from './reader.ts';
 export { type ReconcileCounts, type ReconcileReport, reconcile } from './reconcile.ts';
 

@@ -36,6 +36,22 @@ export interface ReconcileOptions {
   dryRun: boolean;
   /** Each difference as it is found (the CLI prints them). */
   onDifference?: (service: string, event: ChangeEvent) => void;
+  /** Told of what the walk finds (not in a dry run): the AD feed refreshes the state it keeps. */
+  observer?: ReconcileObserver;
+}
+
+/** An entry of the walk: its SCIM id and digest field (`type:id`). */
+export interface WalkedEntry {
+  id: string;
+  field: string;
+  entry: DirEntry;
+}
+
+export interface ReconcileObserver {
+  /** One page of a resource type's entries, as the directory holds them. */
+  page(rt: CompiledResourceType, entries: readonly WalkedEntry[]): Promise<void>;
+  /** After the walk: `seen` tells which fields (`type:id`) it met; the others are gone. */
+  walked(seen: (fields: readonly string[]) => Promise<boolean[]>): Promise<void>;
 }
 
 export interface ReconcileCounts {
@@ -82,6 +98,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         reconcilePage(options, rt, entries, seenKey, report),
       );
     }
+    if (!options.dryRun)
+      await options.observer?.walked(async (fields) =>
+        fields.length === 0
+          ? []
+          : (await options.redis.smismember(seenKey, ...fields)).map((member) => member === 1),
+      );
     for (const service of options.services) await reconcileDeletes(options, service, seenKey, report);
   } finally {
     await options.redis.del(seenKey).catch(() => undefined);
@@ -102,7 +124,7 @@ async function reconcilePage(
     const id = entryId(rt, entry);
     return id === undefined
       ? []
-      : [{ id, field: digestField(rt.name, id), digests: attributeDigests(rt, entry) }];
+      : [{ id, field: digestField(rt.name, id), entry, digests: attributeDigests(rt, entry) }];
   });
   if (current.length === 0) return;
   await redis
@@ -110,6 +132,7 @@ async function reconcilePage(
     .sadd(seenKey, ...current.map((c) => c.field))
     .expire(seenKey, SEEN_TTL_SECONDS)
     .exec();
+  if (!options.dryRun) await options.observer?.page(rt, current);
   for (const service of options.services) {
     const key = feedKeys(keyPrefix).digests(service);
     const stored = await redis.hmget(key, ...current.map((c) => c.field));

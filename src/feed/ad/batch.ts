@@ -97,8 +97,7 @@ export async function publishBatch(
 ): Promise<{ events: number; lastScore: number }> {
   const { redis, keyPrefix, publisher } = context;
   const fields = changes.map((c) => digestField(c.rt.name, c.id));
-  const states =
-    fields.length > 0 ? (await redis.hmget(adStateKey(keyPrefix), ...fields)).map(parseState) : [];
+  const states = await keptStates(redis, keyPrefix, fields);
   let published = 0;
   let lastScore = context.firstScore;
   for (const service of publisher.services.map((s) => s.name)) {
@@ -141,24 +140,62 @@ async function recordSeen(
       digests: c.kind === 'entry' ? c.digests : undefined,
     })),
   );
-  if (changes.length === 0) return;
+  await recordState(
+    redis,
+    keyPrefix,
+    changes.map((change, i) => ({
+      field: fields[i] as string,
+      id: change.id,
+      ...(change.kind === 'entry'
+        ? { dn: change.entry.dn, ...(change.memberIds ? { memberIds: change.memberIds } : {}) }
+        : {}),
+    })),
+    states,
+  );
+}
+
+/** An entry as the feed keeps it: its DN and member ids as they stand; no DN: it is gone. */
+export interface SeenEntry {
+  field: string;
+  id: string;
+  dn?: string;
+  memberIds?: string[];
+}
+
+/** The DN hash and member ids kept per entry, and the groups kept per member (`states`: as kept before). */
+export async function recordState(
+  redis: Redis,
+  keyPrefix: string,
+  seen: readonly SeenEntry[],
+  states: readonly (AdEntryState | undefined)[],
+): Promise<void> {
+  if (seen.length === 0) return;
   const multi = redis.multi();
-  changes.forEach((change, i) => {
-    const field = fields[i] as string;
+  seen.forEach((entry, i) => {
+    const { field } = entry;
     const before = new Set(states[i]?.members ?? []);
-    const after = new Set(change.kind === 'entry' ? (change.memberIds ?? before) : []);
+    const after = new Set(entry.dn === undefined ? [] : (entry.memberIds ?? before));
     for (const id of after) if (!before.has(id)) multi.sadd(adMemberOfKey(keyPrefix, id), field);
     for (const id of before) if (!after.has(id)) multi.srem(adMemberOfKey(keyPrefix, id), field);
-    if (change.kind === 'tombstone') {
+    if (entry.dn === undefined) {
       multi.hdel(adStateKey(keyPrefix), field);
-      multi.del(adMemberOfKey(keyPrefix, change.id));
+      multi.del(adMemberOfKey(keyPrefix, entry.id));
     } else {
       const state: AdEntryState = {
-        dn: dnHash(change.entry.dn),
-        ...(change.memberIds ? { members: change.memberIds } : {}),
+        dn: dnHash(entry.dn),
+        ...(entry.memberIds ? { members: entry.memberIds } : {}),
       };
       multi.hset(adStateKey(keyPrefix), field, JSON.stringify(state));
     }
   });
   await multi.exec();
+}
+
+/** The kept state of these entries (fields `type:id`). */
+export async function keptStates(
+  redis: Redis,
+  keyPrefix: string,
+  fields: readonly string[],
+): Promise<(AdEntryState | undefined)[]> {
+  return fields.length > 0 ? (await redis.hmget(adStateKey(keyPrefix), ...fields)).map(parseState) : [];
 }

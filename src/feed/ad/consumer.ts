@@ -21,6 +21,7 @@ import type { DirEntry } from '../../ports/directory.ts';
 import type { FeedLog, FeedStatus } from '../consumer.ts';
 import { attributeDigests, digestAttributes, digestField } from '../digests.ts';
 import { type FeedLease, readPosition } from '../lease.ts';
+import type { OwnWrites } from '../own-writes.ts';
 import { type AdChange, adMemberOfKey, adStateKey, publishBatch } from './batch.ts';
 import {
   type AdPosition,
@@ -29,7 +30,6 @@ import {
   positionVerdict,
   tombstoneResourceType,
 } from './changes.ts';
-import type { OwnWrites } from './own-writes.ts';
 import type { AdReader, DcState } from './reader.ts';
 
 export interface AdConsumerOptions {
@@ -252,7 +252,7 @@ export class AdFeedConsumer {
   async #handle(batch: readonly AdChange[], dc: DcState): Promise<void> {
     const { ownWrites, redis, keyPrefix, publisher } = this.#options;
     const fields = batch.map((c) => ({ field: digestField(c.rt.name, c.id), usn: c.usn }));
-    const own = await ownWrites.own(fields);
+    const { own, usedUp } = await ownWrites.own(fields);
     this.status.ownWrites += own.filter(Boolean).length;
     const firstScore = Math.max(Date.now() * 1000, this.#lastScore + 1);
     const { events, lastScore } = await publishBatch(
@@ -262,6 +262,6 @@ export class AdFeedConsumer {
     );
     this.#lastScore = lastScore;
     this.status.events.directory += events;
-    await ownWrites.forget(fields.map((f) => f.field));
+    await ownWrites.forget(usedUp);
   }
 }

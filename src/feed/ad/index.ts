@@ -13,13 +13,12 @@ import {
   startPolling,
 } from '../index.ts';
 import { FeedLease } from '../lease.ts';
+import { OwnWrites } from '../own-writes.ts';
 import { FeedReader } from '../reader.ts';
 import { reconcile } from '../reconcile.ts';
 import { AdFeedConsumer } from './consumer.ts';
-import { OwnWrites } from './own-writes.ts';
 import { AdReader } from './reader.ts';
-
-export { markingOwnWrites } from './own-writes.ts';
+import { adStateRefresher } from './refresh.ts';
 
 export function startAdFeed(options: FeedOptions): FeedRuntime {
   const { config, log } = options;
@@ -41,6 +40,7 @@ export function startAdFeed(options: FeedOptions): FeedRuntime {
       mappings: options.mappings(),
       services: request.services ?? options.publisher.services.map((s) => s.name),
       dryRun: request.dryRun ?? false,
+      observer: adStateRefresher(options.redis, options.keyPrefix, reader),
     });
   const consumer = new AdFeedConsumer({
     ...options,

@@ -223,7 +223,7 @@ describe.skipIf(
 
   // Known gap (README §Change feed): a changelog delete record names no author, so the feed cannot
   // tell the bridge's own delete from anyone else's and publishes it a second time.
-  it.fails("the bridge's own DELETE is delivered once", async () => {
+  it("the bridge's own DELETE is delivered once", async () => {
     const created = await t?.request('POST', '/Users', { schemas: [USER], userName: 'feed-own-delete' });
     const id = created?.body.id as string;
     expect((await t?.request('DELETE', `/Users/${id}`))?.status).toBe(204);

@@ -36,6 +36,7 @@ const SUITE = 'Change feed from Samba AD DC';
 const SECRET = 'feed-ad-webhook-secret-0123456789';
 const BOUND_MS = 15_000;
 const LATENCY_CHANGES = 50;
+const OWN_ROUNDS = 20;
 const BURST_USERS = 20;
 const BURST_CHANGES = 400;
 const USERS = 'CN=Users,DC=example,DC=test';
@@ -296,6 +297,27 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     });
   });
 
+  it(`${OWN_ROUNDS} POST+PATCH pairs in a row: none is delivered again by the feed (a PATCH committed while the feed handles the create keeps its mark)`, async () => {
+    const ids: string[] = [];
+    for (let round = 0; round < OWN_ROUNDS; round++) {
+      const created = await t.request('POST', '/Users', { schemas: [USER], userName: `feedpair${round}` });
+      expect(created.status, created.text).toBe(201);
+      const id = created.body.id as string;
+      ids.push(id);
+      const patched = await t.request('PATCH', `/Users/${id}`, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'title', value: `Pair ${round}` }],
+      });
+      expect(patched.status, patched.text).toBe(200);
+    }
+    // A direct change made after them: once the feed delivered it, it has read past the pairs.
+    await addUser('feedpairmarker');
+    await waitForEvents(await guidOf(`CN=feedpairmarker,${USERS}`), 1);
+    await receiver.waitFor(() => ids.every((id) => eventsFor(id).length >= 2), BOUND_MS, 'the pairs');
+    const again = ids.filter((id) => eventsFor(id).some((e) => e.origin === 'directory'));
+    expect(again, 'pairs the feed delivered again').toEqual([]);
+  });
+
   it(`latency from a direct change to its delivery, over ${LATENCY_CHANGES} changes (printed)`, async () => {
     await addUser('feedlatency');
     const dn = `CN=feedlatency,${USERS}`;
@@ -439,5 +461,46 @@ describe.skipIf(skipWithout(SUITE, missing))(SUITE, () => {
     await addUser(name);
     const events = await waitForEvents(await guidOf(`CN=${name},${USERS}`), 1);
     expect(events.map((e) => [e.type, e.origin])).toEqual([['user.created', 'directory']]);
+  });
+
+  it("after a gap, a group's next change repeats none of the member events its reconciliation covered", async () => {
+    for (const name of ['feedgapa', 'feedgapb', 'feedgapc']) await addUser(name);
+    const [a, b, c] = ['feedgapa', 'feedgapb', 'feedgapc'].map((name) => `CN=${name},${USERS}`);
+    const groupDn = `CN=feedgapgroup,${GROUPS}`;
+    await ldapUtil(
+      'ldapadd',
+      [],
+      `dn: ${groupDn}\nobjectClass: group\nsAMAccountName: feedgapgroup\nmember: ${a}\n`,
+    );
+    const groupId = await guidOf(groupDn);
+    await waitForEvents(groupId, 1);
+    const addMember = (dn: string) =>
+      ldapUtil('ldapmodify', [], `dn: ${groupDn}\nchangetype: modify\nadd: member\nmember: ${dn}\n`);
+    // The feed is away while b joins, and comes back to a position of another DC: a gap.
+    await restarted?.stop();
+    await addMember(b as string);
+    const config = loadConfig({ env });
+    const client = new Redis(redis.url);
+    try {
+      const key = feedKeys(config.redis.keyPrefix).position;
+      const current = decodeAdPosition((await client.hget(key, 'reqStart')) ?? undefined);
+      await client.hset(key, 'reqStart', `usn:00000000-0000-4000-8000-000000000000:${current?.usn}`);
+    } finally {
+      client.disconnect();
+    }
+    restarted = startFeedInWorker(config, pino({ level: 'silent' }));
+    const reconciled = await waitForEvents(groupId, 2);
+    expect(reconciled[1]).toMatchObject({ type: 'group.updated', actor: 'reconcile' });
+    expect(reconciled[1].changedAttributes).toContain('members');
+    // The next change of the group: c joins. Only c is new; b was the reconciliation's.
+    await addMember(c as string);
+    await waitForEvents(groupId, 3);
+    await addUser('feedgapmarker');
+    await waitForEvents(await guidOf(`CN=feedgapmarker,${USERS}`), 1);
+    expect(
+      eventsFor(groupId)
+        .slice(2)
+        .map((e) => [e.type, e.memberIds]),
+    ).toEqual([['group.member_added', [await guidOf(c as string)]]]);
   });
 });

@@ -7,22 +7,24 @@
  *
  * FEED_KILL_CHANGES (default 1000) sets the number of changes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { Redis } from 'ioredis';
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPosition } from '../../../src/feed/index.ts';
 import { type RunningRedis, startRedis } from '../../../src/localdev/redis.ts';
 import { BASE_LDIF, type RunningSlapd, startSlapd } from '../../../src/localdev/slapd.ts';
+import {
+  changeWhileKilling,
+  expectedSequence,
+  FeedWorker,
+  type KillCycle,
+  updatesPerUser,
+} from '../../harness/feed-kill.ts';
 import { type Receiver, startReceiver } from '../jobs/receiver.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const SECRET = 'feed-kill-secret-0123456789';
 const CHANGES = Number(process.env.FEED_KILL_CHANGES ?? 1000);
 const USERS = 50;
 /** Each change replaces one of these, in turn, so the delivered sequence shows the order. */
-const CYCLE: [ldap: string, scim: string][] = [
+const CYCLE: KillCycle = [
   ['title', 'title'],
   ['displayName', 'displayName'],
   ['telephoneNumber', 'phoneNumbers'],
@@ -33,48 +35,7 @@ let slapd: RunningSlapd;
 let redis: RunningRedis;
 let receiver: Receiver;
 let root: Client;
-let child: ChildProcess | undefined;
-const childOutput: string[] = [];
-
-function startWorker(): ChildProcess {
-  const proc = spawn(path.join(repoRoot, 'node_modules/.bin/node'), ['src/cli/main.ts', 'worker'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      SCIM_BRIDGE_LDAP_URL: slapd.url,
-      SCIM_BRIDGE_LDAP_BIND_DN: slapd.serviceDn,
-      SCIM_BRIDGE_LDAP_BIND_PASSWORD: slapd.servicePassword,
-      SCIM_BRIDGE_REDIS_URL: redis.url,
-      SCIM_BRIDGE_LOG_LEVEL: 'warn',
-      SCIM_BRIDGE_EVENTS_ENABLED: 'true',
-      SCIM_BRIDGE_EVENTS_BACKOFF_BASE_MS: '50',
-      SCIM_BRIDGE_EVENTS_BACKOFF_MAX_MS: '500',
-      SCIM_BRIDGE_EVENTS_SERVICES: JSON.stringify([
-        { name: 'hook', url: receiver.url, secret: SECRET, concurrency: 16, ratePerSecond: 100_000 },
-      ]),
-      SCIM_BRIDGE_FEED_ENABLED: 'true',
-      SCIM_BRIDGE_FEED_POLL_INTERVAL_MS: '50',
-      // A killed holder's lease lapses quickly, so the restarted worker takes over soon.
-      SCIM_BRIDGE_FEED_LEASE_TTL_MS: '1500',
-    },
-  });
-  const keep = (chunk: Buffer) => {
-    childOutput.push(chunk.toString());
-    if (childOutput.length > 200) childOutput.shift();
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  return proc;
-}
-
-function kill(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
-}
+let worker: FeedWorker | undefined;
 
 const userDn = (index: number) => `uid=feed-kill-${index},ou=People,${slapd.suffix}`;
 
@@ -95,7 +56,7 @@ beforeAll(async () => {
     });
 }, 60_000);
 afterAll(async () => {
-  await kill(child);
+  await worker?.kill();
   await root?.unbind().catch(() => undefined);
   await Promise.allSettled([slapd?.stop(), redis?.stop(), receiver?.close()]);
 });
@@ -107,40 +68,38 @@ describe('the feed process killed during direct changes', () => {
       const { searchEntries } = await root.search(userDn(i), { scope: 'base', attributes: ['entryUUID'] });
       ids.set(String(searchEntries[0]?.entryUUID).toLowerCase(), i);
     }
-    child = startWorker();
-    // The first position is "now": wait until the worker holds one, then until it follows the log.
-    const positions = new Redis(redis.url);
-    try {
-      const deadline = Date.now() + 30_000;
-      while (!(await readPosition(positions, 'scim-bridge:')) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      positions.disconnect();
-    }
+    worker = new FeedWorker(
+      {
+        SCIM_BRIDGE_LDAP_URL: slapd.url,
+        SCIM_BRIDGE_LDAP_BIND_DN: slapd.serviceDn,
+        SCIM_BRIDGE_LDAP_BIND_PASSWORD: slapd.servicePassword,
+      },
+      redis.url,
+      { url: receiver.url, secret: SECRET },
+    );
+    worker.start();
+    await worker.waitForPosition(redis.url);
     const probe = `uid=feed-kill-probe,ou=People,${slapd.suffix}`;
     await root.add(probe, { objectClass: ['inetOrgPerson'], uid: 'feed-kill-probe', cn: 'P', sn: 'P' });
     await receiver.waitFor(
       () => receiver.accepted().length > 0,
       30_000,
-      `the worker to start\n${childOutput.join('')}`,
+      `the worker to start\n${worker.output.join('')}`,
     );
 
-    let kills = 0;
-    for (let n = 0; n < CHANGES; n++) {
-      const user = n % USERS;
-      const [attribute] = CYCLE[Math.floor(n / USERS) % CYCLE.length] as [string, string];
-      await root.modify(userDn(user), [
-        new Change({
-          operation: 'replace',
-          modification: new Attribute({ type: attribute, values: [`v${n}`] }),
-        }),
-      ]);
-      if (n % Math.ceil(CHANGES / 3) === Math.ceil(CHANGES / 6)) {
-        await kill(child);
-        kills++;
-        child = startWorker();
-      }
-    }
+    const kills = await changeWhileKilling({
+      changes: CHANGES,
+      users: USERS,
+      cycle: CYCLE,
+      worker,
+      modify: (user, attribute, value) =>
+        root.modify(userDn(user), [
+          new Change({
+            operation: 'replace',
+            modification: new Attribute({ type: attribute, values: [value] }),
+          }),
+        ]),
+    });
     expect(kills).toBeGreaterThanOrEqual(2);
 
     // Updates only: the adds made before the worker first started may be delivered too (the first
@@ -150,19 +109,12 @@ describe('the feed process killed during direct changes', () => {
     await receiver.waitFor(
       () => changeEvents().length >= CHANGES,
       120_000,
-      `all ${CHANGES} changes\n${childOutput.join('').slice(-3000)}`,
+      `all ${CHANGES} changes\n${worker?.output.join('').slice(-3000)}`,
     );
-    const perUser = new Map<number, string[]>();
-    for (const delivery of changeEvents()) {
-      const user = ids.get(delivery.event.resourceId) as number;
-      perUser.set(user, [...(perUser.get(user) ?? []), ...delivery.event.changedAttributes]);
-    }
-    const rounds = Math.ceil(CHANGES / USERS);
-    for (let user = 0; user < USERS; user++) {
-      const expected = Array.from({ length: rounds }, (_, round) => round * USERS + user)
-        .filter((n) => n < CHANGES)
-        .map((n) => (CYCLE[Math.floor(n / USERS) % CYCLE.length] as [string, string])[1]);
-      expect(perUser.get(user), `user ${user}`).toEqual(expected);
-    }
+    const perUser = updatesPerUser(changeEvents(), ids);
+    for (let user = 0; user < USERS; user++)
+      expect(perUser.get(user)?.flat(), `user ${user}`).toEqual(
+        expectedSequence(user, { changes: CHANGES, users: USERS, cycle: CYCLE }),
+      );
   }, 240_000);
 });

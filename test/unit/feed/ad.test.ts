@@ -11,8 +11,8 @@ import {
   positionVerdict,
   tombstoneResourceType,
 } from '../../../src/feed/ad/changes.ts';
-import { ANY_USN, usnOfVersion } from '../../../src/feed/ad/own-writes.ts';
 import { attributeDigests } from '../../../src/feed/digests.ts';
+import { ANY_USN, usnOfVersion } from '../../../src/feed/own-writes.ts';
 import { STANDARD_SCHEMAS } from '../../../src/mapping/catalog.ts';
 import { findResourceTypeByName } from '../../../src/mapping/compiled.ts';
 import { loadMappingDirectory } from '../../../src/mapping/load.ts';
