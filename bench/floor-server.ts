@@ -8,6 +8,8 @@
  *   GET {base}/Users?filter=userName eq "{v}"  (&(objectClass=inetOrgPerson)(uid={v}))
  *
  * Both one-level under the People container, for the very attributes the bridge asks slapd for.
+ * `framework: 'koa'` answers the same two reads through Koa and @koa/router (the framework the
+ * design card fixes for the bridge) instead of bare node:http: the floor any Koa bridge pays.
  * Started as a child process by startFloorProcess(); prints its port on stdout, stops on SIGTERM or
  * when its stdin closes. Loopback only.
  */
@@ -15,6 +17,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { Router } from '@koa/router';
+import Koa from 'koa';
 import { AndFilter, Client, EqualityFilter } from 'ldapts';
 import { processCpuMicros } from './measure.ts';
 
@@ -27,6 +31,8 @@ export interface FloorSetup {
   searchBase: string;
   attributes: string[];
   pool: number;
+  /** `node` (default): node:http alone; `koa`: Koa + @koa/router, one route per read. */
+  framework?: 'node' | 'koa';
 }
 
 export interface FloorProcess {
@@ -44,6 +50,78 @@ function tokenChecker(token: string): (header: string | undefined) => boolean {
     if (!header?.startsWith('Bearer ')) return false;
     return timingSafeEqual(createHash('sha256').update(header.slice(7)).digest(), expected);
   };
+}
+
+type FloorSearch = (attribute: string, value: string) => ReturnType<Client['search']>;
+
+function nodeFloor(
+  usersPath: string,
+  authorized: (header: string | undefined) => boolean,
+  search: FloorSearch,
+): http.RequestListener {
+  const answer = (res: http.ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  return (req, res) => {
+    if (!authorized(req.headers.authorization)) return answer(res, 401, { status: 401 });
+    const url = new URL(req.url ?? '/', 'http://floor');
+    const eq = url.pathname === usersPath ? USER_NAME_EQ.exec(url.searchParams.get('filter') ?? '') : null;
+    const id = url.pathname.startsWith(`${usersPath}/`)
+      ? url.pathname.slice(usersPath.length + 1)
+      : undefined;
+    if (!eq && !id) return answer(res, 404, { status: 404 });
+    search(eq ? 'uid' : 'entryUUID', eq ? eq[1]! : id!).then(
+      ({ searchEntries }) =>
+        eq
+          ? answer(res, 200, { totalResults: searchEntries.length, Resources: searchEntries })
+          : searchEntries[0]
+            ? answer(res, 200, searchEntries[0])
+            : answer(res, 404, { status: 404 }),
+      () => answer(res, 503, { status: 503 }),
+    );
+  };
+}
+
+/** The same two reads through Koa and @koa/router: one auth middleware, one route each. */
+function koaFloor(
+  usersPath: string,
+  authorized: (header: string | undefined) => boolean,
+  search: FloorSearch,
+): Koa {
+  const app = new Koa();
+  const router = new Router();
+  router.get(`${usersPath}/:id`, async (ctx) => {
+    const { searchEntries } = await search('entryUUID', ctx.params.id ?? '');
+    ctx.status = searchEntries[0] ? 200 : 404;
+    ctx.body = searchEntries[0] ?? { status: 404 };
+  });
+  router.get(usersPath, async (ctx) => {
+    const eq = USER_NAME_EQ.exec(String(ctx.query.filter ?? ''));
+    if (!eq) {
+      ctx.status = 404;
+      ctx.body = { status: 404 };
+      return;
+    }
+    const { searchEntries } = await search('uid', eq[1]!);
+    ctx.body = { totalResults: searchEntries.length, Resources: searchEntries };
+  });
+  app.use(async (ctx, next) => {
+    if (!authorized(ctx.get('Authorization'))) {
+      ctx.status = 401;
+      ctx.body = { status: 401 };
+      return;
+    }
+    try {
+      await next();
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 503 };
+    }
+  });
+  app.use(router.routes());
+  return app;
 }
 
 async function serve(setup: FloorSetup): Promise<void> {
@@ -68,29 +146,10 @@ async function serve(setup: FloorSetup): Promise<void> {
       attributes: setup.attributes,
       sizeLimit: 2,
     });
-  const answer = (res: http.ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
-  };
-  const server = http.createServer((req, res) => {
-    if (!authorized(req.headers.authorization)) return answer(res, 401, { status: 401 });
-    const url = new URL(req.url ?? '/', 'http://floor');
-    const eq = url.pathname === usersPath ? USER_NAME_EQ.exec(url.searchParams.get('filter') ?? '') : null;
-    const id = url.pathname.startsWith(`${usersPath}/`)
-      ? url.pathname.slice(usersPath.length + 1)
-      : undefined;
-    if (!eq && !id) return answer(res, 404, { status: 404 });
-    search(eq ? 'uid' : 'entryUUID', eq ? eq[1]! : id!).then(
-      ({ searchEntries }) =>
-        eq
-          ? answer(res, 200, { totalResults: searchEntries.length, Resources: searchEntries })
-          : searchEntries[0]
-            ? answer(res, 200, searchEntries[0])
-            : answer(res, 404, { status: 404 }),
-      () => answer(res, 503, { status: 503 }),
-    );
-  });
+  const server =
+    setup.framework === 'koa'
+      ? http.createServer(koaFloor(usersPath, authorized, search).callback())
+      : http.createServer(nodeFloor(usersPath, authorized, search));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

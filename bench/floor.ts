@@ -4,7 +4,9 @@
  * ldapts server that asks slapd the same question. Both run in processes of their own on the same
  * throwaway slapd, so both are measured alike: throughput and latency from wrk, CPU per request
  * from /proc. At c=1 and c=16, in rounds whose first side alternates, so that the VM's drift meets
- * both. Prints figures and ratios; asserts nothing. Needs wrk (Debian package `wrk`).
+ * both. A third side, the Koa floor (the same server on Koa + @koa/router, the framework the design
+ * card fixes), shows how much of the gap the framework alone takes. Prints figures and ratios;
+ * asserts nothing. Needs wrk (Debian package `wrk`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +23,7 @@ const DEFAULT_ROUNDS = 2;
 const POOL = 4;
 
 interface Side {
-  name: 'bridge' | 'floor';
+  name: 'bridge' | 'floor' | 'koa floor';
   baseUrl: string;
   cpuMicros(): number;
 }
@@ -86,7 +88,7 @@ export async function runFloorComparison(): Promise<void> {
   );
   const bridge = await startBridgeProcess(token, [ldif]);
   const basePath = new URL(bridge.baseUrl).pathname;
-  const floor = await startFloorProcess({
+  const floorSetup = {
     ldapUrl: bridge.ldapUrl,
     bindDn: bridge.serviceDn,
     bindPassword: bridge.servicePassword,
@@ -95,7 +97,9 @@ export async function runFloorComparison(): Promise<void> {
     searchBase: BENCH_PEOPLE,
     attributes: bridge.userReadAttributes,
     pool: POOL,
-  });
+  };
+  const floor = await startFloorProcess(floorSetup);
+  const koaFloor = await startFloorProcess({ ...floorSetup, framework: 'koa' });
   try {
     const ids = await listIds(bridge.baseUrl, token);
     const reads = [
@@ -105,6 +109,7 @@ export async function runFloorComparison(): Promise<void> {
     const sides: Side[] = [
       { name: 'bridge', baseUrl: bridge.baseUrl, cpuMicros: () => bridge.cpuMicros() },
       { name: 'floor', baseUrl: floor.baseUrl, cpuMicros: () => floor.cpuMicros() },
+      { name: 'koa floor', baseUrl: koaFloor.baseUrl, cpuMicros: () => koaFloor.cpuMicros() },
     ];
     console.log(
       `\nbridge vs floor (node:http + ldapts, same LDAP search, pool ${POOL}), ${users} users, wrk ${SECONDS} s per side, ${rounds} rounds, first side alternating`,
@@ -116,6 +121,7 @@ export async function runFloorComparison(): Promise<void> {
     }
   } finally {
     await floor.stop();
+    await koaFloor.stop();
     await bridge.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -129,20 +135,25 @@ async function compare(
 ): Promise<void> {
   const throughput: number[] = [];
   const cpu: number[] = [];
+  const koaThroughput: number[] = [];
+  const koaCpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     const results = new Map<string, Measured>();
     for (const side of order) results.set(side.name, await measureSide(side, read.lua, concurrency));
     const b = results.get('bridge')!;
     const f = results.get('floor')!;
+    const k = results.get('koa floor')!;
     throughput.push(b.perSecond / f.perSecond);
     cpu.push(b.cpuMicrosPerRequest / f.cpuMicrosPerRequest);
+    koaThroughput.push(b.perSecond / k.perSecond);
+    koaCpu.push(b.cpuMicrosPerRequest / k.cpuMicrosPerRequest);
     console.log(
-      `${read.name.padEnd(16)} c=${String(concurrency).padEnd(2)} round ${round + 1}  bridge ${show(b)}  floor ${show(f)}  throughput ${(b.perSecond / f.perSecond).toFixed(2)}  CPU ${(b.cpuMicrosPerRequest / f.cpuMicrosPerRequest).toFixed(2)}`,
+      `${read.name.padEnd(16)} c=${String(concurrency).padEnd(2)} round ${round + 1}  bridge ${show(b)}  floor ${show(f)}  koa floor ${show(k)}  throughput ${(b.perSecond / f.perSecond).toFixed(2)}  CPU ${(b.cpuMicrosPerRequest / f.cpuMicrosPerRequest).toFixed(2)}`,
     );
   }
   console.log(
-    `${read.name.padEnd(16)} c=${String(concurrency).padEnd(2)} median bridge/floor: throughput ${median(throughput).toFixed(2)} (target at c=16: >= 0.9), CPU per request ${median(cpu).toFixed(2)} (target <= 1.3)`,
+    `${read.name.padEnd(16)} c=${String(concurrency).padEnd(2)} median bridge/floor: throughput ${median(throughput).toFixed(2)} (target at c=16: >= 0.9), CPU per request ${median(cpu).toFixed(2)} (target <= 1.3); bridge/koa floor: throughput ${median(koaThroughput).toFixed(2)}, CPU per request ${median(koaCpu).toFixed(2)}`,
   );
 }
 
