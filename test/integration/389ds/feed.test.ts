@@ -152,8 +152,11 @@ describe.skipIf(
     await ds?.stop();
   }, 60_000);
 
-  it('auto chose the retro changelog: the feed holds a changeNumber', () => {
-    expect(t?.bridge.feed?.status()).toMatchObject({ role: 'active', lastError: undefined });
+  it('auto chose the retro changelog: the feed is active, without an error', () => {
+    // lastError is absent or cleared (undefined) depending on whether an early poll failed; either is fine.
+    const status = t?.bridge.feed?.status();
+    expect(status?.role).toBe('active');
+    expect(status?.lastError).toBeUndefined();
   });
 
   it('ldapadd, ldapmodify, ldapmodrdn and ldapdelete each yield their event, in order, origin "directory"', async () => {
