@@ -7,6 +7,7 @@
  * returns, writes succeed again by themselves. With events off, a write without a key needs no
  * Redis and completes. Times are printed, not asserted.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHaproxy, startHaproxy } from '../../../src/localdev/haproxy.ts';
 import { HEALTH_CHECK } from '../../../src/localdev/topology.ts';
@@ -40,6 +41,15 @@ afterAll(async () => {
   await haproxy?.stop();
   await t?.stop();
 });
+
+/** Resolves once /proc shows the process and all its threads stopped (state T), at most 2 s. */
+async function untilStopped(pid: number): Promise<void> {
+  const threadsStopped = () =>
+    readdirSync(`/proc/${pid}/task`).every((task) =>
+      /^T$/.test(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.[0] ?? ''),
+    );
+  for (let i = 0; i < 40 && !threadsStopped(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 async function ready(): Promise<{ status: number; body: any }> {
   const r = await fetch(`${t.bridge.url}/ready`);
@@ -190,6 +200,9 @@ describe('the directory down', () => {
     process.kill(slapd.pid, 'SIGSTOP');
     let r: { status: number; body: any };
     try {
+      // Ask only once the kernel shows every slapd thread stopped (a loaded CI machine may let it
+      // answer one more request after the signal is sent).
+      await untilStopped(slapd.pid);
       r = await ready();
     } finally {
       process.kill(slapd.pid, 'SIGCONT');
