@@ -13,8 +13,8 @@ import { reqStartMicros } from './accesslog.ts';
 import type { FeedLog, FeedSourceConsumer, FeedStatus } from './consumer.ts';
 import { ChangelogReader } from './dirsrv/reader.ts';
 import { FeedLease } from './lease.ts';
-import type { FeedConnection } from './reader.ts';
-import { type ReconcileReport, reconcile } from './reconcile.ts';
+import type { FeedConnection, FeedReader } from './reader.ts';
+import { type ReconcileObserver, type ReconcileReport, reconcile } from './reconcile.ts';
 import { consumerOfSource } from './source.ts';
 
 export { type LogRecord, parseLogRecord, parseModifications, reqStartMicros } from './accesslog.ts';
@@ -63,53 +63,98 @@ export interface FeedMetrics {
 const ERROR_BACKOFF_MS = 2_000;
 
 export function startFeed(options: FeedOptions): FeedRuntime {
-  const { config, log } = options;
   // Members are named by DN; their SCIM id is the mapping's id attribute (entryUUID, nsUniqueId).
   const idAttribute = options.mappings().resourceTypes[0]?.directory.idAttribute ?? 'entryUUID';
-  const reader = new ChangelogReader(options.connection, config.logBase, idAttribute);
-  const lease = new FeedLease(
-    options.redis,
-    options.keyPrefix,
-    `${hostname()}:${process.pid}:${randomUUID()}`,
-    config.leaseTtlMs,
-  );
-  const runReconcile = (request: { services?: string[]; dryRun?: boolean }) =>
-    reconcile({
-      redis: options.redis,
-      keyPrefix: options.keyPrefix,
-      publisher: options.publisher,
-      reader,
-      mappings: options.mappings(),
-      services: request.services ?? options.publisher.services.map((s) => s.name),
-      dryRun: request.dryRun ?? false,
-    });
-  const consumerOptions = {
+  const reader = new ChangelogReader(options.connection, options.config.logBase, idAttribute);
+  const lease = feedLease(options);
+  const runReconcile = reconcilerOf(options, reader);
+  const consumer = consumerOfSource({
     ...options,
     reader,
     lease,
     ownDn: options.connection.bindDn,
-    reconcileAll: async () => {
-      const report = await runReconcile({});
-      log.info({ report }, 'feed: reconciliation finished');
-      return report;
-    },
+    reconcileAll: reconcileAllOf(options, runReconcile),
+  });
+  return feedRuntime(options, {
+    consumer,
+    reader,
+    lease,
+    reconcile: runReconcile,
+    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
+    close: () => reader.close(),
+  });
+}
+
+/** The lease every feed kind polls under: one active consumer across all instances. */
+export function feedLease(options: FeedOptions): FeedLease {
+  return new FeedLease(
+    options.redis,
+    options.keyPrefix,
+    `${hostname()}:${process.pid}:${randomUUID()}`,
+    options.config.leaseTtlMs,
+  );
+}
+
+type Reconciler = FeedRuntime['reconcile'];
+
+/** Reconciliation of the configured services over `walker`'s paged walk of the directory. */
+export function reconcilerOf(
+  options: FeedOptions,
+  walker: FeedReader,
+  observer?: ReconcileObserver,
+): Reconciler {
+  return (request) =>
+    reconcile({
+      redis: options.redis,
+      keyPrefix: options.keyPrefix,
+      publisher: options.publisher,
+      reader: walker,
+      mappings: options.mappings(),
+      services: request.services ?? options.publisher.services.map((s) => s.name),
+      dryRun: request.dryRun ?? false,
+      ...(observer ? { observer } : {}),
+    });
+}
+
+/** The gap fallback: a whole reconciliation, logged. */
+export function reconcileAllOf(
+  options: FeedOptions,
+  runReconcile: Reconciler,
+): () => Promise<ReconcileReport> {
+  return async () => {
+    const report = await runReconcile({});
+    options.log.info({ report }, 'feed: reconciliation finished');
+    return report;
   };
-  const consumer = consumerOfSource(consumerOptions);
+}
 
+/** The runtime around a polling consumer, the same for every feed kind. */
+export function feedRuntime(
+  options: FeedOptions,
+  parts: {
+    consumer: FeedSourceConsumer;
+    reader: { reset(): Promise<void> };
+    lease: FeedLease;
+    reconcile: Reconciler;
+    metrics: () => FeedMetrics;
+    /** Closes the feed's own connections. */
+    close: () => Promise<void>;
+  },
+): FeedRuntime {
+  const { consumer, lease } = parts;
   let stopped = false;
-  const polling = startPolling(consumer, reader, lease, config, log);
-
+  const polling = startPolling(consumer, parts.reader, lease, options.config, options.log);
   return {
     status: () => ({ ...consumer.status, ...(stopped ? { role: 'stopped' as const } : {}) }),
-    metrics: () => feedMetrics(consumer.status, lease.token !== undefined, options.publisher),
-    warnings: () => feedWarnings(consumer.status, config),
+    metrics: parts.metrics,
+    warnings: () => feedWarnings(consumer.status, options.config),
     pollOnce: () => consumer.pollOnce(),
-    reconcile: runReconcile,
+    reconcile: parts.reconcile,
     async stop() {
       stopped = true;
       await polling.stop();
       await lease.release();
-      await reader.close();
+      await parts.close();
     },
   };
 }
