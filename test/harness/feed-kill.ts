@@ -8,8 +8,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { Attribute, Change, type Client } from 'ldapts';
 import { readPosition } from '../../src/feed/index.ts';
-import type { Delivery } from '../integration/jobs/receiver.ts';
+import type { Delivery, Receiver } from '../integration/jobs/receiver.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -105,6 +106,64 @@ export async function changeWhileKilling(options: {
     }
   }
   return kills;
+}
+
+/**
+ * The run the log feeds' kill tests share (slapd's accesslog, 389-DS's changelog): start the
+ * worker, wait until it delivers a probe, make the changes with `root` while killing it, and wait
+ * for every change's event. Returns the kills and the updates delivered per user, for the test's
+ * own expectations.
+ */
+export async function runKillScenario(options: {
+  root: Client;
+  worker: FeedWorker;
+  receiver: Receiver;
+  redisUrl: string;
+  /** A DN under the mapped users to add first: its event shows the worker delivers. */
+  probeDn: string;
+  userDn: (user: number) => string;
+  /** The users' SCIM ids (lower case) → their index. */
+  ids: ReadonlyMap<string, number>;
+  changes: number;
+  users: number;
+  cycle: KillCycle;
+}): Promise<{ kills: number; perUser: Map<number, string[][]> }> {
+  const { root, worker, receiver, ids, changes } = options;
+  worker.start();
+  await worker.waitForPosition(options.redisUrl);
+  await root.add(options.probeDn, {
+    objectClass: ['inetOrgPerson'],
+    uid: 'feed-kill-probe',
+    cn: 'P',
+    sn: 'P',
+  });
+  await receiver.waitFor(
+    () => receiver.accepted().length > 0,
+    30_000,
+    `the worker to start\n${worker.output.join('')}`,
+  );
+  const kills = await changeWhileKilling({
+    changes,
+    users: options.users,
+    cycle: options.cycle,
+    worker,
+    modify: (user, attribute, value) =>
+      root.modify(options.userDn(user), [
+        new Change({
+          operation: 'replace',
+          modification: new Attribute({ type: attribute, values: [value] }),
+        }),
+      ]),
+  });
+  // Updates only: the adds made before the worker first started may be delivered too (at least once).
+  const changeEvents = () =>
+    receiver.accepted().filter((d) => ids.has(d.event?.resourceId) && d.event.change === 'updated');
+  await receiver.waitFor(
+    () => changeEvents().length >= changes,
+    120_000,
+    `all ${changes} changes\n${worker.output.join('').slice(-3000)}`,
+  );
+  return { kills, perUser: updatesPerUser(changeEvents(), ids) };
 }
 
 /** The SCIM attributes each user's changes named, in the order they were made. */
